@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_wire.h - the fwknop 2.6.x compatible SPA wire format.
+ *
+ * Shared by spad (engine) and spa-client. All functions return 0 or a
+ * negative SPA_E_* code; spa_strerror() names the problem. Nothing here
+ * logs, exits or keeps global state beyond OpenSSL's.
+ */
+#ifndef SPA_WIRE_H
+#define SPA_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+enum spa_error {
+	SPA_OK = 0,
+	SPA_E_NOMEM = 1,
+	SPA_E_ARG,              /* invalid argument (NULL, out of range) */
+	SPA_E_TOO_SHORT,        /* packet/field shorter than allowed */
+	SPA_E_TOO_LONG,         /* packet/field longer than allowed */
+	SPA_E_CHARSET,          /* byte outside the allowed alphabet */
+	SPA_E_PREFIX,           /* forbidden prefix (U2FsdGVkX1 / hQ replay trick) */
+	SPA_E_BASE64,           /* malformed base64 */
+	SPA_E_HMAC,             /* HMAC mismatch */
+	SPA_E_CIPHERLEN,        /* ciphertext not a multiple of the block size */
+	SPA_E_DECRYPT,          /* wrong key / garbage plaintext (rand-value check) */
+	SPA_E_PLAINTEXT,        /* decrypted text not printable or bad length */
+	SPA_E_FIELDS,           /* wrong number of fields */
+	SPA_E_RAND,             /* bad random value field */
+	SPA_E_USERNAME,         /* bad username */
+	SPA_E_TIMESTAMP,        /* bad timestamp */
+	SPA_E_VERSION,          /* bad version */
+	SPA_E_MSGTYPE,          /* bad message type */
+	SPA_E_MESSAGE,          /* bad access request / command message */
+	SPA_E_NAT,              /* bad NAT access field */
+	SPA_E_SERVER_AUTH,      /* bad server auth field */
+	SPA_E_TIMEOUT,          /* bad or missing client timeout */
+	SPA_E_DIGEST,           /* embedded digest mismatch or bad length */
+	SPA_E_DIGEST_TYPE,      /* unknown digest type */
+	SPA_E_HMAC_TYPE,        /* unknown HMAC type */
+	SPA_E_MODE,             /* unknown/unsupported encryption mode */
+	SPA_E_KEY,              /* bad key (length, base64, equal keys) */
+	SPA_E_ENCTYPE,          /* not a Rijndael packet (GnuPG size class) */
+	SPA_E_CRYPTO,           /* OpenSSL failure */
+	SPA_E_RANDOM,           /* no secure random bytes */
+	SPA_E_UNSUPPORTED,      /* recognised but not supported (GnuPG for now) */
+	SPA_E__COUNT
+};
+
+/* Message for a code given as either sign; never NULL. */
+const char *spa_strerror(int err);
+
+/* ---- constants (PROTOCOL.md appendix A) --------------------------------- */
+#define SPA_DEFAULT_PORT        62201
+#define SPA_RAND_LEN            16
+#define SPA_PROTOCOL_VERSION    "3.0.0"
+#define SPA_MIN_WIRE_LEN        140   /* fwknopd's MIN_SPA_DATA_SIZE */
+#define SPA_MAX_WIRE_LEN        1500  /* exclusive upper bound */
+#define SPA_GPG_MIN_LEN         400   /* >= this: GnuPG size class */
+#define SPA_MIN_ENCODED_LEN     36
+#define SPA_RIJNDAEL_PREFIX     "U2FsdGVkX1"
+#define SPA_GPG_PREFIX          "hQ"
+#define SPA_MAX_KEY_LEN         32    /* Rijndael passphrase bytes */
+#define SPA_MAX_HMAC_KEY_LEN    128
+#define SPA_MAX_USERNAME_LEN    48    /* decoded bytes the decoder accepts */
+#define SPA_MAX_FIELD_LEN       256   /* base64 message/NAT/auth field */
+#define SPA_MAX_CLIENT_TIMEOUT  65536
+#define SPA_MAX_MSG_LEN         256   /* decoded message text (exclusive) */
+#define SPA_MAX_NAT_LEN         128   /* decoded NAT text (exclusive) */
+#define SPA_MAX_AUTH_LEN        64    /* decoded server auth (exclusive) */
+#define SPA_MAX_PACKET_AGE_DEFAULT 120
+
+/* ---- algorithms --------------------------------------------------------- */
+/* Values are fwknop's enum values (they show in -v output). */
+enum spa_digest_type {
+	SPA_DIGEST_NONE = 0,
+	SPA_DIGEST_MD5 = 1,
+	SPA_DIGEST_SHA1 = 2,
+	SPA_DIGEST_SHA256 = 3,
+	SPA_DIGEST_SHA384 = 4,
+	SPA_DIGEST_SHA512 = 5,
+	SPA_DIGEST_SHA3_256 = 6,
+	SPA_DIGEST_SHA3_512 = 7,
+};
+#define SPA_DIGEST_MAX SPA_DIGEST_SHA3_512
+
+/* HMAC types use the same numbering and names as the digest types. */
+#define SPA_HMAC_NONE SPA_DIGEST_NONE
+
+enum spa_enc_mode {
+	SPA_MODE_UNKNOWN = 0,
+	SPA_MODE_ECB = 1,
+	SPA_MODE_CBC = 2,
+	SPA_MODE_CFB = 3,
+	SPA_MODE_PCBC = 4,      /* refused: fwknop never implemented it */
+	SPA_MODE_OFB = 5,
+	SPA_MODE_CTR = 6,
+	SPA_MODE_ASYMMETRIC = 7,/* GnuPG */
+	SPA_MODE_CBC_LEGACY_IV = 8,
+};
+
+enum spa_msg_type {
+	SPA_MSG_COMMAND = 0,
+	SPA_MSG_ACCESS = 1,
+	SPA_MSG_NAT_ACCESS = 2,
+	SPA_MSG_CLIENT_TIMEOUT_ACCESS = 3,
+	SPA_MSG_CLIENT_TIMEOUT_NAT_ACCESS = 4,
+	SPA_MSG_LOCAL_NAT_ACCESS = 5,
+	SPA_MSG_CLIENT_TIMEOUT_LOCAL_NAT_ACCESS = 6,
+};
+#define SPA_MSG_TYPE_MAX 6
+
+/* Name <-> id. Names are fwknop's, matched case-insensitively:
+ * digest/hmac "md5" "sha1" "sha256" "sha384" "sha512" "sha3_256" "sha3_512";
+ * modes "ECB" "CBC" "CFB" "OFB" "CTR" "legacy" "Asymmetric" (PCBC refused). */
+int spa_digest_from_name(const char *name);   /* id > 0 or negative error */
+const char *spa_digest_name(int type);        /* "sha256"; "unknown" */
+const char *spa_digest_label(int type);       /* "SHA256", as fwknop -v prints */
+size_t spa_digest_b64_len(int type);          /* 43 for sha256; 0 if unknown */
+size_t spa_digest_raw_len(int type);          /* 32 for sha256; 0 if unknown */
+int spa_mode_from_name(const char *name);
+const char *spa_mode_name(int mode);          /* "CBC", "legacy", ... */
+const char *spa_msg_type_name(int type);      /* "Access msg", ... */
+
+/* ---- base64 (fwknop rules) ---------------------------------------------- */
+/* Standard alphabet; output has its '=' padding stripped and is NUL-terminated.
+ * out must hold spa_b64_encoded_len(len) + 1 bytes. Returns the length. */
+size_t spa_b64_encoded_len(size_t len);
+size_t spa_b64_encode(const uint8_t *in, size_t len, char *out);
+/* Like the above but keeps '=' padding (key-gen output). */
+size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out);
+/* Decodes up to the first '=' or the end; any other byte outside the alphabet
+ * is SPA_E_BASE64. Leftover bits are ignored. out_cap bytes available.
+ * On success *out_len is set. */
+int spa_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap,
+		   size_t *out_len);
+
+/* ---- the message model -------------------------------------------------- */
+struct spa_message {
+	char rand_val[SPA_RAND_LEN + 1];
+	char username[64];           /* decoded, NUL-terminated */
+	uint64_t timestamp;
+	char version[9];
+	int type;                    /* enum spa_msg_type */
+	char message[SPA_MAX_FIELD_LEN];      /* "ip,tcp/22" or "ip,command" */
+	char nat_access[SPA_MAX_FIELD_LEN];   /* "" when absent */
+	char server_auth[SPA_MAX_FIELD_LEN];  /* "" when absent */
+	uint32_t client_timeout;     /* 0 when absent */
+	int digest_type;             /* embedded digest used / found */
+};
+
+/* Fills rand_val (CSPRNG), version "3.0.0", digest sha256, type access. */
+int spa_message_init(struct spa_message *m);
+
+/* Field validators (also applied by encode and decode). */
+int spa_validate_username(const char *user);
+int spa_validate_access_msg(const char *msg);   /* ip,proto/port[,...] */
+int spa_validate_command_msg(const char *msg);  /* ip,command */
+int spa_validate_nat_access(const char *nat);   /* host,port */
+int spa_validate_ipv4(const char *ip);          /* strict dotted quad */
+
+/* A requested proto/port pair. */
+struct spa_port {
+	uint8_t proto;   /* 6 tcp, 17 udp */
+	uint16_t port;
+};
+#define SPA_MAX_PORTS 32
+/* Splits "ip,tcp/22,udp/53" into the allow IP and the port list. */
+int spa_access_parse(const char *msg, char ip[16], struct spa_port *ports,
+		     size_t max_ports, size_t *n_ports);
+
+/*
+ * Encodes the plaintext P = E ":" D into out (cap bytes incl. NUL).
+ * The effective type is promoted/demoted by client_timeout as fwknop does
+ * (1->3, 2->4, 5->6 when > 0; back when 0); m->type is updated.
+ */
+int spa_message_encode(struct spa_message *m, char *out, size_t cap,
+		       size_t *out_len);
+
+/* Parses and checks a decrypted plaintext P (len bytes, not necessarily
+ * NUL-terminated). Verifies the embedded digest. */
+int spa_message_decode(const char *p, size_t len, struct spa_message *m);
+
+/* ---- keys --------------------------------------------------------------- */
+/*
+ * A prepared key set for one stanza or one client invocation. Key schedules
+ * and HMAC states are set up once at spa_keys_new(); verifying a packet then
+ * costs one HMAC and no setup. Secret bytes are wiped on spa_keys_free().
+ */
+struct spa_keys;
+
+struct spa_key_spec {
+	const uint8_t *enc_key;   /* Rijndael passphrase bytes, 0..32 */
+	size_t enc_key_len;
+	const uint8_t *hmac_key;  /* NULL: no HMAC layer */
+	size_t hmac_key_len;      /* 1..128 */
+	int hmac_type;            /* SPA_DIGEST_* (default sha256 when 0) */
+	int enc_mode;             /* SPA_MODE_* (default CBC when 0) */
+};
+
+int spa_keys_new(const struct spa_key_spec *spec, struct spa_keys **out);
+void spa_keys_free(struct spa_keys *k);
+int spa_keys_hmac_type(const struct spa_keys *k);  /* SPA_HMAC_NONE if none */
+int spa_keys_enc_mode(const struct spa_keys *k);
+
+/* Decodes a base64 key (fwknop's KEY_BASE64 / HMAC_KEY_BASE64 rules) into
+ * out (cap bytes). */
+int spa_key_from_base64(const char *b64, uint8_t *out, size_t cap,
+			size_t *out_len);
+/* Secure random bytes. */
+int spa_random_bytes(uint8_t *buf, size_t len);
+/* fwknop --key-gen: key_len 1..32 (default 32 when 0), hmac_key_len 1..128
+ * (0: default for hmac_type: md5 16, sha1 20, sha256 64, sha384/512 128,
+ * sha3_256 136->refused by fwknop, we use the block size: 136/72 capped
+ * at 128). Outputs padded base64 strings (NUL-terminated). */
+int spa_keygen(size_t key_len, size_t hmac_key_len, int hmac_type,
+	       char *key_b64, size_t key_cap, char *hmac_b64, size_t hmac_cap);
+/* Wipes memory the compiler cannot optimise away. */
+void spa_wipe(void *p, size_t len);
+
+/* ---- packets ------------------------------------------------------------ */
+#define SPA_WIRE_CAP 1536   /* enough for any wire string incl. NUL */
+
+/*
+ * Builds the wire string for message m with keys k: encode, encrypt with a
+ * random salt, MAC, strip the prefix. out must hold SPA_WIRE_CAP bytes.
+ * salt may be NULL (random) or 8 bytes (known-answer tests).
+ */
+int spa_packet_build(struct spa_message *m, const struct spa_keys *k,
+		     const uint8_t *salt, char *out, size_t cap,
+		     size_t *out_len);
+
+/* Variant that also returns the intermediate pieces for -v dumps:
+ * encoded E, digest D (b64), HMAC (b64, "" if none). Any may be NULL. */
+struct spa_build_info {
+	char encoded[1024];
+	char digest[128];
+	char hmac[128];
+};
+int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
+			const uint8_t *salt, char *out, size_t cap,
+			size_t *out_len, struct spa_build_info *info);
+
+/*
+ * Cheap checks before any crypto, as fwknopd does them: length
+ * 140..1499, alphabet [A-Za-z0-9+/=], no U2FsdGVkX1 prefix, no hQ prefix on
+ * long data. 0 = worth trying keys.
+ */
+int spa_packet_prefilter(const char *data, size_t len);
+
+/*
+ * Authenticates (HMAC first, constant time), decrypts and decodes one
+ * wire string with one key set. On success *m holds the message.
+ * Distinguishes SPA_E_HMAC (MAC mismatch: try the next stanza) from
+ * decode errors after a good MAC.
+ */
+int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
+		    struct spa_message *m);
+
+/* Replay digest as fwknopd computes it: b64(SHA-256(raw wire text)),
+ * stripped. out must hold 44 bytes. */
+int spa_replay_digest(const char *data, size_t len, char out[44]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

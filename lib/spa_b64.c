@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Base64 as the SPA wire uses it: the standard alphabet, '=' padding
+ * stripped on output, decoding that stops at the first '=' and ignores
+ * leftover bits (a receiver must accept what fwknop's client sends).
+ */
+#include "spa_wire.h"
+
+static const char spa_b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* -1 for bytes outside the alphabet; a table keeps decoding branch-light. */
+static int8_t spa_b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (int8_t)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (int8_t)(c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (int8_t)(c - '0' + 52);
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+size_t spa_b64_encoded_len(size_t len)
+{
+	return (len / 3) * 4 + ((len % 3) ? (len % 3) + 1 : 0);
+}
+
+size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out)
+{
+	size_t o = 0, i = 0;
+
+	for (; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = spa_b64_alphabet[(v >> 18) & 63];
+		out[o++] = spa_b64_alphabet[(v >> 12) & 63];
+		out[o++] = spa_b64_alphabet[(v >> 6) & 63];
+		out[o++] = spa_b64_alphabet[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		out[o++] = spa_b64_alphabet[(v >> 18) & 63];
+		out[o++] = spa_b64_alphabet[(v >> 12) & 63];
+		out[o++] = (i + 1 < len) ? spa_b64_alphabet[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t spa_b64_encode(const uint8_t *in, size_t len, char *out)
+{
+	size_t o = spa_b64_encode_padded(in, len, out);
+
+	while (o > 0 && out[o - 1] == '=')
+		out[--o] = '\0';
+	return o;
+}
+
+int spa_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap,
+		   size_t *out_len)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t o = 0;
+
+	if (!in || !out || !out_len)
+		return -SPA_E_ARG;
+	for (size_t i = 0; i < in_len && in[i] != '='; i++) {
+		int8_t v = spa_b64_value((unsigned char)in[i]);
+		if (v < 0)
+			return -SPA_E_BASE64;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= out_cap)
+				return -SPA_E_TOO_LONG;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	*out_len = o;
+	return 0;
+}

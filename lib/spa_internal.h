@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal declarations shared by the wire library's modules. */
+#ifndef SPA_INTERNAL_H
+#define SPA_INTERNAL_H
+
+#include "spa_wire.h"
+#include <openssl/evp.h>
+
+#define SPA_SALT_LEN 8
+#define SPA_AES_KEY_LEN 32
+#define SPA_AES_BLOCK 16
+#define SPA_MAX_PLAINTEXT 1500  /* decrypted P: 36 <= len < 1500 */
+#define SPA_MAX_MD_LEN 64
+
+struct spa_digest_info {
+	int id;
+	const char *name;   /* option value, lower case */
+	const char *label;  /* as printed by -v */
+	const char *evp;    /* OpenSSL algorithm name */
+	size_t raw_len;
+	size_t b64_len;
+};
+
+/* NULL when the id is unknown. */
+const struct spa_digest_info *spa_digest_info(int id);
+/* One-shot hash; out must hold SPA_MAX_MD_LEN bytes. */
+int spa_digest_raw(int id, const void *data, size_t len, uint8_t *out,
+		   size_t *out_len);
+/* b64(hash(data)) stripped; out must hold 128 bytes. */
+int spa_digest_b64(int id, const void *data, size_t len, char *out);
+
+/* fwknop's AES layer: key/IV from passphrase+salt, PKCS#7 padding in
+ * every mode. out must hold len + 16 bytes. */
+int spa_cipher_encrypt(int mode, const uint8_t *pw, size_t pw_len,
+		       const uint8_t salt[SPA_SALT_LEN], const uint8_t *in,
+		       size_t len, uint8_t *out, size_t *out_len);
+/* in is the whole "Salted__" container (header + ciphertext). */
+int spa_cipher_decrypt(int mode, const uint8_t *pw, size_t pw_len,
+		       const uint8_t *in, size_t len, uint8_t *out,
+		       size_t *out_len);
+int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
+		      const uint8_t salt[SPA_SALT_LEN],
+		      uint8_t key[SPA_AES_KEY_LEN], uint8_t iv[SPA_AES_BLOCK]);
+
+/* HMAC of the prefixed ciphertext text; b64 (stripped) into out[128]. */
+int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
+		      const char *ct, size_t ct_len, char *out, size_t *out_len);
+/* Raw access to the encryption passphrase for the cipher layer. */
+const uint8_t *spa_keys_enc(const struct spa_keys *k, size_t *len);
+
+#endif

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whole packets: WIRE = b64(Salted__|salt|AES(P))[10:] || b64(HMAC(C)).
+ * Building is encode -> encrypt -> MAC -> strip prefix; opening is the
+ * reverse, and nothing is decrypted before the MAC has been verified.
+ */
+#include "spa_internal.h"
+#include <openssl/crypto.h>
+#include <string.h>
+
+#define SPA_PREFIX_LEN 10
+/* fwknopd classifies anything this long (prefix included) as GnuPG. */
+#define SPA_RIJNDAEL_MAX_B64 (SPA_GPG_MIN_LEN - 1)
+#define SPA_MAX_RAW ((SPA_RIJNDAEL_MAX_B64 / 4 + 1) * 3)
+
+static bool spa_b64_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+int spa_packet_prefilter(const char *data, size_t len)
+{
+	if (!data)
+		return -SPA_E_ARG;
+	if (len < SPA_MIN_WIRE_LEN)
+		return -SPA_E_TOO_SHORT;
+	if (len >= SPA_MAX_WIRE_LEN)
+		return -SPA_E_TOO_LONG;
+	/* fwknop's client never sends the prefixes: a packet that has one is
+	 * a captured packet re-encoded to dodge the replay cache. */
+	if (memcmp(data, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN) == 0 ||
+	    (len >= SPA_GPG_MIN_LEN && memcmp(data, SPA_GPG_PREFIX, 2) == 0))
+		return -SPA_E_PREFIX;
+	for (size_t i = 0; i < len; i++)
+		if (!spa_b64_char((unsigned char)data[i]) && data[i] != '=')
+			return -SPA_E_CHARSET;
+	return 0;
+}
+
+int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
+			const uint8_t *salt, char *out, size_t cap,
+			size_t *out_len, struct spa_build_info *info)
+{
+	char plain[SPA_MAX_PLAINTEXT + 1];
+	uint8_t raw[SPA_MAX_PLAINTEXT + 2 * SPA_AES_BLOCK];
+	uint8_t salt_buf[SPA_SALT_LEN];
+	char ct[sizeof(raw) / 3 * 4 + 8];
+	char mac[128] = "";
+	size_t plain_len = 0, raw_len = 0, ct_len, mac_len = 0, enc_len, wire_len;
+	const uint8_t *enc;
+	int rc;
+
+	if (!m || !k || !out || !out_len)
+		return -SPA_E_ARG;
+	rc = spa_message_encode(m, plain, sizeof(plain), &plain_len);
+	if (rc < 0)
+		goto out;
+	if (!salt) {
+		rc = spa_random_bytes(salt_buf, sizeof(salt_buf));
+		if (rc < 0)
+			goto out;
+		salt = salt_buf;
+	}
+	enc = spa_keys_enc(k, &enc_len);
+	rc = spa_cipher_encrypt(spa_keys_enc_mode(k), enc, enc_len, salt,
+				(const uint8_t *)plain, plain_len, raw, &raw_len);
+	if (rc < 0)
+		goto out;
+	ct_len = spa_b64_encode(raw, raw_len, ct);
+	/* Longer and fwknopd would take it for a GnuPG packet. */
+	if (ct_len > SPA_RIJNDAEL_MAX_B64) {
+		rc = -SPA_E_TOO_LONG;
+		goto out;
+	}
+	if (spa_keys_hmac_type(k) != SPA_HMAC_NONE) {
+		/* the MAC covers the prefix that the wire leaves out */
+		rc = spa_keys_hmac_b64(k, "", ct, ct_len, mac, &mac_len);
+		if (rc < 0)
+			goto out;
+	}
+	wire_len = ct_len - SPA_PREFIX_LEN + mac_len;
+	if (wire_len + 1 > cap) {
+		rc = -SPA_E_TOO_LONG;
+		goto out;
+	}
+	memcpy(out, ct + SPA_PREFIX_LEN, ct_len - SPA_PREFIX_LEN);
+	memcpy(out + ct_len - SPA_PREFIX_LEN, mac, mac_len + 1);
+	*out_len = wire_len;
+	if (info) {
+		const char *last = strrchr(plain, ':');
+		size_t e_len = (size_t)(last - plain);
+
+		if (e_len >= sizeof(info->encoded))
+			e_len = sizeof(info->encoded) - 1;
+		memcpy(info->encoded, plain, e_len);
+		info->encoded[e_len] = '\0';
+		strncpy(info->digest, last + 1, sizeof(info->digest) - 1);
+		info->digest[sizeof(info->digest) - 1] = '\0';
+		memcpy(info->hmac, mac, mac_len + 1);
+	}
+out:
+	spa_wipe(plain, sizeof(plain));
+	spa_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+int spa_packet_build(struct spa_message *m, const struct spa_keys *k,
+		     const uint8_t *salt, char *out, size_t cap,
+		     size_t *out_len)
+{
+	return spa_packet_build_ex(m, k, salt, out, cap, out_len, NULL);
+}
+
+/*
+ * Decodes the prefixed ciphertext text, refusing every non-canonical
+ * spelling ('=' anywhere, impossible lengths, non-zero leftover bits):
+ * otherwise one packet has many texts and, without an HMAC, each would
+ * get past the replay cache (fwknop's weakness 12.7).
+ */
+static int spa_ct_decode(const char *ct, size_t ct_len, uint8_t *out,
+			 size_t cap, size_t *out_len)
+{
+	char last;
+	unsigned v;
+
+	if (ct_len % 4 == 1)
+		return -SPA_E_BASE64;
+	for (size_t i = 0; i < ct_len; i++)
+		if (!spa_b64_char((unsigned char)ct[i]))
+			return -SPA_E_BASE64;
+	last = ct[ct_len - 1];
+	v = (unsigned)(last >= 'A' && last <= 'Z' ? last - 'A'
+		       : last >= 'a' && last <= 'z' ? last - 'a' + 26
+		       : last >= '0' && last <= '9' ? last - '0' + 52
+		       : last == '+' ? 62 : 63);
+	if ((ct_len % 4 == 2 && (v & 0x0f)) || (ct_len % 4 == 3 && (v & 0x03)))
+		return -SPA_E_BASE64;
+	return spa_b64_decode(ct, ct_len, out, cap, out_len);
+}
+
+static bool spa_plain_prefix_ok(const uint8_t *p, size_t len)
+{
+	if (len <= SPA_RAND_LEN || p[SPA_RAND_LEN] != ':')
+		return false;
+	for (size_t i = 0; i < SPA_RAND_LEN; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
+		    struct spa_message *m)
+{
+	char ct[SPA_RIJNDAEL_MAX_B64 + 1];
+	uint8_t raw[SPA_MAX_RAW];
+	uint8_t plain[SPA_MAX_RAW];
+	size_t ct_text_len = len, ct_len, raw_len = 0, plain_len = 0, enc_len;
+	int hmac_type, rc;
+
+	if (!data || !k || !m)
+		return -SPA_E_ARG;
+	memset(m, 0, sizeof(*m));
+	if (len >= SPA_MAX_WIRE_LEN)
+		return -SPA_E_TOO_LONG;
+
+	hmac_type = spa_keys_hmac_type(k);
+	if (hmac_type != SPA_HMAC_NONE) {
+		char mac[128];
+		size_t mac_len = 0, want = spa_digest_b64_len(hmac_type);
+
+		if (len < want + SPA_MIN_ENCODED_LEN)
+			return -SPA_E_TOO_SHORT;
+		ct_text_len = len - want;
+		rc = spa_keys_hmac_b64(k, SPA_RIJNDAEL_PREFIX, data, ct_text_len,
+				       mac, &mac_len);
+		if (rc < 0)
+			return rc;
+		if (mac_len != want ||
+		    CRYPTO_memcmp(mac, data + ct_text_len, want) != 0)
+			return -SPA_E_HMAC;
+	} else if (len < SPA_MIN_ENCODED_LEN) {
+		return -SPA_E_TOO_SHORT;
+	}
+
+	ct_len = SPA_PREFIX_LEN + ct_text_len;
+	if (ct_len > SPA_RIJNDAEL_MAX_B64)
+		return -SPA_E_ENCTYPE;
+	memcpy(ct, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN);
+	memcpy(ct + SPA_PREFIX_LEN, data, ct_text_len);
+	rc = spa_ct_decode(ct, ct_len, raw, sizeof(raw), &raw_len);
+	if (rc < 0)
+		return rc;
+
+	const uint8_t *enc = spa_keys_enc(k, &enc_len);
+	rc = spa_cipher_decrypt(spa_keys_enc_mode(k), enc, enc_len, raw, raw_len,
+				plain, &plain_len);
+	if (rc < 0)
+		goto out;
+	/* the cheap wrong-key test fwknop relies on when there is no MAC */
+	if (!spa_plain_prefix_ok(plain, plain_len)) {
+		rc = -SPA_E_DECRYPT;
+		goto out;
+	}
+	rc = spa_message_decode((const char *)plain, plain_len, m);
+out:
+	spa_wipe(plain, sizeof(plain));
+	return rc;
+}
