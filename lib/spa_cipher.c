@@ -59,19 +59,15 @@ int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
 	return rc;
 }
 
-static int spa_cipher_run(int mode, const uint8_t key[SPA_AES_KEY_LEN],
+static int spa_cipher_run(EVP_CIPHER_CTX *ctx, int mode, const uint8_t key[SPA_AES_KEY_LEN],
 			  const uint8_t iv[SPA_AES_BLOCK], int enc,
 			  const uint8_t *in, size_t len, uint8_t *out)
 {
 	const EVP_CIPHER *c = spa_cipher_for(mode);
-	EVP_CIPHER_CTX *ctx;
 	int n1 = 0, n2 = 0, rc = -SPA_E_CRYPTO;
 
 	if (!c)
 		return -SPA_E_MODE;
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx)
-		return -SPA_E_NOMEM;
 	if (EVP_CipherInit_ex2(ctx, c, key, mode == SPA_MODE_ECB ? NULL : iv,
 			       enc, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
@@ -81,11 +77,11 @@ static int spa_cipher_run(int mode, const uint8_t key[SPA_AES_KEY_LEN],
 	if ((size_t)(n1 + n2) == len)
 		rc = 0;
 out:
-	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_CTX_reset(ctx);   /* drops the expanded key */
 	return rc;
 }
 
-int spa_cipher_encrypt(int mode, const uint8_t *pw, size_t pw_len,
+int spa_cipher_encrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t salt[SPA_SALT_LEN], const uint8_t *in,
 		       size_t len, uint8_t *out, size_t *out_len)
 {
@@ -102,7 +98,7 @@ int spa_cipher_encrypt(int mode, const uint8_t *pw, size_t pw_len,
 	/* encrypt in place over a padded copy in the output buffer */
 	memmove(body, in, len);
 	memset(body + len, (int)pad, pad);
-	rc = spa_cipher_run(mode, key, iv, 1, body, len + pad, body);
+	rc = spa_cipher_run(ctx, mode, key, iv, 1, body, len + pad, body);
 	if (rc == 0)
 		*out_len = 16 + len + pad;
 out:
@@ -111,7 +107,7 @@ out:
 	return rc;
 }
 
-int spa_cipher_decrypt(int mode, const uint8_t *pw, size_t pw_len,
+int spa_cipher_decrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t *in, size_t len, uint8_t *out,
 		       size_t *out_len)
 {
@@ -127,7 +123,7 @@ int spa_cipher_decrypt(int mode, const uint8_t *pw, size_t pw_len,
 	rc = spa_cipher_derive(mode, pw, pw_len, in + 8, key, iv);
 	if (rc < 0)
 		goto out;
-	rc = spa_cipher_run(mode, key, iv, 0, in + 16, body, out);
+	rc = spa_cipher_run(ctx, mode, key, iv, 0, in + 16, body, out);
 	if (rc < 0)
 		goto out;
 	/* fwknop always pads 1..16 bytes: anything else is a wrong key or a

@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 
 /* Fetched once per algorithm: EVP_MD_fetch per packet would dominate the
- * cost of short messages. Fetches are thread-safe; a lost race only leaks
- * a reference to a provider object that lives for the process anyway. */
+ * cost of short messages. spad and spa-client are single-threaded; a
+ * threaded user must call each function once before starting threads. */
 static EVP_MD *spa_digest_md(int id)
 {
 	static EVP_MD *cache[SPA_DIGEST_MAX + 1];

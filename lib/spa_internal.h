@@ -30,12 +30,12 @@ int spa_digest_raw(int id, const void *data, size_t len, uint8_t *out,
 int spa_digest_b64(int id, const void *data, size_t len, char *out);
 
 /* fwknop's AES layer: key/IV from passphrase+salt, PKCS#7 padding in
- * every mode. out must hold len + 16 bytes. */
-int spa_cipher_encrypt(int mode, const uint8_t *pw, size_t pw_len,
+ * every mode. out must hold len + 32 bytes. ctx is reused scratch state. */
+int spa_cipher_encrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t salt[SPA_SALT_LEN], const uint8_t *in,
 		       size_t len, uint8_t *out, size_t *out_len);
 /* in is the whole "Salted__" container (header + ciphertext). */
-int spa_cipher_decrypt(int mode, const uint8_t *pw, size_t pw_len,
+int spa_cipher_decrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t *in, size_t len, uint8_t *out,
 		       size_t *out_len);
 int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
@@ -47,5 +47,7 @@ int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
 		      const char *ct, size_t ct_len, char *out, size_t *out_len);
 /* Raw access to the encryption passphrase for the cipher layer. */
 const uint8_t *spa_keys_enc(const struct spa_keys *k, size_t *len);
+/* The key set's reusable cipher context (no allocation per packet). */
+EVP_CIPHER_CTX *spa_keys_cipher_ctx(const struct spa_keys *k);
 
 #endif

@@ -18,6 +18,7 @@ struct spa_keys {
 	int enc_mode;
 	int hmac_type;        /* SPA_HMAC_NONE: no MAC layer */
 	EVP_MAC_CTX *mac;     /* keyed; re-initialised per packet */
+	EVP_CIPHER_CTX *cipher;  /* scratch, reset after each use */
 };
 
 void spa_wipe(void *p, size_t len)
@@ -102,6 +103,11 @@ int spa_keys_new(const struct spa_key_spec *spec, struct spa_keys **out)
 		memcpy(k->enc, spec->enc_key, spec->enc_key_len);
 	k->enc_len = spec->enc_key_len;
 	k->enc_mode = mode;
+	k->cipher = EVP_CIPHER_CTX_new();
+	if (!k->cipher) {
+		spa_keys_free(k);
+		return -SPA_E_NOMEM;
+	}
 	if (spec->hmac_key) {
 		k->hmac_type = spec->hmac_type ? spec->hmac_type : SPA_DIGEST_SHA256;
 		rc = spa_mac_new(k->hmac_type, spec->hmac_key, spec->hmac_key_len,
@@ -120,6 +126,7 @@ void spa_keys_free(struct spa_keys *k)
 	if (!k)
 		return;
 	EVP_MAC_CTX_free(k->mac);   /* OpenSSL cleanses the HMAC key state */
+	EVP_CIPHER_CTX_free(k->cipher);
 	spa_wipe(k, sizeof(*k));
 	free(k);
 }
@@ -138,6 +145,11 @@ const uint8_t *spa_keys_enc(const struct spa_keys *k, size_t *len)
 {
 	*len = k->enc_len;
 	return k->enc;
+}
+
+EVP_CIPHER_CTX *spa_keys_cipher_ctx(const struct spa_keys *k)
+{
+	return k->cipher;
 }
 
 int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,

@@ -63,7 +63,7 @@ int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
 		salt = salt_buf;
 	}
 	enc = spa_keys_enc(k, &enc_len);
-	rc = spa_cipher_encrypt(spa_keys_enc_mode(k), enc, enc_len, salt,
+	rc = spa_cipher_encrypt(spa_keys_cipher_ctx(k), spa_keys_enc_mode(k), enc, enc_len, salt,
 				(const uint8_t *)plain, plain_len, raw, &raw_len);
 	if (rc < 0)
 		goto out;
@@ -193,7 +193,7 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		return rc;
 
 	const uint8_t *enc = spa_keys_enc(k, &enc_len);
-	rc = spa_cipher_decrypt(spa_keys_enc_mode(k), enc, enc_len, raw, raw_len,
+	rc = spa_cipher_decrypt(spa_keys_cipher_ctx(k), spa_keys_enc_mode(k), enc, enc_len, raw, raw_len,
 				plain, &plain_len);
 	if (rc < 0)
 		goto out;
