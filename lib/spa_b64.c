@@ -89,3 +89,24 @@ int spa_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap,
 	*out_len = o;
 	return 0;
 }
+
+int spa_b64_decode_canonical(const char *in, size_t in_len, uint8_t *out,
+			     size_t out_cap, size_t *out_len)
+{
+	int8_t last;
+
+	if (!in || in_len == 0 || in_len % 4 == 1)
+		return -SPA_E_BASE64;
+	for (size_t i = 0; i < in_len; i++)
+		if (spa_b64_value((unsigned char)in[i]) < 0)
+			return -SPA_E_BASE64;
+	last = spa_b64_value((unsigned char)in[in_len - 1]);
+	if ((in_len % 4 == 2 && (last & 0x0f)) || (in_len % 4 == 3 && (last & 0x03)))
+		return -SPA_E_BASE64;
+	return spa_b64_decode(in, in_len, out, out_cap, out_len);
+}
+
+bool spa_b64_is_char(unsigned char c)
+{
+	return spa_b64_value(c) >= 0;
+}

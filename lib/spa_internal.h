@@ -42,6 +42,16 @@ int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
 		      const uint8_t salt[SPA_SALT_LEN],
 		      uint8_t key[SPA_AES_KEY_LEN], uint8_t iv[SPA_AES_BLOCK]);
 
+/*
+ * Strict base64 for the ciphertext: no '=', no impossible length, no
+ * non-zero leftover bits, so each byte string has exactly one spelling
+ * (the lenient fwknop rules give a no-HMAC packet many texts, and each
+ * would dodge the replay cache: fwknop's weakness 12.7).
+ */
+int spa_b64_decode_canonical(const char *in, size_t in_len, uint8_t *out,
+			     size_t out_cap, size_t *out_len);
+bool spa_b64_is_char(unsigned char c);
+
 /* HMAC of the prefixed ciphertext text; b64 (stripped) into out[128]. */
 int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
 		      const char *ct, size_t ct_len, char *out, size_t *out_len);

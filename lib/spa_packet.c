@@ -13,12 +13,6 @@
 #define SPA_RIJNDAEL_MAX_B64 (SPA_GPG_MIN_LEN - 1)
 #define SPA_MAX_RAW ((SPA_RIJNDAEL_MAX_B64 / 4 + 1) * 3)
 
-static bool spa_b64_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
 int spa_packet_prefilter(const char *data, size_t len)
 {
 	if (!data)
@@ -33,7 +27,7 @@ int spa_packet_prefilter(const char *data, size_t len)
 	    (len >= SPA_GPG_MIN_LEN && memcmp(data, SPA_GPG_PREFIX, 2) == 0))
 		return -SPA_E_PREFIX;
 	for (size_t i = 0; i < len; i++)
-		if (!spa_b64_char((unsigned char)data[i]) && data[i] != '=')
+		if (!spa_b64_is_char((unsigned char)data[i]) && data[i] != '=')
 			return -SPA_E_CHARSET;
 	return 0;
 }
@@ -112,33 +106,6 @@ int spa_packet_build(struct spa_message *m, const struct spa_keys *k,
 	return spa_packet_build_ex(m, k, salt, out, cap, out_len, NULL);
 }
 
-/*
- * Decodes the prefixed ciphertext text, refusing every non-canonical
- * spelling ('=' anywhere, impossible lengths, non-zero leftover bits):
- * otherwise one packet has many texts and, without an HMAC, each would
- * get past the replay cache (fwknop's weakness 12.7).
- */
-static int spa_ct_decode(const char *ct, size_t ct_len, uint8_t *out,
-			 size_t cap, size_t *out_len)
-{
-	char last;
-	unsigned v;
-
-	if (ct_len % 4 == 1)
-		return -SPA_E_BASE64;
-	for (size_t i = 0; i < ct_len; i++)
-		if (!spa_b64_char((unsigned char)ct[i]))
-			return -SPA_E_BASE64;
-	last = ct[ct_len - 1];
-	v = (unsigned)(last >= 'A' && last <= 'Z' ? last - 'A'
-		       : last >= 'a' && last <= 'z' ? last - 'a' + 26
-		       : last >= '0' && last <= '9' ? last - '0' + 52
-		       : last == '+' ? 62 : 63);
-	if ((ct_len % 4 == 2 && (v & 0x0f)) || (ct_len % 4 == 3 && (v & 0x03)))
-		return -SPA_E_BASE64;
-	return spa_b64_decode(ct, ct_len, out, cap, out_len);
-}
-
 static bool spa_plain_prefix_ok(const uint8_t *p, size_t len)
 {
 	if (len <= SPA_RAND_LEN || p[SPA_RAND_LEN] != ':')
@@ -188,7 +155,7 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		return -SPA_E_ENCTYPE;
 	memcpy(ct, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN);
 	memcpy(ct + SPA_PREFIX_LEN, data, ct_text_len);
-	rc = spa_ct_decode(ct, ct_len, raw, sizeof(raw), &raw_len);
+	rc = spa_b64_decode_canonical(ct, ct_len, raw, sizeof(raw), &raw_len);
 	if (rc < 0)
 		return rc;
 
