@@ -30,7 +30,10 @@ size_t spa_b64_encoded_len(size_t len)
 	return (len / 3) * 4 + ((len % 3) ? (len % 3) + 1 : 0);
 }
 
-size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out)
+/* Writes the padding only when asked: callers size their buffers with
+ * spa_b64_encoded_len(), which counts no '='. */
+static size_t spa_b64_encode_core(const uint8_t *in, size_t len, char *out,
+				  bool pad)
 {
 	size_t o = 0, i = 0;
 
@@ -42,25 +45,30 @@ size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out)
 		out[o++] = spa_b64_alphabet[v & 63];
 	}
 	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
+		bool two = i + 1 < len;
+		uint32_t v = (uint32_t)in[i] << 16 | (two ? (uint32_t)in[i + 1] << 8 : 0);
+
 		out[o++] = spa_b64_alphabet[(v >> 18) & 63];
 		out[o++] = spa_b64_alphabet[(v >> 12) & 63];
-		out[o++] = (i + 1 < len) ? spa_b64_alphabet[(v >> 6) & 63] : '=';
-		out[o++] = '=';
+		if (two)
+			out[o++] = spa_b64_alphabet[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
 	out[o] = '\0';
 	return o;
 }
 
+size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out)
+{
+	return spa_b64_encode_core(in, len, out, true);
+}
+
 size_t spa_b64_encode(const uint8_t *in, size_t len, char *out)
 {
-	size_t o = spa_b64_encode_padded(in, len, out);
-
-	while (o > 0 && out[o - 1] == '=')
-		out[--o] = '\0';
-	return o;
+	return spa_b64_encode_core(in, len, out, false);
 }
 
 int spa_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap,

@@ -133,7 +133,8 @@ const char *spa_msg_type_name(int type);      /* "Access msg", ... */
  * out must hold spa_b64_encoded_len(len) + 1 bytes. Returns the length. */
 size_t spa_b64_encoded_len(size_t len);
 size_t spa_b64_encode(const uint8_t *in, size_t len, char *out);
-/* Like the above but keeps '=' padding (key-gen output). */
+/* Like the above but keeps '=' padding (key-gen output); out must hold
+ * 4 * ceil(len / 3) + 1 bytes. */
 size_t spa_b64_encode_padded(const uint8_t *in, size_t len, char *out);
 /* Decodes up to the first '=' or the end; any other byte outside the alphabet
  * is SPA_E_BASE64. Leftover bits are ignored. out_cap bytes available.
