@@ -9,9 +9,17 @@
 #include <string.h>
 
 #define SPA_PREFIX_LEN 10
-/* fwknopd classifies anything this long (prefix included) as GnuPG. */
-#define SPA_RIJNDAEL_MAX_B64 (SPA_GPG_MIN_LEN - 1)
-#define SPA_MAX_RAW ((SPA_RIJNDAEL_MAX_B64 / 4 + 1) * 3)
+/*
+ * libfko takes ciphertext text of 400 characters or more for GnuPG. It
+ * measures the text it holds at that point: prefixed when an HMAC was
+ * verified (the MAC input carries the prefix), bare otherwise. So the
+ * longest Rijndael ciphertext text on the wire is 389 characters with an
+ * HMAC and 399 without one.
+ */
+#define SPA_RIJNDAEL_MAX_TEXT(has_hmac) \
+	((size_t)(SPA_GPG_MIN_LEN - 1 - ((has_hmac) ? SPA_PREFIX_LEN : 0)))
+#define SPA_MAX_CT_B64 (SPA_PREFIX_LEN + SPA_GPG_MIN_LEN - 1)
+#define SPA_MAX_RAW ((SPA_MAX_CT_B64 / 4 + 1) * 3)
 
 int spa_packet_prefilter(const char *data, size_t len)
 {
@@ -63,7 +71,8 @@ int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
 		goto out;
 	ct_len = spa_b64_encode(raw, raw_len, ct);
 	/* Longer and fwknopd would take it for a GnuPG packet. */
-	if (ct_len > SPA_RIJNDAEL_MAX_B64) {
+	if (ct_len - SPA_PREFIX_LEN >
+	    SPA_RIJNDAEL_MAX_TEXT(spa_keys_hmac_type(k) != SPA_HMAC_NONE)) {
 		rc = -SPA_E_TOO_LONG;
 		goto out;
 	}
@@ -119,7 +128,7 @@ static bool spa_plain_prefix_ok(const uint8_t *p, size_t len)
 int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		    struct spa_message *m)
 {
-	char ct[SPA_RIJNDAEL_MAX_B64 + 1];
+	char ct[SPA_MAX_CT_B64 + 1];
 	uint8_t raw[SPA_MAX_RAW];
 	uint8_t plain[SPA_MAX_RAW];
 	size_t ct_text_len = len, ct_len, raw_len = 0, plain_len = 0, enc_len;
@@ -150,9 +159,9 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		return -SPA_E_TOO_SHORT;
 	}
 
-	ct_len = SPA_PREFIX_LEN + ct_text_len;
-	if (ct_len > SPA_RIJNDAEL_MAX_B64)
+	if (ct_text_len > SPA_RIJNDAEL_MAX_TEXT(hmac_type != SPA_HMAC_NONE))
 		return -SPA_E_ENCTYPE;
+	ct_len = SPA_PREFIX_LEN + ct_text_len;
 	memcpy(ct, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN);
 	memcpy(ct + SPA_PREFIX_LEN, data, ct_text_len);
 	rc = spa_b64_decode_canonical(ct, ct_len, raw, sizeof(raw), &raw_len);
