@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the keys come from: options or rc variables, a key file (-G),
+ * stdin, a file descriptor, or a prompt on the terminal without echo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "spa_client.h"
+
+void spa_client_keys_wipe(struct spa_client_keys *k)
+{
+	spa_wipe(k, sizeof(*k));
+}
+
+/* Reads up to a newline or EOF; the newline is not kept. */
+static int read_fd_line(int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char ch;
+		ssize_t r = read(fd, &ch, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -SPA_CE_KEY;
+		if (r == 0 || ch == '\n')
+			break;
+		if (n + 1 >= cap)
+			return -SPA_CE_KEY;
+		out[n++] = ch;
+	}
+	if (n && out[n - 1] == '\r')
+		n--;
+	out[n] = '\0';
+	return n ? 0 : -SPA_CE_KEY;
+}
+
+static int prompt_tty(const char *what, char *out, size_t cap)
+{
+	struct termios old, quiet;
+	int fd, rc;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || tcgetattr(fd, &old) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -SPA_CE_KEY;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (write(fd, what, strlen(what)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		close(fd);
+		return -SPA_CE_KEY;
+	}
+	rc = read_fd_line(fd, out, cap);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		rc = rc ? rc : -SPA_CE_KEY;
+	close(fd);
+	return rc;
+}
+
+int spa_client_key_file_lookup(const char *path, const char *server,
+			       char *out, size_t cap)
+{
+	char line[1024];
+	FILE *f;
+	int rc = -SPA_CE_KEY;
+
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "spa-client: cannot read key file %s: %s\n", path,
+			strerror(errno));
+		return -SPA_CE_KEY;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *name, *key;
+		size_t len;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		name = p;
+		p += strcspn(p, ":= \t\r\n");
+		if (*p == '\0' || *p == '\n' || *p == '\r')
+			continue;
+		*p++ = '\0';
+		p += strspn(p, ":= \t");
+		key = p;
+		key[strcspn(key, "\r\n")] = '\0';
+		len = strlen(key);
+		if (strcmp(name, server) != 0 || len == 0)
+			continue;
+		if (len < cap) {
+			memcpy(out, key, len + 1);
+			rc = 0;
+		}
+		break;
+	}
+	spa_wipe(line, sizeof(line));
+	fclose(f);
+	if (rc < 0)
+		fprintf(stderr, "spa-client: no key for '%s' in %s\n", server, path);
+	return rc;
+}
+
+static int to_bytes(const char *text, bool b64, uint8_t *out, size_t cap,
+		    size_t max, size_t *len, const char *what)
+{
+	size_t n = strlen(text);
+
+	if (b64) {
+		if (spa_key_from_base64(text, out, cap, len) < 0 || *len == 0 ||
+		    *len > max) {
+			fprintf(stderr, "spa-client: %s is not valid base64 of 1-%zu bytes\n",
+				what, max);
+			return -SPA_CE_KEY;
+		}
+		return 0;
+	}
+	if (n == 0 || n > max) {
+		fprintf(stderr, "spa-client: %s must be 1-%zu bytes\n", what, max);
+		return -SPA_CE_KEY;
+	}
+	memcpy(out, text, n);
+	*len = n;
+	return 0;
+}
+
+static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
+{
+	char text[SPA_CLIENT_KEY_CAP];
+	bool b64 = false;
+	int rc;
+
+	if (c->key_stdin) {
+		rc = read_fd_line(STDIN_FILENO, text, sizeof(text));
+	} else if (c->key_fd >= 0) {
+		rc = read_fd_line(c->key_fd, text, sizeof(text));
+	} else if (c->key[0]) {
+		snprintf(text, sizeof(text), "%s", c->key);
+		b64 = c->key_is_b64;
+		rc = 0;
+	} else if (c->key_file[0]) {
+		rc = spa_client_key_file_lookup(c->key_file, c->server, text,
+						sizeof(text));
+	} else {
+		rc = prompt_tty("Enter encryption key: ", text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: no encryption key given (use "
+				"--key-rijndael, --key-base64-rijndael, -G, --stdin, "
+				"--fd or KEY in the rc file)\n");
+	}
+	if (rc < 0 && (c->key_stdin || c->key_fd >= 0))
+		fprintf(stderr, "spa-client: could not read the encryption key\n");
+	if (rc == 0)
+		rc = to_bytes(text, b64, k->enc, sizeof(k->enc), SPA_MAX_KEY_LEN,
+			      &k->enc_len, "encryption key");
+	spa_wipe(text, sizeof(text));
+	return rc;
+}
+
+static int get_hmac(const struct spa_client_cfg *c, struct spa_client_keys *k)
+{
+	char text[SPA_CLIENT_KEY_CAP];
+	bool b64 = false;
+	int rc;
+
+	if (c->hmac_key[0]) {
+		snprintf(text, sizeof(text), "%s", c->hmac_key);
+		b64 = c->hmac_key_is_b64;
+		rc = 0;
+	} else if (c->hmac_key_file[0]) {
+		rc = spa_client_key_file_lookup(c->hmac_key_file, c->server, text,
+						sizeof(text));
+	} else {
+		rc = prompt_tty("Enter HMAC key: ", text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: --use-hmac given but no HMAC key "
+				"(use --key-hmac, --key-base64-hmac, --get-hmac-key or "
+				"HMAC_KEY in the rc file)\n");
+	}
+	if (rc == 0)
+		rc = to_bytes(text, b64, k->hmac, sizeof(k->hmac),
+			      SPA_MAX_HMAC_KEY_LEN, &k->hmac_len, "HMAC key");
+	spa_wipe(text, sizeof(text));
+	return rc;
+}
+
+int spa_client_keys_get(const struct spa_client_cfg *c,
+			struct spa_client_keys *k)
+{
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = get_enc(c, k);
+	if (rc == 0 && c->use_hmac) {
+		rc = get_hmac(c, k);
+		k->have_hmac = rc == 0;
+	}
+	if (rc < 0)
+		spa_client_keys_wipe(k);
+	return rc;
+}
+
+int spa_client_keygen(const struct spa_client_cfg *c, FILE *out,
+		      char *key_b64, size_t key_cap,
+		      char *hmac_b64, size_t hmac_cap)
+{
+	int rc;
+
+	rc = spa_keygen(c->key_len, c->hmac_key_len, c->hmac_type, key_b64,
+			key_cap, hmac_b64, hmac_cap);
+	if (rc < 0) {
+		fprintf(stderr, "spa-client: key generation failed: %s\n",
+			spa_strerror(rc));
+		return rc;
+	}
+	if (out && fprintf(out, "KEY_BASE64: %s\nHMAC_KEY_BASE64: %s\n",
+			   key_b64, hmac_b64) < 0)
+		return -SPA_CE_IO;
+	return 0;
+}

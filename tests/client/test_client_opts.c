@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/* Option table, command-line parsing and value checks of spa-client. */
+#include "client_test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static struct spa_client_cfg *new_cfg(void)
+{
+	struct spa_client_cfg *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	spa_client_cfg_init(c);
+	return c;
+}
+
+static void free_cfg(struct spa_client_cfg *c)
+{
+	spa_client_cfg_free(c);
+	free(c);
+}
+
+static const char *saved_value(const struct spa_client_cfg *c, const char *rc_name)
+{
+	const struct spa_opt_def *d = spa_opt_by_rc_name(rc_name);
+
+	assert_non_null(d);
+	return c->saved[d - spa_opt_table];
+}
+
+static void test_defaults(void **state)
+{
+	struct spa_client_cfg *c = new_cfg();
+
+	(void)state;
+	assert_int_equal(c->server_port, 62201);
+	assert_int_equal(c->proto, SPA_CLIENT_PROTO_UDP);
+	assert_int_equal(c->digest_type, SPA_DIGEST_SHA256);
+	assert_int_equal(c->hmac_type, SPA_DIGEST_SHA256);
+	assert_int_equal(c->enc_mode, SPA_MODE_CBC);
+	assert_int_equal(c->key_fd, -1);
+	assert_false(c->use_hmac);
+	free_cfg(c);
+}
+
+static void test_short_and_long(void **state)
+{
+	struct spa_client_cfg *c = new_cfg();
+
+	(void)state;
+	assert_int_equal(ct_parse(c, ARGS("-A", "tcp/22,UDP/53", "-a", "198.51.100.7",
+				       "-D", "server.example", "-p", "40000", "-P", "tcp",
+				       "-f", "45", "-U", "bob smith", "-m", "sha3_512",
+				       "--hmac-digest-type", "sha384", "-M", "legacy",
+				       "-T", "-v", "-v", "-r", "-n", "office")), 0);
+	assert_string_equal(c->access, "tcp/22,udp/53");
+	assert_int_equal(c->allow_mode, SPA_CLIENT_ALLOW_IP);
+	assert_string_equal(c->allow_ip, "198.51.100.7");
+	assert_string_equal(c->server, "server.example");
+	assert_int_equal(c->server_port, 40000);
+	assert_int_equal(c->proto, SPA_CLIENT_PROTO_TCP);
+	assert_int_equal(c->fw_timeout, 45);
+	assert_string_equal(c->spoof_user, "bob smith");
+	assert_int_equal(c->digest_type, SPA_DIGEST_SHA3_512);
+	assert_int_equal(c->hmac_type, SPA_DIGEST_SHA384);
+	assert_int_equal(c->enc_mode, SPA_MODE_CBC_LEGACY_IV);
+	assert_true(c->test);
+	assert_int_equal(c->verbose, 2);
+	assert_true(c->rand_port);
+	assert_string_equal(c->stanza, "office");
+	free_cfg(c);
+
+	c = new_cfg();
+	assert_int_equal(ct_parse(c, ARGS("--access=tcp/443", "--source-ip",
+				       "--destination", "2001:db8::1", "--server-proto=http",
+				       "--key-base64-rijndael", "c2VjcmV0",
+				       "--key-hmac", "mac", "-6", "--nat-access", "192.0.2.5:8080",
+				       "--nat-port", "5555", "--time-offset-minus", "2h")), 0);
+	assert_string_equal(c->access, "tcp/443");
+	assert_int_equal(c->allow_mode, SPA_CLIENT_ALLOW_SOURCE);
+	assert_string_equal(c->server, "2001:db8::1");
+	assert_int_equal(c->proto, SPA_CLIENT_PROTO_HTTP);
+	assert_true(c->key_is_b64);
+	assert_string_equal(c->key, "c2VjcmV0");
+	assert_true(c->use_hmac);
+	assert_false(c->hmac_key_is_b64);
+	assert_int_equal(c->family, AF_INET6);
+	assert_string_equal(c->nat_access, "192.0.2.5,8080");
+	assert_int_equal(c->nat_port, 5555);
+	assert_int_equal(c->time_offset, -7200);
+	assert_int_equal(c->allow_mode, SPA_CLIENT_ALLOW_SOURCE);
+	/* What --save-rc-stanza would write. */
+	assert_string_equal(saved_value(c, "ALLOW_IP"), "source");
+	assert_string_equal(saved_value(c, "HMAC_KEY"), "mac");
+	assert_string_equal(saved_value(c, "TIME_OFFSET"), "-2h");
+	assert_string_equal(saved_value(c, "NAT_ACCESS"), "192.0.2.5:8080");
+	assert_null(saved_value(c, "DIGEST_TYPE"));
+	free_cfg(c);
+}
+
+static void test_time_offsets(void **state)
+{
+	static const struct { const char *opt, *val; int64_t want; } ok[] = {
+		{ "--time-offset-plus", "30", 30 },
+		{ "--time-offset-plus", "2m", 120 },
+		{ "--time-offset-plus", "3h", 10800 },
+		{ "--time-offset-plus", "1d", 86400 },
+		{ "--time-offset-minus", "15", -15 },
+	};
+	static const char *const bad[] = { "", "-5", "5x", "m", "1.5", "99999999999" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		assert_int_equal(ct_parse(c, ARGS(ok[i].opt, ok[i].val)), 0);
+		assert_int_equal(c->time_offset, ok[i].want);
+		free_cfg(c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		assert_true(ct_parse(c, ARGS("--time-offset-plus", bad[i])) < 0);
+		free_cfg(c);
+	}
+}
+
+static void test_bad_values(void **state)
+{
+	const char *const *cases[] = {
+		ARGS("--no-such-option"),
+		ARGS("-x"),
+		ARGS("-A"),
+		ARGS("stray-argument"),
+		ARGS("-a", "198.51.100.256"),
+		ARGS("-a", "2001:db8::1"),
+		ARGS("-a", "host.example"),
+		ARGS("-p", "0"),
+		ARGS("-p", "65536"),
+		ARGS("-p", "22a"),
+		ARGS("-P", "icmp"),
+		ARGS("-P", "udpraw"),
+		ARGS("-f", "65537"),
+		ARGS("-f", "-1"),
+		ARGS("-m", "sha999"),
+		ARGS("--hmac-digest-type", "crc32"),
+		ARGS("-M", "pcbc"),
+		ARGS("-M", "asymmetric"),
+		ARGS("-U", "bob:x"),
+		ARGS("-U", "0123456789012345678901234567890123456789012345678"),
+		ARGS("-N", "host"),
+		ARGS("-N", "host:0"),
+		ARGS("-N", "a:1:2"),
+		ARGS("--key-len", "33"),
+		ARGS("--hmac-key-len", "0"),
+		ARGS("--hmac-key-len", "129"),
+		ARGS("-D", "bad host"),
+		ARGS("--resolve-url", "ftp://198.51.100.1/"),
+		ARGS("--resolve-url", "http://host/a b"),
+		ARGS("-g"),
+		ARGS("-Q", "198.51.100.1"),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		if (ct_parse(c, cases[i]) == 0)
+			fail_msg("accepted: %s %s", cases[i][0],
+				 cases[i][1] ? cases[i][1] : "");
+		free_cfg(c);
+	}
+}
+
+static void test_port_lists(void **state)
+{
+	static const char *const bad[] = {
+		"", "tcp", "tcp/", "tcp/0", "tcp/65536", "icmp/1", "none/0",
+		"tcp/22,", ",tcp/22", "tcp/22;udp/53", "tcp/-1", "tcp/ 22",
+		"tcp//22", "tcpx/22", "tcp/22,,udp/53", "tcp/2222222",
+	};
+	struct spa_port ports[SPA_MAX_PORTS];
+	char norm[256];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(spa_client_parse_ports("tcp/22", ports, SPA_MAX_PORTS, &n,
+						norm, sizeof(norm)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ports[0].proto, 6);
+	assert_int_equal(ports[0].port, 22);
+	assert_int_equal(spa_client_parse_ports("tcp/22,UDP/53,tcp/65535", ports,
+						SPA_MAX_PORTS, &n, norm,
+						sizeof(norm)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ports[1].proto, 17);
+	assert_int_equal(ports[1].port, 53);
+	assert_int_equal(ports[2].port, 65535);
+	assert_string_equal(norm, "tcp/22,udp/53,tcp/65535");
+	/* The normalised list must pass the wire validator. */
+	{
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "198.51.100.1,%s", norm);
+		assert_int_equal(spa_validate_access_msg(msg), 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (spa_client_parse_ports(bad[i], ports, SPA_MAX_PORTS, &n, norm,
+					   sizeof(norm)) == 0)
+			fail_msg("accepted port list '%s'", bad[i]);
+	}
+	/* More pairs than the caller has room for is an error, not a cut. */
+	assert_true(spa_client_parse_ports("tcp/1,tcp/2,tcp/3", ports, 2, &n, norm,
+					   sizeof(norm)) < 0);
+}
+
+static void test_reparse(void **state)
+{
+	/* getopt state must be reset between parses (-l parses twice). */
+	for (int round = 0; round < 3; round++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		(void)state;
+		assert_int_equal(ct_parse(c, ARGS("-A", "udp/53", "-a", "203.0.113.9")), 0);
+		assert_string_equal(c->access, "udp/53");
+		free_cfg(c);
+	}
+}
+
+static void test_table_consistency(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < spa_opt_count; i++) {
+		const struct spa_opt_def *a = &spa_opt_table[i];
+
+		assert_true(a->long_name || a->rc_name);
+		assert_true(i < sizeof(((struct spa_client_cfg *)0)->saved) /
+				sizeof(char *));
+		for (size_t j = i + 1; j < spa_opt_count; j++) {
+			const struct spa_opt_def *b = &spa_opt_table[j];
+
+			if (a->long_name && b->long_name)
+				assert_string_not_equal(a->long_name, b->long_name);
+			if (a->short_name)
+				assert_int_not_equal(a->short_name, b->short_name);
+		}
+	}
+	/* Every fwknop rc variable (PROTOCOL.md 9.2) is known. */
+	{
+		static const char *const vars[] = {
+			"DIGEST_TYPE", "SPA_SERVER_PROTO", "SPA_SERVER_PORT",
+			"SPA_SOURCE_PORT", "FW_TIMEOUT", "ALLOW_IP", "TIME_OFFSET",
+			"ENCRYPTION_MODE", "USE_GPG", "USE_GPG_AGENT", "GPG_RECIPIENT",
+			"GPG_SIGNER", "GPG_HOMEDIR", "GPG_EXE", "GPG_SIGNING_PW",
+			"GPG_SIGNING_PW_BASE64", "GPG_NO_SIGNING_PW", "SPOOF_USER",
+			"SPOOF_SOURCE_IP", "ACCESS", "SPA_SERVER", "RAND_PORT", "KEY",
+			"KEY_BASE64", "HMAC_DIGEST_TYPE", "HMAC_KEY_BASE64", "HMAC_KEY",
+			"USE_HMAC", "USE_WGET_USER_AGENT", "KEY_FILE", "HMAC_KEY_FILE",
+			"NAT_ACCESS", "HTTP_USER_AGENT", "RESOLVE_URL",
+			"SERVER_RESOLVE_IPV4", "NAT_LOCAL", "NAT_RAND_PORT", "NAT_PORT",
+			"VERBOSE", "RESOLVE_IP_HTTP", "RESOLVE_IP_HTTPS",
+			"RESOLVE_HTTP_ONLY", "WGET_CMD", "NO_SAVE_ARGS",
+		};
+		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+			if (!spa_opt_by_rc_name(vars[i]))
+				fail_msg("rc variable %s unknown", vars[i]);
+		}
+		assert_null(spa_opt_by_rc_name("CLIENT_TIMEOUT"));
+	}
+}
+
+static void test_args_line_redacts_keys(void **state)
+{
+	const char *const *cases[] = {
+		ARGS("-A", "tcp/22", "--key-rijndael", "TOPSECRET1", "-D", "h"),
+		ARGS("--key-rijndael=TOPSECRET1", "-A", "tcp/22", "-D", "h"),
+		ARGS("--key-r", "TOPSECRET1", "-A", "tcp/22", "-D", "h"),
+		ARGS("-A", "tcp/22", "--key-base64-rijndael", "TOPSECRET1",
+		     "--key-base64-hmac", "TOPSECRET2", "-D", "h"),
+		ARGS("-A", "tcp/22", "--key-hmac", "TOPSECRET2", "-D", "h"),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i];
+		size_t n = 0;
+		char **argv;
+		struct spa_cmdline cl;
+		char line[4096];
+
+		while (a[n])
+			n++;
+		argv = calloc(n + 2, sizeof(*argv));
+		assert_non_null(argv);
+		argv[0] = (char *)"spa-client";
+		for (size_t j = 0; j < n; j++)
+			argv[j + 1] = (char *)a[j];
+		assert_int_equal(spa_cmdline_parse((int)n + 1, argv, &cl), 0);
+		assert_int_equal(spa_client_args_format(&cl, line, sizeof(line)), 0);
+		assert_null(strstr(line, "TOPSECRET"));
+		assert_non_null(strstr(line, "-A tcp/22 "));
+		assert_non_null(strstr(line, "-D h "));
+		assert_int_equal(strncmp(line, "spa-client ", 11), 0);
+		assert_int_equal(line[strlen(line) - 1], '\n');
+		spa_cmdline_free(&cl);
+		free(argv);
+	}
+}
+
+static void test_myip_replies(void **state)
+{
+	static const struct { const char *reply, *ip; } good[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n203.0.113.7\n", "203.0.113.7" },
+		{ "HTTP/1.0 200 OK\r\n\r\n198.51.100.255", "198.51.100.255" },
+		{ "HTTP/1.1 200 OK\r\n\r\n\r\n  192.0.2.1 \r\nmore\n", "192.0.2.1" },
+	};
+	static const char *const bad[] = {
+		"",
+		"203.0.113.7",
+		"HTTP/1.1 302 Found\r\nLocation: http://x/\r\n\r\n203.0.113.7\n",
+		"HTTP/1.1 500 Oops\r\n\r\n203.0.113.7\n",
+		"HTTP/1.1 200 OK\r\n\r\n203.0.113.300\n",
+		"HTTP/1.1 200 OK\r\n\r\n203.0.113\n",
+		"HTTP/1.1 200 OK\r\n\r\n203.0.113.7x\n",
+		"HTTP/1.1 200 OK\r\n\r\n<html>203.0.113.7</html>\n",
+		"HTTP/1.1 200 OK\r\n\r\n1234.1.1.1\n",
+		"HTTP/1.1 200 OK\r\n\r\n203.0.113.7.1\n",
+		"HTTP/1.1 200 OK\r\n203.0.113.7\n",
+	};
+	char ip[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(ip, 0, sizeof(ip));
+		assert_int_equal(spa_client_parse_myip_reply(good[i].reply, ip), 0);
+		assert_string_equal(ip, good[i].ip);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (spa_client_parse_myip_reply(bad[i], ip) == 0)
+			fail_msg("accepted reply %zu: %s", i, bad[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_short_and_long),
+		cmocka_unit_test(test_time_offsets),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_port_lists),
+		cmocka_unit_test(test_reparse),
+		cmocka_unit_test(test_table_consistency),
+		cmocka_unit_test(test_args_line_redacts_keys),
+		cmocka_unit_test(test_myip_replies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
