@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_conf_access.c - access.conf stanzas (PROTOCOL.md 6.7, 6.8, 7.2). */
+#include "spa_conf_internal.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "spa_log.h"
+
+static int new_stanza(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
+{
+	struct spa_config *c = x->c;
+	struct spa_stanza *grown, *s;
+	char file[PATH_MAX], aerr[256];
+	int rc;
+
+	if (x->keys_only)
+		return spa_conf_fail(x, p, "not allowed in a %%include_keys file");
+	grown = realloc(c->stanzas, (c->n_stanzas + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	c->stanzas = grown;
+	s = &c->stanzas[c->n_stanzas];
+	memset(s, 0, sizeof(*s));
+	snprintf(file, sizeof(file), "%s", p->file);
+	snprintf(s->label, sizeof(s->label), "%.40s:%u", basename(file), p->line);
+	s->fw_access_timeout = SPA_DEFAULT_FW_TIMEOUT;
+	s->max_fw_timeout = SPA_DEFAULT_MAX_FW_TIMEOUT;
+	rc = spa_addr_list_parse(p->value, &s->source, aerr, sizeof(aerr));
+	if (rc < 0)
+		return rc == -ENOMEM ? rc : spa_conf_fail(x, p, "%s", aerr);
+	x->cur = (ssize_t)c->n_stanzas++;
+	return 0;
+}
+
+/* MM/DD/YYYY -> local midnight at the start of that day. */
+static int parse_date(const char *v, int64_t *out)
+{
+	unsigned mon, day, year;
+	char tail;
+	struct tm tm;
+	time_t t;
+
+	if (strlen(v) != 10 || v[2] != '/' || v[5] != '/' ||
+	    sscanf(v, "%2u/%2u/%4u%c", &mon, &day, &year, &tail) != 3)
+		return -EINVAL;
+	if (mon < 1 || mon > 12 || day < 1 || day > 31 || year < 1970)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mon = (int)mon - 1;
+	tm.tm_mday = (int)day;
+	tm.tm_year = (int)year - 1900;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	/* mktime normalises 02/31 to March; a real date round-trips. */
+	if (t == (time_t)-1 || tm.tm_mday != (int)day || tm.tm_mon != (int)mon - 1)
+		return -EINVAL;
+	*out = (int64_t)t;
+	return 0;
+}
+
+static bool is_later_var(const char *name)
+{
+	static const char *const later[] = {
+		"ENABLE_CMD_EXEC", "ENABLE_CMD_SUDO_EXEC", "CMD_SUDO_EXEC_USER",
+		"CMD_SUDO_EXEC_GROUP", "CMD_EXEC_USER", "CMD_EXEC_GROUP", "CMD_CYCLE_OPEN",
+		"CMD_CYCLE_CLOSE", "CMD_CYCLE_TIMER", "FORCE_NAT", "FORCE_SNAT",
+		"FORCE_MASQUERADE", "FORWARD_ALL", "DISABLE_DNAT",
+	};
+	if (strncmp(name, "GPG_", 4) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(name, later[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A Y/N switch left at N changes nothing, so only enabling it is refused. */
+static int later_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
+{
+	bool b;
+
+	if (spa_conf_yes_no(p->value, &b) == 0 && !b && strlen(p->value) == 1)
+		return 0;
+	return spa_conf_fail(x, p, "not supported yet");
+}
+
+static int set_raw_key(struct spa_conf_ctx *x, const struct spa_conf_pos *p, uint8_t *dst,
+		       size_t cap, size_t *len, bool b64)
+{
+	int rc;
+
+	if (b64) {
+		rc = spa_key_from_base64(p->value, dst, cap, len);
+		if (rc < 0)
+			return spa_conf_fail(x, p, "invalid base64 key: %s", spa_strerror(rc));
+		return 0;
+	}
+	if (strlen(p->value) > cap)
+		return spa_conf_fail(x, p, "key longer than %zu bytes", cap);
+	*len = strlen(p->value);
+	memcpy(dst, p->value, *len);
+	return 0;
+}
+
+static int key_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, struct spa_stanza *s)
+{
+	const char *n = p->name;
+
+	if (strcmp(p->value, "__CHANGEME__") == 0)
+		return spa_conf_fail(x, p, "placeholder key; set a real one");
+	if (strcmp(n, "KEY") == 0 || strcmp(n, "KEY_BASE64") == 0) {
+		s->has_key = true;
+		return set_raw_key(x, p, s->key, sizeof(s->key), &s->key_len, n[3] == '_');
+	}
+	return set_raw_key(x, p, s->hmac_key, sizeof(s->hmac_key), &s->hmac_key_len, n[8] == '_');
+}
+
+static bool is_key_var(const char *n)
+{
+	return strcmp(n, "KEY") == 0 || strcmp(n, "KEY_BASE64") == 0 ||
+	       strcmp(n, "HMAC_KEY") == 0 || strcmp(n, "HMAC_KEY_BASE64") == 0;
+}
+
+static void trim(char *v)
+{
+	for (size_t n = strlen(v); n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+		v[n - 1] = '\0';
+}
+
+static int list_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, const char *v,
+		    struct spa_stanza *s)
+{
+	char aerr[256];
+	int rc;
+
+	if (strcmp(p->name, "DESTINATION") == 0) {
+		spa_addr_list_free(&s->destination);
+		rc = spa_addr_list_parse(v, &s->destination, aerr, sizeof(aerr));
+	} else {
+		struct spa_port_list *l = strcmp(p->name, "OPEN_PORTS") == 0 ?
+			&s->open_ports : &s->restrict_ports;
+		spa_port_list_free(l);
+		rc = spa_port_list_parse(v, l, aerr, sizeof(aerr));
+	}
+	if (rc == -ENOMEM)
+		return rc;
+	return rc < 0 ? spa_conf_fail(x, p, "%s", aerr) : 0;
+}
+
+static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, const char *v,
+		      struct spa_stanza *s)
+{
+	const char *n = p->name;
+	bool b;
+	int id;
+
+	if (strcmp(n, "HMAC_DIGEST_TYPE") == 0) {
+		id = spa_digest_from_name(v);
+		if (id <= 0)
+			return spa_conf_fail(x, p, "unknown HMAC digest type");
+		s->hmac_type = id;
+	} else if (strcmp(n, "ENCRYPTION_MODE") == 0) {
+		id = spa_mode_from_name(v);
+		if (id == SPA_MODE_ASYMMETRIC)
+			return spa_conf_fail(x, p, "GnuPG mode not supported yet");
+		if (id <= 0)
+			return spa_conf_fail(x, p, "unknown encryption mode");
+		s->enc_mode = id;
+	} else if (strcmp(n, "FW_ACCESS_TIMEOUT") == 0 || strcmp(n, "MAX_FW_TIMEOUT") == 0) {
+		uint32_t t;
+		if (spa_conf_u32(v, 0, SPA_MAX_TIMEOUT_VALUE, &t) < 0)
+			return spa_conf_fail(x, p, "expected seconds 0..%u", SPA_MAX_TIMEOUT_VALUE);
+		/* 0 means "the default", as in fwknop */
+		if (n[0] == 'F')
+			s->fw_access_timeout = t ? t : SPA_DEFAULT_FW_TIMEOUT;
+		else
+			s->max_fw_timeout = t ? t : SPA_DEFAULT_MAX_FW_TIMEOUT;
+	} else if (strcmp(n, "REQUIRE_USERNAME") == 0) {
+		if (spa_validate_username(v) < 0 ||
+		    spa_conf_copy(v, s->require_username, sizeof(s->require_username)) < 0)
+			return spa_conf_fail(x, p, "not a valid SPA username");
+	} else if (strcmp(n, "REQUIRE_SOURCE_ADDRESS") == 0 || strcmp(n, "REQUIRE_SOURCE") == 0) {
+		if (spa_conf_yes_no(v, &b) < 0)
+			return spa_conf_fail(x, p, "expected Y or N");
+		s->require_source_address = b;
+	} else if (strcmp(n, "ACCESS_EXPIRE") == 0) {
+		if (parse_date(v, &s->access_expire) < 0)
+			return spa_conf_fail(x, p, "expected a date MM/DD/YYYY");
+	} else if (strcmp(n, "ACCESS_EXPIRE_EPOCH") == 0) {
+		if (spa_conf_i64(v, &s->access_expire) < 0 || s->access_expire <= 0)
+			return spa_conf_fail(x, p, "expected epoch seconds");
+	} else if (strcmp(n, "FIREWALL_TYPE") == 0) {
+		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
+		    spa_conf_copy(v, s->firewall_type, sizeof(s->firewall_type)) < 0)
+			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
+	} else {
+		return spa_conf_fail(x, p, "unknown variable");
+	}
+	return 0;
+}
+
+int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
+{
+	char v[SPA_CONF_LINE_MAX + 1];
+	struct spa_stanza *s;
+
+	if (strcmp(p->name, "SOURCE") == 0) {
+		snprintf(v, sizeof(v), "%s", p->value);
+		trim(v);
+		struct spa_conf_pos tp = *p;
+		tp.value = v;
+		return new_stanza(x, &tp);
+	}
+	if (x->cur < 0)
+		return spa_conf_fail(x, p, "variable before the first SOURCE line");
+	s = &x->c->stanzas[x->cur];
+	if (is_key_var(p->name))
+		return key_var(x, p, s);
+	if (x->keys_only && !(strncmp(p->name, "GPG_", 4) == 0))
+		return spa_conf_fail(x, p, "only key variables are allowed in a %%include_keys file");
+	if (is_later_var(p->name))
+		return later_var(x, p);
+	snprintf(v, sizeof(v), "%s", p->value);
+	trim(v);
+	if (strcmp(p->name, "DESTINATION") == 0 || strcmp(p->name, "OPEN_PORTS") == 0 ||
+	    strcmp(p->name, "RESTRICT_PORTS") == 0)
+		return list_var(x, p, v, s);
+	return scalar_var(x, p, v, s);
+}
+
+int spa_config_load_access(struct spa_config *c, const char *path, bool folder,
+			   char *err, size_t errlen)
+{
+	struct spa_conf_ctx x = { .c = c, .access = true, .cur = -1, .err = err, .errlen = errlen };
+	struct spa_conf_pos p = { .file = path, .line = 0 };
+
+	if (folder)
+		return spa_conf_parse_folder(&x, path, 0, &p);
+	return spa_conf_parse_file(&x, path, 0);
+}
+
+static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
+{
+	struct spa_key_spec spec = { 0 };
+	int rc;
+
+	if (!s->has_key || s->key_len == 0) {
+		snprintf(err, errlen, "%s: stanza has no KEY or KEY_BASE64 (GnuPG not supported yet)",
+			 s->label);
+		return -EINVAL;
+	}
+	if (s->hmac_key_len && s->hmac_key_len == s->key_len &&
+	    memcmp(s->hmac_key, s->key, s->key_len) == 0) {
+		snprintf(err, errlen, "%s: HMAC key must differ from the encryption key", s->label);
+		return -EINVAL;
+	}
+	if (s->hmac_type && !s->hmac_key_len)
+		spa_log(SPA_L_WARNING, "%s: HMAC_DIGEST_TYPE without an HMAC key has no effect",
+			s->label);
+	if (s->enc_mode == SPA_MODE_CBC_LEGACY_IV && s->key_len > 16) {
+		spa_log(SPA_L_WARNING, "%s: legacy mode uses only the first 16 key bytes", s->label);
+		s->key_len = 16;
+	}
+	spec.enc_key = s->key;
+	spec.enc_key_len = s->key_len;
+	spec.hmac_key = s->hmac_key_len ? s->hmac_key : NULL;
+	spec.hmac_key_len = s->hmac_key_len;
+	spec.hmac_type = s->hmac_type;
+	spec.enc_mode = s->enc_mode;
+	rc = spa_keys_new(&spec, &s->keys);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot prepare keys: %s", s->label, spa_strerror(rc));
+		return -EINVAL;
+	}
+	/* the prepared key set holds its own copy */
+	spa_wipe(s->key, sizeof(s->key));
+	spa_wipe(s->hmac_key, sizeof(s->hmac_key));
+	s->key_len = s->hmac_key_len = 0;
+	return 0;
+}
+
+int spa_config_finish(struct spa_config *c, char *err, size_t errlen)
+{
+	if (c->n_stanzas == 0) {
+		snprintf(err, errlen, "%s: no access stanza (SOURCE line) found",
+			 c->access_folder[0] ? c->access_folder : c->access_file);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_stanzas; i++) {
+		int rc = finish_stanza(&c->stanzas[i], err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

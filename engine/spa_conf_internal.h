@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_conf_internal.h - shared by the config parser's files only. */
+#ifndef SPA_CONF_INTERNAL_H
+#define SPA_CONF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spa_config.h"
+
+#define SPA_CONF_MAX_DEPTH 2     /* root file plus two nested include levels */
+#define SPA_CONF_LINE_MAX 1024
+
+struct spa_conf_ctx {
+	struct spa_config *c;
+	bool access;                 /* access.conf rules, else fwknopd.conf */
+	bool keys_only;              /* inside %include_keys */
+	ssize_t cur;                 /* current stanza index, -1 before SOURCE */
+	char *err;
+	size_t errlen;
+	/* fwknopd.conf values seen so far, for $NAME expansion */
+	struct spa_conf_kv *seen;
+	size_t n_seen;
+};
+
+/* Where a value came from, for error messages. */
+struct spa_conf_pos {
+	const char *file;
+	unsigned line;
+	const char *name;
+	const char *value;
+};
+
+int spa_conf_fail(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int spa_conf_parse_file(struct spa_conf_ctx *x, const char *path, int depth);
+int spa_conf_parse_folder(struct spa_conf_ctx *x, const char *dir, int depth,
+			  const struct spa_conf_pos *p);
+
+/* Value helpers: 0 or -EINVAL (the caller reports). */
+int spa_conf_yes_no(const char *v, bool *out);
+int spa_conf_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out);
+int spa_conf_i64(const char *v, int64_t *out);
+int spa_conf_copy(const char *v, char *dst, size_t cap);
+
+int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
+int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
+int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
+		    const char *value);
+void spa_conf_kv_free(struct spa_conf_kv *arr, size_t n);
+
+#endif

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_conf_server.c - fwknopd.conf variables (PROTOCOL.md 7.1). */
+#include "spa_conf_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spa_log.h"
+
+#define SPA_DEFAULT_RUN_DIR "/run/spad"
+#define SPA_DEFAULT_CONF_DIR "/etc/fwknop"
+
+void spa_config_init(struct spa_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->udp_port = SPA_DEFAULT_PORT;
+	c->packet_aging = true;
+	c->max_packet_age = SPA_MAX_PACKET_AGE_DEFAULT;
+	c->digest_persistence = true;
+	snprintf(c->run_dir, sizeof(c->run_dir), "%s", SPA_DEFAULT_RUN_DIR);
+	snprintf(c->access_file, sizeof(c->access_file), "%s/access.conf", SPA_DEFAULT_CONF_DIR);
+	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", SPA_PLUGIN_DIR_DEFAULT);
+	snprintf(c->syslog_identity, sizeof(c->syslog_identity), "spad");
+	snprintf(c->pcap_filter, sizeof(c->pcap_filter), "udp port %u", SPA_DEFAULT_PORT);
+}
+
+void spa_config_free(struct spa_config *c)
+{
+	for (size_t i = 0; i < c->n_stanzas; i++) {
+		struct spa_stanza *s = &c->stanzas[i];
+		spa_addr_list_free(&s->source);
+		spa_addr_list_free(&s->destination);
+		spa_port_list_free(&s->open_ports);
+		spa_port_list_free(&s->restrict_ports);
+		spa_keys_free(s->keys);
+		spa_wipe(s, sizeof(*s));
+	}
+	free(c->stanzas);
+	spa_conf_kv_free(c->kv, c->n_kv);
+	c->stanzas = NULL;
+	c->n_stanzas = 0;
+	c->kv = NULL;
+	c->n_kv = 0;
+}
+
+const char *spa_config_kv_get(const struct spa_config *c, const char *name)
+{
+	/* Last assignment wins, as for every other variable. */
+	for (size_t i = c->n_kv; i-- > 0;)
+		if (strcmp(c->kv[i].name, name) == 0)
+			return c->kv[i].value;
+	return NULL;
+}
+
+enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_LATER, V_PCAP, V_INERT };
+
+struct server_var {
+	const char *name;
+	enum var_kind kind;
+	size_t off;        /* into struct spa_config */
+	size_t cap;
+	uint32_t min, max;
+};
+
+#define F(m) offsetof(struct spa_config, m), sizeof(((struct spa_config *)0)->m)
+#define NOF 0, 0
+
+static const struct server_var server_vars[] = {
+	{ "ENABLE_UDP_SERVER", V_BOOL, F(udp_server), 0, 0 },
+	{ "UDPSERV_PORT", V_PORT, F(udp_port), 1, 65535 },
+	{ "ENABLE_SPA_PACKET_AGING", V_BOOL, F(packet_aging), 0, 0 },
+	{ "MAX_SPA_PACKET_AGE", V_U32, F(max_packet_age), 1, 100000 },
+	{ "ENABLE_DIGEST_PERSISTENCE", V_BOOL, F(digest_persistence), 0, 0 },
+	{ "FWKNOP_RUN_DIR", V_PATH, F(run_dir), 0, 0 },
+	{ "DIGEST_FILE", V_PATH, F(digest_file), 0, 0 },
+	{ "FWKNOP_PID_FILE", V_PATH, F(pid_file), 0, 0 },
+	{ "SPA_JOURNAL_FILE", V_PATH, F(journal_file), 0, 0 },
+	{ "SPA_JSON_LOG", V_PATH, F(json_log), 0, 0 },
+	{ "ACCESS_FILE", V_PATH, F(access_file), 0, 0 },
+	{ "ACCESS_FOLDER", V_PATH, F(access_folder), 0, 0 },
+	{ "PLUGIN_DIR", V_PATH, F(plugin_dir), 0, 0 },
+	{ "FIREWALL_TYPE", V_STR, F(firewall_type), 0, 0 },
+	{ "SYSLOG_IDENTITY", V_STR, F(syslog_identity), 0, 0 },
+	{ "LOCALE", V_STR, F(locale), 0, 0 },
+	{ "PCAP_INTF", V_STR, F(pcap_intf), 0, 0 },
+	{ "PCAP_FILTER", V_STR, F(pcap_filter), 0, 0 },
+	/* meaningful only for fwknop's sleep-polling loops; an event loop has
+	 * nothing to tune, so these are accepted without effect */
+	{ "UDPSERV_SELECT_TIMEOUT", V_INERT, NOF, 0, 0 },
+	{ "RULES_CHECK_THRESHOLD", V_INERT, NOF, 0, 0 },
+	{ "FWKNOP_CONF_DIR", V_INERT, NOF, 0, 0 },
+	{ "SYSLOG_FACILITY", V_INERT, NOF, 0, 0 },
+	{ "VERBOSE", V_INERT, NOF, 0, 0 },
+	{ "PCAP_FILE", V_PCAP, NOF, 0, 0 },
+	{ "ENABLE_PCAP_PROMISC", V_PCAP, NOF, 0, 0 },
+	{ "PCAP_DISPATCH_COUNT", V_PCAP, NOF, 0, 0 },
+	{ "PCAP_LOOP_SLEEP", V_PCAP, NOF, 0, 0 },
+	{ "ENABLE_PCAP_ANY_DIRECTION", V_PCAP, NOF, 0, 0 },
+	{ "EXIT_AT_INTF_DOWN", V_PCAP, NOF, 0, 0 },
+	{ "MAX_SNIFF_BYTES", V_PCAP, NOF, 0, 0 },
+	{ "GPG_HOME_DIR", V_LATER, NOF, 0, 0 },
+	{ "GPG_EXE", V_LATER, NOF, 0, 0 },
+	{ "SUDO_EXE", V_LATER, NOF, 0, 0 },
+	{ "CMD_EXEC_TIMEOUT", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_SPA_OVER_HTTP", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_X_FORWARDED_FOR", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_TCP_SERVER", V_LATER, NOF, 0, 0 },
+	{ "TCPSERV_PORT", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_NFQ_CAPTURE", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_NAT_DNS", V_LATER, NOF, 0, 0 },
+	{ "DIGEST_DB_FILE", V_LATER, NOF, 0, 0 },
+};
+
+/* fwknop's backend variables: kept for whichever plugin asks for them. */
+static const char *const backend_prefixes[] = {
+	"IPT_", "ENABLE_IPT_", "FLUSH_IPT_", "FIREWD_", "ENABLE_FIREWD_", "FLUSH_FIREWD_",
+	"IPFW_", "FLUSH_IPFW_", "PF_", "NFQ_", "ENABLE_DESTINATION_RULE",
+	"ENABLE_RULE_PREPEND", "SNAT_TRANSLATE_IP", "FIREWALL_EXE",
+};
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "$NAME/rest" -> value of an earlier NAME + "/rest". */
+static int expand(struct spa_conf_ctx *x, const struct spa_conf_pos *p, char *out, size_t cap)
+{
+	const char *v = p->value, *end;
+	size_t nlen;
+
+	if (v[0] != '$')
+		return spa_conf_copy(v, out, cap) < 0 ? spa_conf_fail(x, p, "value too long") : 0;
+	end = v + 1;
+	while ((*end >= 'A' && *end <= 'Z') || (*end >= '0' && *end <= '9') || *end == '_')
+		end++;
+	nlen = (size_t)(end - v - 1);
+	for (size_t i = x->n_seen; i-- > 0;) {
+		if (strlen(x->seen[i].name) == nlen && memcmp(x->seen[i].name, v + 1, nlen) == 0) {
+			int n = snprintf(out, cap, "%s%s", x->seen[i].value, end);
+			if (n < 0 || (size_t)n >= cap)
+				return spa_conf_fail(x, p, "value too long after expansion");
+			return 0;
+		}
+	}
+	return spa_conf_fail(x, p, "refers to a variable not set earlier in the file");
+}
+
+static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
+		   const struct server_var *d, const char *v)
+{
+	char *field = (char *)x->c + d->off;
+	uint32_t u;
+	bool b;
+
+	switch (d->kind) {
+	case V_BOOL:
+		if (spa_conf_yes_no(v, &b) < 0)
+			return spa_conf_fail(x, p, "expected Y or N");
+		*(bool *)field = b;
+		return 0;
+	case V_PORT:
+		if (spa_conf_u32(v, d->min, d->max, &u) < 0)
+			return spa_conf_fail(x, p, "expected a port number 1..65535");
+		*(uint16_t *)field = (uint16_t)u;
+		return 0;
+	case V_U32:
+		if (spa_conf_u32(v, d->min, d->max, &u) < 0)
+			return spa_conf_fail(x, p, "expected an integer %u..%u", d->min, d->max);
+		*(uint32_t *)field = u;
+		return 0;
+	case V_PATH:
+		if (v[0] != '/')
+			return spa_conf_fail(x, p, "expected an absolute path");
+		/* fall through */
+	case V_STR:
+		if (spa_conf_copy(v, field, d->cap) < 0)
+			return spa_conf_fail(x, p, "value too long (max %zu)", d->cap - 1);
+		return 0;
+	case V_PCAP:
+		spa_log(SPA_L_WARNING, "%s:%u: %s: pcap capture not supported yet, ignored",
+			p->file, p->line, p->name);
+		return 0;
+	case V_LATER:
+		if (spa_conf_yes_no(v, &b) == 0 && b && has_prefix(d->name, "ENABLE_"))
+			return spa_conf_fail(x, p, "not supported yet");
+		spa_log(SPA_L_WARNING, "%s:%u: %s: not supported yet, ignored",
+			p->file, p->line, p->name);
+		return 0;
+	case V_INERT:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
+{
+	char v[PATH_MAX];
+	int rc;
+
+	rc = expand(x, p, v, sizeof(v));
+	if (rc < 0)
+		return rc;
+	/* Trailing blanks are kept only where they can be meant (raw keys in
+	 * access.conf); here they are always a typo. */
+	for (size_t n = strlen(v); n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+		v[n - 1] = '\0';
+	rc = spa_conf_kv_add(&x->seen, &x->n_seen, p, v);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(server_vars) / sizeof(server_vars[0]); i++)
+		if (strcmp(server_vars[i].name, p->name) == 0)
+			return set_var(x, p, &server_vars[i], v);
+	/* Anything else is a plugin's key or a typo; plugin keys are checked
+	 * once the plugins are loaded (spa_config_check_keys). */
+	return spa_conf_kv_add(&x->c->kv, &x->c->n_kv, p, v);
+}
+
+int spa_config_check_keys(const struct spa_config *c, const char *const *prefixes,
+			  size_t n_prefixes, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->n_kv; i++) {
+		const char *name = c->kv[i].name;
+		bool ok = false;
+		for (size_t k = 0; !ok && k < sizeof(backend_prefixes) / sizeof(backend_prefixes[0]); k++)
+			ok = has_prefix(name, backend_prefixes[k]);
+		for (size_t k = 0; !ok && k < n_prefixes; k++)
+			ok = prefixes[k] && *prefixes[k] && has_prefix(name, prefixes[k]);
+		if (!ok) {
+			snprintf(err, errlen, "%s: %s '%s': unknown variable", c->kv[i].where,
+				 name, c->kv[i].value);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void spa_config_derive_paths(struct spa_config *c)
+{
+	if (!c->digest_file[0])
+		snprintf(c->digest_file, sizeof(c->digest_file), "%.*s/digest.cache",
+			 PATH_MAX - 20, c->run_dir);
+	if (!c->pid_file[0])
+		snprintf(c->pid_file, sizeof(c->pid_file), "%.*s/spad.pid", PATH_MAX - 20, c->run_dir);
+	if (!c->journal_file[0])
+		snprintf(c->journal_file, sizeof(c->journal_file), "%.*s/grants.json",
+			 PATH_MAX - 20, c->run_dir);
+}
+
+int spa_config_load_server(struct spa_config *c, const char *path, char *err, size_t errlen)
+{
+	struct spa_conf_ctx x = { .c = c, .cur = -1, .err = err, .errlen = errlen };
+	int rc = spa_conf_parse_file(&x, path, 0);
+
+	spa_conf_kv_free(x.seen, x.n_seen);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_config.h - the daemon configuration: fwknopd.conf (server settings)
+ * and access.conf (stanzas), read by one parser (spa_conf_parse.c).
+ */
+#ifndef SPA_CONFIG_H
+#define SPA_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spa_addr.h"
+#include "spa_wire.h"
+
+#define SPA_CONF_ERR_LEN 768
+#define SPA_DEFAULT_FW_TIMEOUT 30
+#define SPA_DEFAULT_MAX_FW_TIMEOUT 300
+#define SPA_MAX_TIMEOUT_VALUE 8388608
+
+struct spa_stanza {
+	char label[64];                /* "access.conf:12", also the grant label */
+	struct spa_addr_list source;
+	struct spa_addr_list destination;   /* n == 0 && !any: unset */
+	struct spa_port_list open_ports;    /* n == 0: any */
+	struct spa_port_list restrict_ports;
+	uint8_t key[SPA_MAX_KEY_LEN];
+	size_t key_len;
+	bool has_key;
+	uint8_t hmac_key[SPA_MAX_HMAC_KEY_LEN];
+	size_t hmac_key_len;
+	int hmac_type;                 /* 0: sha256 if an HMAC key is set */
+	int enc_mode;                  /* 0: CBC */
+	uint32_t fw_access_timeout;
+	uint32_t max_fw_timeout;
+	char require_username[SPA_MAX_USERNAME_LEN + 1];
+	bool require_source_address;
+	int64_t access_expire;         /* 0: never */
+	char firewall_type[32];        /* "": the global FIREWALL_TYPE */
+	struct spa_keys *keys;         /* prepared once at load */
+};
+
+/* A key the core does not interpret, kept for the plugin that owns it. */
+struct spa_conf_kv {
+	char *name;
+	char *value;
+	char where[64];                /* file:line, for "unknown variable" errors */
+};
+
+struct spa_config {
+	/* fwknopd.conf */
+	bool udp_server;
+	uint16_t udp_port;
+	bool packet_aging;
+	uint32_t max_packet_age;
+	bool digest_persistence;
+	char run_dir[PATH_MAX];
+	char digest_file[PATH_MAX];
+	char pid_file[PATH_MAX];
+	char journal_file[PATH_MAX];
+	char json_log[PATH_MAX];       /* "": no JSON decision log */
+	char access_file[PATH_MAX];
+	char access_folder[PATH_MAX];
+	char plugin_dir[PATH_MAX];
+	char firewall_type[32];
+	char syslog_identity[64];
+	char locale[64];
+	char pcap_intf[64];
+	char pcap_filter[256];
+	struct spa_conf_kv *kv;
+	size_t n_kv;
+	/* access.conf */
+	struct spa_stanza *stanzas;
+	size_t n_stanzas;
+};
+
+/* Compiled defaults. */
+void spa_config_init(struct spa_config *c);
+void spa_config_free(struct spa_config *c);
+
+/* Each returns 0 or a negative code with "file:line: ..." in err. */
+int spa_config_load_server(struct spa_config *c, const char *path, char *err, size_t errlen);
+int spa_config_load_access(struct spa_config *c, const char *path, bool folder,
+			   char *err, size_t errlen);
+/* Prepares key sets and checks what needs the whole file (>= 1 stanza). */
+int spa_config_finish(struct spa_config *c, char *err, size_t errlen);
+
+/* Fills digest/pid/journal paths left unset from run_dir. */
+void spa_config_derive_paths(struct spa_config *c);
+/* Every fwknopd.conf variable the core does not know must belong to a
+ * known backend or start with a loaded plugin's key prefix. */
+int spa_config_check_keys(const struct spa_config *c, const char *const *prefixes,
+			  size_t n_prefixes, char *err, size_t errlen);
+
+/* Value of a plugin key, or NULL. */
+const char *spa_config_kv_get(const struct spa_config *c, const char *name);
+
+#endif

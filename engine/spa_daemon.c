@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_daemon.c - the event loop: UDP sockets, a timerfd for grant expiry
+ * (disarmed when nothing is pending, so an idle daemon never wakes up) and a
+ * signalfd for TERM/INT/HUP, all in one epoll set.
+ */
+#include "spa_daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spa_log.h"
+
+#define BURST 64   /* datagrams per wakeup before timers and signals get a turn */
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void arm_timer(struct spa_daemon *d)
+{
+	struct itimerspec its = { 0 };
+	int64_t next = spa_grants_next_expiry(&d->grants);
+
+	if (next != INT64_MAX)
+		its.it_value.tv_sec = next > 0 ? (time_t)next : 1;
+	/* all-zero disarms: with no grant pending the daemon sleeps for good */
+	if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		spa_log(SPA_L_ERR, "timerfd_settime: %s", strerror(errno));
+}
+
+static struct spa_plugin *plugin_named(struct spa_daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_plugins; i++)
+		if (strcmp(d->plugins[i]->d->name, name) == 0)
+			return d->plugins[i];
+	return NULL;
+}
+
+static void close_grant(struct spa_daemon *d, struct spa_grant_rec rec, const char *why)
+{
+	struct spa_plugin *p = plugin_named(d, rec.plugin);
+	int rc = p ? p->d->ops.close(p->state, &rec.g) : -ENOENT;
+
+	if (rc < 0)
+		spa_log(SPA_L_ERR, "grant %llu: plugin %s failed to close %s %s/%u (%d)",
+			(unsigned long long)rec.g.id, rec.plugin, rec.g.src.text,
+			rec.g.proto == 6 ? "tcp" : "udp", rec.g.port, rc);
+	/* Removed even if the backend failed: retrying forever would hide the
+	 * error; the log line above is the operator's cue. */
+	if (spa_grants_remove(&d->grants, rec.g.id) < 0)
+		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)rec.g.id);
+	spa_log(SPA_L_NOTICE, "grant %llu closed (%s): src=%s %s/%u stanza=%s",
+		(unsigned long long)rec.g.id, why, rec.g.src.text,
+		rec.g.proto == 6 ? "tcp" : "udp", rec.g.port, rec.g.stanza);
+}
+
+static void expire_due(struct spa_daemon *d)
+{
+	const struct spa_grant_rec *r;
+	int64_t now = now_s();
+
+	while ((r = spa_grants_due(&d->grants, now)))
+		close_grant(d, *r, "expired");
+	arm_timer(d);
+}
+
+static void fill_addr(struct spa_grant_addr *a, int family, const uint8_t *bin)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	memcpy(&a->bin, bin, family == AF_INET6 ? 16 : 4);
+	inet_ntop(family, bin, a->text, sizeof(a->text));
+}
+
+/* Returns 0 or a negative code; *what says what was done. */
+static int apply_port(struct spa_daemon *d, const struct spa_decision *dec, struct spa_plugin *p,
+		      const struct spa_port *port, int64_t now, const char **what)
+{
+	struct spa_grant_rec rec, *old;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.g.struct_size = sizeof(rec.g);
+	rec.g.family = dec->allow_family;
+	fill_addr(&rec.g.src, dec->allow_family, dec->allow_bin);
+	rec.g.proto = port->proto;
+	rec.g.port = port->port;
+	rec.g.timeout = dec->timeout;
+	rec.g.expires = now + dec->timeout;
+	snprintf(rec.g.stanza, sizeof(rec.g.stanza), "%s", dec->stanza->label);
+	snprintf(rec.g.username, sizeof(rec.g.username), "%s", dec->msg.username);
+	snprintf(rec.plugin, sizeof(rec.plugin), "%s", p->d->name);
+
+	old = spa_grants_find(&d->grants, &rec);
+	if (old) {
+		*what = "refreshed";
+		/* never shorten a grant the user already holds */
+		if (rec.g.expires < old->g.expires)
+			return 0;
+		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
+		if (rc < 0)
+			return rc;
+		if (p->d->ops.refresh)
+			return p->d->ops.refresh(p->state, &old->g);
+		if (p->d->capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT) {
+			rc = p->d->ops.close(p->state, &old->g);
+			return rc < 0 ? rc : p->d->ops.open(p->state, &old->g);
+		}
+		return 0;
+	}
+	*what = "opened";
+	/* journal first: a crash between these two lines leaves a record of a
+	 * hole that may not exist, never a hole without a record */
+	rc = spa_grants_add(&d->grants, &rec);
+	if (rc < 0)
+		return rc;
+	rc = p->d->ops.open(p->state, &rec.g);
+	if (rc < 0)
+		spa_grants_remove(&d->grants, rec.g.id);
+	return rc;
+}
+
+/* The same decision as one JSON object per line, for log shippers. */
+static void json_decision(int fd, const struct spa_pkt *pkt, const struct spa_decision *dec,
+			  const char *outcome)
+{
+	json_t *o, *ports;
+	char *text;
+
+	if (fd < 0)
+		return;
+	ports = json_array();
+	for (size_t i = 0; dec->verdict == SPA_GRANT && i < dec->n_ports; i++)
+		json_array_append_new(ports, json_pack("{s:s, s:i}", "proto",
+						       dec->ports[i].proto == 6 ? "tcp" : "udp",
+						       "port", dec->ports[i].port));
+	o = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:o}", "time", (json_int_t)pkt->now,
+		      "decision", outcome, "src", pkt->src, "sport", pkt->sport, "stanza",
+		      dec->stanza ? dec->stanza->label : "", "user", dec->msg.username,
+		      "reason", dec->reason, "ports", ports);
+	if (o && dec->verdict == SPA_GRANT) {
+		json_object_set_new(o, "allow", json_string(dec->allow));
+		json_object_set_new(o, "timeout", json_integer(dec->timeout));
+	}
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		text[len] = '\n';
+		/* one write per line keeps lines whole for concurrent readers */
+		if (write(fd, text, len + 1) < 0)
+			spa_log(SPA_L_ERR, "JSON log: %s", strerror(errno));
+		free(text);
+	}
+	json_decref(o);
+}
+
+static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
+			 const struct spa_decision *dec, const char *outcome, const char *detail)
+{
+	int level = dec->verdict == SPA_GRANT ? SPA_L_NOTICE : SPA_L_WARNING;
+
+	/* Garbage is only worth a line when the operator asked for detail. */
+	if (!dec->stanza && strncmp(dec->reason, "not SPA data", 12) == 0)
+		level = SPA_L_INFO;
+	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
+		pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
+		dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
+	json_decision(d->json_fd, pkt, dec, outcome);
+}
+
+void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
+{
+	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode };
+	struct spa_decision dec;
+	struct spa_plugin *p;
+	char detail[256] = "";
+	size_t off = 0;
+	const char *what = "opened";
+	int rc = 0;
+
+	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
+	if (dec.verdict != SPA_GRANT) {
+		log_decision(d, pkt, &dec, "reject", "");
+		return;
+	}
+	p = spa_daemon_plugin_for(d, dec.stanza);
+	if (!p || (dec.allow_family == AF_INET6 && !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6))) {
+		snprintf(dec.reason, sizeof(dec.reason), "backend cannot serve this address family");
+		dec.verdict = SPA_REJECT;
+		log_decision(d, pkt, &dec, "reject", "");
+		return;
+	}
+	for (size_t i = 0; i < dec.n_ports && rc == 0; i++) {
+		if (d->opt.test_mode) {
+			what = "not opened (test mode)";
+			break;
+		}
+		rc = apply_port(d, &dec, p, &dec.ports[i], pkt->now, &what);
+	}
+	for (size_t i = 0; i < dec.n_ports && off < sizeof(detail) - 16; i++)
+		off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s%s/%u",
+					i ? "," : ": ", dec.ports[i].proto == 6 ? "tcp" : "udp",
+					dec.ports[i].port);
+	if (rc < 0) {
+		dec.verdict = SPA_REJECT;
+		snprintf(dec.reason, sizeof(dec.reason), "backend %s failed (%d)", p->d->name, rc);
+		log_decision(d, pkt, &dec, "error", detail);
+	} else {
+		snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s", dec.allow,
+			 dec.timeout, what);
+		log_decision(d, pkt, &dec, "grant", detail);
+	}
+	arm_timer(d);
+}
+
+static int open_udp(int family, uint16_t port)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		len = sizeof(*s4);
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		s6->sin6_addr = in6addr_any;
+		len = sizeof(*s6);
+		/* a separate v4 socket exists; mapped addresses would be ambiguous */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static void fill_pkt_addrs(struct spa_pkt *pkt, const struct sockaddr_storage *from,
+			   struct msghdr *mh)
+{
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)from;
+		pkt->family = AF_INET;
+		memcpy(pkt->src_bin, &s4->sin_addr, 4);
+		pkt->sport = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)from;
+		pkt->family = AF_INET6;
+		memcpy(pkt->src_bin, &s6->sin6_addr, 16);
+		pkt->sport = ntohs(s6->sin6_port);
+	}
+	inet_ntop(pkt->family, pkt->src_bin, pkt->src, sizeof(pkt->src));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			memcpy(pkt->dst_bin, &pi.ipi_addr, 4);
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			memcpy(pkt->dst_bin, &pi.ipi6_addr, 16);
+		}
+	}
+	inet_ntop(pkt->family, pkt->dst_bin, pkt->dst, sizeof(pkt->dst));
+}
+
+static void read_udp(struct spa_daemon *d, int fd)
+{
+	for (int n = 0; n < BURST && !d->stop; n++) {
+		char buf[SPA_MAX_WIRE_LEN + 1];
+		char ctrl[256];
+		struct sockaddr_storage from;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+				     .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
+		struct spa_pkt pkt;
+		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+		if (r < 0)
+			return;
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.data = buf;
+		/* a truncated datagram is over the limit: let the prefilter say so */
+		pkt.len = (mh.msg_flags & MSG_TRUNC) ? sizeof(buf) : (size_t)r;
+		pkt.proto = 17;
+		pkt.dport = d->cfg.udp_port;
+		pkt.now = now_s();
+		fill_pkt_addrs(&pkt, &from, &mh);
+		spa_daemon_decide(d, &pkt);
+		if (d->opt.packet_limit > 0 && ++d->packets >= d->opt.packet_limit) {
+			spa_log(SPA_L_NOTICE, "packet limit %ld reached, exiting", d->opt.packet_limit);
+			d->stop = true;
+		}
+	}
+}
+
+/* Entries older than twice the age window (a packet may be stamped up to
+ * MAX_SPA_PACKET_AGE in the future) can never be accepted again, so they
+ * are dropped; without aging nothing may be dropped. */
+static int open_replay(const struct spa_config *c, struct spa_replay **out)
+{
+	uint32_t keep = c->packet_aging ? 2 * c->max_packet_age + 60 : 0;
+
+	return spa_replay_open(c->digest_persistence ? c->digest_file : NULL, now_s(), keep, out);
+}
+
+static void reload(struct spa_daemon *d)
+{
+	struct spa_replay *replay = NULL;
+	struct spa_config fresh;
+	char err[SPA_CONF_ERR_LEN] = "";
+	int rc = spa_daemon_load_config(&d->opt, &fresh, err, sizeof(err));
+
+	for (size_t i = 0; rc == 0 && i < fresh.n_stanzas; i++) {
+		const struct spa_stanza *s = &fresh.stanzas[i];
+		const char *name = s->firewall_type[0] ? s->firewall_type : fresh.firewall_type;
+		if (!plugin_named(d, name)) {
+			snprintf(err, sizeof(err), "%s: plugin '%s' is not loaded; restart needed",
+				 s->label, name);
+			rc = -EINVAL;
+		}
+	}
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "reload refused, keeping the running config: %s", err);
+		spa_config_free(&fresh);
+		return;
+	}
+	rc = open_replay(&fresh, &replay);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "reload refused: digest cache %s: %s", fresh.digest_file,
+			strerror(-rc));
+		spa_config_free(&fresh);
+		return;
+	}
+	spa_replay_close(d->replay);
+	d->replay = replay;
+	/* Grants carry copies of their stanza label, so live ones survive. */
+	spa_config_free(&d->cfg);
+	d->cfg = fresh;
+	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanzas, %zu grants kept",
+		d->cfg.n_stanzas, d->grants.n);
+}
+
+static void handle_signal(struct spa_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else
+			d->stop = true;
+	}
+}
+
+static int add_fd(struct spa_daemon *d, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* What expired while we were down is closed; the rest is re-armed. */
+static void reconcile(struct spa_daemon *d)
+{
+	size_t live = d->grants.n;
+
+	expire_due(d);
+	live = d->grants.n;
+	for (size_t i = 0; i < d->grants.n; i++) {
+		struct spa_grant_rec *r = &d->grants.recs[i];
+		struct spa_plugin *p = plugin_named(d, r->plugin);
+		/* Backends may have been flushed by a reboot or a plugin's own
+		 * init; opening again is idempotent for the plugins we ship. */
+		if (p && p->d->ops.open(p->state, &r->g) < 0)
+			spa_log(SPA_L_ERR, "grant %llu: re-open after restart failed",
+				(unsigned long long)r->g.id);
+	}
+	if (live)
+		spa_log(SPA_L_NOTICE, "%zu grants from the journal re-armed", live);
+}
+
+void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->opt = *o;
+	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
+}
+
+/* A clean stop closes every hole: nothing would expire them otherwise. */
+void spa_daemon_close_all(struct spa_daemon *d)
+{
+	while (d->grants.n)
+		close_grant(d, d->grants.recs[0], "shutdown");
+}
+
+int spa_daemon_start(struct spa_daemon *d)
+{
+	sigset_t mask;
+	int rc;
+
+	if (d->cfg.json_log[0]) {
+		d->json_fd = open(d->cfg.json_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (d->json_fd < 0) {
+			spa_log(SPA_L_ERR, "JSON log %s: %s", d->cfg.json_log, strerror(errno));
+			return -errno;
+		}
+	}
+	rc = open_replay(&d->cfg, &d->replay);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "digest cache %s: %s", d->cfg.digest_file, strerror(-rc));
+		return rc;
+	}
+	rc = spa_grants_open(&d->grants, d->opt.test_mode ? NULL : d->cfg.journal_file);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "grant journal %s: unreadable (%s); refusing to start blind",
+			d->cfg.journal_file, strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		rc = spa_plugin_init(d->plugins[i], &d->cfg);
+		if (rc < 0)
+			return rc;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->epfd < 0 || d->tfd < 0 || d->sfd < 0)
+		return -errno;
+	d->udp[0] = open_udp(AF_INET, d->cfg.udp_port);
+	if (d->udp[0] < 0) {
+		spa_log(SPA_L_ERR, "UDP port %u (IPv4): %s", d->cfg.udp_port, strerror(-d->udp[0]));
+		return d->udp[0];
+	}
+	d->udp[1] = open_udp(AF_INET6, d->cfg.udp_port);
+	if (d->udp[1] < 0)
+		spa_log(SPA_L_WARNING, "UDP port %u (IPv6): %s; IPv4 only", d->cfg.udp_port,
+			strerror(-d->udp[1]));
+	if ((rc = add_fd(d, d->tfd)) < 0 || (rc = add_fd(d, d->sfd)) < 0 ||
+	    (rc = add_fd(d, d->udp[0])) < 0 || (d->udp[1] >= 0 && (rc = add_fd(d, d->udp[1])) < 0))
+		return rc;
+	reconcile(d);
+	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanzas, %zu plugins%s",
+		d->cfg.udp_port, d->cfg.n_stanzas, d->n_plugins,
+		d->opt.test_mode ? " (test mode)" : "");
+	return 0;
+}
+
+int spa_daemon_run(struct spa_daemon *d)
+{
+	while (!d->stop) {
+		struct epoll_event ev[8];
+		int n = epoll_wait(d->epfd, ev, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n && !d->stop; i++) {
+			int fd = ev[i].data.fd;
+			if (fd == d->tfd) {
+				uint64_t ticks;
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					spa_log(SPA_L_ERR, "timerfd read: %s", strerror(errno));
+				expire_due(d);
+			} else if (fd == d->sfd) {
+				handle_signal(d);
+			} else {
+				read_udp(d, fd);
+			}
+		}
+	}
+	return 0;
+}
+
+void spa_daemon_free(struct spa_daemon *d)
+{
+	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (size_t i = 0; i < d->n_plugins; i++)
+		spa_plugin_unload(d->plugins[i]);
+	d->n_plugins = 0;
+	spa_replay_close(d->replay);
+	d->replay = NULL;
+	spa_grants_close(&d->grants);
+	spa_config_free(&d->cfg);
+}

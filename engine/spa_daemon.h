@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_daemon.h - the running daemon: sockets, event loop, grants, plugins. */
+#ifndef SPA_DAEMON_H
+#define SPA_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spa_config.h"
+#include "spa_grants.h"
+#include "spa_pipeline.h"
+#include "spa_plugin.h"
+#include "spa_replay.h"
+
+#define SPA_MAX_PLUGINS 8
+
+/* Command-line settings that win over the files, kept for SIGHUP. */
+struct spa_options {
+	const char *config_file;
+	const char *access_file;
+	const char *access_folder;
+	const char *digest_file;
+	const char *pid_file;
+	const char *run_dir;
+	bool udp_server;
+	bool foreground;
+	bool test_mode;
+	int verbosity;
+	long packet_limit;
+};
+
+struct spa_daemon {
+	struct spa_options opt;
+	struct spa_config cfg;
+	struct spa_replay *replay;
+	struct spa_grants grants;
+	struct spa_plugin *plugins[SPA_MAX_PLUGINS];
+	size_t n_plugins;
+	int epfd, tfd, sfd, udp[2];
+	int json_fd;                 /* JSON decision lines, -1: off */
+	long packets;
+	bool stop;
+};
+
+void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o);
+void spa_daemon_close_all(struct spa_daemon *d);
+
+/* Parses both files and applies the options; err holds "file:line: ...". */
+int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, char *err,
+			   size_t errlen);
+/* Loads (checks) every plugin the config names and validates plugin keys
+ * and capabilities; nothing is initialised yet. */
+int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen);
+struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_stanza *s);
+
+/* Initialises plugins, replay cache, journal reconciliation, sockets. */
+int spa_daemon_start(struct spa_daemon *d);
+int spa_daemon_run(struct spa_daemon *d);
+void spa_daemon_free(struct spa_daemon *d);
+
+/* Acts on one decision (grant store, journal, plugins) and logs it. */
+void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);
+
+#endif

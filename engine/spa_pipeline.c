@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+#include "spa_pipeline.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "spa_addr.h"
+
+static void reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->verdict = SPA_REJECT;
+	d->stanza = s;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+}
+
+static bool any_source_matches(const struct spa_config *c, const struct spa_pkt *pkt)
+{
+	for (size_t i = 0; i < c->n_stanzas; i++)
+		if (spa_addr_list_match(&c->stanzas[i].source, pkt->family, pkt->src_bin))
+			return true;
+	return false;
+}
+
+static bool destination_ok(const struct spa_stanza *s, const struct spa_pkt *pkt)
+{
+	if (!s->destination.any && s->destination.n == 0)
+		return true;
+	return spa_addr_list_match(&s->destination, pkt->family, pkt->dst_bin);
+}
+
+static uint32_t pick_timeout(const struct spa_stanza *s, const struct spa_message *m)
+{
+	if (m->client_timeout > 0)
+		return m->client_timeout < s->max_fw_timeout ? m->client_timeout : s->max_fw_timeout;
+	return s->fw_access_timeout;
+}
+
+/* 0: keep going; 1: decided (grant or final reject); -1: try next stanza. */
+static int policy(const struct spa_config *c, const struct spa_stanza *s,
+		  const struct spa_pkt *pkt, struct spa_decision *d)
+{
+	struct spa_message *m = &d->msg;
+	char ip[16];
+	int64_t age;
+
+	age = pkt->now - (int64_t)m->timestamp;
+	if (c->packet_aging && (age > (int64_t)c->max_packet_age ||
+				-age > (int64_t)c->max_packet_age)) {
+		reject(d, s, "packet age %lld s outside +/-%u s", (long long)age, c->max_packet_age);
+		return 1;
+	}
+	if (m->type == SPA_MSG_COMMAND) {
+		reject(d, s, "command messages not supported yet");
+		return -1;
+	}
+	if (m->type != SPA_MSG_ACCESS && m->type != SPA_MSG_CLIENT_TIMEOUT_ACCESS) {
+		reject(d, s, "%s not supported yet", spa_msg_type_name(m->type));
+		return -1;
+	}
+	if (spa_access_parse(m->message, ip, d->ports, SPA_MAX_PORTS, &d->n_ports) < 0 ||
+	    d->n_ports == 0) {
+		reject(d, s, "malformed access request");
+		return 1;
+	}
+	if (strcmp(ip, "0.0.0.0") == 0) {
+		if (s->require_source_address) {
+			reject(d, s, "allow IP 0.0.0.0 but REQUIRE_SOURCE_ADDRESS is set");
+			return -1;
+		}
+		d->allow_family = pkt->family;
+		memcpy(d->allow_bin, pkt->src_bin, sizeof(d->allow_bin));
+		snprintf(d->allow, sizeof(d->allow), "%s", pkt->src);
+	} else {
+		d->allow_family = AF_INET;
+		memset(d->allow_bin, 0, sizeof(d->allow_bin));
+		if (inet_pton(AF_INET, ip, d->allow_bin) != 1) {
+			reject(d, s, "malformed allow IP");
+			return 1;
+		}
+		snprintf(d->allow, sizeof(d->allow), "%s", ip);
+	}
+	if (s->require_username[0] && strcmp(s->require_username, m->username) != 0) {
+		reject(d, s, "username '%s' not allowed", m->username);
+		return -1;
+	}
+	for (size_t i = 0; i < d->n_ports; i++) {
+		const struct spa_port *p = &d->ports[i];
+		const char *proto = p->proto == 6 ? "tcp" : "udp";
+		if (spa_port_list_has(&s->restrict_ports, p)) {
+			reject(d, s, "%s/%u is in RESTRICT_PORTS", proto, p->port);
+			return -1;
+		}
+		if (s->open_ports.n && !spa_port_list_has(&s->open_ports, p)) {
+			reject(d, s, "%s/%u is not in OPEN_PORTS", proto, p->port);
+			return -1;
+		}
+	}
+	d->timeout = pick_timeout(s, m);
+	d->verdict = SPA_GRANT;
+	d->stanza = s;
+	snprintf(d->reason, sizeof(d->reason), "access granted");
+	return 1;
+}
+
+/* Cheap checks before any crypto; false when the packet is refused. */
+static bool precheck(const struct spa_config *c, struct spa_replay *replay,
+		     const struct spa_pkt *pkt, char digest[44], struct spa_decision *d)
+{
+	const struct spa_replay_entry *seen;
+	int rc = spa_packet_prefilter(pkt->data, pkt->len);
+
+	if (rc < 0) {
+		reject(d, NULL, "not SPA data: %s", spa_strerror(rc));
+		return false;
+	}
+	if (!any_source_matches(c, pkt)) {
+		reject(d, NULL, "no access stanza for this source");
+		return false;
+	}
+	if (spa_replay_digest(pkt->data, pkt->len, digest) < 0) {
+		reject(d, NULL, "cannot compute replay digest");
+		return false;
+	}
+	seen = c->digest_persistence && replay ? spa_replay_find(replay, digest) : NULL;
+	if (seen) {
+		reject(d, NULL, "replay of a packet first seen from %s:%u at %lld", seen->src,
+		       seen->sport, (long long)seen->created);
+		return false;
+	}
+	return true;
+}
+
+void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
+		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+		      struct spa_decision *d)
+{
+	char digest[44];
+	const struct spa_stanza *kept = NULL;
+	char kept_reason[sizeof(d->reason)];
+	char kept_user[sizeof(d->msg.username)];
+	bool recorded = false;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!precheck(c, replay, pkt, digest, d))
+		return;
+	snprintf(d->reason, sizeof(d->reason), "no stanza matched");
+	for (size_t i = 0; i < c->n_stanzas; i++) {
+		const struct spa_stanza *s = &c->stanzas[i];
+
+		if (!spa_addr_list_match(&s->source, pkt->family, pkt->src_bin) ||
+		    !destination_ok(s, pkt))
+			continue;
+		if (s->access_expire && pkt->now > s->access_expire) {
+			reject(d, s, "stanza expired");
+			continue;
+		}
+		if (pkt->len >= SPA_GPG_MIN_LEN) {
+			reject(d, s, "GnuPG-sized packet, GnuPG not supported yet");
+			continue;
+		}
+		rc = spa_packet_open(pkt->data, pkt->len, s->keys, &d->msg);
+		if (rc < 0) {
+			reject(d, s, "%s", rc == -SPA_E_HMAC ? "HMAC mismatch (wrong key?)" :
+				   spa_strerror(rc));
+			continue;
+		}
+		/* The digest is spent once a stanza authenticates the packet, even
+		 * if policy then refuses it, so it can never be tried again. */
+		if (!recorded && !o->test_mode && c->digest_persistence && replay) {
+			struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
+						      .dport = pkt->dport, .created = pkt->now };
+			memcpy(e.digest, digest, sizeof(e.digest));
+			snprintf(e.src, sizeof(e.src), "%s", pkt->src);
+			snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
+			if (spa_replay_add(replay, &e) < 0) {
+				reject(d, s, "replay cache write failed");
+				return;
+			}
+			recorded = true;
+		}
+		rc = policy(c, s, pkt, d);
+		if (rc > 0)
+			return;
+		/* Remember why the stanza that could read the packet refused it:
+		 * that beats a later stanza's "HMAC mismatch" in the log. */
+		if (!kept) {
+			kept = s;
+			memcpy(kept_reason, d->reason, sizeof(kept_reason));
+			memcpy(kept_user, d->msg.username, sizeof(kept_user));
+		}
+	}
+	d->verdict = SPA_REJECT;
+	if (kept) {
+		d->stanza = kept;
+		memcpy(d->reason, kept_reason, sizeof(d->reason));
+		memcpy(d->msg.username, kept_user, sizeof(d->msg.username));
+	}
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_pipeline.h - one datagram in, one decision out (DESIGN.md packet path). */
+#ifndef SPA_PIPELINE_H
+#define SPA_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spa_config.h"
+#include "spa_replay.h"
+#include "spa_wire.h"
+
+struct spa_pkt {
+	const char *data;
+	size_t len;
+	int family;              /* of the source */
+	uint8_t src_bin[16];
+	char src[46];
+	uint16_t sport;
+	uint8_t dst_bin[16];     /* all zero when unknown */
+	char dst[46];
+	uint16_t dport;
+	uint8_t proto;           /* 17 for the UDP server */
+	int64_t now;
+};
+
+enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1 };
+
+struct spa_decision {
+	enum spa_verdict verdict;
+	const struct spa_stanza *stanza;     /* deciding stanza, or NULL */
+	char reason[192];
+	struct spa_message msg;
+	int allow_family;                    /* address the grant is for */
+	uint8_t allow_bin[16];
+	char allow[46];
+	struct spa_port ports[SPA_MAX_PORTS];
+	size_t n_ports;
+	uint32_t timeout;
+};
+
+struct spa_pipeline_opts {
+	bool test_mode;          /* -t: decide, record nothing */
+};
+
+/* Never logs; the caller logs exactly one line per decision. */
+void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
+		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+		      struct spa_decision *d);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+#include "spa_plugin.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spa_log.h"
+
+static void host_log(void *self, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void host_log(void *self, int level, const char *fmt, ...)
+{
+	struct spa_plugin *p = self;
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (level < SPA_LOG_ERR || level > SPA_LOG_DEBUG)
+		level = SPA_LOG_ERR;
+	spa_log(level, "plugin %s: %s", p->d->name, msg);
+}
+
+static const char *host_config_get(void *self, const char *key)
+{
+	struct spa_plugin *p = self;
+	const char *prefix = p->d->key_prefix;
+
+	/* A plugin sees only its own namespace: an API token configured for
+	 * one backend is none of another backend's business. */
+	if (!key || !prefix || !*prefix || strncmp(key, prefix, strlen(prefix)) != 0)
+		return NULL;
+	return spa_config_kv_get(p->cfg, key);
+}
+
+static int host_run(void *self, const char *const argv[], int timeout_ms,
+		    struct spa_run_result *res)
+{
+	struct spa_plugin *p = self;
+	int status, timed_out, rc;
+
+	if (!res || timeout_ms <= 0)
+		return -EINVAL;
+	rc = spa_run(argv, timeout_ms, &p->run_buf, &status, &timed_out);
+	memset(res, 0, sizeof(*res));
+	res->exit_status = status;
+	res->timed_out = timed_out;
+	res->out = p->run_buf.out;
+	res->out_len = p->run_buf.out_len;
+	res->err = p->run_buf.err;
+	res->err_len = p->run_buf.err_len;
+	if (rc == 0 && timed_out)
+		spa_log(SPA_L_WARNING, "plugin %s: %s timed out after %d ms", p->d->name,
+			argv[0], timeout_ms);
+	return rc;
+}
+
+/* Checks the open file, not the path, so the file cannot be swapped
+ * between the check and the dlopen. */
+static int check_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "plugin %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "plugin %s: not a regular file", path);
+		return -EINVAL;
+	}
+	/* Whoever can write the file runs code as the daemon (root). */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "plugin %s: refusing a group/world-writable file (mode %03o)",
+			 path, (unsigned)(st.st_mode & 0777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int check_descriptor(const struct spa_plugin_descriptor *d, const char *path,
+			    char *err, size_t errlen)
+{
+	if (d->magic != SPA_PLUGIN_MAGIC) {
+		snprintf(err, errlen, "plugin %s: bad magic 0x%08x", path, d->magic);
+		return -EINVAL;
+	}
+	if (d->abi_major != SPA_PLUGIN_ABI_MAJOR) {
+		snprintf(err, errlen, "plugin %s: ABI %u.%u, engine speaks %u.%u", path,
+			 d->abi_major, d->abi_minor, SPA_PLUGIN_ABI_MAJOR, SPA_PLUGIN_ABI_MINOR);
+		return -EINVAL;
+	}
+	/* A newer minor may only append fields: accept a larger struct, but a
+	 * smaller one lacks fields we would read. */
+	if (d->struct_size < sizeof(*d)) {
+		snprintf(err, errlen, "plugin %s: descriptor size %u < %zu", path, d->struct_size,
+			 sizeof(*d));
+		return -EINVAL;
+	}
+	if (!d->name || !*d->name || !d->version || !d->ops.init || !d->ops.open ||
+	    !d->ops.close || !d->ops.flush || !d->ops.fini) {
+		snprintf(err, errlen, "plugin %s: descriptor lacks a name, version or mandatory op",
+			 path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int spa_plugin_load(const char *path, struct spa_plugin **out, char *err, size_t errlen)
+{
+	struct spa_plugin *p = NULL;
+	int rc;
+
+	char fd_path[64];
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "plugin %s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	rc = check_file(fd, path, err, errlen);
+	if (rc < 0)
+		goto out;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	p->dl = dlopen(fd_path, RTLD_NOW | RTLD_LOCAL);
+	if (!p->dl) {
+		snprintf(err, errlen, "plugin %s: %s", path, dlerror());
+		rc = -EINVAL;
+		goto out;
+	}
+	p->d = dlsym(p->dl, SPA_PLUGIN_SYMBOL);
+	if (!p->d) {
+		snprintf(err, errlen, "plugin %s: no symbol %s", path, SPA_PLUGIN_SYMBOL);
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = check_descriptor(p->d, path, err, errlen);
+out:
+	close(fd);
+	if (rc < 0)
+		spa_plugin_unload(p);
+	else
+		*out = p;
+	return rc;
+}
+
+int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin **out,
+			  char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s.so", dir, name) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "plugin %s: path too long", name);
+		return -ENAMETOOLONG;
+	}
+	rc = spa_plugin_load(path, out, err, errlen);
+	if (rc == 0 && strcmp((*out)->d->name, name) != 0) {
+		snprintf(err, errlen, "plugin %s: calls itself '%s'", path, (*out)->d->name);
+		spa_plugin_unload(*out);
+		*out = NULL;
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg)
+{
+	int rc;
+
+	p->cfg = cfg;
+	p->host.struct_size = sizeof(p->host);
+	p->host.self = p;
+	p->host.log = host_log;
+	p->host.config_get = host_config_get;
+	p->host.run = host_run;
+	rc = p->d->ops.init(&p->host, &p->state);
+	if (rc < 0)
+		spa_log(SPA_L_ERR, "plugin %s: init failed (%d)", p->d->name, rc);
+	else
+		p->initialised = true;
+	return rc;
+}
+
+void spa_plugin_unload(struct spa_plugin *p)
+{
+	if (!p)
+		return;
+	if (p->initialised)
+		p->d->ops.fini(p->state);
+	if (p->dl)
+		dlclose(p->dl);
+	free(p);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* spa_run.h - the command runner behind spa_host_api.run: argv only, no
+ * shell, empty environment, bounded time and output. */
+#ifndef SPA_RUN_H
+#define SPA_RUN_H
+
+#include <stddef.h>
+
+#define SPA_RUN_OUT_MAX 65536
+
+struct spa_run_buf {
+	char out[SPA_RUN_OUT_MAX + 1];
+	size_t out_len;
+	char err[SPA_RUN_OUT_MAX + 1];
+	size_t err_len;
+};
+
+/* 0 when the child ran (*status: exit code, -1 if killed); negative errno
+ * if it could not be started. *timed_out is set when it was killed. */
+int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
+	    int *timed_out);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa/plugin.h - the public, versioned ABI between spad and its backend
+ * plugins. A plugin is a shared object exporting exactly one symbol,
+ * SPA_PLUGIN_SYMBOL, a const struct spa_plugin_descriptor. The engine checks
+ * magic, ABI major/minor and struct_size before calling any plugin code, so
+ * a stale or foreign .so is refused instead of crashing the daemon.
+ *
+ * Compatibility rules: a change of SPA_PLUGIN_ABI_MAJOR breaks every plugin;
+ * minor bumps only append fields at the end of structs (hence struct_size),
+ * never reorder or remove. Plugins must not link against engine symbols:
+ * everything they may call arrives through struct spa_host_api.
+ */
+#ifndef SPA_PLUGIN_H
+#define SPA_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
+#define SPA_PLUGIN_ABI_MAJOR  1u
+#define SPA_PLUGIN_ABI_MINOR  0u
+#define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
+
+/* Capabilities a plugin declares; the engine refuses, at config load, a
+ * stanza whose needs its backend cannot meet (e.g. an IPv6 SOURCE). */
+#define SPA_PLUGIN_CAP_IPV6            (1u << 0)
+#define SPA_PLUGIN_CAP_NAT             (1u << 1)
+#define SPA_PLUGIN_CAP_NATIVE_TIMEOUT  (1u << 2) /* backend expires rules itself */
+#define SPA_PLUGIN_CAP_BATCH           (1u << 3) /* several grants per call are cheap */
+
+/* Log levels handed to spa_host_api.log (syslog numbering). */
+#define SPA_LOG_ERR     3
+#define SPA_LOG_WARNING 4
+#define SPA_LOG_NOTICE  5
+#define SPA_LOG_INFO    6
+#define SPA_LOG_DEBUG   7
+
+#define SPA_GRANT_ADDR_LEN   46   /* INET6_ADDRSTRLEN */
+#define SPA_GRANT_LABEL_LEN  64
+#define SPA_GRANT_USER_LEN   64
+
+/* One address in both forms: plugins building command lines want text,
+ * plugins talking netlink or a cloud API want bytes. */
+struct spa_grant_addr {
+	int family;                        /* AF_INET or AF_INET6; 0 = any */
+	char text[SPA_GRANT_ADDR_LEN];     /* "198.51.100.7", "2001:db8::1" */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} bin;                             /* network byte order */
+};
+
+/*
+ * An authorized access: what the engine asks a plugin to open, and later
+ * close. The engine owns its lifetime and expiry; a plugin must copy what it
+ * wants to keep. One grant covers exactly one proto/port pair so that
+ * refresh and close are unambiguous.
+ */
+struct spa_grant {
+	uint32_t struct_size;              /* sizeof(struct spa_grant) of the engine */
+	uint64_t id;                       /* unique for the life of the journal */
+	int family;                        /* AF_INET / AF_INET6 (of src) */
+	struct spa_grant_addr src;         /* who gets access */
+	struct spa_grant_addr dst;         /* family 0: any local address */
+	uint8_t proto;                     /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;                     /* host byte order */
+	struct spa_grant_addr nat_addr;    /* family 0: no NAT */
+	uint16_t nat_port;
+	uint32_t timeout;                  /* seconds granted at the knock */
+	int64_t expires;                   /* absolute, epoch seconds; native-timeout
+					    * backends should use expires - now, as a
+					    * grant is re-opened after a restart */
+	char stanza[SPA_GRANT_LABEL_LEN];  /* "file:line" of the access stanza */
+	char username[SPA_GRANT_USER_LEN]; /* as sent by the client */
+};
+
+/* Result of spa_host_api.run. Output buffers are owned by the engine and
+ * valid until the next run call from the same plugin. */
+struct spa_run_result {
+	int exit_status;                   /* WEXITSTATUS, or -1 if killed/timed out */
+	int timed_out;                     /* nonzero if the timeout killed it */
+	const char *out;                   /* captured stdout, NUL-terminated */
+	size_t out_len;
+	const char *err;                   /* captured stderr, NUL-terminated */
+	size_t err_len;
+};
+
+/* Callback of ops.list: one call per grant the backend currently holds. */
+typedef void (*spa_plugin_list_cb)(void *ctx, const struct spa_grant *g);
+
+/*
+ * Services the engine injects at init. `self` is an opaque handle that must
+ * be passed back so the engine knows which plugin is speaking.
+ */
+struct spa_host_api {
+	uint32_t struct_size;
+	void *self;
+	/* printf-like; the engine prefixes the plugin name. */
+	void (*log)(void *self, int level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Value of one of the plugin's own config keys (e.g. "IPT_INPUT_ACCESS"),
+	 * or NULL when unset. Valid for the plugin's lifetime. */
+	const char *(*config_get)(void *self, const char *key);
+	/* Runs argv[0] (absolute path) with argv, an empty environment and no
+	 * shell, waiting at most timeout_ms. Returns 0 when the command ran
+	 * (see res->exit_status) or a negative errno if it could not start. */
+	int (*run)(void *self, const char *const argv[], int timeout_ms,
+		   struct spa_run_result *res);
+};
+
+/*
+ * Operations. Every op returns 0 or a negative error; a failing open is
+ * logged and the grant is dropped. Optional ops may be NULL: without
+ * refresh the engine calls close then open; without list the engine trusts
+ * its journal at reconciliation.
+ */
+struct spa_plugin_ops {
+	int (*init)(const struct spa_host_api *host, void **state);
+	int (*open)(void *state, const struct spa_grant *g);
+	int (*close)(void *state, const struct spa_grant *g);
+	int (*refresh)(void *state, const struct spa_grant *g);  /* optional */
+	int (*list)(void *state, spa_plugin_list_cb cb, void *ctx); /* optional */
+	int (*flush)(void *state);
+	void (*fini)(void *state);
+};
+
+struct spa_plugin_descriptor {
+	uint32_t magic;                    /* SPA_PLUGIN_MAGIC */
+	uint16_t abi_major;                /* SPA_PLUGIN_ABI_MAJOR */
+	uint16_t abi_minor;                /* SPA_PLUGIN_ABI_MINOR */
+	uint32_t struct_size;              /* sizeof(struct spa_plugin_descriptor) */
+	const char *name;                  /* matches FIREWALL_TYPE */
+	const char *version;
+	uint32_t capabilities;             /* SPA_PLUGIN_CAP_* */
+	const char *key_prefix;            /* e.g. "IPT_": config keys it owns */
+	struct spa_plugin_ops ops;
+};
+
+/* Convenience for plugin authors. */
+#define SPA_PLUGIN_DESCRIPTOR_INIT                                   \
+	.magic = SPA_PLUGIN_MAGIC, .abi_major = SPA_PLUGIN_ABI_MAJOR,    \
+	.abi_minor = SPA_PLUGIN_ABI_MINOR,                               \
+	.struct_size = sizeof(struct spa_plugin_descriptor)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf_cases.h - malformed configurations and the error each must give.
+ * Shared by the parser unit test and the spad --exit-parse-config
+ * integration test (which also expects exit status 2).
+ */
+#ifndef SPA_TEST_CONF_CASES_H
+#define SPA_TEST_CONF_CASES_H
+
+struct conf_case {
+	int server;            /* 1: the text is fwknopd.conf, else access.conf */
+	const char *text;
+	unsigned line;         /* line the error must name */
+	const char *expect;    /* substring the error must contain */
+};
+
+#define GOOD_ACCESS "SOURCE ANY\nKEY testkey12345\n"
+
+static const struct conf_case conf_cases[] = {
+	{ 0, "SOURCE 198.51.100.4/33\nKEY k\n", 1, "198.51.100.4/33" },
+	{ 0, "SOURCE 198.51.100.0/0\nKEY k\n", 1, "198.51.100.0/0" },
+	{ 0, "SOURCE 300.1.1.1\nKEY k\n", 1, "300.1.1.1" },
+	{ 0, "SOURCE 198.51.100.0/255.0.255.0\nKEY k\n", 1, "255.0.255.0" },
+	{ 0, "SOURCE ANY,\nKEY k\n", 1, "empty" },
+	{ 0, "KEY abcdef\nSOURCE ANY\n", 1, "before the first SOURCE" },
+	{ 0, "SOURCE ANY\nKEY __CHANGEME__\n", 2, "__CHANGEME__" },
+	{ 0, "SOURCE ANY\nKEY 123456789012345678901234567890123\n", 2, "longer than 32" },
+	{ 0, "SOURCE ANY\nKEY_BASE64 !!notbase64!!\n", 2, "!!notbase64!!" },
+	{ 0, "SOURCE ANY\nKEY k\nHMAC_DIGEST_TYPE sha999\n", 3, "sha999" },
+	{ 0, "SOURCE ANY\nKEY k\nENCRYPTION_MODE XTS\n", 3, "XTS" },
+	{ 0, "SOURCE ANY\nKEY k\nENCRYPTION_MODE Asymmetric\n", 3, "not supported yet" },
+	{ 0, "SOURCE ANY\nKEY k\nFW_ACCESS_TIMEOUT abc\n", 3, "'abc'" },
+	{ 0, "SOURCE ANY\nKEY k\nFW_ACCESS_TIMEOUT 8388609\n", 3, "8388609" },
+	{ 0, "SOURCE ANY\nKEY k\nMAX_FW_TIMEOUT -5\n", 3, "-5" },
+	{ 0, "SOURCE ANY\nKEY k\nOPEN_PORTS tcp/22, tcp/99999\n", 3, "tcp/99999" },
+	{ 0, "SOURCE ANY\nKEY k\nOPEN_PORTS sctp/22\n", 3, "sctp/22" },
+	{ 0, "SOURCE ANY\nKEY k\nRESTRICT_PORTS tcp22\n", 3, "tcp22" },
+	{ 0, "SOURCE ANY\nKEY k\nREQUIRE_SOURCE_ADDRESS maybe\n", 3, "maybe" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 13/01/2030\n", 3, "13/01/2030" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 02/30/2030\n", 3, "02/30/2030" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE_EPOCH soon\n", 3, "soon" },
+	{ 0, "SOURCE ANY\nKEY k\nREQUIRE_USERNAME bad:user\n", 3, "bad:user" },
+	{ 0, "SOURCE ANY\nKEY k\nNO_SUCH_THING 1\n", 3, "unknown variable" },
+	{ 0, "SOURCE ANY\nKEY k\nENABLE_CMD_EXEC Y\n", 3, "not supported yet" },
+	{ 0, "SOURCE ANY\nKEY k\nGPG_DECRYPT_PW secret\n", 3, "not supported yet" },
+	{ 0, "SOURCE ANY\nKEY k\nFORCE_NAT 198.51.100.9 22\n", 3, "not supported yet" },
+	{ 0, "SOURCE ANY\nKEY k\nFIREWALL_TYPE Bad/Name\n", 3, "Bad/Name" },
+	{ 0, "SOURCE ANY\nKEY k\nDESTINATION 198.51.100\n", 3, "198.51.100" },
+	{ 0, "SOURCE ANY\nKEY k\n%include missing-file.conf\n", 3, "missing-file.conf" },
+	{ 0, "SOURCE ANY\nKEY\n", 2, "missing value" },
+	{ 0, "SOURCE ANY\nKEY k\nHMAC_KEY_BASE64 ***\n", 3, "***" },
+	{ 0, "SOURCE ANY\nKEY samekey\nHMAC_KEY samekey\n", 1, "must differ" },
+	{ 0, "SOURCE ANY\nFW_ACCESS_TIMEOUT 10\n", 1, "no KEY" },
+	{ 0, "SOURCE ANY\nKEY k\n%bogus_directive x\n", 3, "unknown directive" },
+	{ 0, "\n\n# comment\nSOURCE 2001:db8::/129\nKEY k\n", 4, "2001:db8::/129" },
+	{ 1, "UDPSERV_PORT 0\n", 1, "'0'" },
+	{ 1, "ENABLE_UDP_SERVER Y\nUDPSERV_PORT 65536\n", 2, "65536" },
+	{ 1, "MAX_SPA_PACKET_AGE 0\n", 1, "MAX_SPA_PACKET_AGE" },
+	{ 1, "ENABLE_DIGEST_PERSISTENCE sure\n", 1, "sure" },
+	{ 1, "DIGEST_FILE relative/digest.cache\n", 1, "relative/digest.cache" },
+	{ 1, "DIGEST_FILE $NOT_SET/digest.cache\n", 1, "$NOT_SET/digest.cache" },
+	{ 1, "ENABLE_SPA_OVER_HTTP Y\n", 1, "not supported yet" },
+	{ 1, "# c\nENABLE_UDP_SERVER Y\nTYPO_VARIABLE 1\n", 3, "unknown variable" },
+};
+
+#define N_CONF_CASES (sizeof(conf_cases) / sizeof(conf_cases[0]))
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* engine_helpers.h - temp dirs and files for the engine tests. */
+#ifndef SPA_ENGINE_HELPERS_H
+#define SPA_ENGINE_HELPERS_H
+
+#include <stddef.h>
+
+/* Creates /tmp/spa-engine-XXXXXX into buf (cap >= 64); aborts on failure. */
+void th_tmpdir(char *buf, size_t cap);
+/* Writes text to dir/name with the given mode; returns the full path in out. */
+void th_write(const char *dir, const char *name, const char *text, char *out, size_t cap);
+/* Removes a directory tree made by th_tmpdir. */
+void th_rmrf(const char *dir);
+/* Reads a whole file (NUL-terminated, malloc'd) or NULL. */
+char *th_read(const char *path);
+/* Number of non-overlapping occurrences of needle in hay. */
+int th_count(const char *hay, const char *needle);
+
+#endif

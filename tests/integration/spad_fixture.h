@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* spad_fixture.h - run spad with the recorder plugin over loopback UDP. */
+#ifndef SPA_SPAD_FIXTURE_H
+#define SPA_SPAD_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spa_wire.h"
+
+#define FX_KEY_B64  "dGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGVzLi4uLi4="
+#define FX_HMAC_B64 "dGVzdC1obWFjLWtleS1mb3ItdGhlLWludGVncmF0aW9uLXRlc3Qtb2Ytc3BhZC1vaw=="
+
+struct fx {
+	char dir[64];
+	char conf[4096], access[4096], calls[4096], log[4096], run[4096], json[4096];
+	const char *spad, *plugin_dir;
+	uint16_t port;
+	pid_t pid;
+	struct spa_keys *keys, *wrong;
+};
+
+void fx_init(struct fx *f, const char *spad, const char *plugin_dir);
+void fx_free(struct fx *f);
+/* (Re)writes access.conf; extra lines are appended to the one stanza. */
+void fx_write_access(struct fx *f, const char *extra);
+/* Starts spad -f -U -v; waits for "listening". Returns false on failure. */
+bool fx_start(struct fx *f);
+/* Sends sig and waits for exit; returns the exit status (or -1). */
+int fx_stop(struct fx *f, int sig);
+/* Builds a packet for user/access message with the given key set. */
+size_t fx_build(struct fx *f, const struct spa_keys *k, const char *user, const char *msg,
+		int64_t ts_offset, uint32_t client_timeout, char *out);
+/* Sends and waits until the log holds one more decision line; returns
+ * that line (static buffer) or "" on timeout. */
+const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6);
+/* Waits until file contains needle n times (timeout ms). */
+bool fx_wait_for(const char *path, const char *needle, int n, int timeout_ms);
+int fx_count(const char *path, const char *needle);
+/* Runs "spad <opt> -c conf -a access" to completion; returns its exit status. */
+int fx_cli(struct fx *f, const char *opt);
+/* Voluntary context switches of the running daemon, or -1. */
+long fx_wakeups(struct fx *f);
+
+#endif
