@@ -40,7 +40,13 @@ enum spa_client_proto {
 	SPA_CLIENT_PROTO_UDP = 0,
 	SPA_CLIENT_PROTO_TCP,
 	SPA_CLIENT_PROTO_HTTP,
+	SPA_CLIENT_PROTO_UDPRAW,    /* hand-built IPv4 packets, raw socket */
+	SPA_CLIENT_PROTO_TCPRAW,
+	SPA_CLIENT_PROTO_ICMP,
 };
+
+#define SPA_CLIENT_MAX_ICMP_TYPE      40
+#define SPA_CLIENT_MAX_ICMP_CODE      15
 
 enum spa_client_allow {
 	SPA_CLIENT_ALLOW_NONE = 0,
@@ -67,6 +73,8 @@ enum spa_opt_id {
 	SPA_OPT_NO_SAVE_ARGS, SPA_OPT_ARGS_FILE, SPA_OPT_LAST_CMD,
 	SPA_OPT_SHOW_LAST, SPA_OPT_VERSION, SPA_OPT_HELP,
 	SPA_OPT_RESOLVE, SPA_OPT_RESOLVE_HTTP_ONLY, SPA_OPT_RESOLVE_URL,
+	SPA_OPT_SPOOF_SRC, SPA_OPT_HTTP_PROXY, SPA_OPT_ICMP_TYPE,
+	SPA_OPT_ICMP_CODE, SPA_OPT_WGET_CMD, SPA_OPT_USE_WGET_UA,
 	SPA_OPT_USE_GPG,      /* rc only: Y is refused (no GnuPG yet) */
 	SPA_OPT_UNSUPPORTED,  /* recognised fwknop option we do not implement */
 	SPA_OPT_INERT,        /* rc only: meaningful only with an absent feature */
@@ -128,6 +136,13 @@ struct spa_client_cfg {
 	uint16_t nat_port;
 	bool nat_rand_port;
 	char user_agent[128];
+	char spoof_src[16];         /* -Q: raw modes only */
+	char proxy_host[256];       /* -H, without scheme or port */
+	uint16_t proxy_port;        /* 0: the -p port, as fwknop does */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	char wget_cmd[PATH_MAX];    /* -w: run this wget for -R instead */
+	bool use_wget_ua;
 	char resolve_url[512];
 	bool resolve_http_only;
 	bool test;
@@ -270,6 +285,35 @@ const char *spa_client_proto_name(int proto);
 int spa_client_http_request(const struct spa_client_cfg *c,
 			    const struct spa_client_packet *p, char *out, size_t cap);
 
+/* True for udpraw, tcpraw and icmp. */
+bool spa_client_proto_is_raw(int proto);
+/* -H value: [http://]host[:port] or [http://][v6]:port; port 0 when
+ * none is given. */
+int spa_client_parse_proxy(const char *v, char *host, size_t cap,
+			   uint16_t *port);
+
+/* ---- raw modes (spa_client_raw.c) ---- */
+struct spa_client_raw_hdr {
+	uint32_t src;               /* network byte order */
+	uint32_t dst;
+	uint16_t sport;             /* host byte order */
+	uint16_t dport;
+	uint16_t ip_id;
+	uint32_t tcp_seq;
+	uint16_t icmp_id;
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+};
+/* Builds IPv4 + UDP/TCP SYN/ICMP header + payload with all checksums set.
+ * Returns the packet length or a negative code. */
+int spa_client_raw_build(int proto, const struct spa_client_raw_hdr *h,
+			 const void *payload, size_t len, uint8_t *out,
+			 size_t cap);
+/* Internet checksum (RFC 1071) over buf, starting from a partial sum. */
+uint16_t spa_client_inet_csum(const void *buf, size_t len, uint32_t sum);
+int spa_client_send_raw(const struct spa_client_cfg *c,
+			const struct spa_client_packet *p, size_t *sent);
+
 /* ---- one invocation (spa_client_run.c); returns the exit status ---- */
 int spa_client_main(int argc, char **argv);
 
@@ -278,6 +322,11 @@ int spa_client_main(int argc, char **argv);
 int spa_client_resolve_ip(const struct spa_client_cfg *c, char ip[16]);
 /* A full HTTP reply: status 200, body starting with a dotted quad. */
 int spa_client_parse_myip_reply(const char *reply, char ip[16]);
+/* A bare body (wget -O - output): first line must be a dotted quad. */
+int spa_client_parse_myip_body(const char *body, char ip[16]);
+/* -w: runs wget (no shell, empty environment) and reads its output. */
+int spa_client_resolve_wget(const struct spa_client_cfg *c, const char *url,
+			    char ip[16]);
 
 /* ---- help (spa_client_help.c) ---- */
 void spa_client_usage(FILE *out);

@@ -277,16 +277,14 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		*why = "bad port (1-65535)";
 		return spa_client_parse_port(v, &c->source_port);
 	case SPA_OPT_PROTO:
-		*why = "unknown or unsupported protocol (udp, tcp, http)";
-		if (strcasecmp(v, "udp") == 0)
-			c->proto = SPA_CLIENT_PROTO_UDP;
-		else if (strcasecmp(v, "tcp") == 0)
-			c->proto = SPA_CLIENT_PROTO_TCP;
-		else if (strcasecmp(v, "http") == 0)
-			c->proto = SPA_CLIENT_PROTO_HTTP;
-		else
-			return -1;
-		return 0;
+		*why = "unknown protocol (udp, tcp, http, udpraw, tcpraw, icmp)";
+		for (int pr = SPA_CLIENT_PROTO_UDP; pr <= SPA_CLIENT_PROTO_ICMP; pr++) {
+			if (strcasecmp(v, spa_client_proto_name(pr)) == 0) {
+				c->proto = pr;
+				return 0;
+			}
+		}
+		return -1;
 	case SPA_OPT_RAND_PORT:
 		c->rand_port = on;
 		return 0;
@@ -491,6 +489,38 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		}
 		c->allow_mode = SPA_CLIENT_ALLOW_RESOLVE;
 		return copy_str(c->resolve_url, sizeof(c->resolve_url), v);
+	case SPA_OPT_SPOOF_SRC:
+		*why = "bad IPv4 address";
+		if (spa_validate_ipv4(v) < 0)
+			return -1;
+		snprintf(c->spoof_src, sizeof(c->spoof_src), "%s", v);
+		return 0;
+	case SPA_OPT_HTTP_PROXY:
+		*why = "bad proxy (want [http://]host[:port])";
+		return spa_client_parse_proxy(v, c->proxy_host,
+					      sizeof(c->proxy_host), &c->proxy_port);
+	case SPA_OPT_ICMP_TYPE:
+	case SPA_OPT_ICMP_CODE: {
+		bool type = d->id == SPA_OPT_ICMP_TYPE;
+
+		*why = type ? "bad ICMP type (0-40)" : "bad ICMP code (0-15)";
+		if (parse_u64(v, type ? SPA_CLIENT_MAX_ICMP_TYPE :
+			      SPA_CLIENT_MAX_ICMP_CODE, &u) < 0)
+			return -1;
+		if (type)
+			c->icmp_type = (uint8_t)u;
+		else
+			c->icmp_code = (uint8_t)u;
+		return 0;
+	}
+	case SPA_OPT_WGET_CMD:
+		/* Only ever exec'd directly (never via a shell), so any
+		 * absolute or relative path is acceptable here. */
+		*why = "bad path";
+		return copy_str(c->wget_cmd, sizeof(c->wget_cmd), v);
+	case SPA_OPT_USE_WGET_UA:
+		c->use_wget_ua = on;
+		return 0;
 	case SPA_OPT_USE_GPG:
 		*why = "GnuPG mode is not supported by spa-client";
 		return on ? -1 : 0;

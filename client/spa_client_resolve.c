@@ -3,7 +3,8 @@
  * -R: learn our public IPv4 address from a "what is my IP" web page.
  * fwknop runs wget for HTTPS; we speak HTTP/1.0 ourselves, over TLS with
  * full certificate and host name checks for https:// URLs, so no external
- * program is involved. The answer is parsed strictly: the body must start
+ * program is involved unless -w/--wget-cmd names one (spa_client_wget.c).
+ * The answer is parsed strictly: the body must start
  * with a dotted quad and nothing else on that line.
  */
 #include <arpa/inet.h>
@@ -207,13 +208,18 @@ out:
 int spa_client_parse_myip_reply(const char *reply, char ip[16])
 {
 	const char *body = strstr(reply, "\r\n\r\n");
-	size_t n;
 
 	/* Only a plain 200 answer counts: no redirects to follow blindly. */
 	if (strncmp(reply, "HTTP/1.", 7) != 0 || strlen(reply) < 12 ||
 	    strncmp(reply + 8, " 200", 4) != 0 || !body)
 		return -1;
-	body += 4;
+	return spa_client_parse_myip_body(body + 4, ip);
+}
+
+int spa_client_parse_myip_body(const char *body, char ip[16])
+{
+	size_t n;
+
 	while (*body == ' ' || *body == '\t' || *body == '\r' || *body == '\n')
 		body++;
 	n = strspn(body, "0123456789.");
@@ -241,6 +247,9 @@ int spa_client_resolve_ip(const struct spa_client_cfg *c, char ip[16])
 		fprintf(stderr, "spa-client: bad resolve URL '%s'\n", url_text);
 		return rc;
 	}
+	/* -w: the user asked for fwknop's way (HTTP-only mode never used wget). */
+	if (c->wget_cmd[0] && !c->resolve_http_only)
+		return spa_client_resolve_wget(c, url_text, ip);
 	if (c->resolve_http_only && u.tls) {
 		u.tls = false;
 		if (!u.explicit_port)

@@ -156,6 +156,14 @@ static int run_packet(struct spa_client_cfg *c)
 		fprintf(stderr, "spa-client: no SPA server given (use -D)\n");
 		return -SPA_CE_USAGE;
 	}
+	/* A proxy only makes sense for HTTP; fwknop switches to it too. */
+	if (c->proxy_host[0])
+		c->proto = SPA_CLIENT_PROTO_HTTP;
+	if (c->spoof_src[0] && !spa_client_proto_is_raw(c->proto)) {
+		fprintf(stderr, "spa-client: --spoof-source needs -P udpraw, "
+			"tcpraw or icmp\n");
+		return -SPA_CE_USAGE;
+	}
 	/* The server would refuse it too (PROTOCOL.md 2.2). */
 	if (c->enc_mode == SPA_MODE_CBC_LEGACY_IV && c->use_hmac) {
 		fprintf(stderr, "spa-client: legacy encryption mode cannot be used "

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sending the wire string: one UDP datagram, a TCP stream, or an HTTP GET
- * (PROTOCOL.md 9.3). IPv4 and IPv6 alike; -4/-6 restrict the lookup.
+ * (PROTOCOL.md 9.3), directly or through an HTTP proxy (-H). IPv4 and IPv6
+ * alike; -4/-6 restrict the lookup. The raw modes live in spa_client_raw.c.
  */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,8 +19,65 @@ const char *spa_client_proto_name(int proto)
 	switch (proto) {
 	case SPA_CLIENT_PROTO_TCP: return "tcp";
 	case SPA_CLIENT_PROTO_HTTP: return "http";
+	case SPA_CLIENT_PROTO_UDPRAW: return "udpraw";
+	case SPA_CLIENT_PROTO_TCPRAW: return "tcpraw";
+	case SPA_CLIENT_PROTO_ICMP: return "icmp";
 	default: return "udp";
 	}
+}
+
+bool spa_client_proto_is_raw(int proto)
+{
+	return proto == SPA_CLIENT_PROTO_UDPRAW ||
+	       proto == SPA_CLIENT_PROTO_TCPRAW || proto == SPA_CLIENT_PROTO_ICMP;
+}
+
+/*
+ * fwknop documents no default proxy port; fwknop 2.6.10 was seen to
+ * connect to the proxy on the -p port (62201 unless set) when none is
+ * given, so a bare host means the same here (said in --help too).
+ */
+int spa_client_parse_proxy(const char *v, char *host, size_t cap,
+			   uint16_t *port)
+{
+	char buf[300];
+	char *h, *p = NULL, *end;
+	size_t len;
+
+	if (strncasecmp(v, "http://", 7) == 0)
+		v += 7;
+	len = strlen(v);
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len + 1);
+	if (buf[len - 1] == '/')
+		buf[--len] = '\0';
+	h = buf;
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return -1;
+		*end = '\0';
+		h++;
+		if (end[1] == ':')
+			p = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+	} else {
+		end = strchr(h, ':');
+		/* More than one colon: a bare IPv6 address, no port. */
+		if (end && !strchr(end + 1, ':')) {
+			*end = '\0';
+			p = end + 1;
+		}
+	}
+	if (!*h || strlen(h) >= cap || strpbrk(h, " \t\r\n/@[]\\?#"))
+		return -1;
+	*port = 0;
+	if (p && spa_client_parse_port(p, port) < 0)
+		return -1;
+	memcpy(host, h, strlen(h) + 1);
+	return 0;
 }
 
 static int bind_source(int fd, int family, uint16_t port)
@@ -78,10 +137,22 @@ int spa_client_http_request(const struct spa_client_cfg *c,
 
 		wire[i] = ch == '+' ? '-' : ch == '/' ? '_' : ch;
 	}
-	n = snprintf(out, cap,
-		     "GET /%s HTTP/1.0\r\nUser-Agent: %s\r\nAccept: */*\r\n"
-		     "Host: %s%s%s\r\nConnection: close\r\n\r\n",
-		     wire, c->user_agent, v6 ? "[" : "", c->server, v6 ? "]" : "");
+	/* Through a proxy the request line carries the absolute URL; like
+	 * fwknop it names no port, so the proxy goes to the server's port 80.
+	 * Host names the server: fwknop 2.6.10 puts the proxy's name there,
+	 * which a proxy may take as the target; RFC 7230 wants the URL's. */
+	if (c->proxy_host[0])
+		n = snprintf(out, cap,
+			     "GET http://%s%s%s/%s HTTP/1.0\r\nUser-Agent: %s\r\n"
+			     "Accept: */*\r\nHost: %s%s%s\r\nConnection: close\r\n\r\n",
+			     v6 ? "[" : "", c->server, v6 ? "]" : "", wire,
+			     c->user_agent, v6 ? "[" : "", c->server, v6 ? "]" : "");
+	else
+		n = snprintf(out, cap,
+			     "GET /%s HTTP/1.0\r\nUser-Agent: %s\r\nAccept: */*\r\n"
+			     "Host: %s%s%s\r\nConnection: close\r\n\r\n",
+			     wire, c->user_agent, v6 ? "[" : "", c->server,
+			     v6 ? "]" : "");
 	return n > 0 && (size_t)n < cap ? n : -1;
 }
 
@@ -127,22 +198,30 @@ int spa_client_send(const struct spa_client_cfg *c,
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
+	const char *host = c->server;
+	uint16_t dport = p->dest_port;
 	int gai, rc = -SPA_CE_SEND, err = 0;
 
 	*sent = 0;
+	if (spa_client_proto_is_raw(c->proto))
+		return spa_client_send_raw(c, p, sent);
+	if (c->proxy_host[0]) {
+		host = c->proxy_host;
+		dport = c->proxy_port ? c->proxy_port : p->dest_port;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = c->family;
 	hints.ai_socktype = c->proto == SPA_CLIENT_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(port, sizeof(port), "%u", p->dest_port);
-	gai = getaddrinfo(c->server, port, &hints, &res);
+	snprintf(port, sizeof(port), "%u", dport);
+	gai = getaddrinfo(host, port, &hints, &res);
 	if (gai == EAI_ADDRFAMILY || gai == EAI_NONAME || gai == EAI_NODATA) {
 		/* AI_ADDRCONFIG hides loopback-only hosts; try once without. */
 		hints.ai_flags = 0;
-		gai = getaddrinfo(c->server, port, &hints, &res);
+		gai = getaddrinfo(host, port, &hints, &res);
 	}
 	if (gai != 0) {
-		fprintf(stderr, "spa-client: cannot resolve '%s': %s\n", c->server,
+		fprintf(stderr, "spa-client: cannot resolve '%s': %s\n", host,
 			gai_strerror(gai));
 		return -SPA_CE_RESOLVE;
 	}
@@ -156,8 +235,9 @@ int spa_client_send(const struct spa_client_cfg *c,
 		err = errno;
 	}
 	if (rc < 0)
-		fprintf(stderr, "spa-client: sending to %s port %u/%s failed: %s\n",
-			c->server, p->dest_port, spa_client_proto_name(c->proto),
+		fprintf(stderr, "spa-client: sending to %s%s port %u/%s failed: %s\n",
+			c->proxy_host[0] ? "proxy " : "", host, dport,
+			spa_client_proto_name(c->proto),
 			strerror(err ? err : EIO));
 	freeaddrinfo(res);
 	return rc;

@@ -143,7 +143,8 @@ err_cases=(
 	"-T -A tcp/22 -a 10.0.0.1 --use-hmac --key-rijndael k"
 	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael k --rc-file $work/none"
 	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael k -n nosuchstanza"
-	"-P icmp -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"
+	"-P icmp --icmp-type 41 -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"
+	"-Q 10.0.0.300 -P udpraw -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"
 	"-T -A tcp/22 -a 10.0.0.1 -M legacy --key-rijndael k --key-hmac h"
 	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael 012345678901234567890123456789012"
 )
