@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+#include "spa_pu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void spa_pu_buf_init(struct spa_pu_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void spa_pu_buf_free(struct spa_pu_buf *b)
+{
+	free(b->data);
+	spa_pu_buf_init(b);
+}
+
+int spa_pu_buf_printf(struct spa_pu_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	int rc = -ENOMEM;
+
+	if (b->failed)
+		goto out;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			rc = -EINVAL;
+			b->failed = 1;
+			goto out;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			rc = 0;
+			goto out;
+		}
+		size_t want = b->cap ? b->cap * 2 : 512;
+		while (want < b->len + (size_t)n + 1)
+			want *= 2;
+		char *p = realloc(b->data, want);
+		if (!p) {
+			b->failed = 1;
+			goto out;
+		}
+		b->data = p;
+		b->cap = want;
+	}
+out:
+	return rc;
+}
+
+int spa_pu_addr_text(const struct spa_grant_addr *a, char *out, size_t len)
+{
+	if (a->family == AF_INET) {
+		if (!inet_ntop(AF_INET, &a->bin.v4, out, (socklen_t)len))
+			return -EINVAL;
+		return 0;
+	}
+	if (a->family == AF_INET6) {
+		if (!inet_ntop(AF_INET6, &a->bin.v6, out, (socklen_t)len))
+			return -EINVAL;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+const char *spa_pu_proto_name(unsigned int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	default:
+		return NULL;
+	}
+}
+
+int spa_pu_proto_number(const char *name)
+{
+	if (strcmp(name, "tcp") == 0 || strcmp(name, "6") == 0)
+		return IPPROTO_TCP;
+	if (strcmp(name, "udp") == 0 || strcmp(name, "17") == 0)
+		return IPPROTO_UDP;
+	return -EPROTONOSUPPORT;
+}
+
+int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def)
+{
+	const char *v = host->config_get(host->self, key);
+
+	if (!v || !*v)
+		return def;
+	return v[0] == 'Y' || v[0] == 'y';
+}
+
+const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
+			      const char *def)
+{
+	const char *v = host->config_get(host->self, key);
+
+	if (!v || !*v)
+		return def;
+	if (v[0] != '/') {
+		host->log(host->self, SPA_LOG_ERR,
+			  "%s must be an absolute path, got '%s'", key, v);
+		return NULL;
+	}
+	return v;
+}
+
+/* First line of a command's stderr, enough to say why it failed without
+ * flooding the log. */
+static void log_failure(const struct spa_host_api *host, const char *const argv[],
+			const struct spa_run_result *res)
+{
+	const char *err = res->err ? res->err : "";
+	size_t n = strcspn(err, "\n");
+
+	if (n > 200)
+		n = 200;
+	host->log(host->self, SPA_LOG_ERR, "%s %s failed (status %d%s): %.*s",
+		  argv[0], argv[1] ? argv[1] : "", res->exit_status,
+		  res->timed_out ? ", timed out" : "", (int)n, err);
+}
+
+int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
+	       struct spa_run_result *res, int quiet)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = host->run(host->self, argv, SPA_PU_RUN_TIMEOUT_MS, res);
+	if (rc < 0) {
+		host->log(host->self, SPA_LOG_ERR, "cannot run %s: %s", argv[0],
+			  strerror(-rc));
+		goto out;
+	}
+	if (res->exit_status != 0 || res->timed_out) {
+		if (!quiet)
+			log_failure(host, argv, res);
+		rc = -EIO;
+	}
+out:
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch)
+{
+	const char *full[SPA_PU_ARGV_MAX + 2];
+	char path[] = "/tmp/spa-batch.XXXXXX";
+	struct spa_run_result res;
+	size_t n = 0;
+	int fd = -1;
+	int rc;
+
+	if (batch->failed) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (argv[n]) {
+		if (n >= SPA_PU_ARGV_MAX) {
+			rc = -E2BIG;
+			goto out;
+		}
+		full[n] = argv[n];
+		n++;
+	}
+	/* mkstemp creates the file 0600 with O_EXCL under an unpredictable
+	 * name, so no other user can read or swap the batch. */
+	fd = mkstemp(path);
+	if (fd < 0) {
+		rc = -errno;
+		host->log(host->self, SPA_LOG_ERR, "cannot create batch file: %s",
+			  strerror(errno));
+		goto out;
+	}
+	rc = write_all(fd, batch->data ? batch->data : "", batch->len);
+	if (rc < 0)
+		goto out;
+	full[n++] = path;
+	full[n] = NULL;
+	rc = spa_pu_run(host, full, &res, 0);
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	return rc;
+}

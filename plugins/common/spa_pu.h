@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the firewall plugins (statically linked into each .so,
+ * never exported): a growable text buffer for batch files, the command
+ * runner wrapped with logging, and safe formatting of grant addresses.
+ */
+#ifndef SPA_PU_H
+#define SPA_PU_H
+
+#include <stddef.h>
+#include <spa/plugin.h>
+
+#define SPA_PU_RUN_TIMEOUT_MS 10000
+#define SPA_PU_ARGV_MAX 16
+
+struct spa_pu_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int failed; /* sticky: an append ran out of memory */
+};
+
+void spa_pu_buf_init(struct spa_pu_buf *b);
+void spa_pu_buf_free(struct spa_pu_buf *b);
+int spa_pu_buf_printf(struct spa_pu_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Text form of an address, rebuilt from its binary form so that nothing
+ * the grant carries as text can reach a command line. */
+int spa_pu_addr_text(const struct spa_grant_addr *a, char *out, size_t len);
+
+/* Protocol name understood by iptables and nft; NULL if unsupported. */
+const char *spa_pu_proto_name(unsigned int proto);
+int spa_pu_proto_number(const char *name);
+
+/* Y/N config value as fwknop reads it (first character only). */
+int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def);
+
+/* Executable path from config (must be absolute) or the default. */
+const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
+			      const char *def);
+
+/* Runs argv; returns 0 only when it exited with status 0. With quiet set a
+ * non-zero exit is not logged (callers probing for existence). */
+int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
+	       struct spa_run_result *res, int quiet);
+
+/* Writes batch to a private temporary file, runs argv followed by that
+ * file's path, and removes the file: the runner has no stdin. */
+int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch);
+
+#endif

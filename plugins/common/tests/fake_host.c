@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#include "fake_host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fake_host *from_self(void *self)
+{
+	return self;
+}
+
+static void fake_log(void *self, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fake_log(void *self, int level, const char *fmt, ...)
+{
+	struct fake_host *h = from_self(self);
+	va_list ap;
+
+	if (level <= SPA_LOG_ERR)
+		h->nerrors++;
+	if (getenv("FAKE_HOST_VERBOSE")) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+}
+
+static const char *fake_config_get(void *self, const char *key)
+{
+	struct fake_host *h = from_self(self);
+
+	for (unsigned int i = 0; i < h->nkeys; i++)
+		if (strcmp(h->keys[i], key) == 0)
+			return h->values[i];
+	return NULL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long len;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = calloc(1, (size_t)len + 1);
+		if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int fake_run(void *self, const char *const argv[], int timeout_ms,
+		    struct spa_run_result *res)
+{
+	struct fake_host *h = from_self(self);
+	struct fake_call *c;
+	size_t off = 0;
+	unsigned int n = 0;
+
+	(void)timeout_ms;
+	memset(res, 0, sizeof(*res));
+	res->out = "";
+	res->err = "";
+	if (h->ncalls >= FAKE_MAX_CALLS)
+		return -1;
+	c = &h->calls[h->ncalls++];
+	for (; argv[n]; n++) {
+		int w = snprintf(c->argv + off, sizeof(c->argv) - off, "%s%s",
+				 n ? " " : "", argv[n]);
+		if (w < 0 || (size_t)w >= sizeof(c->argv) - off)
+			break;
+		off += (size_t)w;
+	}
+	if (n > 1 && strncmp(argv[n - 1], "/tmp/", 5) == 0)
+		c->file = slurp(argv[n - 1]);
+	for (unsigned int i = 0; i < h->nreplies; i++) {
+		if (ends_with(argv[0], h->reply_suffix[i])) {
+			res->out = h->reply_out[i];
+			res->out_len = strlen(res->out);
+			res->exit_status = h->reply_status[i];
+			break;
+		}
+	}
+	return 0;
+}
+
+void fake_host_init(struct fake_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->api.struct_size = sizeof(h->api);
+	h->api.self = h;
+	h->api.log = fake_log;
+	h->api.config_get = fake_config_get;
+	h->api.run = fake_run;
+}
+
+void fake_host_reset_calls(struct fake_host *h)
+{
+	for (unsigned int i = 0; i < h->ncalls; i++)
+		free(h->calls[i].file);
+	memset(h->calls, 0, sizeof(h->calls));
+	h->ncalls = 0;
+}
+
+void fake_host_free(struct fake_host *h)
+{
+	fake_host_reset_calls(h);
+}
+
+void fake_host_set(struct fake_host *h, const char *key, const char *value)
+{
+	if (h->nkeys < FAKE_MAX_KEYS) {
+		h->keys[h->nkeys] = key;
+		h->values[h->nkeys++] = value;
+	}
+}
+
+void fake_host_reply(struct fake_host *h, const char *suffix, const char *out, int status)
+{
+	for (unsigned int i = 0; i < h->nreplies; i++) {
+		if (strcmp(h->reply_suffix[i], suffix) == 0) {
+			h->reply_out[i] = out;
+			h->reply_status[i] = status;
+			return;
+		}
+	}
+	if (h->nreplies < 4) {
+		h->reply_suffix[h->nreplies] = suffix;
+		h->reply_out[h->nreplies] = out;
+		h->reply_status[h->nreplies++] = status;
+	}
+}
+
+int fake_host_find(const struct fake_host *h, const char *prefix)
+{
+	for (unsigned int i = 0; i < h->ncalls; i++)
+		if (strncmp(h->calls[i].argv, prefix, strlen(prefix)) == 0)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A host API for plugin unit tests: config from a table, and a runner
+ * that records every argv (and the content of a batch file given as the
+ * last argument) and answers with canned output chosen by argv[0].
+ */
+#ifndef FAKE_HOST_H
+#define FAKE_HOST_H
+
+#include <spa/plugin.h>
+
+#define FAKE_MAX_CALLS 32
+#define FAKE_MAX_KEYS 16
+
+struct fake_call {
+	char argv[512];   /* arguments joined with single spaces */
+	char *file;       /* batch file content if the last arg was a file */
+};
+
+struct fake_host {
+	struct spa_host_api api;
+	const char *keys[FAKE_MAX_KEYS];
+	const char *values[FAKE_MAX_KEYS];
+	unsigned int nkeys;
+	/* canned stdout for commands whose argv[0] ends with this suffix */
+	const char *reply_suffix[4];
+	const char *reply_out[4];
+	int reply_status[4];
+	unsigned int nreplies;
+	struct fake_call calls[FAKE_MAX_CALLS];
+	unsigned int ncalls;
+	unsigned int nerrors; /* log lines at SPA_LOG_ERR */
+};
+
+void fake_host_init(struct fake_host *h);
+void fake_host_reset_calls(struct fake_host *h);
+void fake_host_free(struct fake_host *h);
+void fake_host_set(struct fake_host *h, const char *key, const char *value);
+void fake_host_reply(struct fake_host *h, const char *suffix, const char *out, int status);
+/* Index of the first call whose argv starts with prefix, or -1. */
+int fake_host_find(const struct fake_host *h, const char *prefix);
+
+#endif

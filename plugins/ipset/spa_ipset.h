@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipset plugin internals: hash:ip,port sets (and hash:ip,port,ip for grants
+ * with a destination), one per address family, with per-element timeouts.
+ * The kernel expires elements; one iptables or nft rule of the admin's
+ * consumes the sets (see README.md). One ipset command per operation.
+ */
+#ifndef SPA_IPSET_H
+#define SPA_IPSET_H
+
+#include <stdint.h>
+#include <spa/plugin.h>
+#include "spa_pu.h"
+
+#define SPA_IPSET_NAME_LEN 32 /* IPSET_MAXNAMELEN */
+#define SPA_IPSET_ELEM_LEN (2 * SPA_GRANT_ADDR_LEN + 16)
+
+enum spa_ipset_kind { SPA_IPSET_V4, SPA_IPSET_V6, SPA_IPSET_V4D, SPA_IPSET_V6D, SPA_IPSET_NSETS };
+
+struct spa_ipset_state {
+	const struct spa_host_api *host;
+	const char *exe;
+	char sets[SPA_IPSET_NSETS][SPA_IPSET_NAME_LEN];
+	int flush_at_init;
+	int flush_at_exit;
+};
+
+int spa_ipset_valid_name(const char *s);
+int spa_ipset_load_config(const struct spa_host_api *host, struct spa_ipset_state *st);
+const char *spa_ipset_type(enum spa_ipset_kind k);
+const char *spa_ipset_family(enum spa_ipset_kind k);
+
+/* Which set a grant goes to and its element text ("IP,tcp:22[,DST]"),
+ * built from the binary addresses only. */
+int spa_ipset_element(const struct spa_ipset_state *st, const struct spa_grant *g,
+		      const char **set, char *elem, size_t len);
+
+/* Parses `ipset save` output; calls cb for each element of our sets. */
+int spa_ipset_list_text(const struct spa_ipset_state *st, const char *text, int64_t now,
+			spa_plugin_list_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ipset backend's ops: one ipset command per operation. `-exist` makes
+ * create idempotent and turns an add of a present element into a timeout
+ * update, which is exactly a refresh.
+ */
+#include "spa_ipset.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int ipset_flush(void *state)
+{
+	struct spa_ipset_state *st = state;
+	struct spa_run_result res;
+	int rc = 0;
+
+	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
+		const char *argv[] = { st->exe, "flush", st->sets[k], NULL };
+		int r = spa_pu_run(st->host, argv, &res, 0);
+
+		if (r < 0)
+			rc = r;
+	}
+	return rc;
+}
+
+static int ipset_init(const struct spa_host_api *host, void **state)
+{
+	struct spa_ipset_state *st = NULL;
+	struct spa_run_result res;
+	int rc;
+
+	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
+	    !host->config_get) {
+		rc = -EINVAL;
+		goto out;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = spa_ipset_load_config(host, st);
+	if (rc < 0)
+		goto out;
+	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
+		/* timeout 0: elements without one would be permanent; we
+		 * always give one, the option only enables the feature */
+		const char *argv[] = { st->exe, "-exist", "create", st->sets[k],
+				       spa_ipset_type(k), "family", spa_ipset_family(k),
+				       "timeout", "0", NULL };
+
+		rc = spa_pu_run(host, argv, &res, 0);
+		if (rc < 0)
+			goto out;
+	}
+	if (st->flush_at_init) {
+		rc = ipset_flush(st);
+		if (rc < 0)
+			goto out;
+	}
+	*state = st;
+	st = NULL;
+out:
+	free(st);
+	return rc;
+}
+
+static int ipset_open(void *state, const struct spa_grant *g)
+{
+	struct spa_ipset_state *st = state;
+	char elem[SPA_IPSET_ELEM_LEN], timeout[24];
+	struct spa_run_result res;
+	const char *set;
+	int64_t left;
+	int rc;
+
+	if (!g || g->struct_size < sizeof(*g))
+		return -EINVAL;
+	rc = spa_ipset_element(st, g, &set, elem, sizeof(elem));
+	if (rc < 0)
+		return rc;
+	left = g->expires - (int64_t)time(NULL);
+	if (left <= 0)
+		return -ETIME;
+	snprintf(timeout, sizeof(timeout), "%" PRId64, left);
+	const char *argv[] = { st->exe, "-exist", "add", set, elem, "timeout", timeout, NULL };
+	return spa_pu_run(st->host, argv, &res, 0);
+}
+
+static int ipset_close(void *state, const struct spa_grant *g)
+{
+	struct spa_ipset_state *st = state;
+	char elem[SPA_IPSET_ELEM_LEN];
+	struct spa_run_result res;
+	const char *set;
+	int rc;
+
+	if (!g || g->struct_size < sizeof(*g))
+		return -EINVAL;
+	rc = spa_ipset_element(st, g, &set, elem, sizeof(elem));
+	if (rc < 0)
+		return rc;
+	/* -exist: an element the kernel already expired is not an error */
+	const char *argv[] = { st->exe, "-exist", "del", set, elem, NULL };
+	return spa_pu_run(st->host, argv, &res, 0);
+}
+
+static int ipset_list(void *state, spa_plugin_list_cb cb, void *ctx)
+{
+	struct spa_ipset_state *st = state;
+	struct spa_run_result res;
+	int rc = 0;
+
+	for (int k = 0; k < SPA_IPSET_NSETS && rc == 0; k++) {
+		const char *argv[] = { st->exe, "save", st->sets[k], NULL };
+
+		rc = spa_pu_run(st->host, argv, &res, 0);
+		if (rc == 0)
+			rc = spa_ipset_list_text(st, res.out ? res.out : "", (int64_t)time(NULL),
+						 cb, ctx);
+	}
+	return rc;
+}
+
+static void ipset_fini(void *state)
+{
+	struct spa_ipset_state *st = state;
+
+	if (!st)
+		return;
+	/* the sets stay: the admin's rules reference them */
+	if (st->flush_at_exit)
+		ipset_flush(st);
+	free(st);
+}
+
+__attribute__((visibility("default")))
+const struct spa_plugin_descriptor spa_plugin_descriptor = {
+	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.name = "ipset",
+	.version = "0.1.0",
+	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT,
+	.key_prefix = "IPSET_",
+	.ops = {
+		.init = ipset_init,
+		.open = ipset_open,
+		.close = ipset_close,
+		.refresh = ipset_open,
+		.list = ipset_list,
+		.flush = ipset_flush,
+		.fini = ipset_fini,
+	},
+};

@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: MIT
+# Sourced by the end-to-end tests: two network namespaces joined by a veth
+# pair, a TCP listener standing in for sshd on the server side, connection
+# probes that choose their source address, and default-drop policies for
+# each firewall backend. Everything lives inside namespaces this shell
+# creates, so the host firewall is never touched.
+#
+# Usage:
+#   . "$(dirname "$0")/netns.sh"
+#   e2e_require_root; e2e_require_tools socat iptables
+#   e2e_setup                 # installs the EXIT trap
+#   e2e_start_listener 22
+#   tcp_connect_ok "$E2E_CLI4" "$E2E_SRV4" 22 || ...
+#
+# Test scripts that need their own cleanup append a function name to
+# E2E_CLEANUP_HOOKS; hooks run before the namespaces are deleted.
+
+E2E_SKIP_RC=77
+
+E2E_NS_SRV="spa-e2e-srv-$$"
+E2E_NS_CLI="spa-e2e-cli-$$"
+E2E_IF_SRV="spa-srv0"
+E2E_IF_CLI="spa-cli0"
+
+E2E_SRV4=198.51.100.1
+E2E_CLI4=198.51.100.2
+E2E_CLI4_OTHER=198.51.100.3
+E2E_SRV6=2001:db8:1::1
+E2E_CLI6=2001:db8:1::2
+E2E_CLI6_OTHER=2001:db8:1::3
+
+# The listener answers every connection with this line, so a probe can tell
+# our listener apart from anything else that might complete a handshake.
+E2E_BANNER="SPA-E2E-LISTENER"
+E2E_CONNECT_TIMEOUT="${E2E_CONNECT_TIMEOUT:-1.5}"
+
+E2E_PIDS=()
+E2E_CLEANUP_HOOKS=()
+E2E_NS_CREATED=()
+E2E_TMPDIR=""
+E2E_FAILS=0
+
+e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
+
+e2e_skip() {
+  echo "SKIP: $*"
+  exit "$E2E_SKIP_RC"
+}
+
+e2e_require_root() {
+  [ "$(id -u)" -eq 0 ] || e2e_skip "needs root to create network namespaces"
+  command -v ip >/dev/null 2>&1 || e2e_skip "ip (iproute2) not installed"
+  # Probe with a throwaway namespace: containers often forbid unshare(2)
+  # even for root, and that must read as a skip, not a failure.
+  local probe="spa-e2e-probe-$$"
+  if ! ip netns add "$probe" 2>/dev/null; then
+    e2e_skip "ip netns is not available here (no CAP_SYS_ADMIN or no netns support)"
+  fi
+  ip netns del "$probe" 2>/dev/null
+  return 0
+}
+
+e2e_require_tools() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || e2e_skip "$t not installed (run scripts/install-deps.sh)"
+  done
+}
+
+# Run a command inside the server or client namespace.
+e2e_srv() { ip netns exec "$E2E_NS_SRV" "$@"; }
+e2e_cli() { ip netns exec "$E2E_NS_CLI" "$@"; }
+
+# Start a long-running command in the background and remember its pid so
+# cleanup can stop exactly it. The pid is left in E2E_LAST_PID.
+e2e_spawn() {
+  "$@" &
+  E2E_LAST_PID=$!
+  E2E_PIDS+=("$E2E_LAST_PID")
+}
+
+e2e_kill_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+e2e_cleanup() {
+  local rc=$? hook pid ns leftover
+  trap - EXIT INT TERM
+  for hook in "${E2E_CLEANUP_HOOKS[@]}"; do
+    "$hook" || true
+  done
+  for pid in "${E2E_PIDS[@]}"; do
+    e2e_kill_pid "$pid"
+  done
+  # Anything still inside our own uniquely named namespaces was started by
+  # this test (e.g. a forked socat child); stop it by pid before deleting.
+  for ns in "${E2E_NS_CREATED[@]}"; do
+    for leftover in $(ip netns pids "$ns" 2>/dev/null); do
+      e2e_kill_pid "$leftover"
+    done
+    ip netns del "$ns" 2>/dev/null || e2e_log "could not delete namespace $ns"
+  done
+  [ -n "$E2E_TMPDIR" ] && rm -rf "$E2E_TMPDIR"
+  exit "$rc"
+}
+
+e2e_setup() {
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  E2E_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/spa-e2e.XXXXXX") || return 1
+
+  ip netns add "$E2E_NS_SRV" || return 1
+  E2E_NS_CREATED+=("$E2E_NS_SRV")
+  ip netns add "$E2E_NS_CLI" || return 1
+  E2E_NS_CREATED+=("$E2E_NS_CLI")
+
+  # Both ends are created directly inside the namespaces, so no interface
+  # name ever exists in the host namespace and parallel runs cannot clash.
+  ip link add name "$E2E_IF_SRV" netns "$E2E_NS_SRV" type veth \
+    peer name "$E2E_IF_CLI" netns "$E2E_NS_CLI" || return 1
+
+  ip -n "$E2E_NS_SRV" link set lo up || return 1
+  ip -n "$E2E_NS_CLI" link set lo up || return 1
+  ip -n "$E2E_NS_SRV" addr add "$E2E_SRV4/24" dev "$E2E_IF_SRV" || return 1
+  ip -n "$E2E_NS_CLI" addr add "$E2E_CLI4/24" dev "$E2E_IF_CLI" || return 1
+  ip -n "$E2E_NS_CLI" addr add "$E2E_CLI4_OTHER/24" dev "$E2E_IF_CLI" || return 1
+  # nodad: duplicate address detection would keep the addresses tentative
+  # (unusable) for a second or two after the link comes up.
+  ip -n "$E2E_NS_SRV" addr add "$E2E_SRV6/64" dev "$E2E_IF_SRV" nodad || return 1
+  ip -n "$E2E_NS_CLI" addr add "$E2E_CLI6/64" dev "$E2E_IF_CLI" nodad || return 1
+  # preferred_lft 0 (deprecated): still usable when bound explicitly,
+  # never picked as a source, so unbound clients speak from CLI6.
+  ip -n "$E2E_NS_CLI" addr add "$E2E_CLI6_OTHER/64" dev "$E2E_IF_CLI" nodad preferred_lft 0 || return 1
+  ip -n "$E2E_NS_SRV" link set "$E2E_IF_SRV" up || return 1
+  ip -n "$E2E_NS_CLI" link set "$E2E_IF_CLI" up || return 1
+  e2e_wait_link
+}
+
+# Wait until both veth ends report UP and no address is still tentative;
+# a probe sent earlier would fail for reasons unrelated to any firewall.
+e2e_wait_link() {
+  local i
+  for i in $(seq 1 50); do
+    if ip -n "$E2E_NS_SRV" -o link show "$E2E_IF_SRV" | grep -q 'state UP' &&
+       ip -n "$E2E_NS_CLI" -o link show "$E2E_IF_CLI" | grep -q 'state UP' &&
+       ! ip -n "$E2E_NS_SRV" -o addr show tentative | grep -q . &&
+       ! ip -n "$E2E_NS_CLI" -o addr show tentative | grep -q .; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  e2e_log "veth link did not come up"
+  return 1
+}
+
+# e2e_start_listener [port]: a TCP listener on the server, IPv4 and IPv6,
+# that greets every connection with $E2E_BANNER.
+e2e_start_listener() {
+  local port=${1:-22} i
+  e2e_spawn ip netns exec "$E2E_NS_SRV" socat \
+    "TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork" "EXEC:echo $E2E_BANNER"
+  for i in $(seq 1 50); do
+    if e2e_srv ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  e2e_log "listener on port $port did not start"
+  return 1
+}
+
+# tcp_connect_ok <src-addr> <dst-addr> <port>: succeeds only when a TCP
+# connection from src (an address of the client namespace) reaches our
+# listener and reads its banner within E2E_CONNECT_TIMEOUT seconds.
+tcp_connect_ok() {
+  local src=$1 dst=$2 port=$3 target bind out
+  case "$dst" in
+    *:*) target="TCP6:[$dst]:$port"; bind="[$src]" ;;
+    *)   target="TCP4:$dst:$port"; bind="$src" ;;
+  esac
+  out=$(timeout 5 ip netns exec "$E2E_NS_CLI" socat -T "$E2E_CONNECT_TIMEOUT" -u \
+    "$target,bind=$bind,connect-timeout=$E2E_CONNECT_TIMEOUT" STDOUT 2>/dev/null)
+  [ "$out" = "$E2E_BANNER" ]
+}
+
+tcp_connect_blocked() { ! tcp_connect_ok "$@"; }
+
+# Assertion helpers: report and count, so a test shows every failed check
+# rather than stopping at the first one.
+e2e_expect_open() {
+  if tcp_connect_ok "$@"; then
+    echo "ok: $1 -> $2:$3 open"
+  else
+    echo "FAIL: $1 -> $2:$3 expected open, was blocked"
+    E2E_FAILS=$((E2E_FAILS + 1))
+  fi
+}
+
+e2e_expect_blocked() {
+  if tcp_connect_ok "$@"; then
+    echo "FAIL: $1 -> $2:$3 expected blocked, was open"
+    E2E_FAILS=$((E2E_FAILS + 1))
+  else
+    echo "ok: $1 -> $2:$3 blocked"
+  fi
+}
+
+e2e_finish() {
+  if [ "$E2E_FAILS" -ne 0 ]; then
+    echo "$E2E_FAILS check(s) failed"
+    exit 1
+  fi
+  echo "all checks passed"
+  exit 0
+}
+
+# --- default-drop policies (server namespace only) -------------------------
+
+# e2e_policy_iptables [spa-udp-port]: INPUT policy DROP for IPv4 and IPv6,
+# except loopback, established traffic, the SPA port, and the ICMPv6 that
+# neighbour discovery needs (without it IPv6 would fail for the wrong
+# reason). A plugin's jump rule inserted at the top of INPUT opens holes.
+e2e_policy_iptables() {
+  local spa_port=${1:-62201} ipt
+  for ipt in iptables ip6tables; do
+    e2e_srv "$ipt" -w -A INPUT -i lo -j ACCEPT || return 1
+    e2e_srv "$ipt" -w -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT || return 1
+    e2e_srv "$ipt" -w -A INPUT -p udp --dport "$spa_port" -j ACCEPT || return 1
+  done
+  e2e_srv ip6tables -w -A INPUT -p ipv6-icmp -j ACCEPT || return 1
+  e2e_srv iptables -w -P INPUT DROP || return 1
+  e2e_srv ip6tables -w -P INPUT DROP || return 1
+}
+
+e2e_policy_iptables_clear() {
+  local ipt
+  for ipt in iptables ip6tables; do
+    e2e_srv "$ipt" -w -P INPUT ACCEPT
+    e2e_srv "$ipt" -w -F INPUT
+  done
+}
+
+# e2e_policy_nftables [port] [mark]: a table of the admin's own that drops
+# tcp/<port> (default 22) for IPv4 and IPv6. With a mark, packets carrying
+# it are accepted first: that is the one-line reference rule an admin adds
+# when a plugin's table marks the packets it allows.
+E2E_NFT_POLICY_TABLE="spa_e2e_policy"
+e2e_policy_nftables() {
+  local port=${1:-22} mark=${2:-} accept_rule=""
+  if [ -n "$mark" ]; then
+    accept_rule="meta mark & $mark == $mark accept"
+  fi
+  e2e_srv nft -f - <<EOF
+table inet $E2E_NFT_POLICY_TABLE {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    $accept_rule
+    tcp dport $port drop
+  }
+}
+EOF
+}
+
+e2e_policy_nftables_clear() {
+  e2e_srv nft delete table inet "$E2E_NFT_POLICY_TABLE" 2>/dev/null
+  return 0
+}

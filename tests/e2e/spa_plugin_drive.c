@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test driver: loads one firewall plugin the way spad does (checked
+ * descriptor, RTLD_NOW | RTLD_LOCAL) and runs a sequence of operations
+ * against the real firewall, with a real argv-only command runner. It lets
+ * the e2e tests exercise a plugin inside a network namespace without the
+ * engine.
+ *
+ *   spa_plugin_drive [-o KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP [ARGS]]...
+ *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush
+ * fini runs at the end (so FLUSH_*_AT_EXIT applies).
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <spa/plugin.h>
+
+#define MAX_KEYS 32
+#define OUT_MAX (4u << 20)
+
+struct drive_host {
+	struct spa_host_api api;
+	const char *keys[MAX_KEYS];
+	const char *values[MAX_KEYS];
+	unsigned int nkeys;
+	char *out;
+	char *err;
+};
+
+static void drive_log(void *self, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void drive_log(void *self, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)self;
+	fprintf(stderr, "plugin[%d]: ", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *drive_config_get(void *self, const char *key)
+{
+	struct drive_host *h = self;
+
+	for (unsigned int i = 0; i < h->nkeys; i++)
+		if (strcmp(h->keys[i], key) == 0)
+			return h->values[i];
+	return NULL;
+}
+
+struct sink {
+	int fd;
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+static int sink_read(struct sink *s)
+{
+	char tmp[4096];
+	ssize_t n = read(s->fd, tmp, sizeof(tmp));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? 1 : 0;
+	if (s->len + (size_t)n + 1 > s->cap) {
+		size_t want = s->cap ? s->cap * 2 : 8192;
+
+		while (want < s->len + (size_t)n + 1)
+			want *= 2;
+		if (want > OUT_MAX)
+			return 1; /* drop the excess, keep draining */
+		char *p = realloc(s->buf, want);
+		if (!p)
+			return 1;
+		s->buf = p;
+		s->cap = want;
+	}
+	memcpy(s->buf + s->len, tmp, (size_t)n);
+	s->len += (size_t)n;
+	s->buf[s->len] = '\0';
+	return 1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int drive_run(void *self, const char *const argv[], int timeout_ms,
+		     struct spa_run_result *res)
+{
+	struct drive_host *h = self;
+	char *const envp[] = { NULL };
+	struct sink s[2] = { { .fd = -1 }, { .fd = -1 } };
+	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	int64_t deadline = now_ms() + timeout_ms;
+	int status = 0, rc = 0, killed = 0;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	free(h->out);
+	free(h->err);
+	h->out = h->err = NULL;
+	if (argv[0][0] != '/')
+		return -EINVAL;
+	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		dup2(pout[1], 1);
+		dup2(perr[1], 2);
+		execve(argv[0], (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(pout[1]);
+	close(perr[1]);
+	pout[1] = perr[1] = -1;
+	s[0].fd = pout[0];
+	s[1].fd = perr[0];
+	while (s[0].fd >= 0 || s[1].fd >= 0) {
+		struct pollfd pfd[2] = { { .fd = s[0].fd, .events = POLLIN },
+					 { .fd = s[1].fd, .events = POLLIN } };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			killed = 1;
+			break;
+		}
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (s[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    !sink_read(&s[i]))
+				s[i].fd = -1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	res->timed_out = killed;
+	res->exit_status = !killed && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	h->out = s[0].buf;
+	h->err = s[1].buf;
+	s[0].buf = s[1].buf = NULL;
+	res->out = h->out ? h->out : "";
+	res->out_len = strlen(res->out);
+	res->err = h->err ? h->err : "";
+	res->err_len = strlen(res->err);
+	if (getenv("SPA_DRIVE_TRACE")) {
+		fprintf(stderr, "run:");
+		for (int i = 0; argv[i]; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, " -> %d\n", res->exit_status);
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (pout[i] >= 0)
+			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
+		free(s[i].buf);
+	}
+	return rc;
+}
+
+static void list_cb(void *ctx, const struct spa_grant *g)
+{
+	(void)ctx;
+	printf("%s %s %u %" PRId64 "%s%s\n", g->src.text, g->proto == 6 ? "tcp" : "udp", g->port,
+	       g->expires, g->dst.family ? " " : "", g->dst.family ? g->dst.text : "");
+}
+
+static int parse_addr(const char *s, struct spa_grant_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(a->family, s, &a->bin) != 1)
+		return -1;
+	snprintf(a->text, sizeof(a->text), "%s", s);
+	return 0;
+}
+
+/* OP SRC PROTO PORT EXPIRES [DST] */
+static int parse_grant(char **args, int n, struct spa_grant *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->struct_size = sizeof(*g);
+	if (n < 4 || parse_addr(args[0], &g->src) < 0)
+		return -1;
+	g->family = g->src.family;
+	g->proto = strcmp(args[1], "udp") == 0 ? 17 : strcmp(args[1], "tcp") == 0 ? 6 : 0;
+	g->port = (uint16_t)atoi(args[2]);
+	g->expires = strtoll(args[3], NULL, 10);
+	g->timeout = (uint32_t)(g->expires > time(NULL) ? g->expires - time(NULL) : 1);
+	if (n >= 5 && parse_addr(args[4], &g->dst) < 0)
+		return -1;
+	snprintf(g->stanza, sizeof(g->stanza), "drive:0");
+	return g->proto ? 0 : -1;
+}
+
+static int run_op(const struct spa_plugin_descriptor *d, void *state, char **args, int n)
+{
+	struct spa_grant g;
+
+	if (strcmp(args[0], "list") == 0)
+		return d->ops.list ? d->ops.list(state, list_cb, NULL) : -ENOTSUP;
+	if (strcmp(args[0], "flush") == 0)
+		return d->ops.flush(state);
+	if (parse_grant(args + 1, n - 1, &g) < 0) {
+		fprintf(stderr, "bad grant arguments for %s\n", args[0]);
+		return -EINVAL;
+	}
+	if (strcmp(args[0], "open") == 0)
+		return d->ops.open(state, &g);
+	if (strcmp(args[0], "close") == 0)
+		return d->ops.close(state, &g);
+	if (strcmp(args[0], "refresh") == 0)
+		return d->ops.refresh ? d->ops.refresh(state, &g) : -ENOTSUP;
+	fprintf(stderr, "unknown op %s\n", args[0]);
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	struct drive_host h = { 0 };
+	const struct spa_plugin_descriptor *d;
+	void *dl = NULL, *state = NULL;
+	int i = 1, rc = 1;
+
+	h.api.struct_size = sizeof(h.api);
+	h.api.self = &h;
+	h.api.log = drive_log;
+	h.api.config_get = drive_config_get;
+	h.api.run = drive_run;
+	for (; i + 1 < argc && strcmp(argv[i], "-o") == 0; i += 2) {
+		char *eq = strchr(argv[i + 1], '=');
+
+		if (!eq || h.nkeys >= MAX_KEYS)
+			goto usage;
+		*eq = '\0';
+		h.keys[h.nkeys] = argv[i + 1];
+		h.values[h.nkeys++] = eq + 1;
+	}
+	if (i + 1 >= argc)
+		goto usage;
+	dl = dlopen(argv[i], RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		goto out;
+	}
+	d = dlsym(dl, SPA_PLUGIN_SYMBOL);
+	if (!d || d->magic != SPA_PLUGIN_MAGIC || d->abi_major != SPA_PLUGIN_ABI_MAJOR ||
+	    d->struct_size < sizeof(*d)) {
+		fprintf(stderr, "%s: not a compatible plugin\n", argv[i]);
+		goto out;
+	}
+	if (d->ops.init(&h.api, &state) < 0) {
+		fprintf(stderr, "init failed\n");
+		goto out;
+	}
+	rc = 0;
+	for (i++; i < argc && rc == 0;) {
+		int n = 0;
+
+		while (i + n < argc && strcmp(argv[i + n], "--") != 0)
+			n++;
+		if (n > 0 && run_op(d, state, argv + i, n) < 0) {
+			fprintf(stderr, "%s failed\n", argv[i]);
+			rc = 1;
+		}
+		i += n + 1;
+	}
+	d->ops.fini(state);
+out:
+	free(h.out);
+	free(h.err);
+	if (dl)
+		dlclose(dl);
+	return rc;
+usage:
+	fprintf(stderr, "usage: spa_plugin_drive [-o KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP ...]\n");
+	return 2;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The iptables plugin against real iptables/ip6tables inside a network
+# namespace, driven without the engine by spa_plugin_drive: holes open only
+# for the granted source, a re-knock replaces rather than stacks, close and
+# flush remove exactly our rules and leave the admin's alone.
+# Usage: test_iptables_plugin.sh <spa_plugin_drive> <iptables.so>
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/netns.sh"
+
+drive=${1:?drive binary}
+plugin=${2:?plugin .so}
+
+e2e_require_root
+e2e_require_tools socat ss timeout iptables-save iptables-restore ip6tables-save ip6tables-restore
+e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
+e2e_start_listener 22 || { echo "FAIL: listener"; exit 1; }
+e2e_policy_iptables 62201 || { echo "FAIL: drop policy"; exit 1; }
+
+# Keep state between driver runs, as a daemon would across operations.
+opts=(-o FLUSH_IPT_AT_INIT=N -o FLUSH_IPT_AT_EXIT=N)
+drv() { e2e_srv "$drive" "${opts[@]}" "$plugin" "$@"; }
+check() {
+  if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; E2E_FAILS=$((E2E_FAILS + 1)); fi
+}
+count_rules() { # <save-cmd> <pattern>
+  e2e_srv "$1" | grep -c -- "$2"
+}
+
+# An admin rule that must survive everything we do.
+e2e_srv iptables -w -A INPUT -s 203.0.113.9/32 -p tcp --dport 2222 -j ACCEPT
+
+echo "== before any grant"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_expect_blocked "$E2E_CLI6" "$E2E_SRV6" 22
+
+now=$(date +%s)
+exp1=$((now + 60))
+exp2=$((now + 120))
+check drv open "$E2E_CLI4" tcp 22 "$exp1" -- open "$E2E_CLI6" tcp 22 "$exp1"
+
+echo "== granted .2 and ::2"
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_expect_blocked "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
+e2e_expect_open "$E2E_CLI6" "$E2E_SRV6" 22
+e2e_expect_blocked "$E2E_CLI6_OTHER" "$E2E_SRV6" 22
+
+echo "== fwknop layout"
+check test "$(count_rules iptables-save '^-A INPUT -j FWKNOP_INPUT$')" = 1
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT -s $E2E_CLI4/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_$exp1 -j ACCEPT\$")" = 1
+check test "$(count_rules ip6tables-save "^-A FWKNOP_INPUT -s $E2E_CLI6/128 -p tcp -m tcp --dport 22 -m comment --comment _exp_$exp1 -j ACCEPT\$")" = 1
+
+echo "== re-knock refreshes without duplicates"
+check drv refresh "$E2E_CLI4" tcp 22 "$exp2" -- open "$E2E_CLI6" tcp 22 "$exp2"
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 1
+check test "$(count_rules iptables-save "_exp_$exp2")" = 1
+check test "$(count_rules ip6tables-save "^-A FWKNOP_INPUT ")" = 1
+check test "$(count_rules ip6tables-save "^-A INPUT -j FWKNOP_INPUT$")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== list"
+listed=$(drv list)
+echo "$listed"
+check grep -qx "$E2E_CLI4 tcp 22 $exp2" <<<"$listed"
+check grep -qx "$E2E_CLI6 tcp 22 $exp2" <<<"$listed"
+check test "$(wc -l <<<"$listed")" = 2
+
+echo "== a listing with default settings (as spad --fw-list) changes nothing"
+before=$(e2e_srv iptables-save | grep -c FWKNOP)
+check e2e_srv "$drive" "$plugin" list
+check test "$(e2e_srv iptables-save | grep -c FWKNOP)" = "$before"
+
+echo "== close IPv4 only"
+check drv close "$E2E_CLI4" tcp 22 "$exp2"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_expect_open "$E2E_CLI6" "$E2E_SRV6" 22
+
+echo "== flush"
+check drv flush
+e2e_expect_blocked "$E2E_CLI6" "$E2E_SRV6" 22
+check test "$(count_rules iptables-save FWKNOP)" = 0
+check test "$(count_rules ip6tables-save FWKNOP)" = 0
+check test "$(count_rules iptables-save '^-A INPUT -s 203.0.113.9/32 -p tcp -m tcp --dport 2222 -j ACCEPT$')" = 1
+
+echo "== init on a clean host says nothing on stderr"
+err=$(e2e_srv "$drive" "$plugin" list 2>&1 >/dev/null)
+check test -z "$err"
+
+e2e_finish
