@@ -11,6 +11,7 @@
 
 #define SPA_DEFAULT_RUN_DIR "/run/spad"
 #define SPA_DEFAULT_CONF_DIR "/etc/fwknop"
+#define SPA_DEFAULT_SNIFF_BYTES 1500
 
 void spa_config_init(struct spa_config *c)
 {
@@ -24,6 +25,8 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", SPA_PLUGIN_DIR_DEFAULT);
 	snprintf(c->syslog_identity, sizeof(c->syslog_identity), "spad");
 	snprintf(c->pcap_filter, sizeof(c->pcap_filter), "udp port %u", SPA_DEFAULT_PORT);
+	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
+	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
 }
 
 void spa_config_free(struct spa_config *c)
@@ -54,7 +57,7 @@ const char *spa_config_kv_get(const struct spa_config *c, const char *name)
 	return NULL;
 }
 
-enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_LATER, V_PCAP, V_INERT };
+enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_LATER, V_INERT };
 
 struct server_var {
 	const char *name;
@@ -93,13 +96,16 @@ static const struct server_var server_vars[] = {
 	{ "FWKNOP_CONF_DIR", V_INERT, NOF, 0, 0 },
 	{ "SYSLOG_FACILITY", V_INERT, NOF, 0, 0 },
 	{ "VERBOSE", V_INERT, NOF, 0, 0 },
-	{ "PCAP_FILE", V_PCAP, NOF, 0, 0 },
-	{ "ENABLE_PCAP_PROMISC", V_PCAP, NOF, 0, 0 },
-	{ "PCAP_DISPATCH_COUNT", V_PCAP, NOF, 0, 0 },
-	{ "PCAP_LOOP_SLEEP", V_PCAP, NOF, 0, 0 },
-	{ "ENABLE_PCAP_ANY_DIRECTION", V_PCAP, NOF, 0, 0 },
-	{ "EXIT_AT_INTF_DOWN", V_PCAP, NOF, 0, 0 },
-	{ "MAX_SNIFF_BYTES", V_PCAP, NOF, 0, 0 },
+	{ "PCAP_FILE", V_PATH, F(pcap_file), 0, 0 },
+	{ "ENABLE_PCAP_PROMISC", V_BOOL, F(pcap_promisc), 0, 0 },
+	{ "MAX_SNIFF_BYTES", V_U32, F(max_sniff_bytes), 1, 32768 },
+	/* the capture descriptor is polled, so batch size and sleep have no
+	 * meaning; fwknop itself ignores the direction variable (only the
+	 * flag works) and a capture error always ends the daemon here */
+	{ "PCAP_DISPATCH_COUNT", V_INERT, NOF, 0, 0 },
+	{ "PCAP_LOOP_SLEEP", V_INERT, NOF, 0, 0 },
+	{ "ENABLE_PCAP_ANY_DIRECTION", V_INERT, NOF, 0, 0 },
+	{ "EXIT_AT_INTF_DOWN", V_INERT, NOF, 0, 0 },
 	{ "GPG_HOME_DIR", V_LATER, NOF, 0, 0 },
 	{ "GPG_EXE", V_LATER, NOF, 0, 0 },
 	{ "SUDO_EXE", V_LATER, NOF, 0, 0 },
@@ -179,10 +185,6 @@ static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
 		if (spa_conf_copy(v, field, d->cap) < 0)
 			return spa_conf_fail(x, p, "value too long (max %zu)", d->cap - 1);
 		return 0;
-	case V_PCAP:
-		spa_log(SPA_L_WARNING, "%s:%u: %s: pcap capture not supported yet, ignored",
-			p->file, p->line, p->name);
-		return 0;
 	case V_LATER:
 		if (spa_conf_yes_no(v, &b) == 0 && b && has_prefix(d->name, "ENABLE_"))
 			return spa_conf_fail(x, p, "not supported yet");
@@ -210,6 +212,8 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	rc = spa_conf_kv_add(&x->seen, &x->n_seen, p, v);
 	if (rc < 0)
 		return rc;
+	if (strcmp(p->name, "ENABLE_SPA_PACKET_AGING") == 0)
+		x->c->packet_aging_set = true;
 	for (size_t i = 0; i < sizeof(server_vars) / sizeof(server_vars[0]); i++)
 		if (strcmp(server_vars[i].name, p->name) == 0)
 			return set_var(x, p, &server_vars[i], v);

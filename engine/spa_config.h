@@ -7,6 +7,7 @@
 #define SPA_CONFIG_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,7 @@ struct spa_config {
 	bool udp_server;
 	uint16_t udp_port;
 	bool packet_aging;
+	bool packet_aging_set;         /* ENABLE_SPA_PACKET_AGING was given */
 	uint32_t max_packet_age;
 	bool digest_persistence;
 	char run_dir[PATH_MAX];
@@ -66,8 +68,11 @@ struct spa_config {
 	char firewall_type[32];
 	char syslog_identity[64];
 	char locale[64];
-	char pcap_intf[64];
+	char pcap_intf[256];           /* comma list */
 	char pcap_filter[256];
+	char pcap_file[PATH_MAX];      /* "": live capture */
+	bool pcap_promisc;
+	uint32_t max_sniff_bytes;
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* access.conf */
@@ -92,6 +97,9 @@ void spa_config_derive_paths(struct spa_config *c);
  * known backend or start with a loaded plugin's key prefix. */
 int spa_config_check_keys(const struct spa_config *c, const char *const *prefixes,
 			  size_t n_prefixes, char *err, size_t errlen);
+
+/* -D: every value and stanza, secrets redacted (spa_conf_dump.c). */
+void spa_config_dump(const struct spa_config *c, FILE *out);
 
 /* Value of a plugin key, or NULL. */
 const char *spa_config_kv_get(const struct spa_config *c, const char *name);

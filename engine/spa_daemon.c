@@ -314,10 +314,7 @@ static void read_udp(struct spa_daemon *d, int fd)
 		pkt.now = now_s();
 		fill_pkt_addrs(&pkt, &from, &mh);
 		spa_daemon_decide(d, &pkt);
-		if (d->opt.packet_limit > 0 && ++d->packets >= d->opt.packet_limit) {
-			spa_log(SPA_L_NOTICE, "packet limit %ld reached, exiting", d->opt.packet_limit);
-			d->stop = true;
-		}
+		spa_daemon_count_packet(d);
 	}
 }
 
@@ -459,6 +456,14 @@ int spa_daemon_start(struct spa_daemon *d)
 	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->epfd < 0 || d->tfd < 0 || d->sfd < 0)
 		return -errno;
+	if ((rc = add_fd(d, d->tfd)) < 0 || (rc = add_fd(d, d->sfd)) < 0)
+		return rc;
+	if (!d->cfg.udp_server) {
+		rc = spa_daemon_open_captures(d);
+		if (rc == 0)
+			reconcile(d);
+		return rc;
+	}
 	d->udp[0] = open_udp(AF_INET, d->cfg.udp_port);
 	if (d->udp[0] < 0) {
 		spa_log(SPA_L_ERR, "UDP port %u (IPv4): %s", d->cfg.udp_port, strerror(-d->udp[0]));
@@ -468,8 +473,7 @@ int spa_daemon_start(struct spa_daemon *d)
 	if (d->udp[1] < 0)
 		spa_log(SPA_L_WARNING, "UDP port %u (IPv6): %s; IPv4 only", d->cfg.udp_port,
 			strerror(-d->udp[1]));
-	if ((rc = add_fd(d, d->tfd)) < 0 || (rc = add_fd(d, d->sfd)) < 0 ||
-	    (rc = add_fd(d, d->udp[0])) < 0 || (d->udp[1] >= 0 && (rc = add_fd(d, d->udp[1])) < 0))
+	if ((rc = add_fd(d, d->udp[0])) < 0 || (d->udp[1] >= 0 && (rc = add_fd(d, d->udp[1])) < 0))
 		return rc;
 	reconcile(d);
 	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanzas, %zu plugins%s",
@@ -478,8 +482,18 @@ int spa_daemon_start(struct spa_daemon *d)
 	return 0;
 }
 
+static struct spa_capture *capture_of(struct spa_daemon *d, int fd)
+{
+	for (size_t i = 0; i < d->n_cap; i++)
+		if (d->cap[i].fd == fd)
+			return &d->cap[i];
+	return NULL;
+}
+
 int spa_daemon_run(struct spa_daemon *d)
 {
+	if (d->cfg.pcap_file[0] && !d->cfg.udp_server)
+		return spa_daemon_replay_file(d);
 	while (!d->stop) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(d->epfd, ev, 8, -1);
@@ -498,6 +512,8 @@ int spa_daemon_run(struct spa_daemon *d)
 				expire_due(d);
 			} else if (fd == d->sfd) {
 				handle_signal(d);
+			} else if (capture_of(d, fd)) {
+				spa_daemon_read_capture(d, capture_of(d, fd));
 			} else {
 				read_udp(d, fd);
 			}
@@ -513,6 +529,7 @@ void spa_daemon_free(struct spa_daemon *d)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	spa_daemon_close_captures(d);
 	for (size_t i = 0; i < d->n_plugins; i++)
 		spa_plugin_unload(d->plugins[i]);
 	d->n_plugins = 0;

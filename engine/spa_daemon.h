@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spa_capture.h"
 #include "spa_config.h"
 #include "spa_grants.h"
 #include "spa_pipeline.h"
@@ -22,7 +23,13 @@ struct spa_options {
 	const char *digest_file;
 	const char *pid_file;
 	const char *run_dir;
+	const char *override_files;   /* -O, comma list */
+	const char *pcap_intf;        /* -i, comma list */
+	const char *pcap_filter;      /* -P */
+	const char *pcap_file;        /* --pcap-file */
+	bool pcap_any_direction;
 	bool udp_server;
+	bool syslog_enable;
 	bool foreground;
 	bool test_mode;
 	int verbosity;
@@ -37,6 +44,8 @@ struct spa_daemon {
 	struct spa_plugin *plugins[SPA_MAX_PLUGINS];
 	size_t n_plugins;
 	int epfd, tfd, sfd, udp[2];
+	struct spa_capture cap[SPA_MAX_CAPTURES];
+	size_t n_cap;
 	int json_fd;                 /* JSON decision lines, -1: off */
 	long packets;
 	bool stop;
@@ -57,6 +66,17 @@ struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_
 int spa_daemon_start(struct spa_daemon *d);
 int spa_daemon_run(struct spa_daemon *d);
 void spa_daemon_free(struct spa_daemon *d);
+
+/* pcap mode (spa_daemon_pcap.c): opens the file or every interface and
+ * puts live descriptors in the epoll set. */
+int spa_daemon_open_captures(struct spa_daemon *d);
+/* Drains what a live capture has queued. */
+void spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c);
+/* Runs the whole capture file through the pipeline. */
+int spa_daemon_replay_file(struct spa_daemon *d);
+void spa_daemon_close_captures(struct spa_daemon *d);
+/* Counts one captured packet; true once -C is reached. */
+bool spa_daemon_count_packet(struct spa_daemon *d);
 
 /* Acts on one decision (grant store, journal, plugins) and logs it. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);

@@ -26,6 +26,59 @@ static int override(char *dst, size_t cap, const char *v, const char *what, char
 	return 0;
 }
 
+static int copy_opt(char *dst, size_t cap, const char *v, const char *what, char *err,
+		    size_t errlen)
+{
+	if (!v)
+		return 0;
+	if (strlen(v) >= cap) {
+		snprintf(err, errlen, "%s '%s': too long (max %zu)", what, v, cap - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* -O files are read after the main one, so their values win. */
+static int load_overrides(struct spa_config *c, const char *list, char *err, size_t errlen)
+{
+	char buf[4096], *save = NULL;
+	int rc = 0;
+
+	if (!list)
+		return 0;
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "-O: list too long");
+		return -EINVAL;
+	}
+	memcpy(buf, list, strlen(list) + 1);
+	for (char *f = strtok_r(buf, ",", &save); f && rc == 0; f = strtok_r(NULL, ",", &save))
+		rc = spa_config_load_server(c, f, err, errlen);
+	return rc;
+}
+
+static int apply_capture_opts(const struct spa_options *o, struct spa_config *c, char *err,
+			      size_t errlen)
+{
+	int rc = copy_opt(c->pcap_intf, sizeof(c->pcap_intf), o->pcap_intf, "-i", err, errlen);
+
+	if (rc == 0)
+		rc = copy_opt(c->pcap_filter, sizeof(c->pcap_filter), o->pcap_filter, "-P", err,
+			      errlen);
+	if (rc == 0)
+		rc = copy_opt(c->pcap_file, sizeof(c->pcap_file), o->pcap_file, "--pcap-file", err,
+			      errlen);
+	if (rc < 0)
+		return rc;
+	/* asking for a file means reading that file, whatever the config says */
+	if (o->pcap_file)
+		c->udp_server = false;
+	/* a capture is replayed long after it was made */
+	if (c->pcap_file[0] && !c->packet_aging_set)
+		c->packet_aging = false;
+	return 0;
+}
+
 int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, char *err,
 			   size_t errlen)
 {
@@ -33,6 +86,8 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 
 	spa_config_init(c);
 	rc = spa_config_load_server(c, o->config_file, err, errlen);
+	if (rc == 0)
+		rc = load_overrides(c, o->override_files, err, errlen);
 	if (rc == 0)
 		rc = override(c->run_dir, sizeof(c->run_dir), o->run_dir, "-r", err, errlen);
 	if (rc == 0)
@@ -49,6 +104,9 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 		return rc;
 	if (o->udp_server)
 		c->udp_server = true;
+	rc = apply_capture_opts(o, c, err, errlen);
+	if (rc < 0)
+		return rc;
 	spa_config_derive_paths(c);
 	if (c->access_folder[0])
 		rc = spa_config_load_access(c, c->access_folder, true, err, errlen);
@@ -56,11 +114,6 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 		rc = spa_config_load_access(c, c->access_file, false, err, errlen);
 	if (rc == 0)
 		rc = spa_config_finish(c, err, errlen);
-	if (rc == 0 && !c->udp_server) {
-		snprintf(err, errlen, "%s: pcap capture not supported yet; set ENABLE_UDP_SERVER Y "
-			 "or use -U", o->config_file);
-		rc = -EINVAL;
-	}
 	return rc;
 }
 

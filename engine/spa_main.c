@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spa_daemon.h"
@@ -18,9 +19,14 @@
 
 enum {
 	OPT_EXIT_PARSE = 256, OPT_ACCESS_FOLDER, OPT_ROTATE, OPT_FW_LIST, OPT_FW_FLUSH,
+	OPT_FW_LIST_ALL, OPT_PCAP_FILE, OPT_ANY_DIR, OPT_PARSE_DIGEST, OPT_SYSLOG,
 };
 
-enum action { RUN, EXIT_PARSE, KILL, RESTART, STATUS, FW_LIST, FW_FLUSH };
+enum action {
+	RUN, EXIT_PARSE, KILL, RESTART, STATUS, FW_LIST, FW_LIST_ALL, FW_FLUSH, DUMP, PARSE_DIGEST,
+};
+
+#define INTF_LIST_MAX 256
 
 static const struct option long_opts[] = {
 	{ "config-file", required_argument, NULL, 'c' },
@@ -30,6 +36,15 @@ static const struct option long_opts[] = {
 	{ "pid-file", required_argument, NULL, 'p' },
 	{ "run-dir", required_argument, NULL, 'r' },
 	{ "packet-limit", required_argument, NULL, 'C' },
+	{ "override-config", required_argument, NULL, 'O' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "pcap-filter", required_argument, NULL, 'P' },
+	{ "pcap-file", required_argument, NULL, OPT_PCAP_FILE },
+	{ "pcap-any-direction", no_argument, NULL, OPT_ANY_DIR },
+	{ "dump-config", no_argument, NULL, 'D' },
+	{ "syslog-enable", no_argument, NULL, OPT_SYSLOG },
+	{ "exit-parse-digest-cache", no_argument, NULL, OPT_PARSE_DIGEST },
+	{ "fw-list-all", no_argument, NULL, OPT_FW_LIST_ALL },
 	{ "udp-server", no_argument, NULL, 'U' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "test", no_argument, NULL, 't' },
@@ -51,20 +66,29 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: spad [options]\n"
 		"  -c, --config-file FILE     server config (default /etc/fwknop/fwknopd.conf)\n"
+		"  -O, --override-config F[,F] files read after the server config\n"
 		"  -a, --access-file FILE     access stanzas (default /etc/fwknop/access.conf)\n"
 		"      --access-folder DIR    every *.conf in DIR instead of -a\n"
 		"  -d, --digest-file FILE     replay cache file\n"
 		"  -p, --pid-file FILE        pid file\n"
 		"  -r, --run-dir DIR          run directory (pid, digests, journal)\n"
-		"  -U, --udp-server           capture with a UDP socket\n"
-		"  -C, --packet-limit N       exit after N packets\n"
+		"  -U, --udp-server           receive on a UDP socket instead of capturing\n"
+		"  -i, --interface IF[,IF]    capture on these interfaces (repeatable; PCAP_INTF)\n"
+		"  -P, --pcap-filter BPF      capture filter (default 'udp port 62201')\n"
+		"      --pcap-file FILE       replay a capture file and exit at its end\n"
+		"      --pcap-any-direction   also look at packets this host sends\n"
+		"  -C, --packet-limit N       exit after N captured packets\n"
 		"  -f, --foreground           stay in the foreground, log to stderr\n"
+		"      --syslog-enable        in the foreground, log to syslog too\n"
 		"  -t, --test                 decide but never open anything or record digests\n"
 		"  -v, --verbose              more logging (repeatable)\n"
 		"  -K, --kill | -R, --restart | -S, --status   signal/query a running spad\n"
+		"  -D, --dump-config          print the configuration (keys redacted) and exit\n"
 		"      --exit-parse-config    check the configuration and exit (2 on error)\n"
+		"      --exit-parse-digest-cache  read the replay cache, report, exit\n"
 		"      --rotate-digest-cache  move the replay cache aside at start\n"
-		"      --fw-list | --fw-flush list or remove what the backends hold, exit\n"
+		"      --fw-list | --fw-list-all | --fw-flush\n"
+		"                             list or remove what the backends hold, exit\n"
 		"  -V, --version | -h, --help\n");
 }
 
@@ -136,6 +160,25 @@ static void print_grant(void *ctx, const struct spa_grant *g)
 	       g->port, (long long)g->expires, g->stanza);
 }
 
+/* --fw-list-all adds what the engine's journal says it holds, per plugin:
+ * a backend that cannot list still has its grants shown. */
+static void list_journal(const struct spa_daemon *d)
+{
+	struct spa_grants gs;
+	int rc = spa_grants_open(&gs, d->cfg.journal_file);
+
+	if (rc < 0) {
+		printf("journal %s: unreadable (%s)\n", d->cfg.journal_file, strerror(-rc));
+		return;
+	}
+	printf("journal %s: %zu grants\n", d->cfg.journal_file, gs.n);
+	for (size_t i = 0; i < gs.n; i++) {
+		printf("  [%s]", gs.recs[i].plugin);
+		print_grant(NULL, &gs.recs[i].g);
+	}
+	spa_grants_close(&gs);
+}
+
 static int fw_op(struct spa_daemon *d, enum action a)
 {
 	int rc = 0;
@@ -154,7 +197,41 @@ static int fw_op(struct spa_daemon *d, enum action a)
 			printf("plugin %s %s: cannot list\n", p->d->name, p->d->version);
 		}
 	}
+	if (rc == 0 && a == FW_LIST_ALL)
+		list_journal(d);
 	return rc < 0 ? 1 : 0;
+}
+
+static int parse_digest_cache(const struct spa_config *c)
+{
+	struct spa_replay *r = NULL;
+	int rc;
+
+	if (access(c->digest_file, R_OK) < 0) {
+		printf("digest cache %s: %s\n", c->digest_file, strerror(errno));
+		return 1;
+	}
+	/* keep 0: a check must not compact (drop entries from) the file */
+	rc = spa_replay_open(c->digest_file, (int64_t)time(NULL), 0, &r);
+	if (rc < 0) {
+		printf("digest cache %s: %s\n", c->digest_file, strerror(-rc));
+		return 1;
+	}
+	printf("digest cache %s: %zu entries\n", c->digest_file, spa_replay_count(r));
+	spa_replay_close(r);
+	return 0;
+}
+
+static int add_intf(char *list, const char *arg)
+{
+	size_t used = strlen(list);
+	int n = snprintf(list + used, INTF_LIST_MAX - used, "%s%s", used ? "," : "", arg);
+
+	if (n < 0 || (size_t)n >= INTF_LIST_MAX - used) {
+		fprintf(stderr, "spad: -i: interface list too long\n");
+		return EXIT_CONFIG;
+	}
+	return 0;
 }
 
 static void daemonize(void)
@@ -181,11 +258,12 @@ static void daemonize(void)
 	}
 }
 
-static int parse_args(int argc, char **argv, struct spa_options *o, enum action *a, bool *rotate)
+static int parse_args(int argc, char **argv, struct spa_options *o, enum action *a, bool *rotate,
+		      char *intf)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "a:c:C:d:fhp:r:tUvVKRS", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:c:C:d:Dfhi:O:p:P:r:tUvVKRS", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o->access_file = optarg; break;
 		case 'c': o->config_file = optarg; break;
@@ -200,6 +278,19 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 			}
 			break;
 		case 'U': o->udp_server = true; break;
+		case 'i':
+			if (add_intf(intf, optarg))
+				return EXIT_CONFIG;
+			o->pcap_intf = intf;
+			break;
+		case 'P': o->pcap_filter = optarg; break;
+		case 'O': o->override_files = optarg; break;
+		case 'D': *a = DUMP; break;
+		case OPT_PCAP_FILE: o->pcap_file = optarg; break;
+		case OPT_ANY_DIR: o->pcap_any_direction = true; break;
+		case OPT_SYSLOG: o->syslog_enable = true; break;
+		case OPT_PARSE_DIGEST: *a = PARSE_DIGEST; break;
+		case OPT_FW_LIST_ALL: *a = FW_LIST_ALL; break;
 		case 'f': o->foreground = true; break;
 		case 't': o->test_mode = true; break;
 		case 'v': o->verbosity++; break;
@@ -232,9 +323,10 @@ int main(int argc, char **argv)
 	struct spa_daemon d;
 	enum action a = RUN;
 	bool rotate = false;
+	static char intf[INTF_LIST_MAX];
 	int rc, pid_fd = -1, status = 1;
 
-	rc = parse_args(argc, argv, &o, &a, &rotate);
+	rc = parse_args(argc, argv, &o, &a, &rotate, intf);
 	if (rc)
 		return rc;
 	spa_log_setup("spad", true, false, o.verbosity);
@@ -256,8 +348,15 @@ int main(int argc, char **argv)
 	case KILL: case RESTART: case STATUS:
 		status = signal_running(d.cfg.pid_file, a);
 		goto out;
-	case FW_LIST: case FW_FLUSH:
+	case FW_LIST: case FW_LIST_ALL: case FW_FLUSH:
 		status = fw_op(&d, a);
+		goto out;
+	case DUMP:
+		spa_config_dump(&d.cfg, stdout);
+		status = 0;
+		goto out;
+	case PARSE_DIGEST:
+		status = parse_digest_cache(&d.cfg);
 		goto out;
 	case RUN:
 		break;
@@ -268,7 +367,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.foreground)
 		daemonize();
-	spa_log_setup(d.cfg.syslog_identity, o.foreground, !o.foreground, o.verbosity);
+	spa_log_setup(d.cfg.syslog_identity, o.foreground, !o.foreground || o.syslog_enable,
+		      o.verbosity);
 	pid_fd = take_pid_file(d.cfg.pid_file);
 	if (pid_fd < 0) {
 		spa_log(SPA_L_ERR, "pid file %s: %s", d.cfg.pid_file,

@@ -61,6 +61,9 @@ static const struct conf_case conf_cases[] = {
 	{ 1, "DIGEST_FILE $NOT_SET/digest.cache\n", 1, "$NOT_SET/digest.cache" },
 	{ 1, "ENABLE_SPA_OVER_HTTP Y\n", 1, "not supported yet" },
 	{ 1, "# c\nENABLE_UDP_SERVER Y\nTYPO_VARIABLE 1\n", 3, "unknown variable" },
+	{ 1, "MAX_SNIFF_BYTES 40000\n", 1, "40000" },
+	{ 1, "ENABLE_PCAP_PROMISC maybe\n", 1, "maybe" },
+	{ 1, "PCAP_FILE relative.pcap\n", 1, "relative.pcap" },
 };
 
 #define N_CONF_CASES (sizeof(conf_cases) / sizeof(conf_cases[0]))

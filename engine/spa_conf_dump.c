@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_conf_dump.c - -D/--dump-config: what the daemon would run with.
+ * Secrets are never printed, only whether they are set and how long they
+ * are, so the output can be pasted into a bug report.
+ */
+#include "spa_config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char *yn(bool b)
+{
+	return b ? "Y" : "N";
+}
+
+static unsigned prefix_len(const struct spa_cidr *c)
+{
+	unsigned bits = 0;
+	size_t n = c->family == AF_INET6 ? 16 : 4;
+
+	for (size_t i = 0; i < n; i++)
+		for (int b = 7; b >= 0; b--)
+			bits += (c->mask[i] >> b) & 1u;
+	return bits;
+}
+
+static void print_addrs(FILE *out, const char *name, const struct spa_addr_list *l)
+{
+	fprintf(out, "    %-24s ", name);
+	if (l->any)
+		fputs("ANY", out);
+	for (size_t i = 0; i < l->n; i++) {
+		char text[INET6_ADDRSTRLEN] = "?";
+		inet_ntop(l->items[i].family, l->items[i].net, text, sizeof(text));
+		fprintf(out, "%s%s/%u", i || l->any ? ", " : "", text, prefix_len(&l->items[i]));
+	}
+	if (!l->any && l->n == 0)
+		fputs("(unset)", out);
+	fputc('\n', out);
+}
+
+static void print_ports(FILE *out, const char *name, const struct spa_port_list *l)
+{
+	fprintf(out, "    %-24s ", name);
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(out, "%s%s/%u", i ? ", " : "", l->items[i].proto == 6 ? "tcp" : "udp",
+			l->items[i].port);
+	if (l->n == 0)
+		fputs("(unset)", out);
+	fputc('\n', out);
+}
+
+/* Plugin keys are opaque to us: anything that looks secret is hidden. */
+static bool secret_name(const char *name)
+{
+	return strstr(name, "KEY") || strstr(name, "PASS") || strstr(name, "SECRET") ||
+	       strstr(name, "TOKEN");
+}
+
+static void dump_stanza(FILE *out, const struct spa_stanza *s, size_t idx)
+{
+	fprintf(out, "stanza %zu (%s):\n", idx + 1, s->label);
+	print_addrs(out, "SOURCE", &s->source);
+	print_addrs(out, "DESTINATION", &s->destination);
+	print_ports(out, "OPEN_PORTS", &s->open_ports);
+	print_ports(out, "RESTRICT_PORTS", &s->restrict_ports);
+	fprintf(out, "    %-24s %s\n", "KEY", s->has_key ? "<redacted>" : "(unset)");
+	if (s->hmac_key_len)
+		fprintf(out, "    %-24s <redacted, %zu bytes>\n", "HMAC_KEY", s->hmac_key_len);
+	else
+		fprintf(out, "    %-24s (unset)\n", "HMAC_KEY");
+	fprintf(out, "    %-24s %d\n", "HMAC_DIGEST_TYPE", s->hmac_type);
+	fprintf(out, "    %-24s %d\n", "ENCRYPTION_MODE", s->enc_mode);
+	fprintf(out, "    %-24s %u\n", "FW_ACCESS_TIMEOUT", s->fw_access_timeout);
+	fprintf(out, "    %-24s %u\n", "MAX_FW_TIMEOUT", s->max_fw_timeout);
+	fprintf(out, "    %-24s %s\n", "REQUIRE_USERNAME",
+		s->require_username[0] ? s->require_username : "(unset)");
+	fprintf(out, "    %-24s %s\n", "REQUIRE_SOURCE_ADDRESS", yn(s->require_source_address));
+	fprintf(out, "    %-24s %lld\n", "ACCESS_EXPIRE_EPOCH", (long long)s->access_expire);
+	fprintf(out, "    %-24s %s\n", "FIREWALL_TYPE",
+		s->firewall_type[0] ? s->firewall_type : "(global)");
+}
+
+void spa_config_dump(const struct spa_config *c, FILE *out)
+{
+	fprintf(out, "server configuration:\n");
+	fprintf(out, "    %-24s %s\n", "ENABLE_UDP_SERVER", yn(c->udp_server));
+	fprintf(out, "    %-24s %u\n", "UDPSERV_PORT", c->udp_port);
+	fprintf(out, "    %-24s %s\n", "PCAP_INTF", c->pcap_intf);
+	fprintf(out, "    %-24s %s\n", "PCAP_FILTER", c->pcap_filter);
+	fprintf(out, "    %-24s %s\n", "PCAP_FILE", c->pcap_file[0] ? c->pcap_file : "(unset)");
+	fprintf(out, "    %-24s %s\n", "ENABLE_PCAP_PROMISC", yn(c->pcap_promisc));
+	fprintf(out, "    %-24s %u\n", "MAX_SNIFF_BYTES", c->max_sniff_bytes);
+	fprintf(out, "    %-24s %s\n", "ENABLE_SPA_PACKET_AGING", yn(c->packet_aging));
+	fprintf(out, "    %-24s %u\n", "MAX_SPA_PACKET_AGE", c->max_packet_age);
+	fprintf(out, "    %-24s %s\n", "ENABLE_DIGEST_PERSISTENCE", yn(c->digest_persistence));
+	fprintf(out, "    %-24s %s\n", "FWKNOP_RUN_DIR", c->run_dir);
+	fprintf(out, "    %-24s %s\n", "DIGEST_FILE", c->digest_file);
+	fprintf(out, "    %-24s %s\n", "FWKNOP_PID_FILE", c->pid_file);
+	fprintf(out, "    %-24s %s\n", "SPA_JOURNAL_FILE", c->journal_file);
+	fprintf(out, "    %-24s %s\n", "SPA_JSON_LOG", c->json_log[0] ? c->json_log : "(unset)");
+	fprintf(out, "    %-24s %s\n", "ACCESS_FILE", c->access_file);
+	fprintf(out, "    %-24s %s\n", "ACCESS_FOLDER",
+		c->access_folder[0] ? c->access_folder : "(unset)");
+	fprintf(out, "    %-24s %s\n", "PLUGIN_DIR", c->plugin_dir);
+	fprintf(out, "    %-24s %s\n", "FIREWALL_TYPE", c->firewall_type);
+	fprintf(out, "    %-24s %s\n", "SYSLOG_IDENTITY", c->syslog_identity);
+	fprintf(out, "    %-24s %s\n", "LOCALE", c->locale[0] ? c->locale : "(unset)");
+	for (size_t i = 0; i < c->n_kv; i++)
+		fprintf(out, "    %-24s %s\n", c->kv[i].name,
+			secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);
+	fprintf(out, "access stanzas: %zu\n", c->n_stanzas);
+	for (size_t i = 0; i < c->n_stanzas; i++)
+		dump_stanza(out, &c->stanzas[i], i);
+}
