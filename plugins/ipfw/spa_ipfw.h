@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipfw plugin internals. Grants are rules of one ipfw set (the active set),
+ * each with its own rule number and a "// _exp_<epoch>" comment. Closing
+ * moves a rule to a disabled expire set so that connections it already
+ * admitted keep their dynamic states; a purge later deletes moved rules
+ * that have none left. No rule numbers are remembered: they are read back
+ * from the listing every time.
+ */
+#ifndef SPA_IPFW_H
+#define SPA_IPFW_H
+
+#include <stdint.h>
+#include <time.h>
+#include <spa/plugin.h>
+#include "spa_pu.h"
+
+#define SPA_IPFW_ADDR_LEN 64
+
+struct spa_ipfw_state {
+	const struct spa_host_api *host;
+	const char *exe;
+	unsigned int start;        /* first rule number we may use */
+	unsigned int max;          /* how many numbers from start */
+	unsigned int active_set;
+	unsigned int expire_set;
+	unsigned int purge_interval; /* seconds; 0 = purge at every open */
+	int check_state;
+	time_t last_purge;
+};
+
+/* One rule line of "ipfw set N list" (or "ipfw -S ... list"). */
+struct spa_ipfw_rule {
+	unsigned int num;
+	int proto;                   /* 0 when not tcp/udp */
+	char src[SPA_IPFW_ADDR_LEN];
+	char dst[SPA_IPFW_ADDR_LEN];
+	int dport;                   /* -1 when absent */
+	int64_t expires;             /* -1 without an _exp_ comment */
+	int check_state;             /* the rule is a check-state */
+};
+
+/* spa_ipfw_rules.c */
+int spa_ipfw_parse_line(const char *line, struct spa_ipfw_rule *r);
+int spa_ipfw_rule_matches(const struct spa_ipfw_rule *r, const struct spa_grant *g);
+int spa_ipfw_rule_to_grant(const struct spa_ipfw_rule *r, struct spa_grant *g);
+
+/* Calls fn for every rule line of a listing; stops at the dynamic part. */
+typedef int (*spa_ipfw_rule_fn)(void *ctx, const struct spa_ipfw_rule *r);
+int spa_ipfw_each_rule(const char *listing, spa_ipfw_rule_fn fn, void *ctx);
+
+/* spa_ipfw_config.c */
+int spa_ipfw_load_config(const struct spa_host_api *host, struct spa_ipfw_state *st);
+
+#endif

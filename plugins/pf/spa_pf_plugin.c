@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pf backend's ops. Stateless: each change reads the anchor with
+ * "pfctl -a A -s rules", rebuilds it and loads it back with
+ * "pfctl -a A -f FILE" (a private temporary file; the runner has no stdin).
+ */
+#include "spa_pf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int read_rules(struct spa_pf_state *st, struct spa_run_result *res)
+{
+	const char *argv[] = { st->exe, "-a", st->anchor, "-s", "rules", NULL };
+
+	return spa_pu_run(st->host, argv, res, 0);
+}
+
+static int pf_flush(void *state)
+{
+	struct spa_pf_state *st = state;
+	const char *argv[] = { st->exe, "-a", st->anchor, "-F", "all", NULL };
+	struct spa_run_result res;
+
+	return spa_pu_run(st->host, argv, &res, 0);
+}
+
+static int check_grant(const struct spa_grant *g)
+{
+	if (!g || g->struct_size < sizeof(*g))
+		return -EINVAL;
+	if (g->family != g->src.family ||
+	    (g->family != AF_INET && g->family != AF_INET6))
+		return -EAFNOSUPPORT;
+	if (g->dst.family && g->dst.family != g->family)
+		return -EINVAL;
+	if (!spa_pu_proto_name(g->proto) || g->port == 0 || g->nat_addr.family)
+		return -EINVAL;
+	return 0;
+}
+
+static int change(struct spa_pf_state *st, const struct spa_grant *g, int add)
+{
+	const char *load[] = { st->exe, "-a", st->anchor, "-f", NULL };
+	struct spa_run_result res;
+	struct spa_pu_buf text;
+	unsigned int kept = 0, removed = 0;
+	int rc;
+
+	spa_pu_buf_init(&text);
+	rc = check_grant(g);
+	if (rc < 0)
+		goto out;
+	rc = read_rules(st, &res);
+	if (rc < 0)
+		goto out;
+	rc = spa_pf_rebuild(res.out ? res.out : "", g, add, &text, &kept, &removed);
+	if (rc < 0)
+		goto out;
+	if (!add && removed == 0)
+		goto out; /* nothing of this grant is loaded */
+	if (kept == 0)
+		rc = pf_flush(st);
+	else
+		rc = spa_pu_run_batch(st->host, load, &text);
+out:
+	spa_pu_buf_free(&text);
+	return rc;
+}
+
+static int pf_open(void *state, const struct spa_grant *g)
+{
+	return change(state, g, 1);
+}
+
+static int pf_close(void *state, const struct spa_grant *g)
+{
+	return change(state, g, 0);
+}
+
+static int pf_init(const struct spa_host_api *host, void **state)
+{
+	struct spa_pf_state *st = NULL;
+	struct spa_run_result res;
+	const char *anchor;
+	int rc;
+
+	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
+	    !host->config_get) {
+		rc = -EINVAL;
+		goto out;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	st->host = host;
+	st->exe = spa_pu_config_exe(host, "PFCTL_EXE", "/sbin/pfctl");
+	anchor = host->config_get(host->self, "PF_ANCHOR_NAME");
+	if (!anchor || !*anchor)
+		anchor = "fwknop";
+	if (!st->exe || !spa_pf_valid_anchor(anchor)) {
+		if (st->exe)
+			host->log(host->self, SPA_LOG_ERR,
+				  "PF_ANCHOR_NAME '%s' is not a valid anchor name", anchor);
+		rc = -EINVAL;
+		goto out;
+	}
+	strcpy(st->anchor, anchor);
+	{
+		const char *argv[] = { st->exe, "-s", "Anchor", NULL };
+
+		rc = spa_pu_run(host, argv, &res, 0);
+		if (rc < 0)
+			goto out;
+	}
+	if (!spa_pf_anchor_listed(res.out ? res.out : "", st->anchor)) {
+		host->log(host->self, SPA_LOG_ERR,
+			  "pf anchor '%s' is not referenced from pf.conf: add "
+			  "'anchor \"%s\"' to the filter rules and reload pf",
+			  st->anchor, st->anchor);
+		rc = -ENOENT;
+		goto out;
+	}
+	*state = st;
+	st = NULL;
+out:
+	free(st);
+	return rc;
+}
+
+static int pf_list(void *state, spa_plugin_list_cb cb, void *ctx)
+{
+	struct spa_pf_state *st = state;
+	struct spa_run_result res;
+	struct spa_pf_rule r;
+	struct spa_grant g;
+	char line[1024];
+	const char *p;
+	int rc;
+
+	rc = read_rules(st, &res);
+	if (rc < 0)
+		return rc;
+	for (p = res.out ? res.out : ""; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (spa_pf_parse_line(line, &r) == 0 && spa_pf_rule_to_grant(&r, &g) == 0)
+				cb(ctx, &g);
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return 0;
+}
+
+static void pf_fini(void *state)
+{
+	free(state);
+}
+
+__attribute__((visibility("default")))
+const struct spa_plugin_descriptor spa_plugin_descriptor = {
+	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.name = "pf",
+	.version = "0.1.0",
+	.capabilities = SPA_PLUGIN_CAP_IPV6,
+	/* covers PFCTL_EXE and PF_ANCHOR_NAME */
+	.key_prefix = "PF",
+	.ops = {
+		.init = pf_init,
+		.open = pf_open,
+		.close = pf_close,
+		/* open already replaces a grant's rule */
+		.refresh = pf_open,
+		.list = pf_list,
+		.flush = pf_flush,
+		.fini = pf_fini,
+	},
+};

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/* Command transcripts of the pf plugin: fake host and recording script. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec_host.h"
+#include "fake_host.h"
+#include "golden.h"
+#include "spa_pf.h"
+
+extern const struct spa_plugin_descriptor spa_plugin_descriptor;
+#define OPS (spa_plugin_descriptor.ops)
+
+#define EXP1 1800000000LL
+#define EXP2 1800000100LL
+
+/* as "pfctl -a fwknop -s rules" prints them */
+static const char rules_two[] =
+	"pass in quick inet proto tcp from 198.51.100.2 to any port = 22 flags S/SA keep state label \"_exp_1800000000\"\n"
+	"pass in quick inet6 proto udp from 2001:db8::2 to any port = 53 keep state label \"_exp_1800000009\"\n";
+
+static const char anchors[] = "  fwknop\n  other\n";
+
+static struct spa_grant make_grant(int af, const char *src, int proto, int port, int64_t expires)
+{
+	struct spa_grant g;
+
+	memset(&g, 0, sizeof(g));
+	g.struct_size = sizeof(g);
+	g.family = af;
+	g.src.family = af;
+	assert_int_equal(inet_pton(af, src, &g.src.bin), 1);
+	/* the text form must never reach a command: make it poison */
+	strcpy(g.src.text, "1.2.3.4\npass in all");
+	g.proto = (uint8_t)proto;
+	g.port = (uint16_t)port;
+	g.timeout = 30;
+	g.expires = expires;
+	return g;
+}
+
+struct ctx {
+	struct fake_host h;
+	void *state;
+};
+
+static int setup(void **tstate)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	fake_host_init(&c->h);
+	fake_host_reply(&c->h, "pfctl", anchors, 0);
+	*tstate = c;
+	return 0;
+}
+
+static int teardown(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	if (c->state)
+		OPS.fini(c->state);
+	fake_host_free(&c->h);
+	free(c);
+	return 0;
+}
+
+static void check_golden(struct fake_host *h, const char *name)
+{
+	struct spa_pu_buf t;
+
+	spa_pu_buf_init(&t);
+	assert_int_equal(golden_transcript(h, &t), 0);
+	assert_int_equal(golden_check(SPA_GOLDEN_DIR, name, t.data ? t.data : ""), 0);
+	spa_pu_buf_free(&t);
+	fake_host_reset_calls(h);
+}
+
+static void init_with(struct ctx *c, const char *rules)
+{
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reply(&c->h, "pfctl", rules, 0);
+}
+
+static void test_descriptor(void **tstate)
+{
+	(void)tstate;
+	assert_int_equal(spa_plugin_descriptor.magic, SPA_PLUGIN_MAGIC);
+	assert_int_equal(spa_plugin_descriptor.struct_size, sizeof(struct spa_plugin_descriptor));
+	assert_string_equal(spa_plugin_descriptor.name, "pf");
+	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_IPV6);
+	/* both of its keys reach it through the engine's prefix filter */
+	assert_int_equal(strncmp("PFCTL_EXE", spa_plugin_descriptor.key_prefix,
+				 strlen(spa_plugin_descriptor.key_prefix)), 0);
+	assert_int_equal(strncmp("PF_ANCHOR_NAME", spa_plugin_descriptor.key_prefix,
+				 strlen(spa_plugin_descriptor.key_prefix)), 0);
+}
+
+static void test_parse(void **tstate)
+{
+	struct spa_pf_rule r;
+
+	(void)tstate;
+	assert_int_equal(spa_pf_parse_line("pass in quick inet proto tcp from 198.51.100.2 to any "
+					   "port = 22 flags S/SA keep state label \"_exp_1800000000\"", &r), 0);
+	assert_int_equal(r.proto, 6);
+	assert_string_equal(r.src, "198.51.100.2");
+	assert_string_equal(r.dst, "any");
+	assert_int_equal(r.port, 22);
+	assert_int_equal(r.expires, EXP1);
+	assert_int_equal(spa_pf_parse_line("pass in quick proto 17 from 2001:db8::2 to any port 53 "
+					   "keep state label _exp_12", &r), 0);
+	assert_int_equal(r.proto, 17);
+	assert_int_equal(r.port, 53);
+	assert_int_equal(r.expires, 12);
+	assert_int_equal(spa_pf_parse_line("pass in all label \"admin\"", &r), 0);
+	assert_int_equal(r.expires, -1);
+	assert_int_not_equal(spa_pf_parse_line("block in all", &r), 0);
+	assert_true(spa_pf_valid_anchor("fwknop"));
+	assert_true(spa_pf_valid_anchor("outer/fwknop"));
+	assert_false(spa_pf_valid_anchor("-F"));
+	assert_false(spa_pf_valid_anchor("a b"));
+	assert_false(spa_pf_valid_anchor(""));
+	assert_true(spa_pf_anchor_listed(anchors, "fwknop"));
+	assert_false(spa_pf_anchor_listed(anchors, "fwkno"));
+}
+
+static void test_open_fresh(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
+
+	init_with(c, "");
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.nerrors, 0);
+	check_golden(&c->h, "open.txt");
+}
+
+static void test_reknock(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant later = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP2);
+
+	init_with(c, rules_two);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.refresh(c->state, &later), 0);
+	/* exactly one rule for 198.51.100.2: the old one was replaced */
+	assert_int_equal(c->h.ncalls, 2);
+	assert_non_null(c->h.calls[1].file);
+	assert_null(strstr(c->h.calls[1].file, "_exp_1800000000"));
+	check_golden(&c->h, "reknock.txt");
+}
+
+static void test_close_flush(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
+	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_UDP, 53, EXP1);
+	struct spa_grant absent = make_grant(AF_INET, "198.51.100.9", IPPROTO_TCP, 22, EXP1);
+
+	init_with(c, rules_two);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), 0);      /* reload without it */
+	assert_int_equal(OPS.close(c->state, &absent), 0); /* nothing to do */
+	fake_host_reply(&c->h, "pfctl", rules_two + strcspn(rules_two, "\n") + 1, 0);
+	assert_int_equal(OPS.close(c->state, &g6), 0);     /* last one: -F all */
+	assert_int_equal(OPS.flush(c->state), 0);
+	check_golden(&c->h, "close_flush.txt");
+}
+
+struct seen {
+	char text[8][128];
+	unsigned int n;
+};
+
+static void on_grant(void *ctx, const struct spa_grant *g)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 8)
+		snprintf(s->text[s->n++], sizeof(s->text[0]), "%s %u/%u %lld", g->src.text,
+			 g->proto, g->port, (long long)g->expires);
+}
+
+static void test_list(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct seen s = { .n = 0 };
+
+	init_with(c, rules_two);
+	assert_int_equal(OPS.list(c->state, on_grant, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.text[0], "198.51.100.2 6/22 1800000000");
+	assert_string_equal(s.text[1], "2001:db8::2 17/53 1800000009");
+}
+
+static void test_ipv6_hostile(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_TCP, 22, EXP1);
+
+	init_with(c, "");
+	fake_host_reset_calls(&c->h);
+	g6.dst.family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", &g6.dst.bin), 1);
+	strcpy(g6.dst.text, "any\npass in all");
+	assert_int_equal(OPS.open(c->state, &g6), 0);
+	for (unsigned int i = 0; i < c->h.ncalls; i++) {
+		assert_null(strstr(c->h.calls[i].argv, "pass in all"));
+		if (c->h.calls[i].file)
+			assert_null(strstr(c->h.calls[i].file, "pass in all"));
+	}
+	check_golden(&c->h, "ipv6_dst.txt");
+}
+
+static void test_bad(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
+	void *st = NULL;
+
+	init_with(c, "");
+	g.proto = 1;
+	assert_int_not_equal(OPS.open(c->state, &g), 0);
+	g.proto = IPPROTO_TCP;
+	g.nat_addr.family = AF_INET;
+	assert_int_not_equal(OPS.open(c->state, &g), 0);
+
+	/* anchor missing from "pfctl -s Anchor": a clear init failure */
+	fake_host_reply(&c->h, "pfctl", "  other\n", 0);
+	c->h.nerrors = 0;
+	assert_int_not_equal(OPS.init(&c->h.api, &st), 0);
+	assert_int_equal(c->h.nerrors, 1);
+	fake_host_reply(&c->h, "pfctl", anchors, 0);
+	fake_host_set(&c->h, "PF_ANCHOR_NAME", "-F");
+	assert_int_not_equal(OPS.init(&c->h.api, &st), 0);
+	c->h.values[c->h.nkeys - 1] = "other";
+	fake_host_set(&c->h, "PFCTL_EXE", "pfctl");
+	assert_int_not_equal(OPS.init(&c->h.api, &st), 0);
+	assert_null(st);
+}
+
+/* A pfctl stand-in that records argv and any loaded file, and keeps the
+ * anchor's rules in a file so the cycle reads back what it loaded. */
+static const char recorder[] =
+	"#!/bin/sh\n"
+	"PATH=/usr/bin:/bin\n"
+	"d=$(dirname \"$0\")\n"
+	"{ printf 'pfctl'; for a in \"$@\"; do case \"$a\" in /tmp/spa-batch.*) printf ' <file>';;"
+	" *) printf ' %s' \"$a\";; esac; done; printf '\\n'; } >> \"$d/transcript\"\n"
+	"case \"$*\" in\n"
+	"  \"-s Anchor\") printf '  fwknop\\n' ;;\n"
+	"  \"-a fwknop -s rules\") cat \"$d/rules\" 2>/dev/null ;;\n"
+	"  \"-a fwknop -F all\") : > \"$d/rules\" ;;\n"
+	"  \"-a fwknop -f \"*) sed 's/^/  | /' \"$4\" >> \"$d/transcript\"; cp \"$4\" \"$d/rules\" ;;\n"
+	"  *) exit 1 ;;\n"
+	"esac\n"
+	"exit 0\n";
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_recording_exe(void **tstate)
+{
+	char dir[] = "/tmp/spa-pf-test.XXXXXX";
+	char exe[600], path[600];
+	struct exec_host h;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
+	struct spa_grant g2 = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP2);
+	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_UDP, 53, EXP1);
+	struct seen s = { .n = 0 };
+	void *st = NULL;
+	char *got;
+
+	(void)tstate;
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/pfctl", dir);
+	put_file(dir, "pfctl", recorder);
+	assert_int_equal(chmod(exe, 0700), 0);
+	exec_host_init(&h);
+	exec_host_set(&h, "PFCTL_EXE", exe);
+	assert_int_equal(OPS.init(&h.api, &st), 0);
+	assert_int_equal(OPS.open(st, &g), 0);
+	assert_int_equal(OPS.open(st, &g6), 0);
+	assert_int_equal(OPS.refresh(st, &g2), 0); /* re-knock: replaced */
+	assert_int_equal(OPS.list(st, on_grant, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.text[0], "2001:db8::2 17/53 1800000000");
+	assert_string_equal(s.text[1], "198.51.100.2 6/22 1800000100");
+	assert_int_equal(OPS.close(st, &g2), 0);
+	assert_int_equal(OPS.close(st, &g6), 0);  /* last one: -F all */
+	assert_int_equal(OPS.open(st, &g), 0);
+	assert_int_equal(OPS.flush(st), 0);
+	OPS.fini(st);
+	assert_int_equal(h.nerrors, 0);
+	exec_host_free(&h);
+
+	snprintf(path, sizeof(path), "%s/transcript", dir);
+	got = golden_slurp(path);
+	assert_non_null(got);
+	for (char *p; (p = strstr(got, dir));)
+		memmove(p + 1, p + strlen(dir), strlen(p + strlen(dir)) + 1), p[0] = '.';
+	assert_int_equal(golden_check(SPA_GOLDEN_DIR, "recording.txt", got), 0);
+	free(got);
+	for (const char *n = "pfctl\0rules\0transcript\0"; *n; n += strlen(n) + 1) {
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reknock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+		cmocka_unit_test(test_recording_exe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
