@@ -68,8 +68,7 @@ static bool is_later_var(const char *name)
 {
 	static const char *const later[] = {
 		"ENABLE_CMD_EXEC", "ENABLE_CMD_SUDO_EXEC", "CMD_SUDO_EXEC_USER",
-		"CMD_SUDO_EXEC_GROUP", "CMD_EXEC_USER", "CMD_EXEC_GROUP", "CMD_CYCLE_OPEN",
-		"CMD_CYCLE_CLOSE", "CMD_CYCLE_TIMER", "FORCE_NAT", "FORCE_SNAT",
+		"CMD_SUDO_EXEC_GROUP", "CMD_EXEC_USER", "CMD_EXEC_GROUP", "FORCE_NAT", "FORCE_SNAT",
 		"FORCE_MASQUERADE", "FORWARD_ALL", "DISABLE_DNAT",
 	};
 	if (strncmp(name, "GPG_", 4) == 0)
@@ -199,8 +198,15 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
 		    spa_conf_copy(v, s->firewall_type, sizeof(s->firewall_type)) < 0)
 			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
+	} else if (strcmp(n, "CMD_CYCLE_TIMER") == 0) {
+		if (spa_conf_u32(v, 1, SPA_MAX_TIMEOUT_VALUE, &s->cmd_cycle_timer) < 0)
+			return spa_conf_fail(x, p, "expected seconds 1..%u", SPA_MAX_TIMEOUT_VALUE);
+		return spa_conf_kv_add(&s->kv, &s->n_kv, p, v);
 	} else {
-		return spa_conf_fail(x, p, "unknown variable");
+		/* Perhaps a plugin's (CMD_CYCLE_OPEN, ...): which plugins are
+		 * loaded is known only once every stanza is read, so the name
+		 * is checked then (spa_config_check_keys). */
+		return spa_conf_kv_add(&s->kv, &s->n_kv, p, v);
 	}
 	return 0;
 }

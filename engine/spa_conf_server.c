@@ -38,6 +38,7 @@ void spa_config_free(struct spa_config *c)
 		spa_port_list_free(&s->open_ports);
 		spa_port_list_free(&s->restrict_ports);
 		spa_keys_free(s->keys);
+		spa_conf_kv_free(s->kv, s->n_kv);
 		spa_wipe(s, sizeof(*s));
 	}
 	free(c->stanzas);
@@ -46,6 +47,24 @@ void spa_config_free(struct spa_config *c)
 	c->n_stanzas = 0;
 	c->kv = NULL;
 	c->n_kv = 0;
+}
+
+const struct spa_stanza *spa_config_stanza(const struct spa_config *c, const char *label)
+{
+	for (size_t i = 0; c && label && i < c->n_stanzas; i++)
+		if (strcmp(c->stanzas[i].label, label) == 0)
+			return &c->stanzas[i];
+	return NULL;
+}
+
+const char *spa_stanza_kv_get(const struct spa_stanza *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (size_t i = s->n_kv; i-- > 0;)
+		if (strcmp(s->kv[i].name, name) == 0)
+			return s->kv[i].value;
+	return NULL;
 }
 
 const char *spa_config_kv_get(const struct spa_config *c, const char *name)
@@ -222,20 +241,54 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	return spa_conf_kv_add(&x->c->kv, &x->c->n_kv, p, v);
 }
 
+static bool is_flush_switch(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 8 && (strcmp(name + n - 8, "_AT_INIT") == 0 ||
+			 strcmp(name + n - 8, "_AT_EXIT") == 0);
+}
+
 int spa_config_check_keys(const struct spa_config *c, const char *const *prefixes,
 			  size_t n_prefixes, char *err, size_t errlen)
 {
+	bool yes;
+
 	for (size_t i = 0; i < c->n_kv; i++) {
 		const char *name = c->kv[i].name;
 		bool ok = false;
 		for (size_t k = 0; !ok && k < sizeof(backend_prefixes) / sizeof(backend_prefixes[0]); k++)
 			ok = has_prefix(name, backend_prefixes[k]);
 		for (size_t k = 0; !ok && k < n_prefixes; k++)
-			ok = prefixes[k] && *prefixes[k] && has_prefix(name, prefixes[k]);
+			ok = prefixes[k] && *prefixes[k] &&
+			     (has_prefix(name, prefixes[k]) ||
+			      (has_prefix(name, "ENABLE_") && has_prefix(name + 7, prefixes[k])) ||
+			      (has_prefix(name, "FLUSH_") && has_prefix(name + 6, prefixes[k])));
 		if (!ok) {
 			snprintf(err, errlen, "%s: %s '%s': unknown variable", c->kv[i].where,
 				 name, c->kv[i].value);
 			return -EINVAL;
+		}
+		/* the engine acts on these itself, so a typo must not mean "no" */
+		if (has_prefix(name, "FLUSH_") && is_flush_switch(name) &&
+		    spa_conf_yes_no(c->kv[i].value, &yes) < 0) {
+			snprintf(err, errlen, "%s: %s '%s': expected Y or N", c->kv[i].where, name,
+				 c->kv[i].value);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->n_stanzas; i++) {
+		const struct spa_stanza *s = &c->stanzas[i];
+		for (size_t j = 0; j < s->n_kv; j++) {
+			const char *name = s->kv[j].name;
+			bool ok = has_prefix(name, "CMD_CYCLE_");
+			for (size_t k = 0; !ok && k < n_prefixes; k++)
+				ok = prefixes[k] && *prefixes[k] && has_prefix(name, prefixes[k]);
+			if (!ok) {
+				snprintf(err, errlen, "%s: %s '%s': unknown variable",
+					 s->kv[j].where, name, s->kv[j].value);
+				return -EINVAL;
+			}
 		}
 	}
 	return 0;

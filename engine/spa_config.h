@@ -40,6 +40,11 @@ struct spa_stanza {
 	int64_t access_expire;         /* 0: never */
 	char firewall_type[32];        /* "": the global FIREWALL_TYPE */
 	struct spa_keys *keys;         /* prepared once at load */
+	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
+	/* variables the core does not know, for the plugin owning their
+	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
+	struct spa_conf_kv *kv;
+	size_t n_kv;
 };
 
 /* A key the core does not interpret, kept for the plugin that owns it. */
@@ -94,7 +99,9 @@ int spa_config_finish(struct spa_config *c, char *err, size_t errlen);
 /* Fills digest/pid/journal paths left unset from run_dir. */
 void spa_config_derive_paths(struct spa_config *c);
 /* Every fwknopd.conf variable the core does not know must belong to a
- * known backend or start with a loaded plugin's key prefix. */
+ * known backend or start with a loaded plugin's key prefix (or ENABLE_/
+ * FLUSH_ + that prefix); every such access.conf stanza variable must start
+ * with a loaded plugin's prefix or be CMD_CYCLE_*. */
 int spa_config_check_keys(const struct spa_config *c, const char *const *prefixes,
 			  size_t n_prefixes, char *err, size_t errlen);
 
@@ -103,5 +110,9 @@ void spa_config_dump(const struct spa_config *c, FILE *out);
 
 /* Value of a plugin key, or NULL. */
 const char *spa_config_kv_get(const struct spa_config *c, const char *name);
+/* The stanza labelled `label` ("access.conf:12"), or NULL. */
+const struct spa_stanza *spa_config_stanza(const struct spa_config *c, const char *label);
+/* Value of a plugin variable of that stanza, or NULL. */
+const char *spa_stanza_kv_get(const struct spa_stanza *s, const char *name);
 
 #endif

@@ -344,6 +344,12 @@ static void reload(struct spa_daemon *d)
 			rc = -EINVAL;
 		}
 	}
+	if (rc == 0) {
+		const char *prefixes[SPA_MAX_PLUGINS];
+		for (size_t i = 0; i < d->n_plugins; i++)
+			prefixes[i] = d->plugins[i]->d->key_prefix;
+		rc = spa_config_check_keys(&fresh, prefixes, d->n_plugins, err, sizeof(err));
+	}
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "reload refused, keeping the running config: %s", err);
 		spa_config_free(&fresh);
@@ -415,6 +421,12 @@ void spa_daemon_close_all(struct spa_daemon *d)
 {
 	while (d->grants.n)
 		close_grant(d, d->grants.recs[0], "shutdown");
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		struct spa_plugin *p = d->plugins[i];
+		if (p->initialised && spa_plugin_flush_wanted(p, "AT_EXIT") &&
+		    p->d->ops.flush(p->state) < 0)
+			spa_log(SPA_L_ERR, "plugin %s: flush at exit failed", p->d->name);
+	}
 }
 
 int spa_daemon_start(struct spa_daemon *d)
@@ -441,9 +453,20 @@ int spa_daemon_start(struct spa_daemon *d)
 		return rc;
 	}
 	for (size_t i = 0; i < d->n_plugins; i++) {
-		rc = spa_plugin_init(d->plugins[i], &d->cfg);
+		struct spa_plugin *p = d->plugins[i];
+		rc = spa_plugin_init(p, &d->cfg);
 		if (rc < 0)
 			return rc;
+		/* Before reconcile(): a flush after it would drop the grants
+		 * the journal has just re-opened. */
+		if (spa_plugin_flush_wanted(p, "AT_INIT")) {
+			rc = p->d->ops.flush(p->state);
+			if (rc < 0) {
+				spa_log(SPA_L_ERR, "plugin %s: flush at start failed (%d)",
+					p->d->name, rc);
+				return rc;
+			}
+		}
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

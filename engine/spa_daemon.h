@@ -52,6 +52,8 @@ struct spa_daemon {
 };
 
 void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o);
+/* Closes every grant, then flushes each plugin whose FLUSH_<prefix>AT_EXIT
+ * is Y (the default); daemon mode only. */
 void spa_daemon_close_all(struct spa_daemon *d);
 
 /* Parses both files and applies the options; err holds "file:line: ...". */

@@ -30,27 +30,45 @@ static void host_log(void *self, int level, const char *fmt, ...)
 	spa_log(level, "plugin %s: %s", p->d->name, msg);
 }
 
+static bool starts_with(const char *s, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	return strncmp(s, a, na) == 0 && strncmp(s + na, b, nb) == 0;
+}
+
+bool spa_plugin_key_visible(const char *prefix, const char *key)
+{
+	/* A plugin sees only its own namespace: an API token configured for
+	 * one backend is none of another backend's business. fwknop also
+	 * names a backend's switches ENABLE_<prefix>* and FLUSH_<prefix>*,
+	 * and has two rule-shaping switches that every backend may honour. */
+	if (!key || !prefix || !*prefix)
+		return false;
+	return starts_with(key, "", prefix) || starts_with(key, "ENABLE_", prefix) ||
+	       starts_with(key, "FLUSH_", prefix) || strcmp(key, "ENABLE_RULE_PREPEND") == 0 ||
+	       strcmp(key, "ENABLE_DESTINATION_RULE") == 0;
+}
+
 static const char *host_config_get(void *self, const char *key)
 {
 	struct spa_plugin *p = self;
-	const char *prefix = p->d->key_prefix;
 
-	/* A plugin sees only its own namespace: an API token configured for
-	 * one backend is none of another backend's business. */
-	if (!key || !prefix || !*prefix || strncmp(key, prefix, strlen(prefix)) != 0)
+	if (!spa_plugin_key_visible(p->d->key_prefix, key))
 		return NULL;
 	return spa_config_kv_get(p->cfg, key);
 }
 
-static int host_run(void *self, const char *const argv[], int timeout_ms,
-		    struct spa_run_result *res)
+static int host_run_input(void *self, const char *const argv[], const void *input,
+			  size_t input_len, int timeout_ms, struct spa_run_result *res)
 {
 	struct spa_plugin *p = self;
 	int status, timed_out, rc;
 
 	if (!res || timeout_ms <= 0)
 		return -EINVAL;
-	rc = spa_run(argv, timeout_ms, &p->run_buf, &status, &timed_out);
+	rc = spa_run_input(argv, input, input_len, timeout_ms, &p->run_buf, &status,
+			   &timed_out);
 	memset(res, 0, sizeof(*res));
 	res->exit_status = status;
 	res->timed_out = timed_out;
@@ -62,6 +80,27 @@ static int host_run(void *self, const char *const argv[], int timeout_ms,
 		spa_log(SPA_L_WARNING, "plugin %s: %s timed out after %d ms", p->d->name,
 			argv[0], timeout_ms);
 	return rc;
+}
+
+static int host_run(void *self, const char *const argv[], int timeout_ms,
+		    struct spa_run_result *res)
+{
+	return host_run_input(self, argv, NULL, 0, timeout_ms, res);
+}
+
+static const char *host_stanza_get(void *self, const struct spa_grant *g, const char *key)
+{
+	struct spa_plugin *p = self;
+	const char *prefix = p->d->key_prefix;
+
+	/* Per-stanza keys are as private as global ones; CMD_CYCLE_* reach
+	 * only the plugin that claims that prefix. */
+	if (!g || g->struct_size < sizeof(*g) || !key || !prefix || !*prefix ||
+	    strncmp(key, prefix, strlen(prefix)) != 0)
+		return NULL;
+	if (!memchr(g->stanza, '\0', sizeof(g->stanza)))
+		return NULL;
+	return spa_stanza_kv_get(spa_config_stanza(p->cfg, g->stanza), key);
 }
 
 /* Checks the open file, not the path, so the file cannot be swapped
@@ -191,6 +230,8 @@ int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg)
 	p->host.log = host_log;
 	p->host.config_get = host_config_get;
 	p->host.run = host_run;
+	p->host.run_input = host_run_input;
+	p->host.stanza_get = host_stanza_get;
 	rc = p->d->ops.init(&p->host, &p->state);
 	if (rc < 0)
 		spa_log(SPA_L_ERR, "plugin %s: init failed (%d)", p->d->name, rc);
@@ -208,4 +249,17 @@ void spa_plugin_unload(struct spa_plugin *p)
 	if (p->dl)
 		dlclose(p->dl);
 	free(p);
+}
+
+bool spa_plugin_flush_wanted(const struct spa_plugin *p, const char *what)
+{
+	char key[128];
+	const char *v;
+
+	if (snprintf(key, sizeof(key), "FLUSH_%s%s", p->d->key_prefix ? p->d->key_prefix : "",
+		     what) >= (int)sizeof(key))
+		return false;
+	v = spa_config_kv_get(p->cfg, key);
+	/* fwknop's default is Y; the value was checked to be Y or N at load */
+	return !v || (v[0] != 'N' && v[0] != 'n');
 }

@@ -28,5 +28,11 @@ int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin *
 			  char *err, size_t errlen);
 int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg);
 void spa_plugin_unload(struct spa_plugin *p);
+/* Whether a plugin with key_prefix may read config key `key`. */
+bool spa_plugin_key_visible(const char *prefix, const char *key);
+/* FLUSH_<prefix>AT_INIT / _AT_EXIT, fwknop default Y: whether the daemon
+ * flushes this backend at start (before re-opening journal grants) or at
+ * a clean stop. `what` is "AT_INIT" or "AT_EXIT". */
+bool spa_plugin_flush_wanted(const struct spa_plugin *p, const char *what);
 
 #endif

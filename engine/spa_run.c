@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,28 +39,59 @@ static int drain(int fd, char *buf, size_t *len)
 	return r > 0;
 }
 
+/* Feeds what the child will take; 0 once everything went or the child
+ * stopped reading (it may legitimately exit without reading its input). */
+static int feed(int fd, const char *in, size_t len, size_t *done)
+{
+	ssize_t w = send(fd, in + *done, len - *done, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (w > 0)
+		*done += (size_t)w;
+	if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	return w > 0 && *done < len;
+}
+
 int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
 	    int *timed_out)
 {
-	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
+	return spa_run_input(argv, NULL, 0, timeout_ms, buf, status, timed_out);
+}
+
+int spa_run_input(const char *const argv[], const void *input, size_t input_len,
+		  int timeout_ms, struct spa_run_buf *buf, int *status, int *timed_out)
+{
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 };
 	char *const empty_env[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 	int rc, wstatus = 0;
 	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
+	size_t fed = 0;
 
 	*status = -1;
 	*timed_out = 0;
 	buf->out_len = buf->err_len = 0;
-	if (!argv || !argv[0] || argv[0][0] != '/')
+	if (!argv || !argv[0] || argv[0][0] != '/' || (input_len && !input))
 		return -EINVAL;
+	if (input_len > SPA_RUN_IN_MAX)
+		return -E2BIG;
 	if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto out;
 	}
+	/* A socket rather than a pipe for stdin: send() can refuse SIGPIPE
+	 * per call, so a child that exits unread cannot kill the daemon. */
+	if (input_len && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_p) < 0) {
+		rc = -errno;
+		goto out;
+	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (input_len)
+		posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
 	rc = -posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, empty_env);
@@ -67,10 +99,15 @@ int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, i
 	close(out_p[1]);
 	close(err_p[1]);
 	out_p[1] = err_p[1] = -1;
+	if (in_p[0] >= 0) {
+		close(in_p[0]);
+		in_p[0] = -1;
+	}
 	if (rc < 0)
 		goto out;
 	pfd[0] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = err_p[0], .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
 		int64_t left = deadline - now_ms();
 		int n;
@@ -79,7 +116,7 @@ int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, i
 			kill(pid, SIGKILL);
 			break;
 		}
-		n = poll(pfd, 2, (int)left);
+		n = poll(pfd, 3, (int)left);
 		if (n < 0 && errno != EINTR) {
 			kill(pid, SIGKILL);
 			break;
@@ -88,6 +125,12 @@ int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, i
 			pfd[0].fd = -1;
 		if (n > 0 && pfd[1].revents && !drain(err_p[0], buf->err, &buf->err_len))
 			pfd[1].fd = -1;
+		if (n > 0 && pfd[2].fd >= 0 && pfd[2].revents &&
+		    !feed(in_p[1], (const char *)input, input_len, &fed)) {
+			/* end of input is the child's EOF */
+			close(in_p[1]);
+			in_p[1] = pfd[2].fd = -1;
+		}
 	}
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
@@ -102,6 +145,8 @@ out:
 			close(out_p[i]);
 		if (err_p[i] >= 0)
 			close(err_p[i]);
+		if (in_p[i] >= 0)
+			close(in_p[i]);
 	}
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #define SPA_RUN_OUT_MAX 65536
+#define SPA_RUN_IN_MAX (1024 * 1024)
 
 struct spa_run_buf {
 	char out[SPA_RUN_OUT_MAX + 1];
@@ -19,5 +20,10 @@ struct spa_run_buf {
  * if it could not be started. *timed_out is set when it was killed. */
 int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
 	    int *timed_out);
+/* The same with input_len bytes of input on the child's stdin (closed
+ * after them); input_len 0 gives /dev/null as spa_run does. -E2BIG past
+ * SPA_RUN_IN_MAX. */
+int spa_run_input(const char *const argv[], const void *input, size_t input_len,
+		  int timeout_ms, struct spa_run_buf *buf, int *status, int *timed_out);
 
 #endif

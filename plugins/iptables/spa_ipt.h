@@ -44,8 +44,6 @@ struct spa_ipt_state {
 	struct spa_ipt_chain chains[SPA_IPT_NCHAINS]; /* INPUT, OUTPUT */
 	struct spa_ipt_family fam[2];                 /* IPv4, IPv6 */
 	int prepend;
-	int flush_at_init;
-	int flush_at_exit;
 };
 
 /* One rule read back from iptables-save. */

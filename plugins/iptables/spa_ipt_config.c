@@ -121,12 +121,8 @@ int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *s
 		goto out;
 	st->chains[SPA_IPT_OUT].enabled = spa_pu_config_yes(host, "ENABLE_IPT_OUTPUT", 0);
 	st->prepend = spa_pu_config_yes(host, "ENABLE_RULE_PREPEND", 0);
-	/* fwknop defaults these to Y, but spad also loads the plugin for a
-	 * one-shot --fw-list next to a running daemon, where a flush would
-	 * wipe live grants. Lifecycle flushes are the engine's to decide
-	 * (ops.flush); here they only happen when asked for explicitly. */
-	st->flush_at_init = spa_pu_config_yes(host, "FLUSH_IPT_AT_INIT", 0);
-	st->flush_at_exit = spa_pu_config_yes(host, "FLUSH_IPT_AT_EXIT", 0);
+	/* FLUSH_IPT_AT_INIT/EXIT are read by the engine, which calls ops.flush
+	 * in daemon mode only; a one-shot --fw-list must not wipe live grants. */
 
 	st->fam[0].af = AF_INET;
 	st->fam[0].save = spa_pu_config_exe(host, "IPT_SAVE_EXE", "/usr/sbin/iptables-save");

@@ -76,11 +76,6 @@ static int ipt_init(const struct spa_host_api *host, void **state)
 	rc = spa_ipt_load_config(host, st);
 	if (rc < 0)
 		goto out;
-	if (st->flush_at_init) {
-		rc = ipt_flush(st);
-		if (rc < 0)
-			goto out;
-	}
 	for (int i = 0; i < 2; i++) {
 		rc = apply(st, &st->fam[i], SPA_IPT_OP_SETUP, NULL);
 		if (rc < 0)
@@ -141,8 +136,6 @@ static void ipt_fini(void *state)
 
 	if (!st)
 		return;
-	if (st->flush_at_exit)
-		ipt_flush(st);
 	free(st);
 }
 

@@ -32,8 +32,6 @@ static int load(const char *server, const char *access, struct spa_config *c, ch
 	if (server) {
 		th_write(dir, "fwknopd.conf", server, spath, sizeof(spath));
 		rc = spa_config_load_server(c, spath, err, errlen);
-		if (rc == 0)
-			rc = spa_config_check_keys(c, prefixes, 1, err, errlen);
 	}
 	if (rc == 0 && access) {
 		th_write(dir, "access.conf", access, apath, sizeof(apath));
@@ -41,6 +39,9 @@ static int load(const char *server, const char *access, struct spa_config *c, ch
 		if (rc == 0)
 			rc = spa_config_finish(c, err, errlen);
 	}
+	/* as spad does once the plugins are loaded */
+	if (rc == 0)
+		rc = spa_config_check_keys(c, prefixes, 1, err, errlen);
 	return rc;
 }
 

@@ -140,12 +140,173 @@ static void test_runner(void **state)
 	free(buf);
 }
 
+static void test_run_input(void **state)
+{
+	struct spa_run_buf *buf = malloc(sizeof(*buf));
+	const char *cat[] = { "/bin/cat", NULL };
+	const char *wc[] = { "/usr/bin/wc", "-c", NULL };
+	const char *deaf[] = { "/bin/true", NULL };
+	static const char bin[] = "add spa_set\0x\n";
+	size_t big_len = 300 * 1024;
+	char *big = malloc(SPA_RUN_IN_MAX + 1);
+	int status, to;
+	(void)state;
+
+	assert_non_null(buf);
+	assert_non_null(big);
+	memset(big, 'a', SPA_RUN_IN_MAX + 1);
+	/* bytes arrive as given, NULs included, then EOF */
+	assert_int_equal(spa_run_input(cat, bin, sizeof(bin) - 1, 2000, buf, &status, &to), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(buf->out_len, sizeof(bin) - 1);
+	assert_memory_equal(buf->out, bin, sizeof(bin) - 1);
+	/* more than a pipe buffer: written as the child reads */
+	assert_int_equal(spa_run_input(wc, big, big_len, 5000, buf, &status, &to), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(strtoul(buf->out, NULL, 10), big_len);
+	/* a child that never reads must not take the caller down (SIGPIPE) */
+	assert_int_equal(spa_run_input(deaf, big, big_len, 5000, buf, &status, &to), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(to, 0);
+	/* no input: /dev/null, as for run */
+	assert_int_equal(spa_run_input(cat, NULL, 0, 2000, buf, &status, &to), 0);
+	assert_int_equal(buf->out_len, 0);
+	assert_int_equal(spa_run_input(cat, big, SPA_RUN_IN_MAX + 1, 2000, buf, &status, &to),
+			 -E2BIG);
+	assert_int_equal(spa_run_input(cat, NULL, 3, 2000, buf, &status, &to), -EINVAL);
+	free(big);
+	free(buf);
+}
+
+static const struct spa_host_api *cc_host;
+
+static int cc_init(const struct spa_host_api *host, void **st)
+{
+	cc_host = host;
+	*st = NULL;
+	return 0;
+}
+
+static int cc_grant(void *st, const struct spa_grant *g)
+{
+	(void)st;
+	(void)g;
+	return 0;
+}
+
+static int cc_flush(void *st)
+{
+	(void)st;
+	return 0;
+}
+
+static void cc_fini(void *st)
+{
+	(void)st;
+}
+
+static const struct spa_plugin_descriptor cc_desc = {
+	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.name = "cmdcycle",
+	.version = "0",
+	.key_prefix = "CMD_CYCLE_",
+	.ops = { .init = cc_init, .open = cc_grant, .close = cc_grant, .flush = cc_flush,
+		 .fini = cc_fini },
+};
+
+/* ABI 1.1: stanza_get and run_input through the host API, and which
+ * fwknopd.conf keys each plugin may read. */
+static void test_host_abi_1_1(void **state)
+{
+	char dir[64], conf[4096], acc[4096], err[512] = "", body[4200];
+	const char *const prefixes[] = { "RECORDER_", "CMD_CYCLE_" };
+	const char *cat[] = { "/bin/cat", NULL };
+	struct spa_config c;
+	struct spa_plugin *p = NULL, cc = { .d = &cc_desc };
+	struct spa_grant g = { .struct_size = sizeof(g) };
+	struct spa_run_result res;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(body, sizeof(body),
+		 "RECORDER_FILE %s/calls.log\nFLUSH_RECORDER_AT_INIT N\nENABLE_RECORDER_X Y\n"
+		 "ENABLE_RULE_PREPEND Y\nENABLE_DESTINATION_RULE N\nFLUSH_IPT_AT_INIT Y\n", dir);
+	th_write(dir, "fwknopd.conf", body, conf, sizeof(conf));
+	th_write(dir, "access.conf",
+		 "SOURCE ANY\nKEY k\nRECORDER_SET one\n"
+		 "CMD_CYCLE_OPEN /usr/sbin/ipset add s $SRC\nCMD_CYCLE_TIMER 60\n"
+		 "SOURCE ANY\nKEY k\nRECORDER_SET two\n", acc, sizeof(acc));
+	spa_config_init(&c);
+	assert_int_equal(spa_config_load_server(&c, conf, err, sizeof(err)), 0);
+	if (spa_config_load_access(&c, acc, false, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(spa_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(spa_config_check_keys(&c, prefixes, 2, err, sizeof(err)), 0);
+	/* without a plugin claiming them, stanza keys are refused */
+	assert_int_equal(spa_config_check_keys(&c, prefixes, 1, err, sizeof(err)), 0);
+	{
+		size_t n_kv = c.n_kv;
+		c.n_kv = 0; /* only the stanzas' keys */
+		assert_int_equal(spa_config_check_keys(&c, prefixes + 1, 1, err, sizeof(err)),
+				 -EINVAL);
+		c.n_kv = n_kv;
+	}
+	assert_non_null(strstr(err, "access.conf:3: RECORDER_SET 'one': unknown variable"));
+
+	assert_int_equal(spa_plugin_load(recorder_so, &p, err, sizeof(err)), 0);
+	assert_int_equal(spa_plugin_init(p, &c), 0);
+	assert_int_equal(p->host.struct_size, sizeof(struct spa_host_api));
+	assert_true(SPA_HOST_HAS(&p->host, run_input));
+	assert_true(SPA_HOST_HAS(&p->host, stanza_get));
+	/* fwknop's per-backend switches reach the backend they name */
+	assert_string_equal(p->host.config_get(p->host.self, "FLUSH_RECORDER_AT_INIT"), "N");
+	assert_string_equal(p->host.config_get(p->host.self, "ENABLE_RECORDER_X"), "Y");
+	assert_string_equal(p->host.config_get(p->host.self, "ENABLE_RULE_PREPEND"), "Y");
+	assert_string_equal(p->host.config_get(p->host.self, "ENABLE_DESTINATION_RULE"), "N");
+	assert_null(p->host.config_get(p->host.self, "FLUSH_IPT_AT_INIT"));
+	assert_false(spa_plugin_flush_wanted(p, "AT_INIT"));
+	assert_true(spa_plugin_flush_wanted(p, "AT_EXIT")); /* fwknop default Y */
+
+	snprintf(g.stanza, sizeof(g.stanza), "access.conf:1");
+	assert_string_equal(p->host.stanza_get(p->host.self, &g, "RECORDER_SET"), "one");
+	assert_null(p->host.stanza_get(p->host.self, &g, "CMD_CYCLE_OPEN"));
+	assert_null(p->host.stanza_get(p->host.self, &g, "KEY"));
+	snprintf(g.stanza, sizeof(g.stanza), "access.conf:6");
+	assert_string_equal(p->host.stanza_get(p->host.self, &g, "RECORDER_SET"), "two");
+	snprintf(g.stanza, sizeof(g.stanza), "access.conf:99");
+	assert_null(p->host.stanza_get(p->host.self, &g, "RECORDER_SET"));
+	g.struct_size = 8;
+	assert_null(p->host.stanza_get(p->host.self, &g, "RECORDER_SET"));
+	g.struct_size = sizeof(g);
+
+	assert_int_equal(p->host.run_input(p->host.self, cat, "batch\n", 6, 2000, &res), 0);
+	assert_int_equal(res.exit_status, 0);
+	assert_string_equal(res.out, "batch\n");
+	assert_int_equal(p->host.run_input(p->host.self, cat, "x", 1, 0, &res), -EINVAL);
+
+	/* CMD_CYCLE_* belong to the plugin claiming that prefix only */
+	assert_int_equal(spa_plugin_init(&cc, &c), 0);
+	snprintf(g.stanza, sizeof(g.stanza), "access.conf:1");
+	assert_string_equal(cc_host->stanza_get(cc_host->self, &g, "CMD_CYCLE_OPEN"),
+			    "/usr/sbin/ipset add s $SRC");
+	assert_string_equal(cc_host->stanza_get(cc_host->self, &g, "CMD_CYCLE_TIMER"), "60");
+	assert_null(cc_host->stanza_get(cc_host->self, &g, "RECORDER_SET"));
+	snprintf(g.stanza, sizeof(g.stanza), "access.conf:6");
+	assert_null(cc_host->stanza_get(cc_host->self, &g, "CMD_CYCLE_OPEN"));
+
+	spa_plugin_unload(p);
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_recorder_host_api),
 		cmocka_unit_test(test_runner),
+		cmocka_unit_test(test_run_input),
+		cmocka_unit_test(test_host_abi_1_1),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_plugin recorder.so badabi.so\n");

@@ -39,6 +39,18 @@ static const char *fake_config_get(void *self, const char *key)
 	return NULL;
 }
 
+static const char *fake_stanza_get(void *self, const struct spa_grant *g, const char *key)
+{
+	struct fake_host *h = from_self(self);
+
+	if (!g)
+		return NULL;
+	for (unsigned int i = h->nskeys; i-- > 0;)
+		if (strcmp(h->skeys[i], key) == 0)
+			return h->svalues[i];
+	return NULL;
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -108,6 +120,7 @@ void fake_host_init(struct fake_host *h)
 	h->api.log = fake_log;
 	h->api.config_get = fake_config_get;
 	h->api.run = fake_run;
+	h->api.stanza_get = fake_stanza_get;
 }
 
 void fake_host_reset_calls(struct fake_host *h)
@@ -153,4 +166,12 @@ int fake_host_find(const struct fake_host *h, const char *prefix)
 		if (strncmp(h->calls[i].argv, prefix, strlen(prefix)) == 0)
 			return (int)i;
 	return -1;
+}
+
+void fake_host_set_stanza(struct fake_host *h, const char *key, const char *value)
+{
+	if (h->nskeys < FAKE_MAX_KEYS) {
+		h->skeys[h->nskeys] = key;
+		h->svalues[h->nskeys++] = value;
+	}
 }

@@ -30,6 +30,10 @@ struct fake_host {
 	struct fake_call calls[FAKE_MAX_CALLS];
 	unsigned int ncalls;
 	unsigned int nerrors; /* log lines at SPA_LOG_ERR */
+	/* ABI 1.1 stanza_get: one stanza's variables, whatever the grant */
+	const char *skeys[FAKE_MAX_KEYS];
+	const char *svalues[FAKE_MAX_KEYS];
+	unsigned int nskeys;
 };
 
 void fake_host_init(struct fake_host *h);
@@ -39,5 +43,7 @@ void fake_host_set(struct fake_host *h, const char *key, const char *value);
 void fake_host_reply(struct fake_host *h, const char *suffix, const char *out, int status);
 /* Index of the first call whose argv starts with prefix, or -1. */
 int fake_host_find(const struct fake_host *h, const char *prefix);
+/* A variable stanza_get returns (later calls win). */
+void fake_host_set_stanza(struct fake_host *h, const char *key, const char *value);
 
 #endif

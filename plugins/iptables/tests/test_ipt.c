@@ -66,7 +66,6 @@ static int setup_empty(void **tstate)
 	struct ctx *c = calloc(1, sizeof(*c));
 
 	fake_host_init(&c->h);
-	fake_host_set(&c->h, "FLUSH_IPT_AT_EXIT", "N");
 	fake_host_reply(&c->h, "tables-save", save_empty, 0);
 	fake_host_reply(&c->h, "tables-restore", "", 0);
 	*tstate = c;
@@ -156,19 +155,26 @@ static void test_init_creates_chain(void **tstate)
 	assert_int_equal(c->h.nerrors, 0);
 }
 
-static void test_init_flush_only_when_asked(void **tstate)
+static void test_init_fini_never_flush(void **tstate)
 {
 	struct ctx *c = *tstate;
 
-	/* default: a live ruleset is left as it is (spad --fw-list) */
+	/* FLUSH_IPT_AT_* are the engine's to act on (ops.flush, daemon mode
+	 * only): the plugin itself leaves a live ruleset alone even when they
+	 * say Y, so a one-shot --fw-list cannot wipe a running daemon's grants. */
 	fake_host_reply(&c->h, "tables-save", save_live, 0);
+	fake_host_set(&c->h, "FLUSH_IPT_AT_INIT", "Y");
+	fake_host_set(&c->h, "FLUSH_IPT_AT_EXIT", "Y");
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), -1);
 	OPS.fini(c->state);
 	c->state = NULL;
+	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), -1);
+	/* while an explicit flush still does the work */
 	fake_host_reset_calls(&c->h);
-	fake_host_set(&c->h, "FLUSH_IPT_AT_INIT", "Y");
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.flush(c->state), 0);
 	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), 1);
 	assert_string_equal(c->h.calls[1].file,
 			    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\n-X FWKNOP_INPUT\nCOMMIT\n");
@@ -361,7 +367,7 @@ int main(void)
 		cmocka_unit_test(test_parse_access),
 		cmocka_unit_test(test_rule_parse),
 		cmocka_unit_test_setup_teardown(test_init_creates_chain, setup_empty, teardown),
-		cmocka_unit_test_setup_teardown(test_init_flush_only_when_asked, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_init_fini_never_flush, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_open_replaces_old_rule, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_close, setup_empty, teardown),

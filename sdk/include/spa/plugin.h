@@ -25,7 +25,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  0u
+#define SPA_PLUGIN_ABI_MINOR  1u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -113,7 +113,25 @@ struct spa_host_api {
 	 * (see res->exit_status) or a negative errno if it could not start. */
 	int (*run)(void *self, const char *const argv[], int timeout_ms,
 		   struct spa_run_result *res);
+
+	/* --- ABI 1.1: check SPA_HOST_HAS(host, member) before use. --- */
+
+	/* As run, with input_len bytes of input on the command's stdin (then
+	 * EOF), e.g. a batch for "ipset restore". At most 1 MiB. */
+	int (*run_input)(void *self, const char *const argv[], const void *input,
+			 size_t input_len, int timeout_ms, struct spa_run_result *res);
+	/* Value of a variable of the access.conf stanza that produced g (by
+	 * g->stanza), or NULL when unset. Only the plugin's own key_prefix
+	 * keys are visible, and CMD_CYCLE_* for a plugin whose key_prefix is
+	 * "CMD_CYCLE_". Valid for the plugin's lifetime. */
+	const char *(*stanza_get)(void *self, const struct spa_grant *g, const char *key);
 };
+
+/* Whether an engine's host API has `member` (added by a later minor): a
+ * 1.1 plugin may be loaded by a 1.0 engine, whose struct ends at run. */
+#define SPA_HOST_HAS(host, member)                                        \
+	((host)->struct_size >= offsetof(struct spa_host_api, member) +       \
+				sizeof((host)->member) && (host)->member != NULL)
 
 /*
  * Operations. Every op returns 0 or a negative error; a failing open is
