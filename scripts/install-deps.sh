@@ -9,6 +9,7 @@ packages=(
   libssl-dev libpcap-dev libgpgme-dev libjansson-dev libcmocka-dev
   fwknop-client fwknop-server libfko3-dev
   iproute2 iptables nftables ipset libnftables-dev socat
+  firewalld dbus
 )
 
 missing=()

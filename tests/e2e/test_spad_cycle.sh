@@ -4,7 +4,7 @@
 # namespaces: tcp/22 filtered -> SPA knock from 198.51.100.2 -> open from
 # .2 only -> closed again after FW_ACCESS_TIMEOUT; then the same after a
 # kill -9 of spad with a live grant (the hole must not outlive its expiry).
-# Usage: test_spad_cycle.sh <iptables|nftables|ipset> <spad> <plugin-dir> [spa-client]
+# Usage: test_spad_cycle.sh <iptables|nftables|ipset|firewalld> <spad> <plugin-dir> [spa-client]
 # Without spa-client, Debian's fwknop client (wire-compatible) knocks.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +21,7 @@ case "$backend" in
   iptables) e2e_require_tools iptables-save iptables-restore ip6tables-save ip6tables-restore ;;
   nftables) e2e_require_tools nft ;;
   ipset) e2e_require_tools ipset iptables ip6tables ;;
+  firewalld) e2e_require_tools dbus-daemon firewalld firewall-cmd ;;
   *) echo "FAIL: unknown backend $backend"; exit 1 ;;
 esac
 [ -x "$spad" ] || e2e_skip "spad not built ($spad)"
@@ -46,6 +47,36 @@ fi
 
 dir=$E2E_TMPDIR
 mkdir -m 700 "$dir/run"
+# firewalld: a real daemon on a private system bus in the server namespace,
+# with a dedicated zone "spa" on the server interface (rejects all but the
+# knock port). spad runs commands with an empty environment, so FIREWD_EXE
+# is a test-only wrapper that names the private bus.
+fwcmd="$dir/fwd/firewall-cmd"
+if [ "$backend" = firewalld ]; then
+  mkdir -p "$dir/fwd" && cp -a /etc/firewalld "$dir/fwd/etc" ||
+    { echo "FAIL: firewalld config"; exit 1; }
+  printf '<?xml version="1.0" encoding="utf-8"?>\n<zone><short>spa</short><interface name="%s"/><port port="%s" protocol="udp"/></zone>\n' \
+    "$E2E_IF_SRV" "$PORT" >"$dir/fwd/etc/zones/spa.xml"
+  printf '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig><type>system</type><listen>unix:path=%s</listen><auth>EXTERNAL</auth><policy context="default"><allow user="root"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>\n' \
+    "$dir/fwd/bus.sock" >"$dir/fwd/bus.conf"
+  printf '#!/bin/sh\nDBUS_SYSTEM_BUS_ADDRESS=unix:path=%s\nexport DBUS_SYSTEM_BUS_ADDRESS\nexec /usr/bin/firewall-cmd "$@"\n' \
+    "$dir/fwd/bus.sock" >"$fwcmd" && chmod 755 "$fwcmd"
+  fwd_bus_pid=$(e2e_srv dbus-daemon --config-file="$dir/fwd/bus.conf" --fork --print-pid --nosyslog) ||
+    { echo "FAIL: dbus-daemon"; exit 1; }
+  E2E_PIDS+=("$fwd_bus_pid")
+  e2e_spawn e2e_srv env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/fwd/bus.sock" firewalld --nofork --nopid \
+    --system-config "$dir/fwd/etc" --log-target console >"$dir/fwd/firewalld.log" 2>&1
+  fwd_pid=$E2E_LAST_PID
+  stop_firewalld() { e2e_kill_pid "$fwd_pid"; e2e_kill_pid "$fwd_bus_pid"; return 0; }
+  E2E_CLEANUP_HOOKS+=(stop_firewalld)
+  for _ in $(seq 1 60); do
+    [ "$(e2e_srv "$fwcmd" --state 2>/dev/null)" = running ] && break
+    sleep 0.5
+  done
+  [ "$(e2e_srv "$fwcmd" --get-zone-of-interface="$E2E_IF_SRV" 2>/dev/null)" = spa ] ||
+    { echo "FAIL: firewalld not up with zone spa"; tail -20 "$dir/fwd/firewalld.log"; exit 1; }
+fi
 key=$(head -c 32 /dev/urandom | base64 -w0)
 hmac=$(head -c 64 /dev/urandom | base64 -w0)
 cat >"$dir/fwknopd.conf" <<CONF
@@ -55,8 +86,11 @@ FWKNOP_RUN_DIR $dir/run
 PLUGIN_DIR $plugin_dir
 FIREWALL_TYPE $backend
 NFT_PROTECT_PORTS tcp/22
+FIREWD_EXE $fwcmd
+FIREWD_ZONE spa
 CONF
 [ "$backend" = nftables ] || sed -i '/^NFT_/d' "$dir/fwknopd.conf"
+[ "$backend" = firewalld ] || sed -i '/^FIREWD_/d' "$dir/fwknopd.conf"
 cat >"$dir/access.conf" <<CONF
 SOURCE ANY
 OPEN_PORTS tcp/22
@@ -76,6 +110,8 @@ rules() { # [4|6]: grants the firewall holds right now
     e2e_srv "$save" | grep -c -- '^-A FWKNOP_INPUT '
   elif [ "$backend" = ipset ]; then
     e2e_srv ipset save "spa$fam" | grep -c '^add '
+  elif [ "$backend" = firewalld ]; then
+    e2e_srv "$fwcmd" --zone=spa --list-rich-rules | grep -c "^rule family=\"ipv$fam\" "
   else
     e2e_srv nft -j list set inet spa "allow$fam" | grep -o '"val"' | wc -l
   fi

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/* Command construction and rule recognition of the firewalld plugin,
+ * against a fake host. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fake_host.h"
+#include "spa_fwd.h"
+
+extern const struct spa_plugin_descriptor spa_plugin_descriptor;
+#define OPS (spa_plugin_descriptor.ops)
+
+#define R4(a, p, pr) "rule family=\"ipv4\" source address=\"" a "\" port port=\"" p \
+	"\" protocol=\"" pr "\" accept"
+
+static const char rich_live[] =
+	R4("198.51.100.2", "22", "tcp") "\n"
+	/* the admin's: a prefix, a log clause, a service: never ours */
+	"rule family=\"ipv4\" source address=\"203.0.113.0/24\" port port=\"22\" protocol=\"tcp\" accept\n"
+	"rule family=\"ipv4\" source address=\"198.51.100.9\" port port=\"22\" protocol=\"tcp\" log prefix=\"x\" accept\n"
+	"rule family=\"ipv4\" source address=\"198.51.100.9\" service name=\"ssh\" accept\n"
+	"rule family=\"ipv4\" source address=\"198.51.100.9\" port port=\"022\" protocol=\"tcp\" accept\n"
+	"rule family=\"ipv6\" source address=\"2001:db8::2\" destination address=\"2001:db8::1\" "
+	"port port=\"53\" protocol=\"udp\" accept\n"
+	R4("198.51.100.3", "22", "tcp");
+
+static struct spa_grant make_grant(int af, const char *src, const char *dst,
+				   int proto, int port, int64_t expires)
+{
+	struct spa_grant g;
+
+	memset(&g, 0, sizeof(g));
+	g.struct_size = sizeof(g);
+	g.family = af;
+	g.src.family = af;
+	assert_int_equal(inet_pton(af, src, &g.src.bin), 1);
+	/* the text form must never be used: make it poison */
+	strcpy(g.src.text, "1.2.3.4\" accept; rule");
+	if (dst) {
+		g.dst.family = af;
+		assert_int_equal(inet_pton(af, dst, &g.dst.bin), 1);
+	}
+	g.proto = (uint8_t)proto;
+	g.port = (uint16_t)port;
+	g.timeout = 30;
+	g.expires = expires;
+	return g;
+}
+
+struct ctx {
+	struct fake_host h;
+	void *state;
+};
+
+static int setup(void **tstate)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	fake_host_init(&c->h);
+	fake_host_set(&c->h, "FIREWD_EXE", "/opt/fw/firewall-cmd");
+	fake_host_reply(&c->h, "firewall-cmd", "", 0);
+	*tstate = c;
+	return 0;
+}
+
+static int setup_live(void **tstate)
+{
+	struct ctx *c;
+
+	setup(tstate);
+	c = *tstate;
+	c->h.nreplies = 0;
+	fake_host_reply(&c->h, "firewall-cmd", rich_live, 0);
+	return 0;
+}
+
+static void fini_and_clear(struct ctx *c)
+{
+	OPS.fini(c->state);
+	c->state = NULL;
+}
+
+static int teardown(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	if (c->state)
+		OPS.fini(c->state);
+	fake_host_free(&c->h);
+	free(c);
+	return 0;
+}
+
+static void test_descriptor(void **tstate)
+{
+	(void)tstate;
+	assert_int_equal(spa_plugin_descriptor.magic, SPA_PLUGIN_MAGIC);
+	assert_int_equal(spa_plugin_descriptor.abi_major, SPA_PLUGIN_ABI_MAJOR);
+	assert_int_equal(spa_plugin_descriptor.struct_size, sizeof(struct spa_plugin_descriptor));
+	assert_string_equal(spa_plugin_descriptor.name, "firewalld");
+	assert_string_equal(spa_plugin_descriptor.key_prefix, "FIREWD_");
+	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT);
+	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_IPV6);
+	assert_false(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_NAT);
+}
+
+static void test_rule_text(void **tstate)
+{
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+	char out[SPA_FWD_RULE_LEN];
+
+	(void)tstate;
+	assert_int_equal(spa_fwd_rule_text(&g, out, sizeof(out)), 0);
+	assert_string_equal(out, R4("198.51.100.7", "22", "tcp"));
+	g = make_grant(AF_INET6, "2001:db8:0:0::2", "2001:db8::1", IPPROTO_UDP, 53, 0);
+	assert_int_equal(spa_fwd_rule_text(&g, out, sizeof(out)), 0);
+	assert_string_equal(out, "rule family=\"ipv6\" source address=\"2001:db8::2\" "
+			    "destination address=\"2001:db8::1\" port port=\"53\" "
+			    "protocol=\"udp\" accept");
+	/* too small a buffer is an error, never a truncated rule */
+	assert_int_not_equal(spa_fwd_rule_text(&g, out, 40), 0);
+	g.port = 0;
+	assert_int_not_equal(spa_fwd_rule_text(&g, out, sizeof(out)), 0);
+	g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_ICMP, 1, 0);
+	assert_int_equal(spa_fwd_rule_text(&g, out, sizeof(out)), -EPROTONOSUPPORT);
+	g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+	g.family = AF_INET6; /* inconsistent with src */
+	assert_int_not_equal(spa_fwd_rule_text(&g, out, sizeof(out)), 0);
+}
+
+static void test_rule_parse(void **tstate)
+{
+	struct spa_grant g;
+	const char *l;
+	char buf[128];
+
+	(void)tstate;
+	l = R4("198.51.100.2", "22", "tcp");
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), 0);
+	assert_int_equal(g.family, AF_INET);
+	assert_string_equal(g.src.text, "198.51.100.2");
+	assert_int_equal(g.port, 22);
+	assert_int_equal(g.proto, IPPROTO_TCP);
+	assert_int_equal(g.dst.family, 0);
+	assert_int_equal(g.expires, 0);
+	/* length-bounded: a longer buffer holding more after the rule */
+	snprintf(buf, sizeof(buf), "%s\ntrailing", l);
+	assert_int_equal(spa_fwd_rule_parse(buf, strlen(l), &g), 0);
+	assert_int_not_equal(spa_fwd_rule_parse(buf, strlen(buf), &g), 0);
+	/* not ours */
+	l = R4("198.51.100.0/24", "22", "tcp");
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = R4("198.51.100.2", "0", "tcp");
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = R4("198.51.100.2", "65536", "tcp");
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = R4("198.51.100.2", "22", "sctp");
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = R4("2001:db8::2", "22", "tcp"); /* family mismatch */
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = "rule family=\"ipv4\" source address=\"198.51.100.2\" port port=\"22\" protocol=\"tcp\" drop";
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	l = "rule family=\"ipv4\" source NOT address=\"198.51.100.2\" port port=\"22\" protocol=\"tcp\" accept";
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+	assert_int_equal(spa_fwd_rule_parse("", 0, &g), -ENOENT);
+	l = "rule family=\"ipv4";
+	assert_int_equal(spa_fwd_rule_parse(l, strlen(l), &g), -ENOENT);
+}
+
+static void test_zone_and_timeout(void **tstate)
+{
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+
+	(void)tstate;
+	assert_true(spa_fwd_valid_zone("public"));
+	assert_true(spa_fwd_valid_zone("spa_knock-1"));
+	assert_false(spa_fwd_valid_zone(""));
+	assert_false(spa_fwd_valid_zone("-public"));
+	assert_false(spa_fwd_valid_zone("pub lic"));
+	assert_false(spa_fwd_valid_zone("a_zone_name_too_long"));
+	assert_int_equal(spa_fwd_timeout(&g, 1000), 30);
+	g.expires = 1100;
+	assert_int_equal(spa_fwd_timeout(&g, 1000), 100);
+	assert_int_equal(spa_fwd_timeout(&g, 1100), -ETIME);
+	g.expires = 0;
+	g.timeout = 0;
+	assert_int_equal(spa_fwd_timeout(&g, 1000), -ETIME);
+}
+
+static void test_init(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --state");
+}
+
+static void test_init_fails_without_firewalld(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	c->h.reply_status[0] = 252;
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+	assert_true(c->h.nerrors > 0);
+}
+
+static void test_open_ipv4(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22,
+					(int64_t)time(NULL) + 60);
+	char want[512];
+	int i;
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	/* remove first so that a re-knock restarts the timer */
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--remove-rich-rule=" R4("198.51.100.7", "22", "tcp"));
+	i = fake_host_find(&c->h, "/opt/fw/firewall-cmd --zone=public --add-rich-rule=");
+	assert_int_equal(i, 1);
+	/* 59 or 60 seconds depending on a second boundary */
+	snprintf(want, sizeof(want), "/opt/fw/firewall-cmd --zone=public --add-rich-rule=%s --timeout=",
+		 R4("198.51.100.7", "22", "tcp"));
+	assert_memory_equal(c->h.calls[1].argv, want, strlen(want));
+	long t = strtol(c->h.calls[1].argv + strlen(want), NULL, 10);
+	assert_true(t == 59 || t == 60);
+	/* refresh is the same dance */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_int_equal(c->h.nerrors, 0);
+}
+
+static void test_open_zone_ipv6_dst(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET6, "2001:db8::2", "2001:db8::1", IPPROTO_UDP,
+					53, 0);
+
+	fake_host_set(&c->h, "FIREWD_ZONE", "spa");
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_string_equal(c->h.calls[1].argv,
+			    "/opt/fw/firewall-cmd --zone=spa --add-rich-rule=rule family=\"ipv6\" "
+			    "source address=\"2001:db8::2\" destination address=\"2001:db8::1\" "
+			    "port port=\"53\" protocol=\"udp\" accept --timeout=30");
+}
+
+static void test_open_refuses_bad_grants(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22,
+					(int64_t)time(NULL) - 1);
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), -ETIME);
+	g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_ICMP, 1, 0);
+	assert_int_not_equal(OPS.open(c->state, &g), 0);
+	g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+	g.struct_size = 8;
+	assert_int_equal(OPS.open(c->state, &g), -EINVAL);
+	assert_int_not_equal(OPS.open(c->state, NULL), 0);
+	assert_int_equal(c->h.ncalls, 0);
+}
+
+static void test_open_failure_reported(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	c->h.reply_status[0] = 1;
+	assert_int_not_equal(OPS.open(c->state, &g), 0);
+	assert_true(c->h.nerrors > 0);
+}
+
+static void test_close(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--remove-rich-rule=" R4("198.51.100.7", "22", "tcp"));
+}
+
+struct seen {
+	unsigned int n;
+	char what[4][160];
+};
+
+static void collect(void *ctx, const struct spa_grant *g)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 4)
+		snprintf(s->what[s->n], sizeof(s->what[0]), "%s %s %u %u", g->src.text,
+			 g->dst.family ? g->dst.text : "-", g->proto, g->port);
+	s->n++;
+}
+
+static void test_list(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.list(c->state, collect, &s), 0);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --zone=public --list-rich-rules");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.what[0], "198.51.100.2 - 6 22");
+	assert_string_equal(s.what[1], "2001:db8::2 2001:db8::1 17 53");
+	assert_string_equal(s.what[2], "198.51.100.3 - 6 22");
+}
+
+static void test_flush_only_ours(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.flush(c->state), 0);
+	assert_int_equal(c->h.ncalls, 4);
+	assert_string_equal(c->h.calls[1].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--remove-rich-rule=" R4("198.51.100.2", "22", "tcp"));
+	assert_string_equal(c->h.calls[3].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--remove-rich-rule=" R4("198.51.100.3", "22", "tcp"));
+	assert_int_equal(fake_host_find(&c->h, "/opt/fw/firewall-cmd --zone=public "
+					"--remove-rich-rule=rule family=\"ipv4\" source address=\"203."),
+			 -1);
+	assert_int_equal(fake_host_find(&c->h, "/opt/fw/firewall-cmd --zone=public "
+					"--remove-rich-rule=rule family=\"ipv4\" source address=\"198.51.100.9\""),
+			 -1);
+}
+
+/* The engine reads FLUSH_FIREWD_AT_* and calls ops.flush: init and fini
+ * must not flush a second time on their own. */
+static void test_no_flush_in_init_and_fini(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	fake_host_set(&c->h, "FLUSH_FIREWD_AT_INIT", "Y");
+	fake_host_set(&c->h, "FLUSH_FIREWD_AT_EXIT", "Y");
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	fake_host_reset_calls(&c->h);
+	OPS.fini(c->state);
+	c->state = NULL;
+	assert_int_equal(c->h.ncalls, 0);
+}
+
+static void test_old_host_struct_accepted(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	/* an ABI 1.0 engine's host struct ends at run */
+	c->h.api.struct_size = (uint32_t)(offsetof(struct spa_host_api, run) +
+					  sizeof(c->h.api.run));
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fini_and_clear(c);
+	c->h.api.struct_size -= 1;
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+}
+
+static void test_bad_config(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	fake_host_set(&c->h, "FIREWD_ZONE", "--permanent");
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+	assert_int_equal(c->h.ncalls, 0);
+}
+
+static void test_relative_exe_refused(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	c->h.nkeys = 0; /* fake_host_set appends: drop the absolute one */
+	fake_host_set(&c->h, "FIREWD_EXE", "firewall-cmd");
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+	assert_int_equal(c->h.ncalls, 0);
+}
+
+static void test_default_exe(void **tstate)
+{
+	struct ctx *c = *tstate;
+
+	c->h.nkeys = 0; /* drop FIREWD_EXE */
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_string_equal(c->h.calls[0].argv, "/usr/bin/firewall-cmd --state");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_rule_text),
+		cmocka_unit_test(test_rule_parse),
+		cmocka_unit_test(test_zone_and_timeout),
+		cmocka_unit_test_setup_teardown(test_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_fails_without_firewalld, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_ipv4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_zone_ipv6_dst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_bad_grants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_failure_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup_live, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_only_ours, setup_live, teardown),
+		cmocka_unit_test_setup_teardown(test_no_flush_in_init_and_fini, setup_live, teardown),
+		cmocka_unit_test_setup_teardown(test_old_host_struct_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_exe_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_exe, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
