@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "fake_host.h"
+#include <arpa/inet.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,4 +175,29 @@ void fake_host_set_stanza(struct fake_host *h, const char *key, const char *valu
 		h->skeys[h->nskeys] = key;
 		h->svalues[h->nskeys++] = value;
 	}
+}
+
+struct spa_grant fake_host_grant(int af, const char *src, const char *dst,
+				 int proto, int port, uint32_t timeout,
+				 int64_t expires, const char *poison)
+{
+	struct spa_grant g;
+
+	memset(&g, 0, sizeof(g));
+	g.struct_size = sizeof(g);
+	g.family = af;
+	g.src.family = af;
+	if (inet_pton(af, src, &g.src.bin) != 1)
+		abort();
+	snprintf(g.src.text, sizeof(g.src.text), "%s", poison);
+	if (dst) {
+		g.dst.family = af;
+		if (inet_pton(af, dst, &g.dst.bin) != 1)
+			abort();
+	}
+	g.proto = (uint8_t)proto;
+	g.port = (uint16_t)port;
+	g.timeout = timeout;
+	g.expires = expires;
+	return g;
 }

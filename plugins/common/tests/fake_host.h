@@ -46,4 +46,14 @@ int fake_host_find(const struct fake_host *h, const char *prefix);
 /* A variable stanza_get returns (later calls win). */
 void fake_host_set_stanza(struct fake_host *h, const char *key, const char *value);
 
+/*
+ * A grant as the engine would hand it over, from address text (dst may be
+ * NULL). src.text is set to `poison`, never to the address: plugins must
+ * build commands from the binary form, and a test that finds the poison
+ * in a command has caught one that does not. Aborts on a bad address.
+ */
+struct spa_grant fake_host_grant(int af, const char *src, const char *dst,
+				 int proto, int port, uint32_t timeout,
+				 int64_t expires, const char *poison);
+
 #endif

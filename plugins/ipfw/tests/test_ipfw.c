@@ -33,20 +33,8 @@ static const char list_one[] =
 
 static struct spa_grant make_grant(int af, const char *src, int proto, int port, int64_t expires)
 {
-	struct spa_grant g;
-
-	memset(&g, 0, sizeof(g));
-	g.struct_size = sizeof(g);
-	g.family = af;
-	g.src.family = af;
-	assert_int_equal(inet_pton(af, src, &g.src.bin), 1);
-	/* the text form must never reach a command: make it poison */
-	strcpy(g.src.text, "1.2.3.4;rm -rf /");
-	g.proto = (uint8_t)proto;
-	g.port = (uint16_t)port;
-	g.timeout = 30;
-	g.expires = expires;
-	return g;
+	return fake_host_grant(af, src, NULL, proto, port, 30, expires,
+			       "1.2.3.4;rm -rf /");
 }
 
 struct ctx {

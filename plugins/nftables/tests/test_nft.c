@@ -27,22 +27,8 @@ static const char decls[] =
 static struct spa_grant make_grant(int af, const char *src, const char *dst, int proto,
 				   int port, int64_t expires)
 {
-	struct spa_grant g;
-
-	memset(&g, 0, sizeof(g));
-	g.struct_size = sizeof(g);
-	g.family = af;
-	g.src.family = af;
-	assert_int_equal(inet_pton(af, src, &g.src.bin), 1);
-	strcpy(g.src.text, "} ; flush ruleset"); /* must never be used */
-	if (dst) {
-		g.dst.family = af;
-		assert_int_equal(inet_pton(af, dst, &g.dst.bin), 1);
-	}
-	g.proto = (uint8_t)proto;
-	g.port = (uint16_t)port;
-	g.expires = expires;
-	return g;
+	return fake_host_grant(af, src, dst, proto, port, 0, expires,
+			       "} ; flush ruleset");
 }
 
 struct ctx {
