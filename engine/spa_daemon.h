@@ -9,6 +9,7 @@
 #include "spa_capture.h"
 #include "spa_config.h"
 #include "spa_grants.h"
+#include "spa_log.h"
 #include "spa_pipeline.h"
 #include "spa_plugin.h"
 #include "spa_replay.h"
@@ -48,6 +49,7 @@ struct spa_daemon {
 	size_t n_cap;
 	int json_fd;                 /* JSON decision lines, -1: off */
 	long packets;
+	struct spa_log_limit unauth_log; /* lines for packets no key verified */
 	bool stop;
 };
 

@@ -53,3 +53,20 @@ void spa_log(int level, const char *fmt, ...)
 	spa_logv(level, fmt, ap);
 	va_end(ap);
 }
+
+bool spa_log_limit_allow(struct spa_log_limit *l, int64_t now, unsigned long *report)
+{
+	*report = 0;
+	if (now != l->second) {
+		l->second = now;
+		l->used = 0;
+	}
+	if (l->used >= SPA_LOG_LIMIT_PER_SEC) {
+		l->suppressed++;
+		return false;
+	}
+	l->used++;
+	*report = l->suppressed;
+	l->suppressed = 0;
+	return true;
+}

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* syslog levels, shared with the plugin ABI */
 #define SPA_L_ERR     3
@@ -17,5 +18,24 @@ void spa_log_setup(const char *ident, bool to_stderr, bool to_syslog, int verbos
 void spa_log_close(void);
 void spa_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void spa_logv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/*
+ * A budget of lines per second for a source of log lines an attacker
+ * controls (packets that do not authenticate): a garbage flood must cost
+ * neither a write per packet nor the disk. Lines over the budget are
+ * counted and reported with the next line that is let through.
+ */
+#define SPA_LOG_LIMIT_PER_SEC 10
+
+struct spa_log_limit {
+	int64_t second;            /* the window the budget applies to */
+	unsigned int used;         /* lines let through in that window */
+	unsigned long suppressed;  /* not let through since the last report */
+};
+
+/* True if a line may be written at time now (epoch seconds); *report is
+ * then the number of lines dropped before it (0 if none), which the
+ * caller should mention. */
+bool spa_log_limit_allow(struct spa_log_limit *l, int64_t now, unsigned long *report);
 
 #endif

@@ -179,6 +179,7 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 				   spa_strerror(rc));
 			continue;
 		}
+		d->authenticated = true;
 		/* The digest is spent once a stanza authenticates the packet, even
 		 * if policy then refuses it, so it can never be tried again. */
 		if (!recorded && !o->test_mode && c->digest_persistence && replay) {

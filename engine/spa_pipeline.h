@@ -30,6 +30,7 @@ enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1 };
 struct spa_decision {
 	enum spa_verdict verdict;
 	const struct spa_stanza *stanza;     /* deciding stanza, or NULL */
+	bool authenticated;                  /* some stanza's key verified it */
 	char reason[192];
 	struct spa_message msg;
 	int allow_family;                    /* address the grant is for */

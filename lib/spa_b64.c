@@ -9,20 +9,35 @@
 static const char spa_b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* -1 for bytes outside the alphabet; a table keeps decoding branch-light. */
+/* Per byte: its value + 1 for the alphabet, 65 for '=' and 0 for anything
+ * else. A table keeps the per-character checks on every received packet
+ * branch-light. */
+#define SPA_B64_PAD_MARK 65
+static const uint8_t spa_b64_table[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 63,  0,  0,  0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62,  0,  0,  0, 65,  0,  0,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,  0,  0,  0,  0,  0,
+	 0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
+
+/* -1 for bytes outside the alphabet ('=' included). */
 static int8_t spa_b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return (int8_t)(c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (int8_t)(c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (int8_t)(c - '0' + 52);
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	uint8_t v = spa_b64_table[c];
+
+	return v == 0 || v == SPA_B64_PAD_MARK ? -1 : (int8_t)(v - 1);
 }
 
 size_t spa_b64_encoded_len(size_t len)
@@ -114,7 +129,10 @@ int spa_b64_decode_canonical(const char *in, size_t in_len, uint8_t *out,
 	return spa_b64_decode(in, in_len, out, out_cap, out_len);
 }
 
-bool spa_b64_is_char(unsigned char c)
+bool spa_b64_text_ok(const char *s, size_t len)
 {
-	return spa_b64_value(c) >= 0;
+	for (size_t i = 0; i < len; i++)
+		if (spa_b64_table[(unsigned char)s[i]] == 0)
+			return false;
+	return true;
 }

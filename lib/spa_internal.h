@@ -50,7 +50,8 @@ int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
  */
 int spa_b64_decode_canonical(const char *in, size_t in_len, uint8_t *out,
 			     size_t out_cap, size_t *out_len);
-bool spa_b64_is_char(unsigned char c);
+/* Every byte is of the alphabet or '='. */
+bool spa_b64_text_ok(const char *s, size_t len);
 
 /* HMAC of the prefixed ciphertext text; b64 (stripped) into out[128]. */
 int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,

@@ -34,9 +34,8 @@ int spa_packet_prefilter(const char *data, size_t len)
 	if (memcmp(data, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN) == 0 ||
 	    (len >= SPA_GPG_MIN_LEN && memcmp(data, SPA_GPG_PREFIX, 2) == 0))
 		return -SPA_E_PREFIX;
-	for (size_t i = 0; i < len; i++)
-		if (!spa_b64_is_char((unsigned char)data[i]) && data[i] != '=')
-			return -SPA_E_CHARSET;
+	if (!spa_b64_text_ok(data, len))
+		return -SPA_E_CHARSET;
 	return 0;
 }
 

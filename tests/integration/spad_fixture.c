@@ -125,6 +125,9 @@ bool fx_start(struct fx *f)
 	const char *argv[] = { f->spad, "-f", "-U", "-v", "-c", f->conf, "-a", f->access, NULL };
 	int before = fx_count(f->log, "listening on UDP");
 
+	if (f->quiet)
+		argv[3] = "-f"; /* a repeated -f keeps argv's shape */
+
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -215,16 +218,13 @@ static void last_line_with(const char *path, const char *needle, char *out, size
 	free(text);
 }
 
-const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
+bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6)
 {
-	static char line[1024];
-	int before = fx_count(f->log, "decision=");
 	int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
 	ssize_t sent;
 
-	line[0] = '\0';
 	if (fd < 0)
-		return line;
+		return false;
 	if (ipv6) {
 		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(f->port),
 					  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
@@ -235,7 +235,16 @@ const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
 		sent = sendto(fd, data, len, 0, (struct sockaddr *)&a, sizeof(a));
 	}
 	close(fd);
-	if (sent != (ssize_t)len)
+	return sent == (ssize_t)len;
+}
+
+const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
+{
+	static char line[1024];
+	int before = fx_count(f->log, "decision=");
+
+	line[0] = '\0';
+	if (!fx_send_raw(f, data, len, ipv6))
 		return line;
 	if (fx_wait_for(f->log, "decision=", before + 1, 5000))
 		last_line_with(f->log, "decision=", line, sizeof(line));

@@ -19,6 +19,7 @@ struct fx {
 	const char *spad, *plugin_dir;
 	uint16_t port;
 	pid_t pid;
+	bool quiet;            /* start without -v (the production log level) */
 	struct spa_keys *keys, *wrong;
 };
 
@@ -26,7 +27,7 @@ void fx_init(struct fx *f, const char *spad, const char *plugin_dir);
 void fx_free(struct fx *f);
 /* (Re)writes access.conf; extra lines are appended to the one stanza. */
 void fx_write_access(struct fx *f, const char *extra);
-/* Starts spad -f -U -v; waits for "listening". Returns false on failure. */
+/* Starts spad -f -U -v (no -v when quiet); waits for "listening". Returns false on failure. */
 bool fx_start(struct fx *f);
 /* Sends sig and waits for exit; returns the exit status (or -1). */
 int fx_stop(struct fx *f, int sig);
@@ -36,6 +37,8 @@ size_t fx_build(struct fx *f, const struct spa_keys *k, const char *user, const 
 /* Sends and waits until the log holds one more decision line; returns
  * that line (static buffer) or "" on timeout. */
 const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6);
+/* Sends one datagram without waiting for anything; false if not sent. */
+bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6);
 /* Waits until file contains needle n times (timeout ms). */
 bool fx_wait_for(const char *path, const char *needle, int n, int timeout_ms);
 int fx_count(const char *path, const char *needle);

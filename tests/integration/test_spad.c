@@ -309,6 +309,39 @@ static void test_idle_daemon_sleeps(void **state)
 	assert_int_equal(after, before);
 }
 
+/* Without -v a flood of packets that do not authenticate gets a budget of
+ * log lines and a count, while an authenticated packet is always logged. */
+static void test_unauthenticated_flood_is_rate_limited(void **state)
+{
+	struct fx *f = *state;
+	char pkt[SPA_WIRE_CAP];
+	size_t len;
+	int rejects, before = fx_count(f->log, "decision=reject");
+	int grants = fx_count(f->log, "decision=grant");
+
+	if (f->pid > 0)
+		fx_stop(f, SIGTERM);
+	f->quiet = true;
+	assert_true(fx_start(f));
+	len = fx_build(f, f->wrong, "mallory", "127.0.0.1,tcp/22", 0, 0, pkt);
+	for (int i = 0; i < 60; i++)
+		assert_true(fx_send_raw(f, pkt, len, false));
+	len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 0, pkt);
+	assert_true(fx_send_raw(f, pkt, len, false));
+	assert_true(fx_wait_for(f->log, "decision=grant", grants + 1, 5000));
+	rejects = fx_count(f->log, "decision=reject") - before;
+	/* the 60 may straddle a second boundary: two budgets at most */
+	assert_true(rejects >= 1);
+	assert_true(rejects <= 2 * 10);
+	sleep(2);
+	len = fx_build(f, f->wrong, "mallory", "127.0.0.1,tcp/22", 0, 0, pkt);
+	assert_true(fx_send_raw(f, pkt, len, false));
+	assert_true(fx_wait_for(f->log, "did not authenticate were not logged", 1, 5000));
+	assert_int_equal(fx_count(f->log, "decision=reject") - before, rejects + 1);
+	assert_true(fx_stop(f, SIGTERM) >= 0);
+	f->quiet = false;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +354,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_debian_fwknop_client),
 		cmocka_unit_test(test_clean_exit),
 		cmocka_unit_test(test_idle_daemon_sleeps),
+		cmocka_unit_test(test_unauthenticated_flood_is_rate_limited),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad spad plugin-dir\n");
