@@ -309,6 +309,33 @@ static void test_idle_daemon_sleeps(void **state)
 	assert_int_equal(after, before);
 }
 
+/* A UDP server never captures: libpcap (and the libraries it pulls in)
+ * must not be mapped at all. */
+static void test_udp_server_does_not_map_libpcap(void **state)
+{
+	struct fx *f = *state;
+	char path[64], line[512];
+	bool crypto = false, pcap = false;
+	FILE *in;
+
+	if (f->pid <= 0)
+		assert_true(fx_start(f));
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)f->pid);
+	in = fopen(path, "r");
+	if (!in) {
+		printf("SKIP: no /proc/<pid>/maps\n");
+		return;
+	}
+	/* /proc files have no size: line by line */
+	while (fgets(line, sizeof(line), in)) {
+		crypto = crypto || strstr(line, "libcrypto");
+		pcap = pcap || strstr(line, "libpcap");
+	}
+	fclose(in);
+	assert_true(crypto); /* the reading works */
+	assert_false(pcap);
+}
+
 /* Without -v a flood of packets that do not authenticate gets a budget of
  * log lines and a count, while an authenticated packet is always logged. */
 static void test_unauthenticated_flood_is_rate_limited(void **state)
@@ -354,6 +381,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_debian_fwknop_client),
 		cmocka_unit_test(test_clean_exit),
 		cmocka_unit_test(test_idle_daemon_sleeps),
+		cmocka_unit_test(test_udp_server_does_not_map_libpcap),
 		cmocka_unit_test(test_unauthenticated_flood_is_rate_limited),
 	};
 	if (argc < 3) {
