@@ -558,6 +558,19 @@ static struct spa_capture *capture_of(struct spa_daemon *d, int fd)
 	return NULL;
 }
 
+/* Once per wakeup, after the firewall calls it made: what the wakeup
+ * appended to the replay cache and the journal reaches the disk. */
+static void sync_state(struct spa_daemon *d)
+{
+	int rc = spa_replay_sync(d->replay);
+
+	if (rc < 0)
+		spa_log(SPA_L_ERR, "digest cache %s: %s", d->cfg.digest_file, strerror(-rc));
+	rc = spa_grants_sync(&d->grants);
+	if (rc < 0)
+		spa_log(SPA_L_ERR, "grant journal %s: %s", d->cfg.journal_file, strerror(-rc));
+}
+
 int spa_daemon_run(struct spa_daemon *d)
 {
 	if (d->cfg.pcap_file[0] && !d->cfg.udp_server)
@@ -586,6 +599,7 @@ int spa_daemon_run(struct spa_daemon *d)
 				read_udp(d, fd);
 			}
 		}
+		sync_state(d);
 	}
 	return 0;
 }

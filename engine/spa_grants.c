@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int spa_grants_push(struct spa_grants *gs, const struct spa_grant_rec *r)
 {
@@ -25,6 +26,7 @@ int spa_grants_open(struct spa_grants *gs, const char *journal)
 	int rc;
 
 	memset(gs, 0, sizeof(*gs));
+	gs->jfd = -1;
 	gs->next_id = 1;
 	if (!journal)
 		return 0;
@@ -38,6 +40,11 @@ int spa_grants_open(struct spa_grants *gs, const char *journal)
 
 void spa_grants_close(struct spa_grants *gs)
 {
+	if (gs->jfd >= 0) {
+		spa_grants_sync(gs);
+		close(gs->jfd);
+		gs->jfd = -1;
+	}
 	free(gs->recs);
 	gs->recs = NULL;
 	gs->n = gs->cap = 0;
@@ -65,7 +72,7 @@ int spa_grants_add(struct spa_grants *gs, struct spa_grant_rec *r)
 	rc = spa_grants_push(gs, r);
 	if (rc < 0)
 		return rc;
-	rc = spa_grants_save(gs);
+	rc = spa_grants_journal_add(gs, r);
 	if (rc < 0)
 		gs->n--;
 	return rc;
@@ -80,7 +87,7 @@ int spa_grants_update(struct spa_grants *gs, struct spa_grant_rec *r, int64_t ex
 
 	r->g.expires = expires;
 	r->g.timeout = timeout;
-	rc = spa_grants_save(gs);
+	rc = spa_grants_journal_update(gs, r);
 	if (rc < 0) {
 		r->g.expires = old_exp;
 		r->g.timeout = old_to;
@@ -95,7 +102,7 @@ int spa_grants_remove(struct spa_grants *gs, uint64_t id)
 			continue;
 		gs->recs[i] = gs->recs[gs->n - 1];
 		gs->n--;
-		return spa_grants_save(gs);
+		return spa_grants_journal_remove(gs, id);
 	}
 	return -ENOENT;
 }

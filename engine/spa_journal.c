@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_journal.c - grants <-> JSON (jansson), written atomically. */
+/* spa_journal.c - the grant journal: an append-only log of JSON lines,
+ * compacted into a snapshot (atomically) when it is mostly history. */
 #include "spa_grants.h"
 
 #include <arpa/inet.h>
@@ -7,11 +8,12 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION 2
 
 static json_t *addr_json(const struct spa_grant_addr *a)
 {
@@ -31,44 +33,137 @@ static json_t *grant_json(const struct spa_grant_rec *r)
 			 "stanza", g->stanza, "username", g->username);
 }
 
-int spa_grants_save(const struct spa_grants *gs)
+/* One line, newline included, in a single write so a crash leaves at
+ * most a torn last line, which the loader ignores. */
+static int write_line(int fd, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	size_t len, off = 0;
+	int rc = 0;
+
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	text[len++] = '\n'; /* over the NUL: json_dumps' buffer holds len + 1 */
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	free(text);
+	return rc;
+}
+
+static json_t *header_json(const struct spa_grants *gs)
+{
+	return json_pack("{s:i, s:I}", "version", JOURNAL_VERSION, "next_id",
+			 (json_int_t)gs->next_id);
+}
+
+static json_t *op_json(const char *op, json_t *arg)
+{
+	return arg ? json_pack("{s:o}", op, arg) : NULL;
+}
+
+int spa_grants_save(struct spa_grants *gs)
 {
 	char tmp[PATH_MAX + 8];
-	json_t *root, *arr;
 	int fd, rc = 0;
 
 	if (!gs->journal[0])
 		return 0;
-	arr = json_array();
-	root = json_pack("{s:i, s:I, s:o}", "version", JOURNAL_VERSION, "next_id",
-			 (json_int_t)gs->next_id, "grants", arr);
-	if (!root)
-		return -ENOMEM;
-	for (size_t i = 0; i < gs->n; i++) {
-		json_t *g = grant_json(&gs->recs[i]);
-		if (!g || json_array_append_new(arr, g) < 0) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", gs->journal);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
+	if (fd < 0)
+		return -errno;
+	{
+		json_t *h = header_json(gs);
+		rc = write_line(fd, h);
+		json_decref(h);
 	}
-	if (json_dumpfd(root, fd, JSON_INDENT(1)) < 0)
-		rc = -EIO;
+	for (size_t i = 0; i < gs->n && rc == 0; i++) {
+		json_t *o = op_json("add", grant_json(&gs->recs[i]));
+		rc = write_line(fd, o);
+		json_decref(o);
+	}
 	/* The rename is the commit point; the data must be on disk before. */
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	if (rc == 0 && rename(tmp, gs->journal) < 0)
 		rc = -errno;
-	if (rc < 0)
+	if (rc < 0) {
 		unlink(tmp);
-out:
-	json_decref(root);
+		return rc;
+	}
+	if (gs->jfd >= 0)
+		close(gs->jfd);
+	gs->jfd = open(gs->journal, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (gs->jfd < 0)
+		return -errno;
+	gs->jlines = gs->n;
+	gs->jdirty = false;
+	return 0;
+}
+
+/* Appends one change; the first change after open writes a snapshot,
+ * which already holds it. */
+static int append(struct spa_grants *gs, json_t *o)
+{
+	int rc;
+
+	if (!gs->journal[0]) {
+		json_decref(o);
+		return 0;
+	}
+	if (gs->jfd < 0) {
+		json_decref(o);
+		return spa_grants_save(gs);
+	}
+	rc = write_line(gs->jfd, o);
+	json_decref(o);
+	if (rc == 0) {
+		gs->jlines++;
+		gs->jdirty = true;
+	}
+	return rc;
+}
+
+int spa_grants_journal_add(struct spa_grants *gs, const struct spa_grant_rec *r)
+{
+	return append(gs, op_json("add", grant_json(r)));
+}
+
+int spa_grants_journal_update(struct spa_grants *gs, const struct spa_grant_rec *r)
+{
+	return append(gs, op_json("update", json_pack("{s:I, s:I, s:i}", "id",
+						       (json_int_t)r->g.id, "expires",
+						       (json_int_t)r->g.expires, "timeout",
+						       (int)r->g.timeout)));
+}
+
+int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id)
+{
+	return append(gs, op_json("remove", json_integer((json_int_t)id)));
+}
+
+int spa_grants_sync(struct spa_grants *gs)
+{
+	int rc = 0;
+
+	if (gs->jfd < 0 || !gs->jdirty)
+		return 0;
+	gs->jdirty = false;
+	if (fdatasync(gs->jfd) < 0)
+		rc = -errno;
+	/* rewriting costs O(live grants): only once the log is mostly history */
+	if (rc == 0 && gs->jlines > 2 * gs->n + 256)
+		rc = spa_grants_save(gs);
 	return rc;
 }
 
@@ -127,37 +222,141 @@ static int parse_grant(json_t *o, struct spa_grant_rec *r)
 	return 0;
 }
 
+static struct spa_grant_rec *find_id(struct spa_grants *gs, json_int_t id)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (gs->recs[i].g.id == (uint64_t)id)
+			return &gs->recs[i];
+	return NULL;
+}
+
+static int load_add(struct spa_grants *gs, json_t *v)
+{
+	struct spa_grant_rec r;
+	int rc = parse_grant(v, &r);
+
+	if (rc < 0)
+		return rc;
+	if (find_id(gs, (json_int_t)r.g.id))
+		return -EINVAL;
+	rc = spa_grants_push(gs, &r);
+	if (rc == 0 && r.g.id >= gs->next_id)
+		gs->next_id = r.g.id + 1;
+	return rc;
+}
+
+/* One change line of the log. */
+static int load_op(struct spa_grants *gs, json_t *o)
+{
+	json_t *v;
+	json_int_t id, expires;
+	int timeout;
+	struct spa_grant_rec *r;
+
+	if (!json_is_object(o) || json_object_size(o) != 1)
+		return -EINVAL;
+	if ((v = json_object_get(o, "add")))
+		return load_add(gs, v);
+	if ((v = json_object_get(o, "update"))) {
+		if (json_unpack(v, "{s:I, s:I, s:i}", "id", &id, "expires", &expires, "timeout",
+				&timeout) < 0 || timeout < 0 || !(r = find_id(gs, id)))
+			return -EINVAL;
+		r->g.expires = expires;
+		r->g.timeout = (uint32_t)timeout;
+		return 0;
+	}
+	if ((v = json_object_get(o, "remove"))) {
+		if (!json_is_integer(v) || !(r = find_id(gs, json_integer_value(v))))
+			return -EINVAL;
+		*r = gs->recs[gs->n - 1];
+		gs->n--;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *in = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!in)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			/* a journal of a million grants is ~300 MB: refuse beyond */
+			char *grown = cap > ((size_t)1 << 30) ? NULL : realloc(buf, cap ? 2 * cap : 65536);
+			if (!grown) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = grown;
+			cap = cap ? 2 * cap : 65536;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, in);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (buf && ferror(in)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(in);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
+}
+
+/*
+ * The journal is a log of JSON lines: a header {"version":2,"next_id":N},
+ * then {"add":grant}, {"update":{id,expires,timeout}} and {"remove":id}
+ * in the order they happened. A last line cut short by a crash (no
+ * newline, not JSON) is what a write interrupted by the crash looks like
+ * and is ignored; anything else malformed refuses the file.
+ */
 int spa_grants_load_journal(struct spa_grants *gs)
 {
-	json_error_t jerr;
-	json_t *root, *arr, *v;
 	json_int_t next_id = 1;
-	size_t i;
-	int rc = 0, version;
+	size_t len = 0, off = 0;
+	char *buf;
+	int rc = 0, version, lines = 0;
 
 	if (access(gs->journal, F_OK) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	root = json_load_file(gs->journal, 0, &jerr);
-	if (!root)
-		return -EINVAL;
-	if (json_unpack(root, "{s:i, s:I, s:o}", "version", &version, "next_id", &next_id,
-			"grants", &arr) < 0 || version != JOURNAL_VERSION || !json_is_array(arr) ||
-	    next_id < 1) {
-		rc = -EINVAL;
-		goto out;
+	buf = read_file(gs->journal, &len);
+	if (!buf)
+		return -EIO;
+	while (off < len && rc == 0) {
+		char *nl = memchr(buf + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		json_t *o;
+
+		if (end == off) { /* blank line */
+			off = end + 1;
+			continue;
+		}
+		o = json_loadb(buf + off, end - off, 0, NULL);
+		if (!o) {
+			rc = nl || lines == 0 ? -EINVAL : 0; /* torn last line */
+		} else if (lines == 0) {
+			if (json_unpack(o, "{s:i, s:I}", "version", &version, "next_id",
+					&next_id) < 0 ||
+			    version != JOURNAL_VERSION || next_id < 1)
+				rc = -EINVAL;
+			else
+				gs->next_id = (uint64_t)next_id;
+		} else {
+			rc = load_op(gs, o);
+		}
+		json_decref(o);
+		lines++;
+		off = end + 1;
 	}
-	gs->next_id = (uint64_t)next_id;
-	json_array_foreach(arr, i, v) {
-		struct spa_grant_rec r;
-		rc = parse_grant(v, &r);
-		if (rc == 0)
-			rc = spa_grants_push(gs, &r);
-		if (rc < 0)
-			goto out;
-		if (r.g.id >= gs->next_id)
-			gs->next_id = r.g.id + 1;
-	}
-out:
-	json_decref(root);
+	free(buf);
 	return rc;
 }

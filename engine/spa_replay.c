@@ -19,6 +19,7 @@ struct spa_replay {
 	uint32_t *slots;                    /* index + 1; 0 = empty */
 	size_t n_slots;                     /* power of two */
 	int fd;                             /* -1: memory only */
+	bool dirty;                         /* written since the last fdatasync */
 };
 
 static uint64_t hash_digest(const char *d)
@@ -227,15 +228,25 @@ int spa_replay_add(struct spa_replay *r, const struct spa_replay_entry *e)
 		n = format_line(e, line, sizeof(line));
 		if (n < 0)
 			return n;
+		/* In the file (the page cache) before the grant is acted on, so
+		 * a killed daemon's successor still refuses the packet; made
+		 * durable against power loss by spa_replay_sync, which the
+		 * daemon calls once per wakeup, after the firewall calls, so a
+		 * disk flush (milliseconds) never delays opening. */
 		rc = write_all(r->fd, line, (size_t)n);
-		/* The grant must never be acted on before its digest is durable,
-		 * or a crash right after opening would let the packet replay. */
-		if (rc == 0 && fdatasync(r->fd) < 0)
-			rc = -errno;
 		if (rc < 0)
 			return rc;
+		r->dirty = true;
 	}
 	return mem_add(r, e);
+}
+
+int spa_replay_sync(struct spa_replay *r)
+{
+	if (!r || r->fd < 0 || !r->dirty)
+		return 0;
+	r->dirty = false;
+	return fdatasync(r->fd) < 0 ? -errno : 0;
 }
 
 size_t spa_replay_count(const struct spa_replay *r)
@@ -247,6 +258,7 @@ void spa_replay_close(struct spa_replay *r)
 {
 	if (!r)
 		return;
+	spa_replay_sync(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->entries);

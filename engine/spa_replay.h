@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spa_replay.h - the replay cache: digests of every packet that
- * authenticated, kept in a hash set and appended durably to a file in
+ * authenticated, kept in a hash set and appended to a file in
  * fwknop's digest.cache line format, so it survives restarts and crashes.
  */
 #ifndef SPA_REPLAY_H
@@ -32,8 +32,10 @@ int spa_replay_open(const char *path, int64_t now, uint32_t keep_secs, struct sp
 void spa_replay_close(struct spa_replay *r);
 /* Returns the earlier entry for digest, or NULL. */
 const struct spa_replay_entry *spa_replay_find(const struct spa_replay *r, const char *digest);
-/* Records e; returns only once the line is on stable storage. */
+/* Records e: in memory and written to the file (not yet flushed). */
 int spa_replay_add(struct spa_replay *r, const struct spa_replay_entry *e);
+/* Flushes what spa_replay_add wrote to stable storage (no-op if nothing). */
+int spa_replay_sync(struct spa_replay *r);
 size_t spa_replay_count(const struct spa_replay *r);
 /* --rotate-digest-cache: renames path to path-old. */
 int spa_replay_rotate(const char *path);

@@ -63,7 +63,8 @@ knock() { # netns, allow ip, dest ip, port
 
 wait_for() { # file, text, count
 	i=0
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -lt "$3" ]; do
+	# grep -c prints nothing for a file not yet created: count that as 0
+	while c=$(grep -c -- "$2" "$1" 2>/dev/null); [ "${c:-0}" -lt "$3" ]; do
 		i=$((i + 1))
 		[ $i -gt 100 ] && return 1
 		sleep 0.05
