@@ -178,15 +178,16 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 	/* Garbage is only worth a line when the operator asked for detail. */
 	if (!dec->stanza && strncmp(dec->reason, "not SPA data", 12) == 0)
 		level = SPA_L_INFO;
-	/* Anyone can send packets that fail to authenticate: unless -v asked
-	 * for every one, they get a budget of lines, not a line each. */
-	if (!dec->authenticated && d->opt.verbosity <= 0) {
+	/* Anyone can send packets that fail to authenticate, or replay one
+	 * captured packet: unless -v asked for every one, those get a budget
+	 * of lines, not a line each. */
+	if ((!dec->authenticated || dec->replayed) && d->opt.verbosity <= 0) {
 		if (!spa_log_limit_allow(&d->unauth_log, pkt->now, &dropped))
 			return;
 		if (dropped)
-			spa_log(SPA_L_WARNING, "%lu more packets that did not authenticate were "
-				"not logged (at most %d lines a second)", dropped,
-				SPA_LOG_LIMIT_PER_SEC);
+			spa_log(SPA_L_WARNING, "%lu more packets that did not authenticate or "
+				"were replays were not logged (at most %d lines a second)",
+				dropped, SPA_LOG_LIMIT_PER_SEC);
 	}
 	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
 		pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
@@ -242,11 +243,17 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 static int open_udp(int family, uint16_t port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int rcvbuf = 4 << 20;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
 	if (fd < 0)
 		return -errno;
+	/* A deep queue lets a valid knock survive a burst of garbage until the
+	 * loop drains it; the memory is only charged while packets wait. As
+	 * root the system's rmem_max does not cap it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&ss, 0, sizeof(ss));
 	if (family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;

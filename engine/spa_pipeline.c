@@ -117,10 +117,9 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 }
 
 /* Cheap checks before any crypto; false when the packet is refused. */
-static bool precheck(const struct spa_config *c, struct spa_replay *replay,
-		     const struct spa_pkt *pkt, char digest[44], struct spa_decision *d)
+static bool precheck(const struct spa_config *c, const struct spa_pkt *pkt,
+		     struct spa_decision *d)
 {
-	const struct spa_replay_entry *seen;
 	int rc = spa_packet_prefilter(pkt->data, pkt->len);
 
 	if (rc < 0) {
@@ -131,14 +130,43 @@ static bool precheck(const struct spa_config *c, struct spa_replay *replay,
 		reject(d, NULL, "no access stanza for this source");
 		return false;
 	}
-	if (spa_replay_digest(pkt->data, pkt->len, digest) < 0) {
-		reject(d, NULL, "cannot compute replay digest");
+	return true;
+}
+
+/*
+ * Runs once a stanza's key has authenticated the packet, not before: the
+ * digest (a SHA-256 of the whole text) would otherwise be paid by every
+ * garbage packet of a flood, and only an authentic packet can be a
+ * replay worth refusing. Records the digest so the packet is spent.
+ * False when the packet is refused.
+ */
+static bool spend_digest(const struct spa_config *c, struct spa_replay *replay,
+			 const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+			 const struct spa_stanza *s, struct spa_decision *d)
+{
+	const struct spa_replay_entry *seen;
+	struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
+				      .dport = pkt->dport, .created = pkt->now };
+
+	if (!c->digest_persistence || !replay)
+		return true;
+	if (spa_replay_digest(pkt->data, pkt->len, e.digest) < 0) {
+		reject(d, s, "cannot compute replay digest");
 		return false;
 	}
-	seen = c->digest_persistence && replay ? spa_replay_find(replay, digest) : NULL;
+	seen = spa_replay_find(replay, e.digest);
 	if (seen) {
+		d->replayed = true;
 		reject(d, NULL, "replay of a packet first seen from %s:%u at %lld", seen->src,
 		       seen->sport, (long long)seen->created);
+		return false;
+	}
+	if (o->test_mode)
+		return true;
+	snprintf(e.src, sizeof(e.src), "%s", pkt->src);
+	snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
+	if (spa_replay_add(replay, &e) < 0) {
+		reject(d, s, "replay cache write failed");
 		return false;
 	}
 	return true;
@@ -148,7 +176,6 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
 		      struct spa_decision *d)
 {
-	char digest[44];
 	const struct spa_stanza *kept = NULL;
 	char kept_reason[sizeof(d->reason)];
 	char kept_user[sizeof(d->msg.username)];
@@ -156,7 +183,7 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	if (!precheck(c, replay, pkt, digest, d))
+	if (!precheck(c, pkt, d))
 		return;
 	snprintf(d->reason, sizeof(d->reason), "no stanza matched");
 	for (size_t i = 0; i < c->n_stanzas; i++) {
@@ -182,16 +209,9 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		d->authenticated = true;
 		/* The digest is spent once a stanza authenticates the packet, even
 		 * if policy then refuses it, so it can never be tried again. */
-		if (!recorded && !o->test_mode && c->digest_persistence && replay) {
-			struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
-						      .dport = pkt->dport, .created = pkt->now };
-			memcpy(e.digest, digest, sizeof(e.digest));
-			snprintf(e.src, sizeof(e.src), "%s", pkt->src);
-			snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
-			if (spa_replay_add(replay, &e) < 0) {
-				reject(d, s, "replay cache write failed");
+		if (!recorded) {
+			if (!spend_digest(c, replay, pkt, o, s, d))
 				return;
-			}
 			recorded = true;
 		}
 		rc = policy(c, s, pkt, d);

@@ -31,6 +31,7 @@ struct spa_decision {
 	enum spa_verdict verdict;
 	const struct spa_stanza *stanza;     /* deciding stanza, or NULL */
 	bool authenticated;                  /* some stanza's key verified it */
+	bool replayed;                       /* ...but its digest was spent */
 	char reason[192];
 	struct spa_message msg;
 	int allow_family;                    /* address the grant is for */
