@@ -95,6 +95,24 @@ int spa_pu_proto_number(const char *name)
 	return -EPROTONOSUPPORT;
 }
 
+int spa_pu_host_ok(const struct spa_host_api *host)
+{
+	return host && host->struct_size >= offsetof(struct spa_host_api, run) + sizeof(host->run) &&
+	       host->log && host->config_get && host->run;
+}
+
+void *spa_pu_state_new(const struct spa_host_api *host, size_t size, int *rc)
+{
+	void *st = NULL;
+
+	*rc = -EINVAL;
+	if (!spa_pu_host_ok(host))
+		return NULL;
+	st = calloc(1, size);
+	*rc = st ? 0 : -ENOMEM;
+	return st;
+}
+
 int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def)
 {
 	const char *v = host->config_get(host->self, key);
@@ -134,25 +152,51 @@ static void log_failure(const struct spa_host_api *host, const char *const argv[
 		  res->timed_out ? ", timed out" : "", (int)n, err);
 }
 
-int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
-	       struct spa_run_result *res, int quiet)
+/* Shared tail of spa_pu_run and spa_pu_run_input: rc is what the host's
+ * runner returned. */
+static int check_result(const struct spa_host_api *host, const char *const argv[],
+			const struct spa_run_result *res, int rc, int quiet)
 {
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	rc = host->run(host->self, argv, SPA_PU_RUN_TIMEOUT_MS, res);
 	if (rc < 0) {
 		host->log(host->self, SPA_LOG_ERR, "cannot run %s: %s", argv[0],
 			  strerror(-rc));
-		goto out;
+		return rc;
 	}
 	if (res->exit_status != 0 || res->timed_out) {
 		if (!quiet)
 			log_failure(host, argv, res);
-		rc = -EIO;
+		return -EIO;
 	}
-out:
-	return rc;
+	return 0;
+}
+
+int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
+	       struct spa_run_result *res, int quiet)
+{
+	memset(res, 0, sizeof(*res));
+	return check_result(host, argv, res,
+			    host->run(host->self, argv, SPA_PU_RUN_TIMEOUT_MS, res), quiet);
+}
+
+int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch)
+{
+	struct spa_run_result res;
+
+	if (!SPA_HOST_HAS(host, run_input))
+		return -ENOTSUP;
+	if (batch->failed)
+		return -ENOMEM;
+	if (batch->len > SPA_PU_INPUT_MAX) {
+		host->log(host->self, SPA_LOG_ERR, "%s: input of %zu bytes is over the runner's limit",
+			  argv[0], batch->len);
+		return -E2BIG;
+	}
+	memset(&res, 0, sizeof(res));
+	return check_result(host, argv, &res,
+			    host->run_input(host->self, argv, batch->data ? batch->data : "",
+					    batch->len, SPA_PU_RUN_TIMEOUT_MS, &res),
+			    0);
 }
 
 static int write_all(int fd, const char *p, size_t len)

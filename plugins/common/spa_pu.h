@@ -12,6 +12,8 @@
 
 #define SPA_PU_RUN_TIMEOUT_MS 10000
 #define SPA_PU_ARGV_MAX 16
+/* The most a host's run_input accepts (sdk/include/spa/plugin.h). */
+#define SPA_PU_INPUT_MAX (1024 * 1024)
 
 struct spa_pu_buf {
 	char *data;
@@ -33,6 +35,15 @@ int spa_pu_addr_text(const struct spa_grant_addr *a, char *out, size_t len);
 const char *spa_pu_proto_name(unsigned int proto);
 int spa_pu_proto_number(const char *name);
 
+/* Whether host is usable by a plugin that needs only the ABI 1.0 members
+ * (log, config_get, run): a 1.0 engine's struct ends after run. Members of
+ * a later minor are checked with SPA_HOST_HAS where they are used. */
+int spa_pu_host_ok(const struct spa_host_api *host);
+
+/* Start of an ops.init: a zeroed state of size bytes for a usable host
+ * (spa_pu_host_ok). NULL with *rc -EINVAL or -ENOMEM otherwise. */
+void *spa_pu_state_new(const struct spa_host_api *host, size_t size, int *rc);
+
 /* Y/N config value as fwknop reads it (first character only). */
 int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def);
 
@@ -46,8 +57,16 @@ int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
 	       struct spa_run_result *res, int quiet);
 
 /* Writes batch to a private temporary file, runs argv followed by that
- * file's path, and removes the file: the runner has no stdin. */
+ * file's path, and removes the file: for commands that only read a file,
+ * or an engine without run_input (ABI 1.0). */
 int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch);
+
+/* Runs argv with batch on its stdin through the host's run_input (ABI
+ * 1.1); 0 only when it exited with status 0. -ENOTSUP, without logging,
+ * when the engine is 1.0 and has no run_input: the caller decides whether
+ * to fall back to spa_pu_run_batch or to fail. */
+int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
 		     const struct spa_pu_buf *batch);
 
 #endif

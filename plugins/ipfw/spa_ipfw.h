@@ -13,9 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <spa/plugin.h>
-#include "spa_pu.h"
-
-#define SPA_IPFW_ADDR_LEN 64
+#include "spa_pu_rule.h"
 
 struct spa_ipfw_state {
 	const struct spa_host_api *host;
@@ -32,18 +30,17 @@ struct spa_ipfw_state {
 /* One rule line of "ipfw set N list" (or "ipfw -S ... list"). */
 struct spa_ipfw_rule {
 	unsigned int num;
-	int proto;                   /* 0 when not tcp/udp */
-	char src[SPA_IPFW_ADDR_LEN];
-	char dst[SPA_IPFW_ADDR_LEN];
-	int dport;                   /* -1 when absent */
-	int64_t expires;             /* -1 without an _exp_ comment */
 	int check_state;             /* the rule is a check-state */
+	struct spa_pu_rule rule;     /* expires from a "// _exp_<epoch>" comment */
 };
+
+/* Destination words of a grant without one ("to me" / "to me6"). */
+extern const char *const spa_ipfw_local[];
 
 /* spa_ipfw_rules.c */
 int spa_ipfw_parse_line(const char *line, struct spa_ipfw_rule *r);
-int spa_ipfw_rule_matches(const struct spa_ipfw_rule *r, const struct spa_grant *g);
-int spa_ipfw_rule_to_grant(const struct spa_ipfw_rule *r, struct spa_grant *g);
+/* The same as a spa_pu_parse_fn, for spa_pu_report_grants. */
+int spa_ipfw_parse_grant_rule(const char *line, struct spa_pu_rule *r);
 
 /* Calls fn for every rule line of a listing; stops at the dynamic part. */
 typedef int (*spa_ipfw_rule_fn)(void *ctx, const struct spa_ipfw_rule *r);

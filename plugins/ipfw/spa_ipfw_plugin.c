@@ -59,9 +59,9 @@ static int collect_match(void *ctx, const struct spa_ipfw_rule *r)
 {
 	struct matches *m = ctx;
 
-	if (!spa_ipfw_rule_matches(r, m->g))
+	if (!spa_pu_rule_matches(&r->rule, m->g, spa_ipfw_local))
 		return 0;
-	if (r->expires == m->g->expires)
+	if (r->rule.expires == m->g->expires)
 		m->same_expiry = 1;
 	if (m->n < sizeof(m->num) / sizeof(m->num[0]))
 		m->num[m->n++] = r->num;
@@ -190,20 +190,10 @@ static int add_rule(struct spa_ipfw_state *st, const struct spa_grant *g, unsign
 	struct spa_run_result res;
 	int rc;
 
-	/* both addresses come from their binary form only */
-	rc = spa_pu_addr_text(&g->src, src, sizeof(src));
+	/* "me" only matches this host's IPv4 addresses */
+	rc = spa_pu_grant_addrs(g, g->family == AF_INET6 ? "me6" : "me", src, dst);
 	if (rc < 0)
 		return rc;
-	if (g->dst.family) {
-		if (g->dst.family != g->src.family)
-			return -EINVAL;
-		rc = spa_pu_addr_text(&g->dst, dst, sizeof(dst));
-		if (rc < 0)
-			return rc;
-	} else {
-		/* "me" only matches this host's IPv4 addresses */
-		snprintf(dst, sizeof(dst), "%s", g->family == AF_INET6 ? "me6" : "me");
-	}
 	fmt_uint(n, num);
 	fmt_uint(s, st->active_set);
 	fmt_uint(proto, g->proto);
@@ -217,18 +207,6 @@ static int add_rule(struct spa_ipfw_state *st, const struct spa_grant *g, unsign
 	return spa_pu_run(st->host, argv, &res, 0);
 }
 
-static int check_grant(const struct spa_grant *g)
-{
-	if (!g || g->struct_size < sizeof(*g))
-		return -EINVAL;
-	if (g->family != g->src.family ||
-	    (g->family != AF_INET && g->family != AF_INET6))
-		return -EAFNOSUPPORT;
-	if (!spa_pu_proto_name(g->proto) || g->port == 0 || g->nat_addr.family)
-		return -EINVAL;
-	return 0;
-}
-
 static int ipfw_open(void *state, const struct spa_grant *g)
 {
 	struct spa_ipfw_state *st = state;
@@ -237,7 +215,7 @@ static int ipfw_open(void *state, const struct spa_grant *g)
 	time_t now = time(NULL);
 	int rc;
 
-	rc = check_grant(g);
+	rc = spa_pu_grant_check(g);
 	if (rc < 0)
 		return rc;
 	rc = find_matches(st, g, &m);
@@ -267,7 +245,7 @@ static int ipfw_close(void *state, const struct spa_grant *g)
 	struct matches m;
 	int rc;
 
-	rc = check_grant(g);
+	rc = spa_pu_grant_check(g);
 	if (rc < 0)
 		return rc;
 	rc = find_matches(st, g, &m);
@@ -304,21 +282,14 @@ static int has_check_state(void *ctx, const struct spa_ipfw_rule *r)
 
 static int ipfw_init(const struct spa_host_api *host, void **state)
 {
-	struct spa_ipfw_state *st = NULL;
+	struct spa_ipfw_state *st;
 	struct spa_run_result res;
 	char a[NUM_LEN], x[NUM_LEN], start[NUM_LEN];
 	int rc;
 
-	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
-	    !host->config_get) {
-		rc = -EINVAL;
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
+	if (!st)
 		goto out;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	rc = spa_ipfw_load_config(host, st);
 	if (rc < 0)
 		goto out;
@@ -356,32 +327,17 @@ out:
 	return rc;
 }
 
-struct list_ctx {
-	spa_plugin_list_cb cb;
-	void *ctx;
-};
-
-static int report(void *ctx, const struct spa_ipfw_rule *r)
-{
-	struct list_ctx *l = ctx;
-	struct spa_grant g;
-
-	if (spa_ipfw_rule_to_grant(r, &g) == 0)
-		l->cb(l->ctx, &g);
-	return 0;
-}
-
 static int ipfw_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_ipfw_state *st = state;
 	struct spa_run_result res;
-	struct list_ctx l = { cb, ctx };
 	int rc;
 
 	rc = list_set(st, NULL, st->active_set, &res);
 	if (rc < 0)
 		return rc;
-	return spa_ipfw_each_rule(res.out ? res.out : "", report, &l);
+	return spa_pu_report_grants(res.out ? res.out : "", spa_ipfw_parse_grant_rule,
+				    spa_ipfw_local, cb, ctx);
 }
 
 static void ipfw_fini(void *state)

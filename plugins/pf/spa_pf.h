@@ -10,31 +10,24 @@
 
 #include <stdint.h>
 #include <spa/plugin.h>
-#include "spa_pu.h"
+#include "spa_pu_rule.h"
 
-#define SPA_PF_ADDR_LEN 64
 #define SPA_PF_ANCHOR_LEN 64
 
 struct spa_pf_state {
 	const struct spa_host_api *host;
 	const char *exe;
 	char anchor[SPA_PF_ANCHOR_LEN];
+	int has_input;              /* the engine has run_input (ABI 1.1) */
 };
 
-/* One "pass" line of "pfctl -a A -s rules". */
-struct spa_pf_rule {
-	int proto;                   /* 0 when absent or not tcp/udp */
-	char src[SPA_PF_ADDR_LEN];
-	char dst[SPA_PF_ADDR_LEN];
-	int port;                    /* -1 when absent */
-	int64_t expires;             /* -1 without an _exp_ label */
-};
+/* Destination words of a grant without one ("to any"). */
+extern const char *const spa_pf_local[];
 
 /* spa_pf_rules.c */
 int spa_pf_valid_anchor(const char *s);
-int spa_pf_parse_line(const char *line, struct spa_pf_rule *r);
-int spa_pf_rule_matches(const struct spa_pf_rule *r, const struct spa_grant *g);
-int spa_pf_rule_to_grant(const struct spa_pf_rule *r, struct spa_grant *g);
+/* One "pass" line of "pfctl -a A -s rules"; -EINVAL for any other line. */
+int spa_pf_parse_line(const char *line, struct spa_pu_rule *r);
 int spa_pf_format_rule(const struct spa_grant *g, struct spa_pu_buf *out);
 /* Anchor text without the rules matching g (g NULL: keep every pass
  * rule), plus g's new rule when add is set. *kept counts the rules in it. */

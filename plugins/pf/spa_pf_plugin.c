@@ -2,7 +2,10 @@
 /*
  * The pf backend's ops. Stateless: each change reads the anchor with
  * "pfctl -a A -s rules", rebuilds it and loads it back with
- * "pfctl -a A -f FILE" (a private temporary file; the runner has no stdin).
+ * "pfctl -a A -f -", the rules on stdin through the host's run_input. A 1.0
+ * engine has no run_input: there the rules go through a private temporary
+ * file ("pfctl -a A -f FILE") instead of refusing to load, so a plugin
+ * built from this tree still works with an older spad.
  */
 #include "spa_pf.h"
 
@@ -26,30 +29,27 @@ static int pf_flush(void *state)
 	return spa_pu_run(st->host, argv, &res, 0);
 }
 
-static int check_grant(const struct spa_grant *g)
+/* Loads the rebuilt anchor in one pfctl call, so that pf swaps the whole
+ * ruleset at once. */
+static int load(struct spa_pf_state *st, const struct spa_pu_buf *text)
 {
-	if (!g || g->struct_size < sizeof(*g))
-		return -EINVAL;
-	if (g->family != g->src.family ||
-	    (g->family != AF_INET && g->family != AF_INET6))
-		return -EAFNOSUPPORT;
-	if (g->dst.family && g->dst.family != g->family)
-		return -EINVAL;
-	if (!spa_pu_proto_name(g->proto) || g->port == 0 || g->nat_addr.family)
-		return -EINVAL;
-	return 0;
+	const char *from_stdin[] = { st->exe, "-a", st->anchor, "-f", "-", NULL };
+	const char *from_file[] = { st->exe, "-a", st->anchor, "-f", NULL };
+
+	if (st->has_input)
+		return spa_pu_run_input(st->host, from_stdin, text);
+	return spa_pu_run_batch(st->host, from_file, text);
 }
 
 static int change(struct spa_pf_state *st, const struct spa_grant *g, int add)
 {
-	const char *load[] = { st->exe, "-a", st->anchor, "-f", NULL };
 	struct spa_run_result res;
 	struct spa_pu_buf text;
 	unsigned int kept = 0, removed = 0;
 	int rc;
 
 	spa_pu_buf_init(&text);
-	rc = check_grant(g);
+	rc = spa_pu_grant_check(g);
 	if (rc < 0)
 		goto out;
 	rc = read_rules(st, &res);
@@ -63,7 +63,7 @@ static int change(struct spa_pf_state *st, const struct spa_grant *g, int add)
 	if (kept == 0)
 		rc = pf_flush(st);
 	else
-		rc = spa_pu_run_batch(st->host, load, &text);
+		rc = load(st, &text);
 out:
 	spa_pu_buf_free(&text);
 	return rc;
@@ -81,22 +81,20 @@ static int pf_close(void *state, const struct spa_grant *g)
 
 static int pf_init(const struct spa_host_api *host, void **state)
 {
-	struct spa_pf_state *st = NULL;
+	struct spa_pf_state *st;
 	struct spa_run_result res;
 	const char *anchor;
 	int rc;
 
-	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
-	    !host->config_get) {
-		rc = -EINVAL;
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
+	if (!st)
 		goto out;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	st->host = host;
+	st->has_input = SPA_HOST_HAS(host, run_input);
+	if (!st->has_input)
+		host->log(host->self, SPA_LOG_NOTICE,
+			  "engine without run_input (plugin ABI 1.0): pf rules are "
+			  "loaded from a temporary file instead of stdin");
 	st->exe = spa_pu_config_exe(host, "PFCTL_EXE", "/sbin/pfctl");
 	anchor = host->config_get(host->self, "PF_ANCHOR_NAME");
 	if (!anchor || !*anchor)
@@ -135,29 +133,13 @@ static int pf_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_pf_state *st = state;
 	struct spa_run_result res;
-	struct spa_pf_rule r;
-	struct spa_grant g;
-	char line[1024];
-	const char *p;
 	int rc;
 
 	rc = read_rules(st, &res);
 	if (rc < 0)
 		return rc;
-	for (p = res.out ? res.out : ""; *p;) {
-		size_t len = strcspn(p, "\n");
-
-		if (len < sizeof(line)) {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			if (spa_pf_parse_line(line, &r) == 0 && spa_pf_rule_to_grant(&r, &g) == 0)
-				cb(ctx, &g);
-		}
-		p += len;
-		if (*p == '\n')
-			p++;
-	}
-	return 0;
+	return spa_pu_report_grants(res.out ? res.out : "", spa_pf_parse_line, spa_pf_local,
+				    cb, ctx);
 }
 
 static void pf_fini(void *state)

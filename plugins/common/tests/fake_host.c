@@ -2,6 +2,7 @@
 #include "fake_host.h"
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ static const char *fake_stanza_get(void *self, const struct spa_grant *g, const 
 	return NULL;
 }
 
-static char *slurp(const char *path)
+char *fake_host_slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -78,30 +79,27 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int fake_run(void *self, const char *const argv[], int timeout_ms,
-		    struct spa_run_result *res)
+/* Records argv and answers with the canned reply for argv[0]; NULL when
+ * the call table is full. */
+static struct fake_call *record(struct fake_host *h, const char *const argv[],
+				struct spa_run_result *res)
 {
-	struct fake_host *h = from_self(self);
 	struct fake_call *c;
 	size_t off = 0;
-	unsigned int n = 0;
 
-	(void)timeout_ms;
 	memset(res, 0, sizeof(*res));
 	res->out = "";
 	res->err = "";
 	if (h->ncalls >= FAKE_MAX_CALLS)
-		return -1;
+		return NULL;
 	c = &h->calls[h->ncalls++];
-	for (; argv[n]; n++) {
+	for (unsigned int n = 0; argv[n]; n++) {
 		int w = snprintf(c->argv + off, sizeof(c->argv) - off, "%s%s",
 				 n ? " " : "", argv[n]);
 		if (w < 0 || (size_t)w >= sizeof(c->argv) - off)
 			break;
 		off += (size_t)w;
 	}
-	if (n > 1 && strncmp(argv[n - 1], "/tmp/", 5) == 0)
-		c->file = slurp(argv[n - 1]);
 	for (unsigned int i = 0; i < h->nreplies; i++) {
 		if (ends_with(argv[0], h->reply_suffix[i])) {
 			res->out = h->reply_out[i];
@@ -110,6 +108,41 @@ static int fake_run(void *self, const char *const argv[], int timeout_ms,
 			break;
 		}
 	}
+	return c;
+}
+
+static int fake_run(void *self, const char *const argv[], int timeout_ms,
+		    struct spa_run_result *res)
+{
+	struct fake_host *h = from_self(self);
+	struct fake_call *c = record(h, argv, res);
+	unsigned int n = 0;
+
+	(void)timeout_ms;
+	if (!c)
+		return -1;
+	while (argv[n])
+		n++;
+	if (n > 1 && strncmp(argv[n - 1], "/tmp/", 5) == 0)
+		c->file = fake_host_slurp(argv[n - 1]);
+	return 0;
+}
+
+static int fake_run_input(void *self, const char *const argv[], const void *input,
+			  size_t input_len, int timeout_ms, struct spa_run_result *res)
+{
+	struct fake_host *h = from_self(self);
+	struct fake_call *c = record(h, argv, res);
+
+	(void)timeout_ms;
+	if (!c)
+		return -1;
+	c->file = malloc(input_len + 1);
+	if (!c->file)
+		return -ENOMEM;
+	memcpy(c->file, input, input_len);
+	c->file[input_len] = '\0';
+	c->from_stdin = 1;
 	return 0;
 }
 
@@ -121,6 +154,7 @@ void fake_host_init(struct fake_host *h)
 	h->api.log = fake_log;
 	h->api.config_get = fake_config_get;
 	h->api.run = fake_run;
+	h->api.run_input = fake_run_input;
 	h->api.stanza_get = fake_stanza_get;
 }
 
@@ -175,6 +209,15 @@ void fake_host_set_stanza(struct fake_host *h, const char *key, const char *valu
 		h->skeys[h->nskeys] = key;
 		h->svalues[h->nskeys++] = value;
 	}
+}
+
+void fake_host_seen(void *ctx, const struct spa_grant *g)
+{
+	struct fake_seen *s = ctx;
+
+	if (s->n < FAKE_SEEN_MAX)
+		snprintf(s->text[s->n++], sizeof(s->text[0]), "%s %u/%u %lld", g->src.text,
+			 g->proto, g->port, (long long)g->expires);
 }
 
 struct spa_grant fake_host_grant(int af, const char *src, const char *dst,

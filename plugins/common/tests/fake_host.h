@@ -2,7 +2,10 @@
 /*
  * A host API for plugin unit tests: config from a table, and a runner
  * that records every argv (and the content of a batch file given as the
- * last argument) and answers with canned output chosen by argv[0].
+ * last argument, or the input given to run_input) and answers with canned
+ * output chosen by argv[0]. It is a 1.1 host (run_input, stanza_get); a
+ * test of a 1.0 engine sets api.struct_size to
+ * offsetof(struct spa_host_api, run_input).
  */
 #ifndef FAKE_HOST_H
 #define FAKE_HOST_H
@@ -14,7 +17,9 @@
 
 struct fake_call {
 	char argv[512];   /* arguments joined with single spaces */
-	char *file;       /* batch file content if the last arg was a file */
+	char *file;       /* batch file content if the last arg was a file,
+			   * or the stdin given through run_input */
+	int from_stdin;   /* file came from run_input */
 };
 
 struct fake_host {
@@ -43,8 +48,19 @@ void fake_host_set(struct fake_host *h, const char *key, const char *value);
 void fake_host_reply(struct fake_host *h, const char *suffix, const char *out, int status);
 /* Index of the first call whose argv starts with prefix, or -1. */
 int fake_host_find(const struct fake_host *h, const char *prefix);
+/* Reads a whole file; NULL on error. The caller frees. */
+char *fake_host_slurp(const char *path);
 /* A variable stanza_get returns (later calls win). */
 void fake_host_set_stanza(struct fake_host *h, const char *key, const char *value);
+
+/* What an ops.list reported, one "src proto/port expires" line a grant,
+ * for fake_host_seen as the list callback. */
+#define FAKE_SEEN_MAX 8
+struct fake_seen {
+	char text[FAKE_SEEN_MAX][128];
+	unsigned int n;
+};
+void fake_host_seen(void *ctx, const struct spa_grant *g);
 
 /*
  * A grant as the engine would hand it over, from address text (dst may be

@@ -7,26 +7,7 @@
 
 #define TMP_PREFIX "/tmp/spa-batch."
 
-char *golden_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = calloc(1, (size_t)len + 1);
-		if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-static int add_file_lines(struct spa_pu_buf *out, const char *file)
+static int add_file_lines(struct spa_pu_buf *out, const char *file, const char *mark)
 {
 	const char *p = file;
 	int rc = 0;
@@ -34,7 +15,7 @@ static int add_file_lines(struct spa_pu_buf *out, const char *file)
 	while (*p && rc == 0) {
 		size_t len = strcspn(p, "\n");
 
-		rc = spa_pu_buf_printf(out, "  | %.*s\n", (int)len, p);
+		rc = spa_pu_buf_printf(out, "  %s %.*s\n", mark, (int)len, p);
 		p += len;
 		if (*p == '\n')
 			p++;
@@ -56,7 +37,8 @@ int golden_transcript(const struct fake_host *h, struct spa_pu_buf *out)
 		else
 			rc = spa_pu_buf_printf(out, "$ %s\n", a);
 		if (rc == 0 && h->calls[i].file)
-			rc = add_file_lines(out, h->calls[i].file);
+			rc = add_file_lines(out, h->calls[i].file,
+					    h->calls[i].from_stdin ? "<" : "|");
 	}
 	return rc;
 }
@@ -76,7 +58,7 @@ int golden_check(const char *dir, const char *name, const char *text)
 		fputs(text, f);
 		return fclose(f) == 0 ? 0 : -1;
 	}
-	want = golden_slurp(path);
+	want = fake_host_slurp(path);
 	if (!want) {
 		fprintf(stderr, "golden file %s is missing\n", path);
 		return -1;
@@ -88,4 +70,18 @@ int golden_check(const char *dir, const char *name, const char *text)
 			path, want, text);
 	free(want);
 	return rc;
+}
+
+int golden_check_calls(struct fake_host *h, const char *dir, const char *name)
+{
+	struct spa_pu_buf t;
+	int rc;
+
+	spa_pu_buf_init(&t);
+	rc = golden_transcript(h, &t);
+	if (rc == 0)
+		rc = golden_check(dir, name, t.data ? t.data : "");
+	spa_pu_buf_free(&t);
+	fake_host_reset_calls(h);
+	return rc < 0 ? -1 : 0;
 }

@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec_host.h"
 #include "fake_host.h"
 #include "golden.h"
+#include "plugin_case.h"
+#include "recording.h"
 #include "spa_ipfw.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -37,16 +38,10 @@ static struct spa_grant make_grant(int af, const char *src, int proto, int port,
 			       "1.2.3.4;rm -rf /");
 }
 
-struct ctx {
-	struct fake_host h;
-	void *state;
-};
-
 static int setup(void **tstate)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct plugin_case *c = plugin_case_new();
 
-	fake_host_init(&c->h);
 	fake_host_set(&c->h, "IPFW_ADD_CHECK_STATE", "Y");
 	fake_host_set(&c->h, "IPFW_EXPIRE_PURGE_INTERVAL", "3600");
 	fake_host_reply(&c->h, "ipfw", "", 0);
@@ -54,26 +49,9 @@ static int setup(void **tstate)
 	return 0;
 }
 
-static int teardown(void **tstate)
-{
-	struct ctx *c = *tstate;
-
-	if (c->state)
-		OPS.fini(c->state);
-	fake_host_free(&c->h);
-	free(c);
-	return 0;
-}
-
 static void check_golden(struct fake_host *h, const char *name)
 {
-	struct spa_pu_buf t;
-
-	spa_pu_buf_init(&t);
-	assert_int_equal(golden_transcript(h, &t), 0);
-	assert_int_equal(golden_check(SPA_GOLDEN_DIR, name, t.data ? t.data : ""), 0);
-	spa_pu_buf_free(&t);
-	fake_host_reset_calls(h);
+	assert_int_equal(golden_check_calls(h, SPA_GOLDEN_DIR, name), 0);
 }
 
 static void test_descriptor(void **tstate)
@@ -94,23 +72,41 @@ static void test_parse(void **tstate)
 	assert_int_equal(spa_ipfw_parse_line("10001 pass 6 from 198.51.100.2 to me dst-port 22 "
 					     "setup keep-state // _exp_1800000000", &r), 0);
 	assert_int_equal(r.num, 10001);
-	assert_int_equal(r.proto, 6);
-	assert_string_equal(r.src, "198.51.100.2");
-	assert_string_equal(r.dst, "me");
-	assert_int_equal(r.dport, 22);
-	assert_int_equal(r.expires, EXP1);
+	assert_int_equal(r.rule.proto, 6);
+	assert_string_equal(r.rule.src, "198.51.100.2");
+	assert_string_equal(r.rule.dst, "me");
+	assert_int_equal(r.rule.port, 22);
+	assert_int_equal(r.rule.expires, EXP1);
 	/* the form ipfw prints: names, "set N", port right after the address */
 	assert_int_equal(spa_ipfw_parse_line("00100 set 1 allow udp from 2001:db8::2 to me6 53 "
 					     "keep-state :default // _exp_7", &r), 0);
 	assert_int_equal(r.num, 100);
-	assert_int_equal(r.proto, 17);
-	assert_string_equal(r.src, "2001:db8::2");
-	assert_int_equal(r.dport, 53);
-	assert_int_equal(r.expires, 7);
+	assert_int_equal(r.rule.proto, 17);
+	assert_string_equal(r.rule.src, "2001:db8::2");
+	assert_int_equal(r.rule.port, 53);
+	assert_int_equal(r.rule.expires, 7);
 	assert_int_equal(spa_ipfw_parse_line("00100 allow tcp from any to me // _exp_9 x", &r), 0);
-	assert_int_equal(r.expires, -1);
+	assert_int_equal(r.rule.expires, -1);
 	assert_int_equal(spa_ipfw_parse_line("00100 check-state", &r), 0);
 	assert_true(r.check_state);
+	{
+		struct spa_grant g;
+
+		assert_int_equal(spa_ipfw_parse_line("00101 allow tcp from 198.51.100.2 to me6 22 "
+						     "// _exp_5", &r), 0);
+		assert_int_equal(spa_pu_rule_to_grant(&r.rule, &g, spa_ipfw_local), 0);
+		assert_int_equal(g.port, 22);
+		assert_int_equal(g.expires, 5);
+		assert_int_equal(g.dst.family, 0);
+		/* "to <address>" is a destination, not a local word */
+		assert_int_equal(spa_ipfw_parse_line("00101 allow tcp from 198.51.100.2 to 203.0.113.5 "
+						     "dst-port 22 // _exp_5", &r), 0);
+		assert_int_equal(spa_pu_rule_to_grant(&r.rule, &g, spa_ipfw_local), 0);
+		assert_int_equal(g.dst.family, AF_INET);
+		assert_true(spa_pu_rule_matches(&r.rule, &g, spa_ipfw_local));
+		g.dst.family = 0;
+		assert_false(spa_pu_rule_matches(&r.rule, &g, spa_ipfw_local));
+	}
 	{
 		/* a line too long to model still reports its number */
 		char longline[300];
@@ -118,7 +114,7 @@ static void test_parse(void **tstate)
 		snprintf(longline, sizeof(longline), "00200 allow tcp from any to me // %0120d _exp_5", 7);
 		assert_int_equal(spa_ipfw_parse_line(longline, &r), 0);
 		assert_int_equal(r.num, 200);
-		assert_int_equal(r.expires, -1);
+		assert_int_equal(r.rule.expires, -1);
 	}
 	assert_int_not_equal(spa_ipfw_parse_line("## Dynamic rules", &r), 0);
 	assert_int_not_equal(spa_ipfw_parse_line("abc allow tcp", &r), 0);
@@ -127,7 +123,7 @@ static void test_parse(void **tstate)
 
 static void test_open_fresh(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -138,7 +134,7 @@ static void test_open_fresh(void **tstate)
 
 static void test_reknock(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant same = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	struct spa_grant later = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP2);
 
@@ -157,7 +153,7 @@ static void test_reknock(void **tstate)
 
 static void test_close_flush(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	struct spa_grant absent = make_grant(AF_INET, "198.51.100.9", IPPROTO_TCP, 22, EXP1);
 
@@ -170,28 +166,14 @@ static void test_close_flush(void **tstate)
 	check_golden(&c->h, "close_flush.txt");
 }
 
-struct seen {
-	char text[8][128];
-	unsigned int n;
-};
-
-static void on_grant(void *ctx, const struct spa_grant *g)
-{
-	struct seen *s = ctx;
-
-	if (s->n < 8)
-		snprintf(s->text[s->n++], sizeof(s->text[0]), "%s %u/%u %lld", g->src.text,
-			 g->proto, g->port, (long long)g->expires);
-}
-
 static void test_list(void **tstate)
 {
-	struct ctx *c = *tstate;
-	struct seen s = { .n = 0 };
+	struct plugin_case *c = *tstate;
+	struct fake_seen s = { .n = 0 };
 
 	fake_host_reply(&c->h, "ipfw", list_one, 0);
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	assert_int_equal(OPS.list(c->state, on_grant, &s), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_seen, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.text[0], "198.51.100.2 6/22 1800000000");
 	assert_string_equal(s.text[1], "198.51.100.3 17/53 1800000009");
@@ -199,7 +181,7 @@ static void test_list(void **tstate)
 
 static void test_ipv6_hostile(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_UDP, 53, EXP1);
 	struct spa_grant g4 = make_grant(AF_INET, "198.51.100.7", IPPROTO_TCP, 22, EXP1);
 
@@ -219,7 +201,7 @@ static void test_ipv6_hostile(void **tstate)
 
 static void test_bad(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	void *st = NULL;
 
@@ -248,7 +230,7 @@ static void test_bad(void **tstate)
 
 static void test_full_range(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.4", IPPROTO_TCP, 22, EXP1);
 
 	fake_host_set(&c->h, "IPFW_MAX_RULES", "3");
@@ -258,81 +240,49 @@ static void test_full_range(void **tstate)
 	assert_int_equal(fake_host_find(&c->h, "/sbin/ipfw add 1"), -1);
 }
 
-/* The same cycle through a real executable: a script that records its
- * argv and prints the listing the test put in place for each set. */
-static const char recorder[] =
-	"#!/bin/sh\n"
-	"PATH=/usr/bin:/bin\n"
-	"d=$(dirname \"$0\")\n"
-	"{ printf 'ipfw'; for a in \"$@\"; do printf ' %s' \"$a\"; done; printf '\\n'; } >> \"$d/transcript\"\n"
+/* The same cycle through a real executable: the recorder prints the
+ * listing the test put in place for each set. */
+static const char ipfw_respond[] =
 	"case \"$*\" in\n"
 	"  \"set \"*\" list\") cat \"$d/set$2\" 2>/dev/null ;;\n"
 	"  \"-d set \"*\" list\") cat \"$d/set$3\" \"$d/dyn$3\" 2>/dev/null ;;\n"
-	"esac\n"
-	"exit 0\n";
-
-static void put_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
+	"esac\n";
 
 static void test_recording_exe(void **tstate)
 {
-	char dir[] = "/tmp/spa-ipfw-test.XXXXXX";
-	char exe[600], path[600];
+	struct recording rec;
 	struct exec_host h;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_TCP, 22, EXP1);
 	void *st = NULL;
-	char *got;
 
 	(void)tstate;
-	assert_non_null(mkdtemp(dir));
-	snprintf(exe, sizeof(exe), "%s/ipfw", dir);
-	put_file(dir, "ipfw", recorder);
-	assert_int_equal(chmod(exe, 0700), 0);
+	assert_int_equal(recording_init(&rec, "ipfw", ipfw_respond), 0);
 	exec_host_init(&h);
-	exec_host_set(&h, "IPFW_EXE", exe);
-	exec_host_set(&h, "IPFW_START_RULE_NUM", "100");
-	exec_host_set(&h, "IPFW_MAX_RULES", "10");
-	exec_host_set(&h, "IPFW_EXPIRE_PURGE_INTERVAL", "0");
-	assert_int_equal(OPS.init(&h.api, &st), 0);
+	fake_host_set(&h.fake, "IPFW_EXE", rec.exe);
+	fake_host_set(&h.fake, "IPFW_START_RULE_NUM", "100");
+	fake_host_set(&h.fake, "IPFW_MAX_RULES", "10");
+	fake_host_set(&h.fake, "IPFW_EXPIRE_PURGE_INTERVAL", "0");
+	assert_int_equal(OPS.init(&h.fake.api, &st), 0);
 	/* rule 100 is taken in the expire set and still has a state; 101 has
 	 * none and is purged */
-	put_file(dir, "set2", "00100 allow tcp from 203.0.113.9 to me dst-port 22 // _exp_5\n"
-			      "00101 allow tcp from 203.0.113.8 to me dst-port 22 // _exp_5\n");
-	put_file(dir, "dyn2", "## Dynamic rules:\n"
-			      "00100 2 120 (1s) STATE tcp 203.0.113.9 1234 <-> 198.51.100.1 22\n");
+	assert_int_equal(recording_put(&rec, "set2",
+				       "00100 allow tcp from 203.0.113.9 to me dst-port 22 // _exp_5\n"
+				       "00101 allow tcp from 203.0.113.8 to me dst-port 22 // _exp_5\n"), 0);
+	assert_int_equal(recording_put(&rec, "dyn2", "## Dynamic rules:\n"
+				       "00100 2 120 (1s) STATE tcp 203.0.113.9 1234 <-> 198.51.100.1 22\n"), 0);
 	assert_int_equal(OPS.open(st, &g), 0);
-	put_file(dir, "set1", "00102 allow tcp from 198.51.100.2 to me dst-port 22 setup keep-state // _exp_1800000000\n");
+	assert_int_equal(recording_put(&rec, "set1", "00102 allow tcp from 198.51.100.2 to me dst-port 22 "
+				       "setup keep-state // _exp_1800000000\n"), 0);
 	assert_int_equal(OPS.open(st, &g), 0); /* re-knock: no duplicate */
 	assert_int_equal(OPS.open(st, &g6), 0);
 	assert_int_equal(OPS.close(st, &g), 0);
 	assert_int_equal(OPS.flush(st), 0);
 	OPS.fini(st);
-	assert_int_equal(h.nerrors, 0);
+	assert_int_equal(h.fake.nerrors, 0);
 	exec_host_free(&h);
-
-	snprintf(path, sizeof(path), "%s/transcript", dir);
-	got = golden_slurp(path);
-	assert_non_null(got);
-	/* the temp dir differs per run */
-	for (char *p; (p = strstr(got, dir));)
-		memmove(p + 1, p + strlen(dir), strlen(p + strlen(dir)) + 1), p[0] = '.';
-	assert_int_equal(golden_check(SPA_GOLDEN_DIR, "recording.txt", got), 0);
-	free(got);
-	for (const char *n = "ipfw\0set1\0set2\0dyn2\0transcript\0"; *n; n += strlen(n) + 1) {
-		snprintf(path, sizeof(path), "%s/%s", dir, n);
-		unlink(path);
-	}
-	rmdir(dir);
+	assert_int_equal(recording_check(&rec, SPA_GOLDEN_DIR, "recording.txt"), 0);
+	recording_free(&rec);
 }
 
 int main(void)
@@ -340,13 +290,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reknock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_hostile, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fresh, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_reknock, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_close_flush, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_hostile, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_full_range, setup, plugin_case_teardown),
 		cmocka_unit_test(test_recording_exe),
 	};
 

@@ -10,12 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec_host.h"
 #include "fake_host.h"
 #include "golden.h"
+#include "plugin_case.h"
+#include "recording.h"
 #include "spa_pf.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -37,44 +38,21 @@ static struct spa_grant make_grant(int af, const char *src, int proto, int port,
 			       "1.2.3.4\npass in all");
 }
 
-struct ctx {
-	struct fake_host h;
-	void *state;
-};
-
 static int setup(void **tstate)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct plugin_case *c = plugin_case_new();
 
-	fake_host_init(&c->h);
 	fake_host_reply(&c->h, "pfctl", anchors, 0);
 	*tstate = c;
 	return 0;
 }
 
-static int teardown(void **tstate)
-{
-	struct ctx *c = *tstate;
-
-	if (c->state)
-		OPS.fini(c->state);
-	fake_host_free(&c->h);
-	free(c);
-	return 0;
-}
-
 static void check_golden(struct fake_host *h, const char *name)
 {
-	struct spa_pu_buf t;
-
-	spa_pu_buf_init(&t);
-	assert_int_equal(golden_transcript(h, &t), 0);
-	assert_int_equal(golden_check(SPA_GOLDEN_DIR, name, t.data ? t.data : ""), 0);
-	spa_pu_buf_free(&t);
-	fake_host_reset_calls(h);
+	assert_int_equal(golden_check_calls(h, SPA_GOLDEN_DIR, name), 0);
 }
 
-static void init_with(struct ctx *c, const char *rules)
+static void init_with(struct plugin_case *c, const char *rules)
 {
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	fake_host_reply(&c->h, "pfctl", rules, 0);
@@ -96,7 +74,8 @@ static void test_descriptor(void **tstate)
 
 static void test_parse(void **tstate)
 {
-	struct spa_pf_rule r;
+	struct spa_pu_rule r;
+	struct spa_grant g;
 
 	(void)tstate;
 	assert_int_equal(spa_pf_parse_line("pass in quick inet proto tcp from 198.51.100.2 to any "
@@ -111,7 +90,14 @@ static void test_parse(void **tstate)
 	assert_int_equal(r.proto, 17);
 	assert_int_equal(r.port, 53);
 	assert_int_equal(r.expires, 12);
+	assert_int_equal(spa_pu_rule_to_grant(&r, &g, spa_pf_local), 0);
+	assert_string_equal(g.src.text, "2001:db8::2");
+	assert_int_equal(g.dst.family, 0);
 	assert_int_equal(spa_pf_parse_line("pass in all label \"admin\"", &r), 0);
+	assert_int_equal(r.expires, -1);
+	assert_int_not_equal(spa_pu_rule_to_grant(&r, &g, spa_pf_local), 0);
+	assert_int_equal(spa_pf_parse_line("pass in proto tcp from 198.51.100.2 to any port 22 "
+					   "label \"_exp_1x\"", &r), 0);
 	assert_int_equal(r.expires, -1);
 	assert_int_not_equal(spa_pf_parse_line("block in all", &r), 0);
 	assert_true(spa_pf_valid_anchor("fwknop"));
@@ -125,7 +111,7 @@ static void test_parse(void **tstate)
 
 static void test_open_fresh(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 
 	init_with(c, "");
@@ -136,7 +122,7 @@ static void test_open_fresh(void **tstate)
 
 static void test_reknock(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant later = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP2);
 
 	init_with(c, rules_two);
@@ -144,6 +130,8 @@ static void test_reknock(void **tstate)
 	assert_int_equal(OPS.refresh(c->state, &later), 0);
 	/* exactly one rule for 198.51.100.2: the old one was replaced */
 	assert_int_equal(c->h.ncalls, 2);
+	assert_string_equal(c->h.calls[1].argv, "/sbin/pfctl -a fwknop -f -");
+	assert_true(c->h.calls[1].from_stdin);
 	assert_non_null(c->h.calls[1].file);
 	assert_null(strstr(c->h.calls[1].file, "_exp_1800000000"));
 	check_golden(&c->h, "reknock.txt");
@@ -151,7 +139,7 @@ static void test_reknock(void **tstate)
 
 static void test_close_flush(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_UDP, 53, EXP1);
 	struct spa_grant absent = make_grant(AF_INET, "198.51.100.9", IPPROTO_TCP, 22, EXP1);
@@ -166,27 +154,13 @@ static void test_close_flush(void **tstate)
 	check_golden(&c->h, "close_flush.txt");
 }
 
-struct seen {
-	char text[8][128];
-	unsigned int n;
-};
-
-static void on_grant(void *ctx, const struct spa_grant *g)
-{
-	struct seen *s = ctx;
-
-	if (s->n < 8)
-		snprintf(s->text[s->n++], sizeof(s->text[0]), "%s %u/%u %lld", g->src.text,
-			 g->proto, g->port, (long long)g->expires);
-}
-
 static void test_list(void **tstate)
 {
-	struct ctx *c = *tstate;
-	struct seen s = { .n = 0 };
+	struct plugin_case *c = *tstate;
+	struct fake_seen s = { .n = 0 };
 
 	init_with(c, rules_two);
-	assert_int_equal(OPS.list(c->state, on_grant, &s), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_seen, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.text[0], "198.51.100.2 6/22 1800000000");
 	assert_string_equal(s.text[1], "2001:db8::2 17/53 1800000009");
@@ -194,7 +168,7 @@ static void test_list(void **tstate)
 
 static void test_ipv6_hostile(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_TCP, 22, EXP1);
 
 	init_with(c, "");
@@ -213,7 +187,7 @@ static void test_ipv6_hostile(void **tstate)
 
 static void test_bad(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	void *st = NULL;
 
@@ -238,59 +212,61 @@ static void test_bad(void **tstate)
 	assert_null(st);
 }
 
-/* A pfctl stand-in that records argv and any loaded file, and keeps the
- * anchor's rules in a file so the cycle reads back what it loaded. */
-static const char recorder[] =
-	"#!/bin/sh\n"
-	"PATH=/usr/bin:/bin\n"
-	"d=$(dirname \"$0\")\n"
-	"{ printf 'pfctl'; for a in \"$@\"; do case \"$a\" in /tmp/spa-batch.*) printf ' <file>';;"
-	" *) printf ' %s' \"$a\";; esac; done; printf '\\n'; } >> \"$d/transcript\"\n"
+/* A 1.0 engine has no run_input: the anchor is loaded from a private
+ * temporary file instead, which is gone after the call. */
+static void test_abi10(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
+	const char *path;
+
+	c->h.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run_input);
+	init_with(c, rules_two);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	assert_int_equal(c->h.nerrors, 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_false(c->h.calls[1].from_stdin);
+	assert_non_null(c->h.calls[1].file);
+	path = strstr(c->h.calls[1].argv, "/tmp/spa-batch.");
+	assert_non_null(path);
+	assert_int_not_equal(access(path, F_OK), 0);
+	check_golden(&c->h, "abi10.txt");
+}
+
+/* What the pfctl stand-in does: keep the anchor's rules in a file, so
+ * that the cycle reads back what it loaded (from stdin, or from the file
+ * a 1.0 engine's fallback names). */
+static const char pfctl_respond[] =
 	"case \"$*\" in\n"
 	"  \"-s Anchor\") printf '  fwknop\\n' ;;\n"
 	"  \"-a fwknop -s rules\") cat \"$d/rules\" 2>/dev/null ;;\n"
 	"  \"-a fwknop -F all\") : > \"$d/rules\" ;;\n"
-	"  \"-a fwknop -f \"*) sed 's/^/  | /' \"$4\" >> \"$d/transcript\"; cp \"$4\" \"$d/rules\" ;;\n"
+	"  \"-a fwknop -f -\") cp \"$d/stdin\" \"$d/rules\" ;;\n"
+	"  \"-a fwknop -f /tmp/spa-batch.\"*) cp \"$4\" \"$d/rules\" ;;\n"
 	"  *) exit 1 ;;\n"
-	"esac\n"
-	"exit 0\n";
+	"esac\n";
 
-static void put_file(const char *dir, const char *name, const char *text)
+static void recording_cycle(int abi10, const char *golden)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void test_recording_exe(void **tstate)
-{
-	char dir[] = "/tmp/spa-pf-test.XXXXXX";
-	char exe[600], path[600];
+	struct recording rec;
 	struct exec_host h;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP1);
 	struct spa_grant g2 = make_grant(AF_INET, "198.51.100.2", IPPROTO_TCP, 22, EXP2);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8::2", IPPROTO_UDP, 53, EXP1);
-	struct seen s = { .n = 0 };
+	struct fake_seen s = { .n = 0 };
 	void *st = NULL;
-	char *got;
 
-	(void)tstate;
-	assert_non_null(mkdtemp(dir));
-	snprintf(exe, sizeof(exe), "%s/pfctl", dir);
-	put_file(dir, "pfctl", recorder);
-	assert_int_equal(chmod(exe, 0700), 0);
+	assert_int_equal(recording_init(&rec, "pfctl", pfctl_respond), 0);
 	exec_host_init(&h);
-	exec_host_set(&h, "PFCTL_EXE", exe);
-	assert_int_equal(OPS.init(&h.api, &st), 0);
+	if (abi10)
+		h.fake.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run_input);
+	fake_host_set(&h.fake, "PFCTL_EXE", rec.exe);
+	assert_int_equal(OPS.init(&h.fake.api, &st), 0);
 	assert_int_equal(OPS.open(st, &g), 0);
 	assert_int_equal(OPS.open(st, &g6), 0);
 	assert_int_equal(OPS.refresh(st, &g2), 0); /* re-knock: replaced */
-	assert_int_equal(OPS.list(st, on_grant, &s), 0);
+	assert_int_equal(OPS.list(st, fake_host_seen, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.text[0], "2001:db8::2 17/53 1800000000");
 	assert_string_equal(s.text[1], "198.51.100.2 6/22 1800000100");
@@ -299,21 +275,22 @@ static void test_recording_exe(void **tstate)
 	assert_int_equal(OPS.open(st, &g), 0);
 	assert_int_equal(OPS.flush(st), 0);
 	OPS.fini(st);
-	assert_int_equal(h.nerrors, 0);
+	assert_int_equal(h.fake.nerrors, 0);
 	exec_host_free(&h);
+	assert_int_equal(recording_check(&rec, SPA_GOLDEN_DIR, golden), 0);
+	recording_free(&rec);
+}
 
-	snprintf(path, sizeof(path), "%s/transcript", dir);
-	got = golden_slurp(path);
-	assert_non_null(got);
-	for (char *p; (p = strstr(got, dir));)
-		memmove(p + 1, p + strlen(dir), strlen(p + strlen(dir)) + 1), p[0] = '.';
-	assert_int_equal(golden_check(SPA_GOLDEN_DIR, "recording.txt", got), 0);
-	free(got);
-	for (const char *n = "pfctl\0rules\0transcript\0"; *n; n += strlen(n) + 1) {
-		snprintf(path, sizeof(path), "%s/%s", dir, n);
-		unlink(path);
-	}
-	rmdir(dir);
+static void test_recording_exe(void **tstate)
+{
+	(void)tstate;
+	recording_cycle(0, "recording.txt");
+}
+
+static void test_recording_exe_abi10(void **tstate)
+{
+	(void)tstate;
+	recording_cycle(1, "recording_abi10.txt");
 }
 
 int main(void)
@@ -321,13 +298,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reknock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_hostile, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fresh, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_reknock, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_close_flush, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_hostile, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_abi10, setup, plugin_case_teardown),
 		cmocka_unit_test(test_recording_exe),
+		cmocka_unit_test(test_recording_exe_abi10),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
