@@ -240,45 +240,6 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	arm_timer(d);
 }
 
-static int open_udp(int family, uint16_t port)
-{
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-	int rcvbuf = 4 << 20;
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (fd < 0)
-		return -errno;
-	/* A deep queue lets a valid knock survive a burst of garbage until the
-	 * loop drains it; the memory is only charged while packets wait. As
-	 * root the system's rmem_max does not cap it. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		len = sizeof(*s4);
-		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = in6addr_any;
-		len = sizeof(*s6);
-		/* a separate v4 socket exists; mapped addresses would be ambiguous */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 static void fill_pkt_addrs(struct spa_pkt *pkt, const struct sockaddr_storage *from,
 			   struct msghdr *mh)
 {
@@ -414,6 +375,13 @@ static void reload(struct spa_daemon *d)
 		spa_config_free(&fresh);
 		return;
 	}
+	rc = spa_daemon_reopen_network(d, &fresh);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "reload refused, keeping the running config and sockets");
+		spa_replay_close(replay);
+		spa_config_free(&fresh);
+		return;
+	}
 	spa_replay_close(d->replay);
 	d->replay = replay;
 	/* Grants carry copies of their stanza label, so live ones survive. */
@@ -433,12 +401,6 @@ static void handle_signal(struct spa_daemon *d)
 		else
 			d->stop = true;
 	}
-}
-
-static int add_fd(struct spa_daemon *d, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 /* What expired while we were down is closed; the rest is re-armed. */
@@ -531,7 +493,7 @@ int spa_daemon_start(struct spa_daemon *d)
 	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->epfd < 0 || d->tfd < 0 || d->sfd < 0)
 		return -errno;
-	if ((rc = add_fd(d, d->tfd)) < 0 || (rc = add_fd(d, d->sfd)) < 0)
+	if ((rc = spa_daemon_watch(d, d->tfd)) < 0 || (rc = spa_daemon_watch(d, d->sfd)) < 0)
 		return rc;
 	if (!d->cfg.udp_server) {
 		rc = spa_daemon_open_captures(d);
@@ -539,16 +501,8 @@ int spa_daemon_start(struct spa_daemon *d)
 			reconcile(d);
 		return rc;
 	}
-	d->udp[0] = open_udp(AF_INET, d->cfg.udp_port);
-	if (d->udp[0] < 0) {
-		spa_log(SPA_L_ERR, "UDP port %u (IPv4): %s", d->cfg.udp_port, strerror(-d->udp[0]));
-		return d->udp[0];
-	}
-	d->udp[1] = open_udp(AF_INET6, d->cfg.udp_port);
-	if (d->udp[1] < 0)
-		spa_log(SPA_L_WARNING, "UDP port %u (IPv6): %s; IPv4 only", d->cfg.udp_port,
-			strerror(-d->udp[1]));
-	if ((rc = add_fd(d, d->udp[0])) < 0 || (d->udp[1] >= 0 && (rc = add_fd(d, d->udp[1])) < 0))
+	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
+	if (rc < 0)
 		return rc;
 	reconcile(d);
 	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanzas, %zu plugins%s",

@@ -82,6 +82,15 @@ void spa_daemon_close_captures(struct spa_daemon *d);
 /* Counts one captured packet; true once -C is reached. */
 bool spa_daemon_count_packet(struct spa_daemon *d);
 
+/* spa_daemon_net.c: adds fd to the loop's epoll set (readable). */
+int spa_daemon_watch(struct spa_daemon *d, int fd);
+/* The IPv4 (required) and IPv6 (if possible) UDP
+ * sockets on port, watched by the loop; fds[1] is -1 without IPv6. */
+int spa_daemon_open_udp(struct spa_daemon *d, uint16_t port, int fds[2]);
+/* For a reload: re-opens sockets or captures whose settings differ in
+ * fresh; on failure the running ones are kept and a reason is logged. */
+int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh);
+
 /* Acts on one decision (grant store, journal, plugins) and logs it. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);
 

@@ -74,7 +74,6 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 	snprintf(list, sizeof(list), "%s", d->cfg.pcap_intf);
 	for (char *i = strtok_r(list, ", ", &save); i && rc == 0; i = strtok_r(NULL, ", ", &save)) {
 		struct spa_capture *c = &d->cap[d->n_cap];
-		struct epoll_event ev = { .events = EPOLLIN };
 
 		if (d->n_cap == SPA_MAX_CAPTURES) {
 			spa_log(SPA_L_ERR, "too many interfaces (max %d)", SPA_MAX_CAPTURES);
@@ -86,9 +85,9 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 			return rc;
 		}
 		d->n_cap++;
-		ev.data.fd = c->fd;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-			return -errno;
+		rc = spa_daemon_watch(d, c->fd);
+		if (rc < 0)
+			return rc;
 	}
 	if (d->n_cap == 0) {
 		spa_log(SPA_L_ERR, "no interface to capture on (PCAP_INTF / -i)");

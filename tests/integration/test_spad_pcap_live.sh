@@ -89,10 +89,31 @@ wait_for "$DIR/calls" "^open .* port=80 " 1 || fail "no grant for the second kno
 grep -q "src=198.51.100.1 " "$DIR/log" && fail "an outbound packet was processed"
 [ "$(grep -c '^open ' "$DIR/calls")" = 2 ] || fail "expected exactly two grants"
 
+# SIGHUP with another capture filter: the captures are re-opened with it
+echo "PCAP_FILTER udp port 62202" >>"$DIR/fwknopd.conf"
+kill -HUP "$SPID"
+wait_for "$DIR/log" "filter 'udp port 62202'" 1 || fail "captures not re-opened on SIGHUP: $(cat "$DIR/log")"
+knock "$NS_C" 198.51.100.2 198.51.100.1 443
+sleep 0.5
+grep -q "^open .* port=443 " "$DIR/calls" && fail "the old filter still applies after SIGHUP"
+HOME=$DIR ip netns exec "$NS_C" "$FWKNOP" -A tcp/8443 -a 198.51.100.2 -D 198.51.100.1 -U alice \
+	--server-port 62202 --key-base64-rijndael "$KEY" --key-base64-hmac "$HMAC" \
+	--no-save-args >>"$DIR/fwknop.out" 2>&1 || fail "fwknop client failed"
+wait_for "$DIR/calls" "^open .* port=8443 " 1 || fail "no grant under the new filter"
+# a filter that does not compile is refused; the running captures stay
+echo "PCAP_FILTER udp port nonsense" >>"$DIR/fwknopd.conf"
+kill -HUP "$SPID"
+wait_for "$DIR/log" "reload refused" 1 || fail "a bad filter was not refused"
+kill -0 "$SPID" || fail "spad died on a bad filter"
+HOME=$DIR ip netns exec "$NS_C" "$FWKNOP" -A tcp/8444 -a 198.51.100.2 -D 198.51.100.1 -U alice \
+	--server-port 62202 --key-base64-rijndael "$KEY" --key-base64-hmac "$HMAC" \
+	--no-save-args >>"$DIR/fwknop.out" 2>&1 || fail "fwknop client failed"
+wait_for "$DIR/calls" "^open .* port=8444 " 1 || fail "captures lost after a refused reload"
+
 kill -TERM "$SPID"
 wait "$SPID"
 rc=$?
 SPID=
 [ $rc = 0 ] || fail "spad exited $rc on SIGTERM"
-[ "$(grep -c '^close ' "$DIR/calls")" = 2 ] || fail "grants not closed at exit"
+[ "$(grep -c '^close ' "$DIR/calls")" = 4 ] || fail "grants not closed at exit"
 echo "PASS: live pcap capture in $NS_S"
