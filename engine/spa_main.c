@@ -258,10 +258,31 @@ static void daemonize(void)
 	}
 }
 
+/* The options that pick what this run does, by enum action. */
+static const char *const action_opts[] = {
+	[RUN] = "", [EXIT_PARSE] = "--exit-parse-config", [KILL] = "-K", [RESTART] = "-R",
+	[STATUS] = "-S", [FW_LIST] = "--fw-list", [FW_LIST_ALL] = "--fw-list-all",
+	[FW_FLUSH] = "--fw-flush", [DUMP] = "-D", [PARSE_DIGEST] = "--exit-parse-digest-cache",
+};
+
+/* Each of those options is a whole run of its own: two of them together
+ * is a mistake to report, not a choice to guess at. */
+static int set_action(enum action *a, enum action next)
+{
+	if (*a != RUN && *a != next) {
+		fprintf(stderr, "spad: %s and %s cannot be combined\n", action_opts[*a],
+			action_opts[next]);
+		return EXIT_CONFIG;
+	}
+	*a = next;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct spa_options *o, enum action *a, bool *rotate,
 		      char *intf)
 {
 	int c;
+	char *end;
 
 	while ((c = getopt_long(argc, argv, "a:c:C:d:Dfhi:O:p:P:r:tUvVKRS", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -271,8 +292,9 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 		case 'p': o->pid_file = optarg; break;
 		case 'r': o->run_dir = optarg; break;
 		case 'C':
-			o->packet_limit = strtol(optarg, NULL, 10);
-			if (o->packet_limit <= 0) {
+			errno = 0;
+			o->packet_limit = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->packet_limit <= 0) {
 				fprintf(stderr, "spad: -C '%s': expected a positive count\n", optarg);
 				return EXIT_CONFIG;
 			}
@@ -285,27 +307,54 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 			break;
 		case 'P': o->pcap_filter = optarg; break;
 		case 'O': o->override_files = optarg; break;
-		case 'D': *a = DUMP; break;
+		case 'D':
+			if (set_action(a, DUMP))
+				return EXIT_CONFIG;
+			break;
 		case OPT_PCAP_FILE: o->pcap_file = optarg; break;
 		case OPT_ANY_DIR: o->pcap_any_direction = true; break;
 		case OPT_SYSLOG: o->syslog_enable = true; break;
-		case OPT_PARSE_DIGEST: *a = PARSE_DIGEST; break;
-		case OPT_FW_LIST_ALL: *a = FW_LIST_ALL; break;
+		case OPT_PARSE_DIGEST:
+			if (set_action(a, PARSE_DIGEST))
+				return EXIT_CONFIG;
+			break;
+		case OPT_FW_LIST_ALL:
+			if (set_action(a, FW_LIST_ALL))
+				return EXIT_CONFIG;
+			break;
 		case 'f': o->foreground = true; break;
 		case 't': o->test_mode = true; break;
 		case 'v': o->verbosity++; break;
-		case 'K': *a = KILL; break;
-		case 'R': *a = RESTART; break;
-		case 'S': *a = STATUS; break;
+		case 'K':
+			if (set_action(a, KILL))
+				return EXIT_CONFIG;
+			break;
+		case 'R':
+			if (set_action(a, RESTART))
+				return EXIT_CONFIG;
+			break;
+		case 'S':
+			if (set_action(a, STATUS))
+				return EXIT_CONFIG;
+			break;
 		case 'V': printf("spad %s (fwknop 2.6 compatible), plugin ABI %u.%u\n",
 				 SPA_VERSION, SPA_PLUGIN_ABI_MAJOR, SPA_PLUGIN_ABI_MINOR);
 			exit(0);
 		case 'h': usage(stdout); exit(0);
 		case OPT_ACCESS_FOLDER: o->access_folder = optarg; break;
-		case OPT_EXIT_PARSE: *a = EXIT_PARSE; break;
+		case OPT_EXIT_PARSE:
+			if (set_action(a, EXIT_PARSE))
+				return EXIT_CONFIG;
+			break;
 		case OPT_ROTATE: *rotate = true; break;
-		case OPT_FW_LIST: *a = FW_LIST; break;
-		case OPT_FW_FLUSH: *a = FW_FLUSH; break;
+		case OPT_FW_LIST:
+			if (set_action(a, FW_LIST))
+				return EXIT_CONFIG;
+			break;
+		case OPT_FW_FLUSH:
+			if (set_action(a, FW_FLUSH))
+				return EXIT_CONFIG;
+			break;
 		default: usage(stderr); return EXIT_CONFIG;
 		}
 	}

@@ -193,6 +193,27 @@ static void test_packet_limit_udp_and_syslog(void **state)
 	assert_int_equal(fx_count(f->log, "packet limit 2 reached"), 1);
 }
 
+/* Options that are runs of their own exclude each other; counts are
+ * numbers, whole. */
+static void test_conflicting_and_bad_options(void **state)
+{
+	struct fx *f = *state;
+	const char *dump_kill[] = { "-D", "-K", NULL };
+	const char *list_flush[] = { "--fw-list", "--fw-flush", NULL };
+	const char *twice[] = { "-D", "-D", NULL };
+	const char *count[] = { "-C", "5x", "-D", NULL };
+	char *out = NULL;
+
+	assert_int_equal(run(f, dump_kill, &out), 2);
+	assert_non_null(strstr(out, "-D and -K cannot be combined"));
+	assert_int_equal(run(f, list_flush, &out), 2);
+	assert_non_null(strstr(out, "--fw-list and --fw-flush cannot be combined"));
+	assert_int_equal(run(f, twice, &out), 0); /* the same one twice is fine */
+	assert_int_equal(run(f, count, &out), 2);
+	assert_non_null(strstr(out, "-C '5x': expected a positive count"));
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +221,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_restart_digest_cache_and_list_all, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_packet_limit_udp_and_syslog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflicting_and_bad_options, setup, teardown),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_cli spad plugin-dir\n");
