@@ -82,6 +82,10 @@ static void dump_stanza(FILE *out, const struct spa_stanza *s, size_t idx)
 	fprintf(out, "    %-24s %lld\n", "ACCESS_EXPIRE_EPOCH", (long long)s->access_expire);
 	fprintf(out, "    %-24s %s\n", "FIREWALL_TYPE",
 		s->firewall_type[0] ? s->firewall_type : "(global)");
+	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
+	for (size_t i = 0; i < s->n_kv; i++)
+		fprintf(out, "    %-24s %s\n", s->kv[i].name,
+			secret_name(s->kv[i].name) ? "<redacted>" : s->kv[i].value);
 }
 
 void spa_config_dump(const struct spa_config *c, FILE *out)

@@ -115,6 +115,10 @@ static void test_dump_config_redacts(void **state)
 	th_write(f->dir, "bad.conf", "# x\nMAX_SPA_PACKET_AGE never\n", bad, sizeof(bad));
 	assert_int_equal(run(f, dump_bad, &out), 2);
 	assert_non_null(strstr(out, "bad.conf:2:"));
+	/* a stanza's own plugin keys are shown too */
+	fx_write_access(f, "RECORDER_TAG alpha\n");
+	assert_int_equal(run(f, dump, &out), 0);
+	assert_true(has_value(out, "RECORDER_TAG", "alpha"));
 	free(out);
 }
 
