@@ -140,7 +140,7 @@ static bool precheck(const struct spa_config *c, const struct spa_pkt *pkt,
  * replay worth refusing. Records the digest so the packet is spent.
  * False when the packet is refused.
  */
-static bool spend_digest(const struct spa_config *c, struct spa_replay *replay,
+static bool spend_digest(struct spa_replay *replay,
 			 const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
 			 const struct spa_stanza *s, struct spa_decision *d)
 {
@@ -148,7 +148,9 @@ static bool spend_digest(const struct spa_config *c, struct spa_replay *replay,
 	struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
 				      .dport = pkt->dport, .created = pkt->now };
 
-	if (!c->digest_persistence || !replay)
+	/* Without ENABLE_DIGEST_PERSISTENCE the cache lives in memory only:
+	 * fwknopd stops checking then, we keep refusing replays. */
+	if (!replay)
 		return true;
 	if (spa_replay_digest(pkt->data, pkt->len, e.digest) < 0) {
 		reject(d, s, "cannot compute replay digest");
@@ -210,7 +212,7 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		/* The digest is spent once a stanza authenticates the packet, even
 		 * if policy then refuses it, so it can never be tried again. */
 		if (!recorded) {
-			if (!spend_digest(c, replay, pkt, o, s, d))
+			if (!spend_digest(replay, pkt, o, s, d))
 				return;
 			recorded = true;
 		}

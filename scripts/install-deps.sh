@@ -8,8 +8,8 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
   libssl-dev libpcap-dev libgpgme-dev libjansson-dev libcmocka-dev
   fwknop-client fwknop-server libfko3-dev
-  iproute2 iptables nftables ipset libnftables-dev socat
-  firewalld dbus
+  iproute2 iptables nftables ipset libipset-dev libnftables-dev socat
+  firewalld dbus groff-base
 )
 
 missing=()

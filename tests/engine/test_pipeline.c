@@ -198,6 +198,18 @@ static void test_replay_and_test_mode(void **state)
 	spa_pipeline_run(&x->c, x->r, &p, &real, &d);
 	x->c.packet_aging = true;
 	assert_non_null(strstr(d.reason, "replay"));
+
+	/* ENABLE_DIGEST_PERSISTENCE N keeps the cache in memory, still checked */
+	x->c.digest_persistence = false;
+	len = build(x->k1, "198.51.100.9,tcp/22", NOW, 0, w);
+	mkpkt(&p, w, len, "198.51.100.9", "203.0.113.1");
+	spa_pipeline_run(&x->c, x->r, &p, &real, &d);
+	assert_int_equal(d.verdict, SPA_GRANT);
+	spa_pipeline_run(&x->c, x->r, &p, &real, &d);
+	x->c.digest_persistence = true;
+	assert_int_equal(d.verdict, SPA_REJECT);
+	assert_non_null(strstr(d.reason, "replay"));
+	assert_true(d.replayed);
 }
 
 /* Random and mutated input must never crash, leak or grant. */
