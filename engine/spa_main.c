@@ -381,7 +381,9 @@ int main(int argc, char **argv)
 	spa_log_setup("spad", true, false, o.verbosity);
 	spa_daemon_init(&d, &o);
 	rc = spa_daemon_load_config(&o, &d.cfg, err, sizeof(err));
-	if (rc == 0)
+	/* signalling the running daemon needs its pid file, not the plugins:
+	 * a plugin that no longer loads must not stop an admin stopping it */
+	if (rc == 0 && a != KILL && a != RESTART && a != STATUS)
 		rc = spa_daemon_load_plugins(&d, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "spad: %s\n", err);

@@ -218,6 +218,25 @@ static void test_conflicting_and_bad_options(void **state)
 	free(out);
 }
 
+/* -S/-K/-R only need the pid file: a plugin that does not load any more
+ * must not keep an admin from querying or stopping the daemon. */
+static void test_signal_without_loadable_plugins(void **state)
+{
+	struct fx *f = *state;
+	const char *status[] = { "-S", NULL };
+	const char *check[] = { "--exit-parse-config", NULL };
+	char *out = NULL;
+	FILE *conf = fopen(f->conf, "a");
+
+	assert_non_null(conf);
+	fputs("PLUGIN_DIR /nonexistent/spa-plugins\n", conf);
+	fclose(conf);
+	assert_int_equal(run(f, check, &out), 2); /* the plugins are gone indeed */
+	assert_int_equal(run(f, status, &out), 1);
+	assert_non_null(strstr(out, "not running"));
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +245,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_packet_limit_udp_and_syslog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflicting_and_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_without_loadable_plugins, setup,
+						teardown),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_cli spad plugin-dir\n");
