@@ -274,8 +274,9 @@ static void fill_pkt_addrs(struct spa_pkt *pkt, const struct sockaddr_storage *f
 #define UDP_BATCH 16
 
 struct udp_slot {
+	/* control messages are read as struct cmsghdr: aligned for it */
+	_Alignas(struct cmsghdr) char ctrl[256];
 	char buf[SPA_MAX_WIRE_LEN + 1];
-	char ctrl[256];
 	struct sockaddr_storage from;
 	struct iovec iov;
 };
