@@ -4,7 +4,10 @@
  * admins find what they expect: a chain of our own (FWKNOP_INPUT) reached
  * by one jump rule, one ACCEPT rule per grant whose comment _exp_<epoch>
  * carries its expiry. All changes go through iptables-restore --noflush as
- * one atomic batch per operation, computed from a fresh iptables-save.
+ * one atomic batch per operation. The batch is built from an in-memory view
+ * of what the plugin put there (one exec per open or close); when the
+ * firewall turns out to differ, a fresh iptables-save rebuilds the view and
+ * a corrective batch is applied instead.
  */
 #ifndef SPA_IPT_H
 #define SPA_IPT_H
@@ -15,6 +18,7 @@
 
 #define SPA_IPT_NAME_LEN 32 /* xtables chain names are at most 28 chars */
 #define SPA_IPT_ADDR_LEN 64
+#define SPA_IPT_LINE_LEN 1024 /* longest iptables-save line we look at */
 
 enum spa_ipt_dir { SPA_IPT_IN, SPA_IPT_OUT };
 
@@ -39,10 +43,37 @@ struct spa_ipt_family {
 	const char *restore; /* iptables-restore */
 };
 
+/* Bounds the memory of one view; beyond it the view is dropped and every
+ * operation takes the iptables-save path (slower, still correct). */
+#define SPA_IPT_VIEW_MAX 4096
+
+/* A grant rule we believe is in a chain: the grant's key and its expiry,
+ * enough to write the exact rule text again for "-D". */
+struct spa_ipt_held {
+	int64_t expires;
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint8_t has_dst;
+	uint8_t proto;
+	uint16_t port;
+};
+
+/* What one chain of one family holds, as far as we know. */
+struct spa_ipt_view {
+	int known;                /* 0: trust nothing, read iptables-save first */
+	int chain;                /* our chain exists */
+	int jump;                 /* our jump rule exists in the from-chain */
+	unsigned int from_rules;  /* rules in the from-chain (jump position) */
+	unsigned int foreign;     /* other rules jumping to our chain */
+	struct spa_ipt_held *held;
+	size_t n, cap;
+};
+
 struct spa_ipt_state {
 	const struct spa_host_api *host;
 	struct spa_ipt_chain chains[SPA_IPT_NCHAINS]; /* INPUT, OUTPUT */
 	struct spa_ipt_family fam[2];                 /* IPv4, IPv6 */
+	struct spa_ipt_view view[2][SPA_IPT_NCHAINS]; /* [family][chain] */
 	int prepend;
 };
 
@@ -71,8 +102,41 @@ int spa_ipt_rule_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 		      char *out, size_t len);
 int spa_ipt_rule_matches(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
 			 const struct spa_grant *g);
+/* The grant a rule of ours in chain c stands for (address text filled
+ * in); -ENOENT for any rule we would not have written. */
+int spa_ipt_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
+		       int af, struct spa_grant *g);
+
+/* Iterates the lines of one table's section of iptables-save output. */
+struct spa_ipt_save_iter {
+	const char *p;
+	char table[SPA_IPT_NAME_LEN];
+	char line[SPA_IPT_LINE_LEN];
+};
+
+int spa_ipt_save_next(struct spa_ipt_save_iter *it, const char *want_table);
+
+/* Chain c as iptables-save shows it. */
+struct spa_ipt_chain_scan {
+	int exists;
+	unsigned int from_rules;
+	unsigned int jumps_total; /* rules anywhere in the table jumping to it */
+	unsigned int our_jumps;   /* plain "-A from -j to" rules among them */
+};
+
+void spa_ipt_chain_scan(const struct spa_ipt_chain *c, const char *save_text,
+			struct spa_ipt_chain_scan *v);
 
 enum spa_ipt_op { SPA_IPT_OP_OPEN, SPA_IPT_OP_CLOSE, SPA_IPT_OP_FLUSH, SPA_IPT_OP_SETUP };
+
+/* Writes the lines for enabled chain index ci into sec, counting them. */
+typedef int (*spa_ipt_lines_fn)(const struct spa_ipt_state *st, int ci, void *ctx,
+				struct spa_pu_buf *sec, unsigned int *changes);
+
+/* One "*table ... COMMIT" section per table of the enabled chains, each
+ * holding what fn writes for the chains of that table. */
+int spa_ipt_by_table(const struct spa_ipt_state *st, spa_ipt_lines_fn fn, void *ctx,
+		     struct spa_pu_buf *batch, unsigned int *changes);
 
 /* Builds the iptables-restore batch that carries out op (grant may be NULL
  * for FLUSH and SETUP) given the current iptables-save text. *changes is
@@ -80,6 +144,31 @@ enum spa_ipt_op { SPA_IPT_OP_OPEN, SPA_IPT_OP_CLOSE, SPA_IPT_OP_FLUSH, SPA_IPT_O
 int spa_ipt_batch(const struct spa_ipt_state *st, enum spa_ipt_op op,
 		  const struct spa_grant *g, const char *save_text,
 		  struct spa_pu_buf *batch, unsigned int *changes);
+
+/* "-I from POS -j to", POS clamped to the from-chain's length + 1. */
+void spa_ipt_jump_line(const struct spa_ipt_chain *c, unsigned int from_rules,
+		       struct spa_pu_buf *sec);
+/* The line adding a grant rule (body from spa_ipt_rule_body). */
+void spa_ipt_rule_line(const struct spa_ipt_state *st, const struct spa_ipt_chain *c,
+		       const char *body, struct spa_pu_buf *sec);
+
+/* spa_ipt_view.c: the in-memory view of family index fi. */
+
+/* Rebuilds the view from iptables-save output. */
+void spa_ipt_view_load(struct spa_ipt_state *st, int fi, const char *save_text);
+/* Records the effect of op once its batch has been applied. */
+void spa_ipt_view_apply(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
+			const struct spa_grant *g);
+void spa_ipt_view_forget(struct spa_ipt_state *st, int fi);
+void spa_ipt_view_free(struct spa_ipt_state *st);
+void spa_ipt_held_from_grant(const struct spa_grant *g, struct spa_ipt_held *h);
+/* Same grant key (addresses, proto, port), whatever the expiry. */
+int spa_ipt_held_same(const struct spa_ipt_held *a, const struct spa_ipt_held *b);
+/* The batch for OPEN or CLOSE built from the view alone; -EAGAIN when the
+ * view cannot tell (unknown, or a close of a grant it does not hold). */
+int spa_ipt_view_batch(const struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
+		       const struct spa_grant *g, struct spa_pu_buf *batch,
+		       unsigned int *changes);
 
 /* Calls cb for every grant rule of the INPUT chain found in save_text. */
 int spa_ipt_list_text(const struct spa_ipt_state *st, int af, const char *save_text,

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The iptables backend's ops. Stateless between calls: every operation
- * reads the live ruleset with iptables-save and applies one atomic
- * iptables-restore --noflush batch, so rules changed behind our back (or
- * left by a crashed run) are seen as they are rather than as remembered.
+ * The iptables backend's ops. An open, refresh or close is normally one
+ * iptables-restore --noflush batch built from the plugin's view of its own
+ * rules (spa_ipt_view.c). When that batch is refused because the firewall
+ * is not what the view says (an admin flushed the chain, deleted a rule or
+ * the jump), the plugin reads the live ruleset with iptables-save, rebuilds
+ * its view from it and applies a corrective batch: today's robust path,
+ * taken only when needed. Flush and init always take it.
  */
 #include "spa_ipt.h"
 
@@ -11,34 +14,79 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct spa_ipt_family *family_of(const struct spa_ipt_state *st, int af)
+static int family_index(const struct spa_ipt_state *st, int af)
 {
 	for (int i = 0; i < 2; i++)
 		if (st->fam[i].af == af)
-			return &st->fam[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
-static int apply(struct spa_ipt_state *st, const struct spa_ipt_family *fam,
-		 enum spa_ipt_op op, const struct spa_grant *g)
+/* Hands the batch to iptables-restore on its stdin. A 1.0 engine has no
+ * run_input: the batch then goes through a private temporary file, and a
+ * refused batch is logged as an error even when the caller repairs it.
+ * quiet: the caller has a fallback, so a refusal is only worth a debug
+ * line (the command's stderr stays in the runner's buffer). */
+static int run_restore(const struct spa_ipt_state *st, const struct spa_ipt_family *fam,
+		       const struct spa_pu_buf *batch, int quiet)
 {
-	const char *save_argv[] = { fam->save, NULL };
 	/* "--wait" takes an optional value: without the '=' form it swallows
-	 * the batch file name that follows and restore reads an empty stdin. */
-	const char *restore_argv[] = { fam->restore, "--noflush", "--wait=10", NULL };
+	 * the argument that follows (the batch file of a 1.0 engine). */
+	const char *argv[] = { fam->restore, "--noflush", "--wait=10", NULL };
+	const struct spa_host_api *host = st->host;
+	struct spa_run_result res;
+	size_t n;
+	int rc;
+
+	if (!SPA_HOST_HAS(host, run_input))
+		return spa_pu_run_batch(host, argv, batch);
+	if (batch->failed)
+		return -ENOMEM;
+	memset(&res, 0, sizeof(res));
+	rc = host->run_input(host->self, argv, batch->data ? batch->data : "", batch->len,
+			     SPA_PU_RUN_TIMEOUT_MS, &res);
+	if (rc < 0) {
+		host->log(host->self, SPA_LOG_ERR, "cannot run %s: %s", argv[0], strerror(-rc));
+		return rc;
+	}
+	if (res.exit_status == 0 && !res.timed_out)
+		return 0;
+	n = res.err ? strcspn(res.err, "\n") : 0;
+	host->log(host->self, quiet ? SPA_LOG_DEBUG : SPA_LOG_ERR,
+		  "%s refused the batch (status %d%s): %.*s", argv[0], res.exit_status,
+		  res.timed_out ? ", timed out" : "", (int)(n > 200 ? 200 : n),
+		  res.err ? res.err : "");
+	return -EIO;
+}
+
+/* Reads the live ruleset, rebuilds the view of family fi from it and
+ * applies whatever batch op needs on top of what is really there. */
+static int apply_from_save(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
+			   const struct spa_grant *g)
+{
+	const struct spa_ipt_family *fam = &st->fam[fi];
+	const char *save_argv[] = { fam->save, NULL };
 	struct spa_run_result res;
 	struct spa_pu_buf batch;
 	unsigned int changes = 0;
 	int rc;
 
 	spa_pu_buf_init(&batch);
+	spa_ipt_view_forget(st, fi);
 	rc = spa_pu_run(st->host, save_argv, &res, 0);
 	if (rc < 0)
 		goto out;
+	/* res.out lives until the next run: use it before the restore */
 	rc = spa_ipt_batch(st, op, g, res.out ? res.out : "", &batch, &changes);
-	if (rc < 0 || changes == 0)
+	if (rc < 0)
 		goto out;
-	rc = spa_pu_run_batch(st->host, restore_argv, &batch);
+	spa_ipt_view_load(st, fi, res.out ? res.out : "");
+	if (changes > 0)
+		rc = run_restore(st, fam, &batch, 0);
+	if (rc < 0)
+		spa_ipt_view_forget(st, fi);
+	else
+		spa_ipt_view_apply(st, fi, op, g);
 out:
 	spa_pu_buf_free(&batch);
 	return rc;
@@ -50,7 +98,7 @@ static int ipt_flush(void *state)
 	int rc = 0;
 
 	for (int i = 0; i < 2; i++) {
-		int r = apply(st, &st->fam[i], SPA_IPT_OP_FLUSH, NULL);
+		int r = apply_from_save(st, i, SPA_IPT_OP_FLUSH, NULL);
 
 		if (r < 0)
 			rc = r;
@@ -63,8 +111,9 @@ static int ipt_init(const struct spa_host_api *host, void **state)
 	struct spa_ipt_state *st = NULL;
 	int rc;
 
-	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
-	    !host->config_get) {
+	/* run_input (ABI 1.1) is optional, see run_restore */
+	if (!host || host->struct_size < offsetof(struct spa_host_api, run_input) ||
+	    !host->run || !host->log || !host->config_get) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -77,13 +126,15 @@ static int ipt_init(const struct spa_host_api *host, void **state)
 	if (rc < 0)
 		goto out;
 	for (int i = 0; i < 2; i++) {
-		rc = apply(st, &st->fam[i], SPA_IPT_OP_SETUP, NULL);
+		rc = apply_from_save(st, i, SPA_IPT_OP_SETUP, NULL);
 		if (rc < 0)
 			goto out;
 	}
 	*state = st;
 	st = NULL;
 out:
+	if (st)
+		spa_ipt_view_free(st);
 	free(st);
 	return rc;
 }
@@ -91,14 +142,33 @@ out:
 static int grant_op(void *state, const struct spa_grant *g, enum spa_ipt_op op)
 {
 	struct spa_ipt_state *st = state;
-	const struct spa_ipt_family *fam;
+	struct spa_pu_buf batch;
+	unsigned int changes = 0;
+	int fi;
+	int rc;
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
-	fam = family_of(st, g->family);
-	if (!fam)
+	fi = family_index(st, g->family);
+	if (fi < 0)
 		return -EAFNOSUPPORT;
-	return apply(st, fam, op, g);
+	spa_pu_buf_init(&batch);
+	rc = spa_ipt_view_batch(st, fi, op, g, &batch, &changes);
+	if (rc == 0 && changes > 0) {
+		rc = run_restore(st, &st->fam[fi], &batch, 1);
+		if (rc == 0) {
+			spa_ipt_view_apply(st, fi, op, g);
+			goto out;
+		}
+		st->host->log(st->host->self, SPA_LOG_DEBUG,
+			      "firewall differs from what we added; re-reading it");
+	} else if (rc != -EAGAIN) {
+		goto out; /* a grant we cannot express, or nothing to do */
+	}
+	rc = apply_from_save(st, fi, op, g);
+out:
+	spa_pu_buf_free(&batch);
+	return rc;
 }
 
 static int ipt_open(void *state, const struct spa_grant *g)
@@ -111,6 +181,7 @@ static int ipt_close(void *state, const struct spa_grant *g)
 	return grant_op(state, g, SPA_IPT_OP_CLOSE);
 }
 
+/* A listing reads the live ruleset anyway: the view is refreshed from it. */
 static int ipt_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_ipt_state *st = state;
@@ -119,11 +190,16 @@ static int ipt_list(void *state, spa_plugin_list_cb cb, void *ctx)
 
 	for (int i = 0; i < 2; i++) {
 		const char *save_argv[] = { st->fam[i].save, NULL };
+		const char *text;
 
 		rc = spa_pu_run(st->host, save_argv, &res, 0);
-		if (rc < 0)
+		if (rc < 0) {
+			spa_ipt_view_forget(st, i);
 			break;
-		rc = spa_ipt_list_text(st, st->fam[i].af, res.out ? res.out : "", cb, ctx);
+		}
+		text = res.out ? res.out : "";
+		spa_ipt_view_load(st, i, text);
+		rc = spa_ipt_list_text(st, st->fam[i].af, text, cb, ctx);
 		if (rc < 0)
 			break;
 	}
@@ -136,6 +212,7 @@ static void ipt_fini(void *state)
 
 	if (!st)
 		return;
+	spa_ipt_view_free(st);
 	free(st);
 }
 
@@ -143,7 +220,7 @@ __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
 	.name = "iptables",
-	.version = "0.1.0",
+	.version = "0.2.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_BATCH,
 	.key_prefix = "IPT_",
 	.ops = {

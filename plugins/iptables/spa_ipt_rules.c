@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINE_MAX_LEN 1024
 #define TOKENS_MAX 64
 
 /* Splits an iptables-save line in place. Quoted arguments (comments with
@@ -80,7 +79,7 @@ static int64_t parse_exp(const char *s)
 
 int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r)
 {
-	char buf[LINE_MAX_LEN];
+	char buf[SPA_IPT_LINE_LEN];
 	char *tok[TOKENS_MAX];
 	int n;
 
@@ -184,31 +183,36 @@ int spa_ipt_rule_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
 }
 
-/* "addr/plen" from iptables-save against a grant address (host only). */
-static int same_host(const char *text, const struct spa_grant_addr *a)
+/* "addr/plen" from iptables-save as the binary address of one host; a
+ * network (shorter prefix) is not something we wrote. */
+static int host_bin(const char *text, int af, void *bin)
 {
 	char buf[SPA_IPT_ADDR_LEN];
-	unsigned char bin[sizeof(struct in6_addr)];
 	char *slash;
-	int full = a->family == AF_INET ? 32 : 128;
+	int full = af == AF_INET ? 32 : 128;
 
 	if (copy_tok(buf, sizeof(buf), text) < 0)
-		return 0;
+		return -EINVAL;
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = '\0';
-		if (atoi(slash + 1) != full)
-			return 0;
+		if (strcmp(slash + 1, full == 32 ? "32" : "128") != 0)
+			return -EINVAL;
 	}
-	if (inet_pton(a->family, buf, bin) != 1)
-		return 0;
-	if (a->family == AF_INET)
-		return memcmp(bin, &a->bin.v4, sizeof(a->bin.v4)) == 0;
-	return memcmp(bin, &a->bin.v6, sizeof(a->bin.v6)) == 0;
+	return inet_pton(af, buf, bin) == 1 ? 0 : -EINVAL;
 }
 
-int spa_ipt_rule_matches(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
-			 const struct spa_grant *g)
+static int fill_addr(struct spa_grant_addr *a, int af, const char *text)
+{
+	memset(a, 0, sizeof(*a));
+	if (host_bin(text, af, &a->bin) < 0)
+		return -EINVAL;
+	a->family = af;
+	return spa_pu_addr_text(a, a->text, sizeof(a->text));
+}
+
+int spa_ipt_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
+		       int af, struct spa_grant *g)
 {
 	const char *peer = c->dir == SPA_IPT_IN ? r->src : r->dst;
 	const char *local = c->dir == SPA_IPT_IN ? r->dst : r->src;
@@ -216,25 +220,35 @@ int spa_ipt_rule_matches(const struct spa_ipt_rule *r, const struct spa_ipt_chai
 	int other_port = c->dir == SPA_IPT_IN ? r->sport : r->dport;
 
 	if (r->nmatch_other || r->expires < 0 || strcmp(r->chain, c->to) != 0 ||
-	    strcmp(r->jump, c->target) != 0)
-		return 0;
-	if (r->proto != g->proto || port != g->port || other_port != -1)
-		return 0;
-	if (!same_host(peer, &g->src))
-		return 0;
-	if (g->dst.family)
-		return same_host(local, &g->dst);
-	return *local == '\0';
+	    strcmp(r->jump, c->target) != 0 || !r->proto || port <= 0 || other_port != -1)
+		return -ENOENT;
+	memset(g, 0, sizeof(*g));
+	g->struct_size = sizeof(*g);
+	g->family = af;
+	if (fill_addr(&g->src, af, peer) < 0)
+		return -ENOENT;
+	if (*local && fill_addr(&g->dst, af, local) < 0)
+		return -ENOENT;
+	g->proto = (uint8_t)r->proto;
+	g->port = (uint16_t)port;
+	g->expires = r->expires;
+	return 0;
 }
 
-/* Iterates the lines of one table's section of iptables-save output. */
-struct save_iter {
-	const char *p;
-	char table[SPA_IPT_NAME_LEN];
-	char line[LINE_MAX_LEN];
-};
+int spa_ipt_rule_matches(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
+			 const struct spa_grant *g)
+{
+	struct spa_grant found;
+	struct spa_ipt_held a, b;
 
-static int save_next(struct save_iter *it, const char *want_table)
+	if (spa_ipt_rule_grant(r, c, g->family, &found) < 0)
+		return 0;
+	spa_ipt_held_from_grant(&found, &a);
+	spa_ipt_held_from_grant(g, &b);
+	return spa_ipt_held_same(&a, &b);
+}
+
+int spa_ipt_save_next(struct spa_ipt_save_iter *it, const char *want_table)
 {
 	while (*it->p) {
 		const char *nl = strchr(it->p, '\n');
@@ -257,21 +271,22 @@ static int save_next(struct save_iter *it, const char *want_table)
 	return 0;
 }
 
-struct chain_view {
-	int exists;
-	unsigned int from_rules;
-	unsigned int jumps_total; /* rules anywhere jumping to our chain */
-};
-
-static void chain_scan(const struct spa_ipt_chain *c, const char *save_text,
-		       struct chain_view *v)
+static int is_our_jump(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c)
 {
-	struct save_iter it = { .p = save_text };
+	return strcmp(r->chain, c->from) == 0 && strcmp(r->jump, c->to) == 0 &&
+	       !r->nmatch_other && !r->src[0] && !r->dst[0] && !r->proto &&
+	       r->dport < 0 && r->sport < 0 && r->expires < 0;
+}
+
+void spa_ipt_chain_scan(const struct spa_ipt_chain *c, const char *save_text,
+			struct spa_ipt_chain_scan *v)
+{
+	struct spa_ipt_save_iter it = { .p = save_text };
 	struct spa_ipt_rule r;
 	size_t tl = strlen(c->to);
 
 	memset(v, 0, sizeof(*v));
-	while (save_next(&it, c->table)) {
+	while (spa_ipt_save_next(&it, c->table)) {
 		if (it.line[0] == ':' && strncmp(it.line + 1, c->to, tl) == 0 &&
 		    it.line[1 + tl] == ' ')
 			v->exists = 1;
@@ -281,48 +296,46 @@ static void chain_scan(const struct spa_ipt_chain *c, const char *save_text,
 			v->from_rules++;
 		if (strcmp(r.jump, c->to) == 0)
 			v->jumps_total++;
+		if (is_our_jump(&r, c))
+			v->our_jumps++;
 	}
 }
 
-static int is_our_jump(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c)
-{
-	return strcmp(r->chain, c->from) == 0 && strcmp(r->jump, c->to) == 0 &&
-	       !r->nmatch_other && !r->src[0] && !r->dst[0] && !r->proto &&
-	       r->dport < 0 && r->sport < 0 && r->expires < 0;
-}
+struct robust_ctx {
+	enum spa_ipt_op op;
+	const struct spa_grant *g;
+	const char *save_text;
+};
 
-/* Appends the lines for one chain to sec; counts them in *changes. */
-static int chain_lines(const struct spa_ipt_state *st, const struct spa_ipt_chain *c,
-		       enum spa_ipt_op op, const struct spa_grant *g,
-		       const char *save_text, struct spa_pu_buf *sec,
-		       unsigned int *changes)
+/* The corrective lines for one chain, from what iptables-save shows. */
+static int chain_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
+		       struct spa_pu_buf *sec, unsigned int *changes)
 {
-	struct save_iter it = { .p = save_text };
+	const struct robust_ctx *ctx = ctxp;
+	const struct spa_ipt_chain *c = &st->chains[ci];
+	enum spa_ipt_op op = ctx->op;
+	struct spa_ipt_save_iter it = { .p = ctx->save_text };
 	struct spa_ipt_rule r;
-	struct chain_view v;
-	char body[LINE_MAX_LEN];
+	struct spa_ipt_chain_scan v;
+	char body[SPA_IPT_LINE_LEN];
 	int rc = 0;
-	int jump_found = 0;
-	unsigned int jumps_deleted = 0;
 
-	chain_scan(c, save_text, &v);
+	spa_ipt_chain_scan(c, ctx->save_text, &v);
 	if ((op == SPA_IPT_OP_FLUSH || op == SPA_IPT_OP_CLOSE) && !v.exists)
 		goto out;
 
-	while (save_next(&it, c->table)) {
+	while (spa_ipt_save_next(&it, c->table)) {
 		if (spa_ipt_rule_parse(it.line, &r) < 0)
 			continue;
 		if (is_our_jump(&r, c)) {
-			jump_found = 1;
 			if (op == SPA_IPT_OP_FLUSH) {
 				spa_pu_buf_printf(sec, "-D%s\n", it.line + 2);
-				jumps_deleted++;
 				(*changes)++;
 			}
 			continue;
 		}
 		if ((op == SPA_IPT_OP_OPEN || op == SPA_IPT_OP_CLOSE) &&
-		    spa_ipt_rule_matches(&r, c, g)) {
+		    spa_ipt_rule_matches(&r, c, ctx->g)) {
 			/* a re-knock replaces the old rule rather than stacking */
 			spa_pu_buf_printf(sec, "-D%s\n", it.line + 2);
 			(*changes)++;
@@ -333,49 +346,58 @@ static int chain_lines(const struct spa_ipt_state *st, const struct spa_ipt_chai
 		spa_pu_buf_printf(sec, "-F %s\n", c->to);
 		(*changes)++;
 		/* a reference the admin added keeps the (now empty) chain */
-		if (v.jumps_total == jumps_deleted)
+		if (v.jumps_total == v.our_jumps)
 			spa_pu_buf_printf(sec, "-X %s\n", c->to);
 		goto out;
 	}
 	if (op == SPA_IPT_OP_OPEN || op == SPA_IPT_OP_SETUP) {
 		if (!v.exists) {
-			/* only ever for a missing chain: declaring an existing
-			 * one in a restore file would flush it */
-			spa_pu_buf_printf(sec, ":%s - [0:0]\n", c->to);
+			/* -N, not ":chain", which would flush a chain that
+			 * appeared since the save instead of failing */
+			spa_pu_buf_printf(sec, "-N %s\n", c->to);
 			(*changes)++;
 		}
-		if (!jump_found) {
-			unsigned int pos = c->jump_pos;
-
-			if (pos > v.from_rules + 1)
-				pos = v.from_rules + 1;
-			spa_pu_buf_printf(sec, "-I %s %u -j %s\n", c->from, pos, c->to);
+		if (!v.our_jumps) {
+			spa_ipt_jump_line(c, v.from_rules, sec);
 			(*changes)++;
 		}
 	}
 	if (op == SPA_IPT_OP_OPEN) {
-		rc = spa_ipt_rule_body(c, g, body, sizeof(body));
+		rc = spa_ipt_rule_body(c, ctx->g, body, sizeof(body));
 		if (rc < 0)
 			goto out;
-		if (st->prepend)
-			spa_pu_buf_printf(sec, "-I %s 1 %s\n", c->to, body);
-		else
-			spa_pu_buf_printf(sec, "-A %s %s\n", c->to, body);
+		spa_ipt_rule_line(st, c, body, sec);
 		(*changes)++;
 	}
 out:
 	return rc;
 }
 
-int spa_ipt_batch(const struct spa_ipt_state *st, enum spa_ipt_op op,
-		  const struct spa_grant *g, const char *save_text,
-		  struct spa_pu_buf *batch, unsigned int *changes)
+void spa_ipt_jump_line(const struct spa_ipt_chain *c, unsigned int from_rules,
+		       struct spa_pu_buf *sec)
+{
+	unsigned int pos = c->jump_pos;
+
+	if (pos > from_rules + 1)
+		pos = from_rules + 1;
+	spa_pu_buf_printf(sec, "-I %s %u -j %s\n", c->from, pos, c->to);
+}
+
+void spa_ipt_rule_line(const struct spa_ipt_state *st, const struct spa_ipt_chain *c,
+		       const char *body, struct spa_pu_buf *sec)
+{
+	if (st->prepend)
+		spa_pu_buf_printf(sec, "-I %s 1 %s\n", c->to, body);
+	else
+		spa_pu_buf_printf(sec, "-A %s %s\n", c->to, body);
+}
+
+int spa_ipt_by_table(const struct spa_ipt_state *st, spa_ipt_lines_fn fn, void *ctx,
+		     struct spa_pu_buf *batch, unsigned int *changes)
 {
 	int rc = 0;
 
 	*changes = 0;
-	if ((op == SPA_IPT_OP_OPEN || op == SPA_IPT_OP_CLOSE) && !g)
-		return -EINVAL;
 	for (int i = 0; i < SPA_IPT_NCHAINS; i++) {
 		const struct spa_ipt_chain *ci = &st->chains[i];
 		struct spa_pu_buf sec;
@@ -395,14 +417,14 @@ int spa_ipt_batch(const struct spa_ipt_state *st, enum spa_ipt_op op,
 			const struct spa_ipt_chain *cj = &st->chains[j];
 
 			if (cj->enabled && strcmp(cj->table, ci->table) == 0)
-				rc = chain_lines(st, cj, op, g, save_text, &sec, &sec_changes);
+				rc = fn(st, j, ctx, &sec, &sec_changes);
 		}
 		if (rc == 0 && sec_changes > 0) {
 			spa_pu_buf_printf(batch, "*%s\n%sCOMMIT\n", ci->table,
 					  sec.data ? sec.data : "");
 			*changes += sec_changes;
 		}
-		if (sec.failed)
+		if (rc == 0 && sec.failed)
 			rc = -ENOMEM;
 		spa_pu_buf_free(&sec);
 		if (rc < 0)
@@ -413,48 +435,30 @@ int spa_ipt_batch(const struct spa_ipt_state *st, enum spa_ipt_op op,
 	return rc;
 }
 
-static int fill_addr(struct spa_grant_addr *a, int af, const char *text)
+int spa_ipt_batch(const struct spa_ipt_state *st, enum spa_ipt_op op,
+		  const struct spa_grant *g, const char *save_text,
+		  struct spa_pu_buf *batch, unsigned int *changes)
 {
-	char buf[SPA_IPT_ADDR_LEN];
-	char *slash;
+	struct robust_ctx ctx = { .op = op, .g = g, .save_text = save_text };
 
-	if (copy_tok(buf, sizeof(buf), text) < 0)
+	*changes = 0;
+	if ((op == SPA_IPT_OP_OPEN || op == SPA_IPT_OP_CLOSE) && !g)
 		return -EINVAL;
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(af, buf, &a->bin) != 1)
-		return -EINVAL;
-	a->family = af;
-	return spa_pu_addr_text(a, a->text, sizeof(a->text));
+	return spa_ipt_by_table(st, chain_lines, &ctx, batch, changes);
 }
 
 int spa_ipt_list_text(const struct spa_ipt_state *st, int af, const char *save_text,
 		      spa_plugin_list_cb cb, void *ctx)
 {
 	const struct spa_ipt_chain *c = &st->chains[SPA_IPT_IN];
-	struct save_iter it = { .p = save_text };
+	struct spa_ipt_save_iter it = { .p = save_text };
 	struct spa_ipt_rule r;
 	struct spa_grant g;
 
-	while (save_next(&it, c->table)) {
-		if (spa_ipt_rule_parse(it.line, &r) < 0)
+	while (spa_ipt_save_next(&it, c->table)) {
+		if (spa_ipt_rule_parse(it.line, &r) < 0 ||
+		    spa_ipt_rule_grant(&r, c, af, &g) < 0)
 			continue;
-		if (r.nmatch_other || r.expires < 0 || strcmp(r.chain, c->to) != 0 ||
-		    strcmp(r.jump, c->target) != 0 || !r.src[0] || r.dport < 0 ||
-		    r.sport >= 0 || !r.proto)
-			continue;
-		memset(&g, 0, sizeof(g));
-		g.struct_size = sizeof(g);
-		g.family = af;
-		if (fill_addr(&g.src, af, r.src) < 0)
-			continue;
-		if (r.dst[0] && fill_addr(&g.dst, af, r.dst) < 0)
-			continue;
-		g.proto = (uint8_t)r.proto;
-		g.port = (uint16_t)r.dport;
-		g.expires = r.expires;
 		cb(ctx, &g);
 	}
 	return 0;

@@ -3,7 +3,9 @@
 # The iptables plugin against real iptables/ip6tables inside a network
 # namespace, driven without the engine by spa_plugin_drive: holes open only
 # for the granted source, a re-knock replaces rather than stacks, close and
-# flush remove exactly our rules and leave the admin's alone.
+# flush remove exactly our rules and leave the admin's alone. An open is
+# one iptables-restore; when an admin changed our chain behind the plugin's
+# back, the refused batch sends it to iptables-save and it still works.
 # Usage: test_iptables_plugin.sh <spa_plugin_drive> <iptables.so>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +29,8 @@ check() {
 count_rules() { # <save-cmd> <pattern>
   e2e_srv "$1" | grep -c -- "$2"
 }
+# The commands in a SPA_DRIVE_TRACE output, without the plugin's log lines.
+runs() { grep '^run:' <<<"$1"; }
 
 # An admin rule that must survive everything we do.
 e2e_srv iptables -w -A INPUT -s 203.0.113.9/32 -p tcp --dport 2222 -j ACCEPT
@@ -73,6 +77,90 @@ check test "$(e2e_srv iptables-save | grep -c FWKNOP)" = "$before"
 
 echo "== close IPv4 only"
 check drv close "$E2E_CLI4" tcp 22 "$exp2"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_expect_open "$E2E_CLI6" "$E2E_SRV6" 22
+
+echo "== an open is one exec once init has read the ruleset"
+exp3=$((now + 180))
+trace=$(SPA_DRIVE_TRACE=1 drv open "$E2E_CLI4" tcp 22 "$exp3" 2>&1 >/dev/null)
+runs "$trace"
+# init: iptables-save and ip6tables-save; the open: one restore
+check test "$(grep -c '^run:' <<<"$trace")" = 3
+check test "$(grep -c '^run: /usr/sbin/iptables-restore --noflush .* -> 0$' <<<"$trace")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+
+# A stand-in for iptables-restore that plays the meddling admin: once, right
+# before the batch containing the text in $hookdir/marker, it runs
+# $hookdir/hook, then hands the batch to the real iptables-restore. The
+# plugin's runner gives it an empty environment, hence the absolute paths.
+hookdir=$E2E_TMPDIR/ipt-hook
+mkdir -p "$hookdir"
+cat >"$hookdir/restore" <<EOF
+#!/bin/bash
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+last=\${!#}
+if [ -f "\$last" ]; then batch=\$(<"\$last"); else batch=\$(cat); fi
+if [ -f "$hookdir/marker" ] && grep -qF -- "\$(<"$hookdir/marker")" <<<"\$batch"; then
+  rm -f "$hookdir/marker"
+  bash "$hookdir/hook"
+fi
+exec /usr/sbin/iptables-restore "\$@" <<<"\$batch"
+EOF
+chmod 755 "$hookdir/restore"
+hooked() { # <marker> <hook commands> <drive ops...>
+  printf '%s\n' "$1" >"$hookdir/marker"
+  printf '%s\n' "$2" >"$hookdir/hook"
+  shift 2
+  SPA_DRIVE_TRACE=1 e2e_srv "$drive" "${opts[@]}" -o IPT_RESTORE_EXE="$hookdir/restore" \
+    "$plugin" "$@" 2>&1 >/dev/null
+}
+# The refused batch, then iptables-save, then the corrective batch.
+fell_back() {
+  runs "$1" | grep -A2 "^run: $hookdir/restore .* -> [1-9]" | tr '\n' ' ' |
+    grep -q "iptables-save -> 0 run: $hookdir/restore .* -> 0"
+}
+
+echo "== the admin flushes our chain between two knocks"
+exp4=$((now + 240))
+exp5=$((now + 300))
+trace=$(hooked "_exp_$exp5" "iptables -w -F FWKNOP_INPUT" \
+  open "$E2E_CLI4" tcp 22 "$exp4" -- refresh "$E2E_CLI4" tcp 22 "$exp5")
+rc=$?
+runs "$trace"
+check test "$rc" = 0
+check test ! -e "$hookdir/marker"
+check fell_back "$trace"
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 1
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT -s $E2E_CLI4/32 .*_exp_$exp5 -j ACCEPT\$")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== the admin deletes our chain and jump between two knocks"
+exp6=$((now + 360))
+trace=$(hooked "_exp_$exp6" \
+  "iptables -w -D INPUT -j FWKNOP_INPUT; iptables -w -F FWKNOP_INPUT; iptables -w -X FWKNOP_INPUT" \
+  refresh "$E2E_CLI4" tcp 22 "$exp6")
+rc=$?
+runs "$trace"
+check test "$rc" = 0
+check fell_back "$trace"
+check test "$(count_rules iptables-save '^-A INPUT -j FWKNOP_INPUT$')" = 1
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 1
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT -s $E2E_CLI4/32 .*_exp_$exp6 -j ACCEPT\$")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== our rule is deleted behind our back before the close"
+rule="-s $E2E_CLI4/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_$exp6 -j ACCEPT"
+trace=$(hooked "-D FWKNOP_INPUT $rule" "iptables -w -D FWKNOP_INPUT $rule" \
+  close "$E2E_CLI4" tcp 22 "$exp6")
+rc=$?
+runs "$trace"
+check test "$rc" = 0
+check test ! -e "$hookdir/marker"
+# refused, then read back: nothing left to delete, so no second restore
+check grep -q "^run: /usr/sbin/iptables-save -> 0" <<<"$(runs "$trace" | grep -A1 "^run: $hookdir/restore .* -> [1-9]")"
+check test "$(grep -c "^run: $hookdir/restore" <<<"$trace")" = 1
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 0
+check test "$(count_rules iptables-save '^-A INPUT -j FWKNOP_INPUT$')" = 1
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 e2e_expect_open "$E2E_CLI6" "$E2E_SRV6" 22
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,20 +41,84 @@ static struct spa_grant make_grant(int af, const char *src, const char *dst,
 			       "1.2.3.4;rm -rf /");
 }
 
+#define RULE2_OLD "-s 198.51.100.2/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_1700000000 -j ACCEPT"
+#define RULE2_NEW "-s 198.51.100.2/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_1800000000 -j ACCEPT"
+#define RULE3_OLD "-s 198.51.100.3/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_1700000005 -j ACCEPT"
+#define RESTORE4 "/usr/sbin/iptables-restore --noflush --wait=10"
+/* how a batch from memory starts: is our jump still there? */
+#define CHECK_JUMP "*filter\n-C INPUT -j FWKNOP_INPUT\n"
+
 struct ctx {
 	struct fake_host h;
 	void *state;
+	unsigned int fail_restores; /* refuse the next n restores */
 };
+
+/* ABI 1.1 stdin runner: recorded like a run, the input kept as the
+ * call's "file" text. A refused restore says so on stderr, which the
+ * plugin must not turn into an error line when it can repair things. */
+static int fake_run_input(void *self, const char *const argv[], const void *input,
+			  size_t len, int timeout_ms, struct spa_run_result *res)
+{
+	struct ctx *c = (struct ctx *)((char *)self - offsetof(struct ctx, h));
+	struct fake_call *call;
+	int rc = c->h.api.run(self, argv, timeout_ms, res);
+
+	if (rc < 0)
+		return rc;
+	call = &c->h.calls[c->h.ncalls - 1];
+	call->file = strndup(input, len);
+	if (c->fail_restores > 0 && strstr(argv[0], "tables-restore")) {
+		c->fail_restores--;
+		res->exit_status = 1;
+		res->err = "iptables-restore: line 2 failed: Bad rule\n";
+		res->err_len = strlen(res->err);
+	}
+	return rc;
+}
 
 static int setup_empty(void **tstate)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 
 	fake_host_init(&c->h);
+	c->h.api.run_input = fake_run_input;
 	fake_host_reply(&c->h, "tables-save", save_empty, 0);
 	fake_host_reply(&c->h, "tables-restore", "", 0);
 	*tstate = c;
 	return 0;
+}
+
+/* init against save text, then forget the calls it made */
+static void init_with(struct ctx *c, const char *save)
+{
+	fake_host_reply(&c->h, "tables-save", save, 0);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+}
+
+/* The next restore is refused; the ruleset then reads as save_after. */
+static void refuse_next_batch(struct ctx *c, const char *save_after)
+{
+	fake_host_reply(&c->h, "tables-save", save_after, 0);
+	c->fail_restores = 1;
+}
+
+static void assert_call(const struct ctx *c, unsigned int i, const char *argv, const char *input)
+{
+	assert_true(i < c->h.ncalls);
+	assert_string_equal(c->h.calls[i].argv, argv);
+	if (input) {
+		assert_non_null(c->h.calls[i].file);
+		assert_string_equal(c->h.calls[i].file, input);
+	}
+}
+
+/* The op just run was one iptables-restore of exactly want. */
+static void expect_one_batch(const struct ctx *c, const char *want)
+{
+	assert_int_equal(c->h.ncalls, 1);
+	assert_call(c, 0, RESTORE4, want);
 }
 
 static int teardown(void **tstate)
@@ -127,15 +192,15 @@ static void test_rule_parse(void **tstate)
 static void test_init_creates_chain(void **tstate)
 {
 	struct ctx *c = *tstate;
-	int i;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	i = fake_host_find(&c->h, "/usr/sbin/iptables-restore --noflush --wait=10 /tmp/");
-	assert_true(i >= 0);
-	assert_non_null(c->h.calls[i].file);
-	assert_string_equal(c->h.calls[i].file,
-			    "*filter\n:FWKNOP_INPUT - [0:0]\n-I INPUT 1 -j FWKNOP_INPUT\nCOMMIT\n");
-	assert_true(fake_host_find(&c->h, "/usr/sbin/ip6tables-restore --noflush --wait=10 /tmp/") >= 0);
+	assert_int_equal(c->h.ncalls, 4);
+	assert_call(c, 0, "/usr/sbin/iptables-save", NULL);
+	/* the batch goes on stdin: no file name, nothing under /tmp */
+	assert_call(c, 1, RESTORE4,
+		    "*filter\n-N FWKNOP_INPUT\n-I INPUT 1 -j FWKNOP_INPUT\nCOMMIT\n");
+	assert_call(c, 2, "/usr/sbin/ip6tables-save", NULL);
+	assert_call(c, 3, "/usr/sbin/ip6tables-restore --noflush --wait=10", NULL);
 	assert_int_equal(c->h.nerrors, 0);
 }
 
@@ -155,32 +220,33 @@ static void test_init_fini_never_flush(void **tstate)
 	c->state = NULL;
 	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), -1);
 	/* while an explicit flush still does the work */
-	fake_host_reset_calls(&c->h);
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reset_calls(&c->h);
+	init_with(c, save_live);
 	assert_int_equal(OPS.flush(c->state), 0);
-	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), 1);
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\n-X FWKNOP_INPUT\nCOMMIT\n");
+	assert_call(c, 1, RESTORE4,
+		    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\n-X FWKNOP_INPUT\nCOMMIT\n");
 }
 
 static void test_open_fresh(void **tstate)
 {
 	struct ctx *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
-	int i;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	fake_host_reset_calls(&c->h);
+	/* init made chain and jump: an open is one restore, no save, and it
+	 * checks the jump is still there */
 	assert_int_equal(OPS.open(c->state, &g), 0);
-	assert_int_equal(c->h.ncalls, 2);
-	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/iptables-save");
-	i = fake_host_find(&c->h, "/usr/sbin/iptables-restore --noflush --wait=10 /tmp/spa-batch.");
-	assert_int_equal(i, 1);
-	assert_string_equal(c->h.calls[i].file,
-			    "*filter\n:FWKNOP_INPUT - [0:0]\n-I INPUT 1 -j FWKNOP_INPUT\n"
-			    "-A FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
-			    "-m comment --comment _exp_1800000000 -j ACCEPT\nCOMMIT\n");
+	expect_one_batch(c,
+			 CHECK_JUMP "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
+	/* a re-knock deletes the rule it remembers adding */
+	fake_host_reset_calls(&c->h);
+	g.expires = 1800000060;
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	expect_one_batch(c,
+			 CHECK_JUMP "-D FWKNOP_INPUT " RULE2_NEW "\n"
+		    "-A FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
+		    "-m comment --comment _exp_1800000060 -j ACCEPT\nCOMMIT\n");
+	assert_int_equal(c->h.nerrors, 0);
 }
 
 static void test_open_replaces_old_rule(void **tstate)
@@ -188,19 +254,74 @@ static void test_open_replaces_old_rule(void **tstate)
 	struct ctx *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reply(&c->h, "tables-save", save_live, 0);
-	fake_host_reset_calls(&c->h);
+	/* the rules init saw are known: the old rule of this grant goes, .3's,
+	 * the udp one, the admin's and the one with an extra -i match stay */
+	init_with(c, save_live);
 	assert_int_equal(OPS.refresh(c->state, &g), 0);
-	assert_int_equal(c->h.ncalls, 2);
-	/* the old rule of this grant goes, .3's, the udp one, the admin's
-	 * and the one with an extra -i match stay; chain and jump exist */
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n"
-			    "-D FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
-			    "-m comment --comment _exp_1700000000 -j ACCEPT\n"
-			    "-A FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
-			    "-m comment --comment _exp_1800000000 -j ACCEPT\nCOMMIT\n");
+	expect_one_batch(c,
+			 CHECK_JUMP "-D FWKNOP_INPUT " RULE2_OLD "\n"
+		    "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
+}
+
+static void test_open_fallback_after_refused_batch(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
+	struct spa_grant g3 = make_grant(AF_INET, "198.51.100.3", NULL, 6, 22, 1800000000);
+
+	init_with(c, save_empty);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	/* behind our back the ruleset became save_live: our rule's "-D"
+	 * fails, so the plugin reads it and applies a corrective batch */
+	refuse_next_batch(c, save_live);
+	fake_host_reset_calls(&c->h);
+	g.expires = 1800000060;
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 3);
+	assert_call(c, 0, RESTORE4,
+		    CHECK_JUMP "-D FWKNOP_INPUT " RULE2_NEW "\n"
+		    "-A FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
+		    "-m comment --comment _exp_1800000060 -j ACCEPT\nCOMMIT\n");
+	assert_call(c, 1, "/usr/sbin/iptables-save", NULL);
+	assert_call(c, 2, RESTORE4,
+		    "*filter\n-D FWKNOP_INPUT " RULE2_OLD "\n"
+		    "-A FWKNOP_INPUT -s 198.51.100.2/32 -p tcp -m tcp --dport 22 "
+		    "-m comment --comment _exp_1800000060 -j ACCEPT\nCOMMIT\n");
+	/* the refusal is expected and repaired: no error line */
+	assert_int_equal(c->h.nerrors, 0);
+	/* the view was rebuilt from that save: .3's rule is known now */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g3), 0);
+	expect_one_batch(c,
+			 CHECK_JUMP "-D FWKNOP_INPUT " RULE3_OLD "\n"
+		    "-A FWKNOP_INPUT -s 198.51.100.3/32 -p tcp -m tcp --dport 22 "
+		    "-m comment --comment _exp_1800000000 -j ACCEPT\nCOMMIT\n");
+}
+
+static void test_open_after_chain_deleted(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
+
+	init_with(c, save_live);
+	/* chain and jump gone: the -C fails, the save shows an empty INPUT */
+	refuse_next_batch(c, save_empty);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 3);
+	assert_call(c, 2, RESTORE4,
+		    "*filter\n-N FWKNOP_INPUT\n-I INPUT 1 -j FWKNOP_INPUT\n"
+		    "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
+	assert_int_equal(c->h.nerrors, 0);
+	/* a corrective batch that fails too is an error */
+	fake_host_reset_calls(&c->h);
+	c->fail_restores = 2;
+	assert_int_not_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 3);
+	assert_int_equal(c->h.nerrors, 1);
+	/* and after it nothing is trusted: the next open reads first */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_call(c, 0, "/usr/sbin/iptables-save", NULL);
 }
 
 static void test_close(void **tstate)
@@ -209,48 +330,71 @@ static void test_close(void **tstate)
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.3", NULL, 6, 22, 1700000005);
 	struct spa_grant none = make_grant(AF_INET, "198.51.100.9", NULL, 6, 22, 1700000005);
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reply(&c->h, "tables-save", save_live, 0);
-	fake_host_reset_calls(&c->h);
+	init_with(c, save_live);
 	assert_int_equal(OPS.close(c->state, &g), 0);
-	assert_int_equal(c->h.ncalls, 2);
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n-D FWKNOP_INPUT -s 198.51.100.3/32 -p tcp -m tcp --dport 22 "
-			    "-m comment --comment _exp_1700000005 -j ACCEPT\nCOMMIT\n");
-	/* nothing to delete: no restore at all */
+	expect_one_batch(c, "*filter\n-D FWKNOP_INPUT " RULE3_OLD "\nCOMMIT\n");
+	/* a grant we do not know of: read the ruleset, nothing to delete, so
+	 * no restore at all */
 	fake_host_reset_calls(&c->h);
 	assert_int_equal(OPS.close(c->state, &none), 0);
 	assert_int_equal(c->h.ncalls, 1);
+	assert_call(c, 0, "/usr/sbin/iptables-save", NULL);
+}
+
+static void test_close_rule_already_gone(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.3", NULL, 6, 22, 1700000005);
+
+	init_with(c, save_live);
+	/* the admin deleted the rule: the -D fails, the save shows nothing
+	 * of it, and the close succeeds quietly */
+	refuse_next_batch(c, save_empty);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_call(c, 0, RESTORE4, "*filter\n-D FWKNOP_INPUT " RULE3_OLD "\nCOMMIT\n");
+	assert_call(c, 1, "/usr/sbin/iptables-save", NULL);
+	assert_int_equal(c->h.nerrors, 0);
 }
 
 static void test_flush_keeps_admin_rules(void **tstate)
 {
 	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reply(&c->h, "tables-save", save_live, 0);
-	fake_host_reset_calls(&c->h);
+	init_with(c, save_live);
 	assert_int_equal(OPS.flush(c->state), 0);
 	assert_int_equal(c->h.ncalls, 4);
 	/* the nat table's reference to our chain name is not ours: the
 	 * filter chain is emptied but only deleted when nothing refers to it */
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\n-X FWKNOP_INPUT\nCOMMIT\n");
+	assert_call(c, 1, RESTORE4,
+		    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\n-X FWKNOP_INPUT\nCOMMIT\n");
+	/* the view knows what the flush left: an open right after it (spad
+	 * re-opening its journal at start) is still one restore */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	expect_one_batch(c,
+			 "*filter\n-N FWKNOP_INPUT\n-I INPUT 1 -j FWKNOP_INPUT\n"
+		    "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
 }
 
 static void test_flush_with_foreign_reference(void **tstate)
 {
 	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 	static const char save_ref[] =
 		"*filter\n:INPUT ACCEPT [0:0]\n:FWKNOP_INPUT - [0:0]\n:ADMIN - [0:0]\n"
 		"-A INPUT -j FWKNOP_INPUT\n-A ADMIN -j FWKNOP_INPUT\nCOMMIT\n";
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reply(&c->h, "tables-save", save_ref, 0);
-	fake_host_reset_calls(&c->h);
+	init_with(c, save_ref);
 	assert_int_equal(OPS.flush(c->state), 0);
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\nCOMMIT\n");
+	assert_call(c, 1, RESTORE4,
+		    "*filter\n-D INPUT -j FWKNOP_INPUT\n-F FWKNOP_INPUT\nCOMMIT\n");
+	/* the chain stayed: only the jump comes back */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_call(c, 0, RESTORE4,
+		    "*filter\n-I INPUT 1 -j FWKNOP_INPUT\n-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
 }
 
 struct list_acc {
@@ -270,8 +414,9 @@ static void test_list(void **tstate)
 {
 	struct ctx *c = *tstate;
 	struct list_acc acc = { 0 };
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	init_with(c, save_empty);
 	fake_host_reply(&c->h, "tables-save", save_live, 0);
 	/* both families answer with the same text here; IPv4 addresses in
 	 * the IPv6 pass must be skipped, so 3 grants, not 6 */
@@ -284,26 +429,93 @@ static void test_list(void **tstate)
 	assert_string_equal(acc.g[1].src.text, "198.51.100.3");
 	assert_int_equal(acc.g[2].proto, 17);
 	assert_int_equal(acc.g[2].port, 53);
+	/* what the listing read is what the view holds now */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	expect_one_batch(c,
+			 CHECK_JUMP "-D FWKNOP_INPUT " RULE2_OLD "\n"
+		    "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
 }
 
 static void test_ipv6_dst_prepend_output(void **tstate)
 {
 	struct ctx *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53, 1800000000);
+	static const char in6[] = "2001:db8:1::2/128 -d 2001:db8:1::1/128 -p udp -m udp "
+				  "--dport 53 -m comment --comment _exp_1800000000 -j ACCEPT";
+	static const char out6[] = "2001:db8:1::1/128 -d 2001:db8:1::2/128 -p udp -m udp "
+				   "--sport 53 -m comment --comment _exp_1800000000 -j ACCEPT";
+	char want[1024];
 
 	fake_host_set(&c->h, "ENABLE_RULE_PREPEND", "Y");
 	fake_host_set(&c->h, "ENABLE_IPT_OUTPUT", "y");
+	fake_host_reply(&c->h, "tables-save", "", 0);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_call(c, 3, "/usr/sbin/ip6tables-restore --noflush --wait=10",
+		    "*filter\n-N FWKNOP_INPUT\n-I INPUT 1 -j FWKNOP_INPUT\n"
+		    "-N FWKNOP_OUTPUT\n-I OUTPUT 1 -j FWKNOP_OUTPUT\nCOMMIT\n");
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	snprintf(want, sizeof(want),
+		 CHECK_JUMP "-I FWKNOP_INPUT 1 -s %s\n"
+		 "-C OUTPUT -j FWKNOP_OUTPUT\n-I FWKNOP_OUTPUT 1 -s %s\nCOMMIT\n", in6, out6);
+	assert_call(c, 0, "/usr/sbin/ip6tables-restore --noflush --wait=10", want);
+	/* close deletes both, from memory */
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	snprintf(want, sizeof(want),
+		 "*filter\n-D FWKNOP_INPUT -s %s\n-D FWKNOP_OUTPUT -s %s\nCOMMIT\n", in6, out6);
+	assert_call(c, 0, "/usr/sbin/ip6tables-restore --noflush --wait=10", want);
+}
+
+static void test_engine_1_0_uses_a_file(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
+
+	/* a 1.0 engine's host API ends before run_input */
+	c->h.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run_input);
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	fake_host_reset_calls(&c->h);
 	assert_int_equal(OPS.open(c->state, &g), 0);
-	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/ip6tables-save");
-	assert_string_equal(c->h.calls[1].file,
-			    "*filter\n:FWKNOP_INPUT - [0:0]\n-I INPUT 1 -j FWKNOP_INPUT\n"
-			    "-I FWKNOP_INPUT 1 -s 2001:db8:1::2/128 -d 2001:db8:1::1/128 -p udp -m udp "
-			    "--dport 53 -m comment --comment _exp_1800000000 -j ACCEPT\n"
-			    ":FWKNOP_OUTPUT - [0:0]\n-I OUTPUT 1 -j FWKNOP_OUTPUT\n"
-			    "-I FWKNOP_OUTPUT 1 -s 2001:db8:1::1/128 -d 2001:db8:1::2/128 -p udp -m udp "
-			    "--sport 53 -m comment --comment _exp_1800000000 -j ACCEPT\nCOMMIT\n");
+	assert_int_equal(c->h.ncalls, 1);
+	assert_int_equal(fake_host_find(&c->h, RESTORE4 " /tmp/spa-batch."), 0);
+	assert_string_equal(c->h.calls[0].file,
+			    CHECK_JUMP "-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
+	/* too small for even the 1.0 members: refused */
+	OPS.fini(c->state);
+	c->state = NULL;
+	c->h.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run);
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+}
+
+static void test_view_is_bounded(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
+	struct spa_pu_buf big;
+
+	/* more of our rules than the view may hold: it is dropped, and every
+	 * op reads the ruleset first (still correct, just slower) */
+	spa_pu_buf_init(&big);
+	spa_pu_buf_printf(&big, "*filter\n:INPUT ACCEPT [0:0]\n:FWKNOP_INPUT - [0:0]\n"
+			  "-A INPUT -j FWKNOP_INPUT\n");
+	for (unsigned int i = 0; i <= SPA_IPT_VIEW_MAX; i++)
+		spa_pu_buf_printf(&big, "-A FWKNOP_INPUT -s 203.0.113.%u/32 -p tcp -m tcp --dport %u "
+				  "-m comment --comment _exp_1700000000 -j ACCEPT\n",
+				  i % 256, 1000 + i / 256);
+	spa_pu_buf_printf(&big, "COMMIT\n");
+	assert_false(big.failed);
+	init_with(c, big.data);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_call(c, 0, "/usr/sbin/iptables-save", NULL);
+	assert_call(c, 1, RESTORE4, "*filter\n-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
+	OPS.fini(c->state);
+	c->state = NULL;
+	spa_pu_buf_free(&big);
 }
 
 static void test_bad_input(void **tstate)
@@ -311,16 +523,16 @@ static void test_bad_input(void **tstate)
 	struct ctx *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 1, 22, 1800000000);
 
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reset_calls(&c->h);
+	init_with(c, save_empty);
 	/* ICMP is not a port protocol: refused before any restore */
 	assert_int_not_equal(OPS.open(c->state, &g), 0);
-	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/iptables-restore"), -1);
+	assert_int_equal(c->h.ncalls, 0);
 	g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 	g.family = AF_INET6; /* mismatched with src */
 	assert_int_not_equal(OPS.open(c->state, &g), 0);
-	/* a failing iptables-save fails the op */
+	/* a refused batch whose fallback cannot read the ruleset fails */
 	fake_host_reply(&c->h, "tables-save", "", 1);
+	c->fail_restores = 1;
 	g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 	assert_int_not_equal(OPS.open(c->state, &g), 0);
 }
@@ -354,11 +566,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_init_fini_never_flush, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_open_replaces_old_rule, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fallback_after_refused_batch, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_open_after_chain_deleted, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_close, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_close_rule_already_gone, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_keeps_admin_rules, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_with_foreign_reference, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_dst_prepend_output, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_1_0_uses_a_file, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_view_is_bounded, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_exe_refused, setup_empty, teardown),
