@@ -79,6 +79,9 @@ static int host_run_input(void *self, const char *const argv[], const void *inpu
 	if (rc == 0 && timed_out)
 		spa_log(SPA_L_WARNING, "plugin %s: %s timed out after %d ms", p->d->name,
 			argv[0], timeout_ms);
+	if (rc == -EFBIG)
+		spa_log(SPA_L_ERR, "plugin %s: %s wrote more than %u bytes; output cut",
+			p->d->name, argv[0], SPA_RUN_OUT_MAX);
 	return rc;
 }
 
@@ -248,6 +251,7 @@ void spa_plugin_unload(struct spa_plugin *p)
 		p->d->ops.fini(p->state);
 	if (p->dl)
 		dlclose(p->dl);
+	spa_run_buf_free(&p->run_buf);
 	free(p);
 }
 

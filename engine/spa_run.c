@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,22 +22,59 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads what is available; output past the cap is drained and dropped so
- * a chatty child cannot block on a full pipe. */
-static int drain(int fd, char *buf, size_t *len)
+/* Reads what is available into a fixed buffer; output past the cap is
+ * drained and dropped so a chatty child cannot block on a full pipe. */
+static int drain(int fd, char *buf, size_t *len, size_t cap)
 {
 	char scratch[4096];
 	ssize_t r;
 
-	if (*len < SPA_RUN_OUT_MAX)
-		r = read(fd, buf + *len, SPA_RUN_OUT_MAX - *len);
+	if (*len < cap)
+		r = read(fd, buf + *len, cap - *len);
 	else
 		r = read(fd, scratch, sizeof(scratch));
-	if (r > 0 && *len < SPA_RUN_OUT_MAX)
+	if (r > 0 && *len < cap)
 		*len += (size_t)r;
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return 1;
 	return r > 0;
+}
+
+/* stdout: the buffer doubles up to the limit; past it, drained and
+ * dropped, and *cut is set. */
+static int drain_out(int fd, struct spa_run_buf *b, bool *cut)
+{
+	size_t limit = b->out_limit ? b->out_limit : SPA_RUN_OUT_MAX;
+
+	if (b->out_len + 1 >= b->out_cap && b->out_cap < limit + 1) {
+		size_t cap = b->out_cap ? b->out_cap * 2 : 16384;
+		char *grown;
+
+		if (cap > limit + 1)
+			cap = limit + 1;
+		grown = realloc(b->out, cap);
+		if (grown) {
+			b->out = grown;
+			b->out_cap = cap;
+		}
+	}
+	if (b->out_len + 1 >= b->out_cap) {
+		char scratch[4096];
+		ssize_t r = read(fd, scratch, sizeof(scratch));
+		if (r > 0)
+			*cut = true;
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			return 1;
+		return r > 0;
+	}
+	return drain(fd, b->out, &b->out_len, b->out_cap - 1);
+}
+
+void spa_run_buf_free(struct spa_run_buf *buf)
+{
+	free(buf->out);
+	buf->out = NULL;
+	buf->out_len = buf->out_cap = 0;
 }
 
 /* Feeds what the child will take; 0 once everything went or the child
@@ -69,9 +107,19 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	int64_t deadline = now_ms() + timeout_ms;
 	struct pollfd pfd[3];
 	size_t fed = 0;
+	bool cut = false;
 
 	*status = -1;
 	*timed_out = 0;
+	/* the last listing may have been big: do not keep megabytes around */
+	if (buf->out_cap > (256u << 10))
+		spa_run_buf_free(buf);
+	if (!buf->out) {
+		buf->out = malloc(16384);
+		if (!buf->out)
+			return -ENOMEM;
+		buf->out_cap = 16384;
+	}
 	buf->out_len = buf->err_len = 0;
 	if (!argv || !argv[0] || argv[0][0] != '/' || (input_len && !input))
 		return -EINVAL;
@@ -121,9 +169,10 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (n > 0 && pfd[0].revents && !drain(out_p[0], buf->out, &buf->out_len))
+		if (n > 0 && pfd[0].revents && !drain_out(out_p[0], buf, &cut))
 			pfd[0].fd = -1;
-		if (n > 0 && pfd[1].revents && !drain(err_p[0], buf->err, &buf->err_len))
+		if (n > 0 && pfd[1].revents &&
+		    !drain(err_p[0], buf->err, &buf->err_len, SPA_RUN_ERR_MAX))
 			pfd[1].fd = -1;
 		if (n > 0 && pfd[2].fd >= 0 && pfd[2].revents &&
 		    !feed(in_p[1], (const char *)input, input_len, &fed)) {
@@ -136,7 +185,7 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		;
 	if (!*timed_out && WIFEXITED(wstatus))
 		*status = WEXITSTATUS(wstatus);
-	rc = 0;
+	rc = cut ? -EFBIG : 0;
 out:
 	buf->out[buf->out_len] = '\0';
 	buf->err[buf->err_len] = '\0';

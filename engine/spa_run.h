@@ -6,18 +6,28 @@
 
 #include <stddef.h>
 
-#define SPA_RUN_OUT_MAX 65536
+/* stdout grows as needed up to this (a ruleset listing with tens of
+ * thousands of rules must arrive whole); stderr is for messages. */
+#define SPA_RUN_OUT_MAX (16u << 20)
+#define SPA_RUN_ERR_MAX 65536
 #define SPA_RUN_IN_MAX (1024 * 1024)
 
+/* Zero-initialise; spa_run_buf_free releases it. out is valid (and
+ * NUL-terminated) until the next run with the same buffer. */
 struct spa_run_buf {
-	char out[SPA_RUN_OUT_MAX + 1];
-	size_t out_len;
-	char err[SPA_RUN_OUT_MAX + 1];
+	char *out;
+	size_t out_len, out_cap;
+	size_t out_limit;               /* 0: SPA_RUN_OUT_MAX */
+	char err[SPA_RUN_ERR_MAX + 1];
 	size_t err_len;
 };
 
+void spa_run_buf_free(struct spa_run_buf *buf);
+
 /* 0 when the child ran (*status: exit code, -1 if killed); negative errno
- * if it could not be started. *timed_out is set when it was killed. */
+ * if it could not be started, and -EFBIG when its stdout went past the
+ * limit (what was read is kept, but a caller must not trust a cut
+ * listing). *timed_out is set when it was killed. */
 int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
 	    int *timed_out);
 /* The same with input_len bytes of input on the child's stdin (closed

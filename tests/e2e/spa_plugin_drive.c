@@ -2,7 +2,7 @@
 /*
  * Test driver: loads one firewall plugin the way spad does (checked
  * descriptor, RTLD_NOW | RTLD_LOCAL) and runs a sequence of operations
- * against the real firewall, with a real argv-only command runner. It lets
+ * against the real firewall, with the engine's argv-only command runner. It lets
  * the e2e tests exercise a plugin inside a network namespace without the
  * engine.
  *
@@ -13,30 +13,25 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <spa/plugin.h>
 
+#include "spa_run.h"
+
 #define MAX_KEYS 32
-#define OUT_MAX (4u << 20)
 
 struct drive_host {
 	struct spa_host_api api;
 	const char *keys[MAX_KEYS];
 	const char *values[MAX_KEYS];
 	unsigned int nkeys;
-	char *out;
-	char *err;
+	struct spa_run_buf buf;
 };
 
 static void drive_log(void *self, int level, const char *fmt, ...)
@@ -64,127 +59,35 @@ static const char *drive_config_get(void *self, const char *key)
 	return NULL;
 }
 
-struct sink {
-	int fd;
-	char *buf;
-	size_t len;
-	size_t cap;
-};
-
-static int sink_read(struct sink *s)
+/* The engine's own runner (engine/spa_run.c): the plugin sees exactly
+ * what it would under spad, stdin batches included. */
+static int drive_run_input(void *self, const char *const argv[], const void *input,
+			   size_t input_len, int timeout_ms, struct spa_run_result *res)
 {
-	char tmp[4096];
-	ssize_t n = read(s->fd, tmp, sizeof(tmp));
+	struct drive_host *h = self;
+	int status = -1, timed_out = 0;
+	int rc = spa_run_input(argv, input, input_len, timeout_ms, &h->buf, &status, &timed_out);
 
-	if (n <= 0)
-		return n < 0 && errno == EINTR ? 1 : 0;
-	if (s->len + (size_t)n + 1 > s->cap) {
-		size_t want = s->cap ? s->cap * 2 : 8192;
-
-		while (want < s->len + (size_t)n + 1)
-			want *= 2;
-		if (want > OUT_MAX)
-			return 1; /* drop the excess, keep draining */
-		char *p = realloc(s->buf, want);
-		if (!p)
-			return 1;
-		s->buf = p;
-		s->cap = want;
+	memset(res, 0, sizeof(*res));
+	res->exit_status = status;
+	res->timed_out = timed_out;
+	res->out = h->buf.out ? h->buf.out : "";
+	res->out_len = h->buf.out_len;
+	res->err = h->buf.err;
+	res->err_len = h->buf.err_len;
+	if (getenv("SPA_DRIVE_TRACE")) {
+		fprintf(stderr, "run:");
+		for (int i = 0; argv[i]; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, "%s -> %d\n", input_len ? " <stdin" : "", res->exit_status);
 	}
-	memcpy(s->buf + s->len, tmp, (size_t)n);
-	s->len += (size_t)n;
-	s->buf[s->len] = '\0';
-	return 1;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return rc;
 }
 
 static int drive_run(void *self, const char *const argv[], int timeout_ms,
 		     struct spa_run_result *res)
 {
-	struct drive_host *h = self;
-	char *const envp[] = { NULL };
-	struct sink s[2] = { { .fd = -1 }, { .fd = -1 } };
-	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int64_t deadline = now_ms() + timeout_ms;
-	int status = 0, rc = 0, killed = 0;
-	pid_t pid;
-
-	memset(res, 0, sizeof(*res));
-	free(h->out);
-	free(h->err);
-	h->out = h->err = NULL;
-	if (argv[0][0] != '/')
-		return -EINVAL;
-	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (pid == 0) {
-		dup2(pout[1], 1);
-		dup2(perr[1], 2);
-		execve(argv[0], (char *const *)argv, envp);
-		_exit(127);
-	}
-	close(pout[1]);
-	close(perr[1]);
-	pout[1] = perr[1] = -1;
-	s[0].fd = pout[0];
-	s[1].fd = perr[0];
-	while (s[0].fd >= 0 || s[1].fd >= 0) {
-		struct pollfd pfd[2] = { { .fd = s[0].fd, .events = POLLIN },
-					 { .fd = s[1].fd, .events = POLLIN } };
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			killed = 1;
-			break;
-		}
-		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++)
-			if (s[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    !sink_read(&s[i]))
-				s[i].fd = -1;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	res->timed_out = killed;
-	res->exit_status = !killed && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	h->out = s[0].buf;
-	h->err = s[1].buf;
-	s[0].buf = s[1].buf = NULL;
-	res->out = h->out ? h->out : "";
-	res->out_len = strlen(res->out);
-	res->err = h->err ? h->err : "";
-	res->err_len = strlen(res->err);
-	if (getenv("SPA_DRIVE_TRACE")) {
-		fprintf(stderr, "run:");
-		for (int i = 0; argv[i]; i++)
-			fprintf(stderr, " %s", argv[i]);
-		fprintf(stderr, " -> %d\n", res->exit_status);
-	}
-out:
-	for (int i = 0; i < 2; i++) {
-		if (pout[i] >= 0)
-			close(pout[i]);
-		if (perr[i] >= 0)
-			close(perr[i]);
-		free(s[i].buf);
-	}
-	return rc;
+	return drive_run_input(self, argv, NULL, 0, timeout_ms, res);
 }
 
 static void list_cb(void *ctx, const struct spa_grant *g)
@@ -256,6 +159,7 @@ int main(int argc, char **argv)
 	h.api.log = drive_log;
 	h.api.config_get = drive_config_get;
 	h.api.run = drive_run;
+	h.api.run_input = drive_run_input;
 	for (; i + 1 < argc && strcmp(argv[i], "-o") == 0; i += 2) {
 		char *eq = strchr(argv[i + 1], '=');
 
@@ -296,8 +200,7 @@ int main(int argc, char **argv)
 	}
 	d->ops.fini(state);
 out:
-	free(h.out);
-	free(h.err);
+	spa_run_buf_free(&h.buf);
 	if (dl)
 		dlclose(dl);
 	return rc;

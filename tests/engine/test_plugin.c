@@ -113,7 +113,7 @@ static void test_recorder_host_api(void **state)
 
 static void test_runner(void **state)
 {
-	struct spa_run_buf *buf = malloc(sizeof(*buf));
+	struct spa_run_buf *buf = calloc(1, sizeof(*buf));
 	const char *echo[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL };
 	const char *env[] = { "/usr/bin/env", NULL };
 	const char *slow[] = { "/bin/sleep", "5", NULL };
@@ -137,12 +137,13 @@ static void test_runner(void **state)
 	assert_int_equal(status, -1);
 	assert_int_equal(spa_run(rel, 200, buf, &status, &to), -EINVAL);
 	assert_true(spa_run(missing, 200, buf, &status, &to) < 0 || status == 127);
+	spa_run_buf_free(buf);
 	free(buf);
 }
 
 static void test_run_input(void **state)
 {
-	struct spa_run_buf *buf = malloc(sizeof(*buf));
+	struct spa_run_buf *buf = calloc(1, sizeof(*buf));
 	const char *cat[] = { "/bin/cat", NULL };
 	const char *wc[] = { "/usr/bin/wc", "-c", NULL };
 	const char *deaf[] = { "/bin/true", NULL };
@@ -174,7 +175,18 @@ static void test_run_input(void **state)
 	assert_int_equal(spa_run_input(cat, big, SPA_RUN_IN_MAX + 1, 2000, buf, &status, &to),
 			 -E2BIG);
 	assert_int_equal(spa_run_input(cat, NULL, 3, 2000, buf, &status, &to), -EINVAL);
+	/* a listing bigger than any fixed buffer arrives whole... */
+	assert_int_equal(spa_run_input(cat, big, SPA_RUN_IN_MAX, 5000, buf, &status, &to), 0);
+	assert_int_equal(buf->out_len, SPA_RUN_IN_MAX);
+	assert_int_equal(buf->out[SPA_RUN_IN_MAX - 1], 'a');
+	assert_int_equal(buf->out[SPA_RUN_IN_MAX], '\0');
+	/* ...and one past the limit is reported cut, never passed off as whole */
+	buf->out_limit = 100000;
+	assert_int_equal(spa_run_input(cat, big, big_len, 5000, buf, &status, &to), -EFBIG);
+	assert_int_equal(buf->out_len, 100000);
+	assert_int_equal(status, 0);
 	free(big);
+	spa_run_buf_free(buf);
 	free(buf);
 }
 
