@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,10 +77,11 @@ void spa_run_buf_free(struct spa_run_buf *buf)
 }
 
 /* Feeds what the child will take; 0 once everything went or the child
- * stopped reading (it may legitimately exit without reading its input). */
+ * stopped reading (it may legitimately exit without reading its input).
+ * The caller keeps SIGPIPE blocked, so a reader that went away is EPIPE. */
 static int feed(int fd, const char *in, size_t len, size_t *done)
 {
-	ssize_t w = send(fd, in + *done, len - *done, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t w = write(fd, in + *done, len - *done);
 
 	if (w > 0)
 		*done += (size_t)w;
@@ -102,6 +102,9 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 };
 	char *const empty_env[] = { NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults, pipe_set, pending, saved_mask;
+	bool pipe_was_pending;
 	pid_t pid = -1;
 	int rc, wstatus = 0;
 	int64_t deadline = now_ms() + timeout_ms;
@@ -129,12 +132,31 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		rc = -errno;
 		goto out;
 	}
-	/* A socket rather than a pipe for stdin: send() can refuse SIGPIPE
-	 * per call, so a child that exits unread cannot kill the daemon. */
-	if (input_len && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_p) < 0) {
+	/* A pipe, as a shell would give: some tools open /dev/stdin by name,
+	 * which a socket cannot be. Non-blocking, so a child that stops
+	 * reading cannot stall the loop. */
+	if (input_len && pipe2(in_p, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto out;
 	}
+	if (input_len && fcntl(in_p[1], F_SETFL, O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* The child starts clean: every signal at its default and none
+	 * blocked (spad ignores SIGPIPE and blocks what its signalfd reads;
+	 * a start from a shell's background may ignore SIGINT), and only fds
+	 * 0-2, whatever a library left open without close-on-exec. */
+	sigemptyset(&none);
+	/* the classic signals: glibc reserves the two below SIGRTMIN */
+	sigemptyset(&defaults);
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaddset(&defaults, sig);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_init(&fa);
 	if (input_len)
 		posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
@@ -142,8 +164,11 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
-	rc = -posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, empty_env);
+	/* after the dup2s, which need the pipe ends */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = -posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, empty_env);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(out_p[1]);
 	close(err_p[1]);
 	out_p[1] = err_p[1] = -1;
@@ -153,6 +178,11 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	}
 	if (rc < 0)
 		goto out;
+	/* a child that exits unread must give EPIPE, not kill the caller */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pipe_was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &saved_mask);
 	pfd[0] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = err_p[0], .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
@@ -181,6 +211,13 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 			in_p[1] = pfd[2].fd = -1;
 		}
 	}
+	if (!pipe_was_pending) {
+		/* consume the SIGPIPE our writes may have raised */
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
 	if (!*timed_out && WIFEXITED(wstatus))

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +177,42 @@ static void test_run_input(void **state)
 	assert_int_equal(spa_run_input(cat, big, SPA_RUN_IN_MAX + 1, 2000, buf, &status, &to),
 			 -E2BIG);
 	assert_int_equal(spa_run_input(cat, NULL, 3, 2000, buf, &status, &to), -EINVAL);
+	/* stdin is a pipe (tools that open /dev/stdin by name need one) */
+	{
+		const char *kind[] = { "/usr/bin/stat", "-L", "-c", "%F", "/dev/stdin", NULL };
+		assert_int_equal(spa_run_input(kind, "x", 1, 2000, buf, &status, &to), 0);
+		assert_string_equal(buf->out, "fifo\n");
+	}
+	/* the child starts clean: no inherited descriptor past 2, no blocked
+	 * or ignored signal, whatever the caller (spad) has */
+	{
+		const char *fds[] = { "/bin/ls", "/proc/self/fd", NULL };
+		const char *sigs[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status",
+				       NULL };
+		char leaked[16];
+		int fd = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
+		sigset_t block, old;
+		void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+
+		assert_true(fd > 3);
+		snprintf(leaked, sizeof(leaked), "\n%d\n", fd);
+		sigemptyset(&block);
+		sigaddset(&block, SIGTERM);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		assert_int_equal(spa_run(fds, 2000, buf, &status, &to), 0);
+		assert_null(strstr(buf->out, leaked));
+		assert_non_null(strstr(buf->out, "2\n"));
+		assert_int_equal(spa_run(sigs, 2000, buf, &status, &to), 0);
+		assert_non_null(strstr(buf->out, "SigBlk:\t0000000000000000"));
+		/* glibc's posix_spawn itself ignores its two internal signals
+		 * (32, 33) in every child: only signals 1-31 (bits 0-30) are ours */
+		assert_non_null(strstr(buf->out, "SigIgn:\t"));
+		assert_int_equal(strtoull(strstr(buf->out, "SigIgn:\t") + 8, NULL, 16) & 0x7fffffffu,
+				 0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGPIPE, old_pipe);
+		close(fd);
+	}
 	/* a listing bigger than any fixed buffer arrives whole... */
 	assert_int_equal(spa_run_input(cat, big, SPA_RUN_IN_MAX, 5000, buf, &status, &to), 0);
 	assert_int_equal(buf->out_len, SPA_RUN_IN_MAX);
