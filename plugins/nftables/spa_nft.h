@@ -7,11 +7,16 @@
  * priority before the usual filter chains accepts and marks matching
  * packets; see docs in plugins/nftables/README.md for the two ways an
  * admin's own drop policy can honour that.
+ *
+ * Every operation is one JSON document ({"nftables": [...]}) applied as one
+ * transaction by a transport: libnftables in-process (no fork per grant),
+ * or `nft -j -f -` through the host's runner when the library is absent.
  */
 #ifndef SPA_NFT_H
 #define SPA_NFT_H
 
 #include <stdint.h>
+#include <jansson.h>
 #include <spa/plugin.h>
 #include "spa_pu.h"
 
@@ -23,8 +28,30 @@ struct spa_nft_port {
 	uint16_t port;
 };
 
+struct spa_nft_state;
+
+/* How a JSON document reaches the kernel. */
+struct spa_nft_xport {
+	const char *name;                    /* value of NFT_TRANSPORT */
+	int (*init)(struct spa_nft_state *st);
+	/* doc: NUL-terminated {"nftables": [...]}, applied atomically */
+	int (*apply)(struct spa_nft_state *st, const struct spa_pu_buf *doc);
+	/* `list table inet <table>` as JSON; *out stays valid until the
+	 * next call into the transport */
+	int (*list)(struct spa_nft_state *st, const char **out);
+	void (*fini)(struct spa_nft_state *st);
+};
+
+extern const struct spa_nft_xport spa_nft_xport_exec;
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+extern const struct spa_nft_xport spa_nft_xport_lib;
+#endif
+
 struct spa_nft_state {
 	const struct spa_host_api *host;
+	const struct spa_nft_xport *xport;
+	void *xctx;                          /* transport's own state */
+	int exec_stdin;                      /* exec: nft can read the runner's stdin */
 	const char *exe;
 	char table[SPA_NFT_NAME_LEN];
 	int priority;
@@ -41,17 +68,23 @@ int spa_nft_parse_ports(const char *value, struct spa_nft_port *out, unsigned in
 			unsigned int *n);
 int spa_nft_load_config(const struct spa_host_api *host, struct spa_nft_state *st);
 
-/* spa_nft_batch.c: text for `nft -f FILE` */
-int spa_nft_batch_setup(const struct spa_nft_state *st, struct spa_pu_buf *b);
-int spa_nft_batch_flush(const struct spa_nft_state *st, struct spa_pu_buf *b);
+/* spa_nft_batch.c: commands appended to a {"nftables": [...]} document.
+ * Each returns 0, -ENOMEM, or -EINVAL/-ETIME for a grant it refuses (the
+ * document is then left unchanged). */
+json_t *spa_nft_batch_new(void);
+int spa_nft_batch_setup(const struct spa_nft_state *st, json_t *doc);
+int spa_nft_batch_flush(const struct spa_nft_state *st, json_t *doc);
 /* now: current epoch seconds, used to turn the grant's absolute expiry
  * into the element's relative timeout. */
 int spa_nft_batch_open(const struct spa_nft_state *st, const struct spa_grant *g,
-		       int64_t now, struct spa_pu_buf *b);
+		       int64_t now, json_t *doc);
 int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *g,
-			struct spa_pu_buf *b);
+			json_t *doc);
+int spa_nft_batch_list(const struct spa_nft_state *st, json_t *doc);
+/* Serializes doc and hands it to the state's transport. */
+int spa_nft_apply(struct spa_nft_state *st, const json_t *doc);
 
-/* spa_nft_list.c: parses `nft -j list table inet <table>` */
+/* spa_nft_list.c: parses the JSON of `list table inet <table>` */
 int spa_nft_list_json(const char *json, int64_t now, spa_plugin_list_cb cb, void *ctx);
 
 #endif

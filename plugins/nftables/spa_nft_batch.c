@@ -1,86 +1,205 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The JSON commands of every operation (libnftables-json(5) schema). Values
+ * that come from a grant or the config enter only as JSON strings and
+ * integers built from validated binary data, so no input can add a
+ * command.
+ */
 #include "spa_nft.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 struct set_def {
 	const char *name;
-	const char *type;
-	const char *match; /* the selector the chain compares with the set */
+	const char *l3;    /* "ip" or "ip6": the payload the chain matches */
+	const char *addr;  /* type of the set's address fields */
+	int with_dst;      /* key carries the grant's destination address */
 };
 
 static const struct set_def sets[] = {
-	{ "allow4", "ipv4_addr . inet_proto . inet_service",
-	  "ip saddr . meta l4proto . th dport" },
-	{ "allow4d", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-	  "ip saddr . ip daddr . meta l4proto . th dport" },
-	{ "allow6", "ipv6_addr . inet_proto . inet_service",
-	  "ip6 saddr . meta l4proto . th dport" },
-	{ "allow6d", "ipv6_addr . ipv6_addr . inet_proto . inet_service",
-	  "ip6 saddr . ip6 daddr . meta l4proto . th dport" },
+	{ "allow4", "ip", "ipv4_addr", 0 },
+	{ "allow4d", "ip", "ipv4_addr", 1 },
+	{ "allow6", "ip6", "ipv6_addr", 0 },
+	{ "allow6d", "ip6", "ipv6_addr", 1 },
 };
 
 #define NSETS (sizeof(sets) / sizeof(sets[0]))
 
+json_t *spa_nft_batch_new(void)
+{
+	return json_pack("{s:[]}", "nftables");
+}
+
+/* Appends {verb: {kind: body}}; takes body's reference in all cases. */
+static int push(json_t *doc, const char *verb, const char *kind, json_t *body)
+{
+	json_t *cmd;
+
+	if (!body)
+		return -ENOMEM;
+	cmd = json_pack("{s:{s:o}}", verb, kind, body);
+	if (!cmd)
+		return -ENOMEM;
+	return json_array_append_new(json_object_get(doc, "nftables"), cmd) ? -ENOMEM : 0;
+}
+
+static json_t *named(const struct spa_nft_state *st, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "family", "inet", "table", st->table, "name", name);
+}
+
+/* obj with obj[key] = val (both references taken); NULL, with both
+ * released, if anything is missing or fails. */
+static json_t *with(json_t *obj, const char *key, json_t *val)
+{
+	if (obj && val && json_object_set_new(obj, key, val) == 0)
+		return obj;
+	if (obj && val)
+		val = NULL; /* json_object_set_new released it */
+	json_decref(obj);
+	json_decref(val);
+	return NULL;
+}
+
+static json_t *payload(const char *proto, const char *field)
+{
+	return json_pack("{s:{s:s, s:s}}", "payload", "protocol", proto, "field", field);
+}
+
+static json_t *meta(const char *key)
+{
+	return json_pack("{s:{s:s}}", "meta", "key", key);
+}
+
+/* A rule of our input chain from its statements (reference taken). */
+static int push_rule(const struct spa_nft_state *st, json_t *doc, json_t *expr)
+{
+	if (!expr)
+		return -ENOMEM;
+	return push(doc, "add", "rule",
+		    json_pack("{s:s, s:s, s:s, s:o}", "family", "inet", "table", st->table,
+			      "chain", "input", "expr", expr));
+}
+
 /* "add" of an existing table, set or chain is a no-op, so this can run at
  * every start without disturbing live elements (and their timeouts). */
-static void declare(const struct spa_nft_state *st, struct spa_pu_buf *b)
+static int declare(const struct spa_nft_state *st, json_t *doc)
 {
-	spa_pu_buf_printf(b, "add table inet %s\n", st->table);
-	for (size_t i = 0; i < NSETS; i++)
-		spa_pu_buf_printf(b, "add set inet %s %s { type %s; flags timeout; }\n",
-				  st->table, sets[i].name, sets[i].type);
-}
+	int rc = push(doc, "add", "table",
+		      json_pack("{s:s, s:s}", "family", "inet", "name", st->table));
 
-int spa_nft_batch_setup(const struct spa_nft_state *st, struct spa_pu_buf *b)
-{
-	declare(st, b);
-	spa_pu_buf_printf(b,
-			  "add chain inet %s input { type filter hook input priority %d; policy accept; }\n"
-			  "flush chain inet %s input\n",
-			  st->table, st->priority, st->table);
-	for (size_t i = 0; i < NSETS; i++) {
-		spa_pu_buf_printf(b, "add rule inet %s input %s @%s", st->table, sets[i].match,
-				  sets[i].name);
-		if (st->mark)
-			spa_pu_buf_printf(b, " meta mark set meta mark or 0x%08" PRIx32, st->mark);
-		spa_pu_buf_printf(b, " accept\n");
+	for (size_t i = 0; rc == 0 && i < NSETS; i++) {
+		const char *addr = sets[i].addr;
+		json_t *type = sets[i].with_dst
+				       ? json_pack("[s, s, s, s]", addr, addr, "inet_proto",
+						   "inet_service")
+				       : json_pack("[s, s, s]", addr, "inet_proto", "inet_service");
+
+		rc = push(doc, "add", "set",
+			  with(with(named(st, sets[i].name), "type", type), "flags",
+			       json_pack("[s]", "timeout")));
 	}
-	if (st->nprotect > 0) {
-		/* standalone mode: we own the drop for the protected ports;
-		 * sessions opened during a grant outlive it, as with the
-		 * usual ESTABLISHED rule of an iptables policy */
-		spa_pu_buf_printf(b, "add rule inet %s input ct state established,related accept\n",
-				  st->table);
-		spa_pu_buf_printf(b, "add rule inet %s input meta l4proto . th dport {", st->table);
-		for (unsigned int i = 0; i < st->nprotect; i++)
-			spa_pu_buf_printf(b, "%s %s . %u", i ? "," : "",
-					  spa_pu_proto_name(st->protect[i].proto), st->protect[i].port);
-		spa_pu_buf_printf(b, " } drop\n");
-	}
-	return b->failed ? -ENOMEM : 0;
+	return rc;
 }
 
-int spa_nft_batch_flush(const struct spa_nft_state *st, struct spa_pu_buf *b)
+/* saddr [. daddr] . l4proto . dport == @set, then mark and accept */
+static json_t *set_rule(const struct spa_nft_state *st, const struct set_def *s)
 {
-	declare(st, b);
-	for (size_t i = 0; i < NSETS; i++)
-		spa_pu_buf_printf(b, "flush set inet %s %s\n", st->table, sets[i].name);
-	return b->failed ? -ENOMEM : 0;
+	json_t *keys = json_pack("[o]", payload(s->l3, "saddr"));
+	json_t *expr = NULL;
+
+	if (!keys || (s->with_dst && json_array_append_new(keys, payload(s->l3, "daddr"))) ||
+	    json_array_append_new(keys, meta("l4proto")) ||
+	    json_array_append_new(keys, payload("th", "dport")))
+		goto out;
+	expr = json_pack("[{s:{s:s, s:{s:O}, s:s+}}]", "match", "op", "==", "left", "concat",
+			 keys, "right", "@", s->name);
+	if (expr && ((st->mark && json_array_append_new(
+					  expr, json_pack("{s:{s:o, s:{s:[o, I]}}}", "mangle",
+							  "key", meta("mark"), "value", "|",
+							  meta("mark"), (json_int_t)st->mark))) ||
+		     json_array_append_new(expr, json_pack("{s:n}", "accept")))) {
+		json_decref(expr);
+		expr = NULL;
+	}
+out:
+	json_decref(keys);
+	return expr;
 }
 
-/* Set name and element key of a grant, from binary addresses only. */
-static int element(const struct spa_grant *g, const char **set, char *key, size_t len)
+/* standalone mode: established,related accept; listed ports drop */
+static int push_protect(const struct spa_nft_state *st, json_t *doc)
+{
+	json_t *ports = json_array();
+	int rc = ports ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; rc == 0 && i < st->nprotect; i++)
+		if (json_array_append_new(ports, json_pack("{s:[s, i]}", "concat",
+							   spa_pu_proto_name(st->protect[i].proto),
+							   (int)st->protect[i].port)))
+			rc = -ENOMEM;
+	if (rc == 0)
+		rc = push_rule(st, doc,
+			       json_pack("[{s:{s:s, s:{s:{s:s}}, s:[s, s]}}, {s:n}]", "match",
+					 "op", "in", "left", "ct", "key", "state", "right",
+					 "established", "related", "accept"));
+	if (rc == 0)
+		rc = push_rule(st, doc,
+			       json_pack("[{s:{s:s, s:{s:[o, o]}, s:{s:O}}}, {s:n}]", "match",
+					 "op", "==", "left", "concat", meta("l4proto"),
+					 payload("th", "dport"), "right", "set", ports, "drop"));
+	json_decref(ports);
+	return rc;
+}
+
+int spa_nft_batch_setup(const struct spa_nft_state *st, json_t *doc)
+{
+	int rc = declare(st, doc);
+
+	if (rc == 0)
+		rc = push(doc, "add", "chain",
+			  with(with(with(with(named(st, "input"), "type", json_string("filter")),
+					 "hook", json_string("input")),
+				    "prio", json_integer(st->priority)),
+			       "policy", json_string("accept")));
+	/* the rules are rewritten at every start, so a config change (mark,
+	 * protected ports) takes effect on restart */
+	if (rc == 0)
+		rc = push(doc, "flush", "chain", named(st, "input"));
+	for (size_t i = 0; rc == 0 && i < NSETS; i++)
+		rc = push_rule(st, doc, set_rule(st, &sets[i]));
+	if (rc == 0 && st->nprotect > 0)
+		rc = push_protect(st, doc);
+	return rc;
+}
+
+int spa_nft_batch_flush(const struct spa_nft_state *st, json_t *doc)
+{
+	int rc = declare(st, doc);
+
+	for (size_t i = 0; rc == 0 && i < NSETS; i++)
+		rc = push(doc, "flush", "set", named(st, sets[i].name));
+	return rc;
+}
+
+int spa_nft_batch_list(const struct spa_nft_state *st, json_t *doc)
+{
+	return push(doc, "list", "table",
+		    json_pack("{s:s, s:s}", "family", "inet", "name", st->table));
+}
+
+/* Set name and element key ({"concat": [...]}) of a grant, from binary
+ * addresses only. */
+static int element(const struct spa_grant *g, const char **set, json_t **key)
 {
 	char src[SPA_GRANT_ADDR_LEN], dst[SPA_GRANT_ADDR_LEN];
 	const char *proto = spa_pu_proto_name(g->proto);
 	int v6 = g->family == AF_INET6;
-	int n, rc;
+	int rc;
 
+	*key = NULL;
 	if (!proto || g->port == 0 || (g->family != AF_INET && !v6) ||
 	    g->src.family != g->family || (g->dst.family && g->dst.family != g->family))
 		return -EINVAL;
@@ -92,51 +211,104 @@ static int element(const struct spa_grant *g, const char **set, char *key, size_
 		if (rc < 0)
 			return rc;
 		*set = v6 ? "allow6d" : "allow4d";
-		n = snprintf(key, len, "%s . %s . %s . %u", src, dst, proto, g->port);
+		*key = json_pack("{s:[s, s, s, i]}", "concat", src, dst, proto, (int)g->port);
 	} else {
 		*set = v6 ? "allow6" : "allow4";
-		n = snprintf(key, len, "%s . %s . %u", src, proto, g->port);
+		*key = json_pack("{s:[s, s, i]}", "concat", src, proto, (int)g->port);
 	}
-	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+	return *key ? 0 : -ENOMEM;
+}
+
+/* {"family", "table", "name": set, "elem": [elem]}; takes elem. */
+static json_t *elements(const struct spa_nft_state *st, const char *set, json_t *elem)
+{
+	return with(named(st, set), "elem", json_pack("[o]", elem));
+}
+
+/* add (no-op if present) + delete: the element is gone afterwards whether
+ * or not it existed (the kernel may have expired it already), and neither
+ * command can fail the transaction. */
+static int remove_element(const struct spa_nft_state *st, json_t *doc, const char *set,
+			  json_t *key)
+{
+	int rc = push(doc, "add", "element", elements(st, set, json_incref(key)));
+
+	if (rc == 0)
+		rc = push(doc, "delete", "element", elements(st, set, json_incref(key)));
+	return rc;
+}
+
+/* Commands are built aside and appended only when all were built, so a
+ * failure never leaves half an operation in doc. */
+static int commit(json_t *doc, json_t *part, int rc)
+{
+	if (rc == 0 && json_array_extend(json_object_get(doc, "nftables"),
+					 json_object_get(part, "nftables")))
+		rc = -ENOMEM;
+	json_decref(part);
+	return rc;
 }
 
 int spa_nft_batch_open(const struct spa_nft_state *st, const struct spa_grant *g,
-		       int64_t now, struct spa_pu_buf *b)
+		       int64_t now, json_t *doc)
 {
-	char key[3 * SPA_GRANT_ADDR_LEN];
+	json_t *part = NULL, *key = NULL;
 	const char *set;
 	int64_t left = g->expires - now;
-	int rc = element(g, &set, key, sizeof(key));
+	int rc = element(g, &set, &key);
 
 	if (rc < 0)
-		return rc;
-	if (left <= 0)
-		return -ETIME; /* already expired: nothing to open */
-	/* add (no-op if present) + delete + add makes one transaction that
-	 * never fails on a missing or existing element and always leaves
-	 * exactly one element with the new timeout: a re-knock refreshes. */
-	spa_pu_buf_printf(b,
-			  "add element inet %s %s { %s }\n"
-			  "delete element inet %s %s { %s }\n"
-			  "add element inet %s %s { %s timeout %" PRId64 "s }\n",
-			  st->table, set, key, st->table, set, key, st->table, set, key, left);
-	return b->failed ? -ENOMEM : 0;
+		goto out;
+	if (left <= 0) {
+		rc = -ETIME; /* already expired: nothing to open */
+		goto out;
+	}
+	part = spa_nft_batch_new();
+	if (!part) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* The kernel keeps an existing element's timeout on "add", so a
+	 * re-knock removes it first: one transaction that always leaves
+	 * exactly one element with the new timeout. */
+	rc = remove_element(st, part, set, key);
+	if (rc == 0)
+		rc = push(part, "add", "element",
+			  elements(st, set, json_pack("{s:{s:O, s:I}}", "elem", "val", key,
+						      "timeout", (json_int_t)left)));
+out:
+	json_decref(key);
+	return commit(doc, part, rc);
 }
 
 int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *g,
-			struct spa_pu_buf *b)
+			json_t *doc)
 {
-	char key[3 * SPA_GRANT_ADDR_LEN];
+	json_t *part = NULL, *key = NULL;
 	const char *set;
-	int rc = element(g, &set, key, sizeof(key));
+	int rc = element(g, &set, &key);
 
 	if (rc < 0)
-		return rc;
-	/* the kernel may have expired it already: add first so the delete
-	 * cannot fail the batch */
-	spa_pu_buf_printf(b,
-			  "add element inet %s %s { %s }\n"
-			  "delete element inet %s %s { %s }\n",
-			  st->table, set, key, st->table, set, key);
-	return b->failed ? -ENOMEM : 0;
+		goto out;
+	part = spa_nft_batch_new();
+	rc = part ? remove_element(st, part, set, key) : -ENOMEM;
+out:
+	json_decref(key);
+	return commit(doc, part, rc);
+}
+
+int spa_nft_apply(struct spa_nft_state *st, const json_t *doc)
+{
+	struct spa_pu_buf b;
+	int rc = -ENOMEM;
+
+	spa_pu_buf_init(&b);
+	b.data = json_dumps(doc, JSON_COMPACT); /* malloc'd: spa_pu_buf_free frees it */
+	if (b.data) {
+		b.len = strlen(b.data);
+		b.cap = b.len + 1;
+		rc = st->xport->apply(st, &b);
+	}
+	spa_pu_buf_free(&b);
+	return rc;
 }

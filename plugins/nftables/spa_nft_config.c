@@ -88,6 +88,37 @@ static int get_long(const struct spa_host_api *host, const char *key, long def, 
 	return 0;
 }
 
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+#define SPA_NFT_XPORT_NAMES "library, exec"
+#else
+#define SPA_NFT_XPORT_NAMES "exec (built without libnftables)"
+#endif
+
+/* NFT_TRANSPORT: the library when built in, else the nft command. */
+static int pick_transport(const struct spa_host_api *host, struct spa_nft_state *st)
+{
+	static const struct spa_nft_xport *const known[] = {
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+		&spa_nft_xport_lib,
+#endif
+		&spa_nft_xport_exec,
+	};
+	const char *v = host->config_get(host->self, "NFT_TRANSPORT");
+
+	st->xport = known[0];
+	if (!v || !*v)
+		return 0;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(v, known[i]->name) == 0) {
+			st->xport = known[i];
+			return 0;
+		}
+	}
+	host->log(host->self, SPA_LOG_ERR, "NFT_TRANSPORT: '%s' is not one of: %s", v,
+		  SPA_NFT_XPORT_NAMES);
+	return -EINVAL;
+}
+
 int spa_nft_load_config(const struct spa_host_api *host, struct spa_nft_state *st)
 {
 	const char *v;
@@ -98,6 +129,9 @@ int spa_nft_load_config(const struct spa_host_api *host, struct spa_nft_state *s
 	st->exe = spa_pu_config_exe(host, "NFT_EXE", "/usr/sbin/nft");
 	if (!st->exe)
 		return -EINVAL;
+	rc = pick_transport(host, st);
+	if (rc < 0)
+		return rc;
 	v = host->config_get(host->self, "NFT_TABLE");
 	if (!v || !*v)
 		v = "spa";

@@ -5,21 +5,30 @@
 # modes (standalone drop policy in our table; the admin's own drop table
 # with a one-line mark reference), kernel-side expiry, refresh without
 # duplicates, restart without losing live grants, and that flush touches
-# nothing of the admin's.
-# Usage: test_nftables_plugin.sh <spa_plugin_drive> <nftables.so>
+# nothing of the admin's. Run once per transport: "library" (libnftables
+# in-process) and "exec" (`nft -j -f -`).
+# Usage: test_nftables_plugin.sh <spa_plugin_drive> <nftables.so> [library|exec]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/netns.sh"
 
 drive=${1:?drive binary}
 plugin=${2:?plugin .so}
+transport=${3:-exec}
 
 e2e_require_root
 e2e_require_tools socat ss timeout nft
 e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
 e2e_start_listener 22 || { echo "FAIL: listener"; exit 1; }
+echo "== transport: $transport"
 
-opts=(-o NFT_FLUSH_AT_EXIT=N)
+# The library transport must never run a command: give it no nft to run.
+if [ "$transport" = library ]; then
+  base=(-o NFT_TRANSPORT=library -o NFT_EXE=/nonexistent/nft)
+else
+  base=(-o NFT_TRANSPORT=exec -o "NFT_EXE=$(command -v nft)")
+fi
+opts=("${base[@]}" -o NFT_FLUSH_AT_EXIT=N)
 drv() { e2e_srv "$drive" "${opts[@]}" "$plugin" "$@"; }
 check() {
   if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; E2E_FAILS=$((E2E_FAILS + 1)); fi
@@ -69,6 +78,14 @@ e2e_expect_open "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
 sleep 4
 e2e_expect_blocked "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
 e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+echo "== closing what the kernel already expired succeeds"
+check drv close "$E2E_CLI4_OTHER" tcp 22 0
+check test "$(elements allow4)" = 1
+
+echo "== an unknown transport is refused"
+refused=$(e2e_srv "$drive" -o NFT_TRANSPORT=shell "$plugin" list 2>&1)
+check test $? -ne 0
+check grep -q "NFT_TRANSPORT: 'shell' is not one of" <<<"$refused"
 
 echo "== close and flush"
 check drv close "$E2E_CLI6" tcp 22 0
@@ -81,7 +98,7 @@ check test "$(e2e_srv nft list set inet admin keep | grep -c 203.0.113.9)" = 1
 
 echo "== mark mode: the admin's own drop table honours our mark"
 e2e_srv nft delete table inet spa
-opts=(-o NFT_FLUSH_AT_EXIT=N)
+opts=("${base[@]}" -o NFT_FLUSH_AT_EXIT=N)
 e2e_policy_nftables 22 0x5350 || { echo "FAIL: admin policy"; exit 1; }
 check drv list
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
@@ -94,12 +111,12 @@ e2e_expect_blocked "$E2E_CLI6_OTHER" "$E2E_SRV6" 22
 check test "$(elements allow6d)" = 1
 
 echo "== a listing alone (as spad --fw-list does) changes nothing"
-check e2e_srv "$drive" "$plugin" list
+check e2e_srv "$drive" "${base[@]}" "$plugin" list
 check test "$(elements allow4)" = 1
 e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
 
 echo "== exit with NFT_FLUSH_AT_EXIT=Y empties our sets"
-check e2e_srv "$drive" -o NFT_FLUSH_AT_EXIT=Y "$plugin" list
+check e2e_srv "$drive" "${base[@]}" -o NFT_FLUSH_AT_EXIT=Y "$plugin" list
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 e2e_expect_blocked "$E2E_CLI6" "$E2E_SRV6" 22
 

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Script construction and listing of the nftables plugin, fake host. */
+/*
+ * The nftables plugin against the fake host: the JSON documents it builds
+ * (parsed and checked command by command), both transports' plumbing,
+ * refusal of hostile config, and parsing of the kernel's JSON listing.
+ * The libnftables transport is also run for real in a private network
+ * namespace when the test runs as root.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,9 +13,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fake_host.h"
 #include "spa_nft.h"
@@ -17,18 +28,13 @@
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
 #define OPS (spa_plugin_descriptor.ops)
 
-static const char decls[] =
-	"add table inet spa\n"
-	"add set inet spa allow4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }\n"
-	"add set inet spa allow4d { type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags timeout; }\n"
-	"add set inet spa allow6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }\n"
-	"add set inet spa allow6d { type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags timeout; }\n";
+#define FAR_FUTURE 4000000000LL
+#define POISON "} ; flush ruleset"
 
 static struct spa_grant make_grant(int af, const char *src, const char *dst, int proto,
 				   int port, int64_t expires)
 {
-	return fake_host_grant(af, src, dst, proto, port, 0, expires,
-			       "} ; flush ruleset");
+	return fake_host_grant(af, src, dst, proto, port, 0, expires, POISON);
 }
 
 struct ctx {
@@ -36,7 +42,28 @@ struct ctx {
 	void *state;
 };
 
-static int setup(void **tstate)
+/* A runner whose stdin nft cannot open (a socket: ENXIO on /dev/stdin) */
+static int run_input_status1(void *self, const char *const argv[], const void *input,
+			     size_t input_len, int timeout_ms, struct spa_run_result *res)
+{
+	(void)self, (void)argv, (void)input, (void)input_len, (void)timeout_ms;
+	memset(res, 0, sizeof(*res));
+	res->exit_status = 1;
+	res->out = res->err = "";
+	return 0;
+}
+
+static int run_input_cannot_start(void *self, const char *const argv[], const void *input,
+				  size_t input_len, int timeout_ms, struct spa_run_result *res)
+{
+	(void)self, (void)argv, (void)input, (void)input_len, (void)timeout_ms;
+	memset(res, 0, sizeof(*res));
+	return -ENOENT;
+}
+
+/* A test's own keys must come before any set here: the first value of a
+ * key wins. */
+static int setup_bare(void **tstate)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 
@@ -44,6 +71,15 @@ static int setup(void **tstate)
 	fake_host_set(&c->h, "NFT_FLUSH_AT_EXIT", "N");
 	fake_host_reply(&c->h, "/nft", "", 0);
 	*tstate = c;
+	return 0;
+}
+
+/* The exec transport against the fake runner: the default (library)
+ * would reach this machine's own ruleset. */
+static int setup(void **tstate)
+{
+	setup_bare(tstate);
+	fake_host_set(&((struct ctx *)*tstate)->h, "NFT_TRANSPORT", "exec");
 	return 0;
 }
 
@@ -56,6 +92,83 @@ static int teardown(void **tstate)
 	fake_host_free(&c->h);
 	free(c);
 	return 0;
+}
+
+/* The command list of a document; the test fails on anything that is not
+ * {"nftables": [...]}. Returns a new reference to the document. */
+static json_t *parse_doc(const char *text, json_t **cmds)
+{
+	json_error_t err;
+	json_t *doc;
+
+	assert_non_null(text);
+	doc = json_loads(text, 0, &err);
+	if (!doc)
+		fail_msg("not JSON (%s): %s", err.text, text);
+	*cmds = json_object_get(doc, "nftables");
+	assert_true(json_is_array(*cmds));
+	return doc;
+}
+
+/* The body of command i when it is {verb: {kind: body}}, else NULL. */
+static json_t *cmd_body(json_t *cmds, size_t i, const char *verb, const char *kind)
+{
+	json_t *cmd = json_array_get(cmds, i);
+
+	if (!cmd || json_object_size(cmd) != 1)
+		return NULL;
+	return json_object_get(json_object_get(cmd, verb), kind);
+}
+
+static void assert_json(json_t *got, const char *want_text)
+{
+	json_error_t err;
+	json_t *want = json_loads(want_text, JSON_DECODE_ANY, &err);
+
+	assert_non_null(want);
+	if (!json_equal(got, want)) {
+		char *s = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		fprintf(stderr, "got:  %s\nwant: %s\n", s ? s : "(null)", want_text);
+		free(s);
+		json_decref(want);
+		fail();
+	}
+	json_decref(want);
+}
+
+static const char *str_at(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "";
+}
+
+/* The declarations every setup and flush starts with: table and sets. */
+static size_t check_declare(json_t *cmds, const char *table)
+{
+	static const char *const names[] = { "allow4", "allow4d", "allow6", "allow6d" };
+	static const char *const types[] = {
+		"[\"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
+		"[\"ipv4_addr\", \"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
+		"[\"ipv6_addr\", \"inet_proto\", \"inet_service\"]",
+		"[\"ipv6_addr\", \"ipv6_addr\", \"inet_proto\", \"inet_service\"]",
+	};
+	json_t *t = cmd_body(cmds, 0, "add", "table");
+
+	assert_non_null(t);
+	assert_string_equal(str_at(t, "family"), "inet");
+	assert_string_equal(str_at(t, "name"), table);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *s = cmd_body(cmds, 1 + i, "add", "set");
+
+		assert_non_null(s);
+		assert_string_equal(str_at(s, "table"), table);
+		assert_string_equal(str_at(s, "name"), names[i]);
+		assert_json(json_object_get(s, "type"), types[i]);
+		assert_json(json_object_get(s, "flags"), "[\"timeout\"]");
+	}
+	return 5;
 }
 
 static void test_descriptor(void **tstate)
@@ -91,97 +204,293 @@ static void test_parse_ports(void **tstate)
 	assert_false(spa_nft_valid_name(""));
 }
 
+static const char *const set_matches[] = {
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}},"
+	" {\"payload\": {\"protocol\": \"ip\", \"field\": \"daddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip6\", \"field\": \"saddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip6\", \"field\": \"saddr\"}},"
+	" {\"payload\": {\"protocol\": \"ip6\", \"field\": \"daddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+};
+
+/* Rules 0..3 match one set each; returns the index after them. */
+static size_t check_set_rules(json_t *cmds, size_t at, const char *table, uint32_t mark)
+{
+	static const char *const refs[] = { "@allow4", "@allow4d", "@allow6", "@allow6d" };
+	char want_mark[160];
+
+	snprintf(want_mark, sizeof(want_mark),
+		 "{\"mangle\": {\"key\": {\"meta\": {\"key\": \"mark\"}}, \"value\": "
+		 "{\"|\": [{\"meta\": {\"key\": \"mark\"}}, %u]}}}", (unsigned int)mark);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *r = cmd_body(cmds, at + i, "add", "rule");
+		json_t *expr = json_object_get(r, "expr");
+		json_t *match = json_object_get(json_array_get(expr, 0), "match");
+
+		assert_non_null(r);
+		assert_string_equal(str_at(r, "table"), table);
+		assert_string_equal(str_at(r, "chain"), "input");
+		assert_string_equal(str_at(match, "op"), "==");
+		assert_json(json_object_get(match, "left"), set_matches[i]);
+		assert_string_equal(str_at(match, "right"), refs[i]);
+		assert_int_equal(json_array_size(expr), mark ? 3 : 2);
+		if (mark)
+			assert_json(json_array_get(expr, 1), want_mark);
+		assert_json(json_array_get(expr, mark ? 2 : 1), "{\"accept\": null}");
+	}
+	return at + 4;
+}
+
 static void test_init_mark_mode(void **tstate)
 {
 	struct ctx *c = *tstate;
-	char want[4096];
+	json_t *doc, *cmds, *chain;
+	size_t at;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	assert_int_equal(c->h.ncalls, 1);
-	assert_true(fake_host_find(&c->h, "/usr/sbin/nft -f /tmp/spa-batch.") == 0);
-	snprintf(want, sizeof(want), "%s%s", decls,
-		 "add chain inet spa input { type filter hook input priority -10; policy accept; }\n"
-		 "flush chain inet spa input\n"
-		 "add rule inet spa input ip saddr . meta l4proto . th dport @allow4 meta mark set meta mark or 0x00005350 accept\n"
-		 "add rule inet spa input ip saddr . ip daddr . meta l4proto . th dport @allow4d meta mark set meta mark or 0x00005350 accept\n"
-		 "add rule inet spa input ip6 saddr . meta l4proto . th dport @allow6 meta mark set meta mark or 0x00005350 accept\n"
-		 "add rule inet spa input ip6 saddr . ip6 daddr . meta l4proto . th dport @allow6d meta mark set meta mark or 0x00005350 accept\n");
-	assert_string_equal(c->h.calls[0].file, want);
+	/* an empty transaction tells nft can read stdin here, then the
+	 * setup is one transaction on stdin: no temporary file */
+	assert_int_equal(c->h.ncalls, 2);
+	assert_true(c->h.calls[0].from_stdin);
+	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/nft -j -f -");
+	doc = parse_doc(c->h.calls[0].file, &cmds);
+	assert_int_equal(json_array_size(cmds), 0);
+	json_decref(doc);
+	assert_true(c->h.calls[1].from_stdin);
+	assert_string_equal(c->h.calls[1].argv, "/usr/sbin/nft -j -f -");
+	doc = parse_doc(c->h.calls[1].file, &cmds);
+	at = check_declare(cmds, "spa");
+	chain = cmd_body(cmds, at++, "add", "chain");
+	assert_json(chain, "{\"family\": \"inet\", \"table\": \"spa\", \"name\": \"input\","
+			   " \"type\": \"filter\", \"hook\": \"input\", \"prio\": -10,"
+			   " \"policy\": \"accept\"}");
+	assert_json(cmd_body(cmds, at++, "flush", "chain"),
+		    "{\"family\": \"inet\", \"table\": \"spa\", \"name\": \"input\"}");
+	at = check_set_rules(cmds, at, "spa", 0x5350);
+	/* mark mode: no drop of our own */
+	assert_int_equal(json_array_size(cmds), at);
+	json_decref(doc);
 }
 
 static void test_init_standalone(void **tstate)
 {
 	struct ctx *c = *tstate;
-	const char *f;
+	json_t *doc, *cmds;
+	size_t at;
 
 	fake_host_set(&c->h, "NFT_PROTECT_PORTS", "tcp/22, udp/53");
 	fake_host_set(&c->h, "NFT_MARK", "0");
 	fake_host_set(&c->h, "NFT_TABLE", "gate");
 	fake_host_set(&c->h, "NFT_PRIORITY", "-50");
 	fake_host_set(&c->h, "NFT_FLUSH_AT_INIT", "Y");
+	fake_host_set(&c->h, "NFT_EXE", "/opt/nft");
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	f = c->h.calls[0].file;
-	assert_non_null(strstr(f, "add chain inet gate input { type filter hook input priority -50; policy accept; }\n"));
-	assert_non_null(strstr(f, "add rule inet gate input ip saddr . meta l4proto . th dport @allow4 accept\n"));
-	assert_null(strstr(f, "mark"));
-	assert_non_null(strstr(f, "add rule inet gate input ct state established,related accept\n"
-				  "add rule inet gate input meta l4proto . th dport { tcp . 22, udp . 53 } drop\n"));
-	assert_non_null(strstr(f, "flush set inet gate allow6d\n"));
+	assert_int_equal(c->h.ncalls, 2);
+	assert_string_equal(c->h.calls[1].argv, "/opt/nft -j -f -");
+	doc = parse_doc(c->h.calls[1].file, &cmds);
+	at = check_declare(cmds, "gate");
+	assert_int_equal(json_integer_value(json_object_get(cmd_body(cmds, at, "add", "chain"),
+							    "prio")), -50);
+	at = check_set_rules(cmds, at + 2, "gate", 0);
+	assert_json(cmd_body(cmds, at++, "add", "rule"),
+		    "{\"family\": \"inet\", \"table\": \"gate\", \"chain\": \"input\", \"expr\": ["
+		    "{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}},"
+		    " \"right\": [\"established\", \"related\"]}}, {\"accept\": null}]}");
+	assert_json(cmd_body(cmds, at++, "add", "rule"),
+		    "{\"family\": \"inet\", \"table\": \"gate\", \"chain\": \"input\", \"expr\": ["
+		    "{\"match\": {\"op\": \"==\", \"left\": {\"concat\": [{\"meta\": {\"key\": \"l4proto\"}},"
+		    " {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]},"
+		    " \"right\": {\"set\": [{\"concat\": [\"tcp\", 22]}, {\"concat\": [\"udp\", 53]}]}}},"
+		    " {\"drop\": null}]}");
+	/* NFT_FLUSH_AT_INIT: the same transaction then empties the sets */
+	assert_non_null(cmd_body(cmds, at, "add", "table"));
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(cmd_body(cmds, at + 5 + i, "flush", "set"));
+	assert_string_equal(str_at(cmd_body(cmds, at + 8, "flush", "set"), "name"), "allow6d");
+	assert_int_equal(json_array_size(cmds), at + 9);
+	json_decref(doc);
 }
 
-static void test_bad_config(void **tstate)
+static void expect_refused(struct ctx *c, const char *key, const char *value)
 {
-	struct ctx *c = *tstate;
+	unsigned int errors = c->h.nerrors;
 
-	fake_host_set(&c->h, "NFT_TABLE", "spa; flush ruleset");
+	fake_host_set(&c->h, key, value);
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_null(c->state);
 	assert_int_equal(c->h.ncalls, 0);
+	assert_true(c->h.nerrors > errors);
+}
+
+static void test_bad_table(void **tstate)
+{
+	expect_refused(*tstate, "NFT_TABLE", "spa\", \"name\": \"x");
 }
 
 static void test_bad_priority(void **tstate)
 {
-	struct ctx *c = *tstate;
-
-	fake_host_set(&c->h, "NFT_PRIORITY", "-10; flush ruleset");
-	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
-	assert_int_equal(c->h.ncalls, 0);
+	expect_refused(*tstate, "NFT_PRIORITY", "-10; flush ruleset");
 }
 
-static void test_open_close(void **tstate)
+static void test_bad_transport(void **tstate)
+{
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+	expect_refused(*tstate, "NFT_TRANSPORT", "shell");
+#else
+	/* asked for explicitly, the library is not silently replaced */
+	expect_refused(*tstate, "NFT_TRANSPORT", "library");
+#endif
+}
+
+static void test_bad_exe(void **tstate)
+{
+	expect_refused(*tstate, "NFT_EXE", "nft");
+}
+
+static void test_batch_open_close(void **tstate)
 {
 	struct ctx *c = *tstate;
-	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 4000000000LL);
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, FAR_FUTURE);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53,
-					 4000000000LL);
-	struct spa_pu_buf b;
+					 FAR_FUTURE);
+	static const char key4[] = "{\"concat\": [\"198.51.100.2\", \"tcp\", 22]}";
+	static const char key6[] =
+		"{\"concat\": [\"2001:db8:1::2\", \"2001:db8:1::1\", \"udp\", 53]}";
+	json_t *doc, *cmds, *e;
+	char *text;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	spa_pu_buf_init(&b);
-	assert_int_equal(spa_nft_batch_open(c->state, &g, 3999999970LL, &b), 0);
-	assert_string_equal(b.data,
-			    "add element inet spa allow4 { 198.51.100.2 . tcp . 22 }\n"
-			    "delete element inet spa allow4 { 198.51.100.2 . tcp . 22 }\n"
-			    "add element inet spa allow4 { 198.51.100.2 . tcp . 22 timeout 30s }\n");
-	spa_pu_buf_free(&b);
-	assert_int_equal(spa_nft_batch_close(c->state, &g6, &b), 0);
-	assert_string_equal(b.data,
-			    "add element inet spa allow6d { 2001:db8:1::2 . 2001:db8:1::1 . udp . 53 }\n"
-			    "delete element inet spa allow6d { 2001:db8:1::2 . 2001:db8:1::1 . udp . 53 }\n");
-	spa_pu_buf_free(&b);
-	/* expired: refused, nothing written */
-	assert_int_not_equal(spa_nft_batch_open(c->state, &g, 4000000000LL, &b), 0);
-	assert_int_equal(b.len, 0);
-	g.proto = 1;
-	assert_int_not_equal(spa_nft_batch_open(c->state, &g, 0, &b), 0);
-	spa_pu_buf_free(&b);
 
-	/* through the ops: one nft -f per operation */
+	/* open = add + delete + add with the time left: a refresh never
+	 * fails and leaves one element with the new timeout */
+	doc = spa_nft_batch_new();
+	assert_int_equal(spa_nft_batch_open(c->state, &g, FAR_FUTURE - 30, doc), 0);
+	cmds = json_object_get(doc, "nftables");
+	assert_int_equal(json_array_size(cmds), 3);
+	e = cmd_body(cmds, 0, "add", "element");
+	assert_string_equal(str_at(e, "table"), "spa");
+	assert_string_equal(str_at(e, "name"), "allow4");
+	assert_json(json_object_get(e, "elem"), "[{\"concat\": [\"198.51.100.2\", \"tcp\", 22]}]");
+	e = cmd_body(cmds, 1, "delete", "element");
+	assert_string_equal(str_at(e, "name"), "allow4");
+	assert_json(json_array_get(json_object_get(e, "elem"), 0), key4);
+	e = cmd_body(cmds, 2, "add", "element");
+	assert_string_equal(str_at(e, "name"), "allow4");
+	assert_json(json_object_get(e, "elem"),
+		    "[{\"elem\": {\"val\": {\"concat\": [\"198.51.100.2\", \"tcp\", 22]},"
+		    " \"timeout\": 30}}]");
+	text = json_dumps(doc, 0);
+	assert_null(strstr(text, "flush"));
+	free(text);
+
+	/* close = add + delete, appended to the same document */
+	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), 0);
+	assert_int_equal(json_array_size(cmds), 5);
+	e = cmd_body(cmds, 3, "add", "element");
+	assert_string_equal(str_at(e, "name"), "allow6d");
+	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
+	e = cmd_body(cmds, 4, "delete", "element");
+	assert_string_equal(str_at(e, "name"), "allow6d");
+	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
+
+	/* refused grants leave the document as it was */
+	assert_int_equal(spa_nft_batch_open(c->state, &g, FAR_FUTURE, doc), -ETIME);
+	g.proto = 1;
+	assert_int_equal(spa_nft_batch_open(c->state, &g, 0, doc), -EINVAL);
+	assert_int_equal(spa_nft_batch_close(c->state, &g, doc), -EINVAL);
+	g.proto = 6;
+	g.port = 0;
+	assert_int_equal(spa_nft_batch_open(c->state, &g, 0, doc), -EINVAL);
+	g6.dst.family = AF_INET;
+	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), -EINVAL);
+	assert_int_equal(json_array_size(cmds), 5);
+	json_decref(doc);
+}
+
+static void test_ops_exec(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53,
+					 FAR_FUTURE);
+	json_t *doc, *cmds, *e;
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	fake_host_reset_calls(&c->h);
 	assert_int_equal(OPS.open(c->state, &g6), 0);
 	assert_int_equal(c->h.ncalls, 1);
-	assert_non_null(strstr(c->h.calls[0].file, "add element inet spa allow6d { 2001:db8:1::2 . "
-						   "2001:db8:1::1 . udp . 53 timeout "));
+	assert_true(c->h.calls[0].from_stdin);
+	assert_null(strstr(c->h.calls[0].file, "flush"));
+	assert_null(strstr(c->h.calls[0].file, POISON));
+	doc = parse_doc(c->h.calls[0].file, &cmds);
+	assert_int_equal(json_array_size(cmds), 3);
+	e = json_array_get(json_object_get(cmd_body(cmds, 2, "add", "element"), "elem"), 0);
+	/* the timeout is what is left of the grant, not its original length */
+	assert_true(json_integer_value(json_object_get(json_object_get(e, "elem"),
+						       "timeout")) > 1000000);
+	json_decref(doc);
+
+	assert_int_equal(OPS.close(c->state, &g6), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	doc = parse_doc(c->h.calls[1].file, &cmds);
+	assert_non_null(cmd_body(cmds, 1, "delete", "element"));
+	json_decref(doc);
+	assert_int_equal(c->h.nerrors, 0);
+
+	/* nft refuses: the op fails and says why */
+	fake_host_reply(&c->h, "/nft", "", 1);
+	assert_int_equal(OPS.open(c->state, &g6), -EIO);
+	assert_int_equal(c->h.nerrors, 1);
+	/* nft cannot even start */
+	c->h.api.run_input = run_input_cannot_start;
+	assert_int_equal(OPS.close(c->state, &g6), -ENOENT);
+	assert_int_equal(c->h.nerrors, 2);
+	/* an expired grant is refused before any command runs */
+	g6.expires = 1;
+	fake_host_reset_calls(&c->h);
+	assert_int_not_equal(OPS.open(c->state, &g6), 0);
+	assert_int_equal(c->h.ncalls, 0);
+}
+
+/* A 1.0 engine has no run_input: the same document goes through a
+ * private file instead. */
+static void test_exec_without_run_input(void **tstate)
+{
+	struct ctx *c = *tstate;
+	json_t *doc, *cmds;
+
+	c->h.api.struct_size = offsetof(struct spa_host_api, run_input);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_false(c->h.calls[0].from_stdin);
+	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/nft -j -f /tmp/spa-batch."), 0);
+	doc = parse_doc(c->h.calls[0].file, &cmds);
+	check_declare(cmds, "spa");
+	json_decref(doc);
+}
+
+/* nft fails on the runner's stdin: every document goes through a
+ * private file, and no error is logged for the probe. */
+static void test_exec_stdin_unusable(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, FAR_FUTURE);
+	json_t *doc, *cmds;
+
+	c->h.api.run_input = run_input_status1;
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.nerrors, 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/nft -j -f /tmp/spa-batch."), 0);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_false(c->h.calls[1].from_stdin);
+	doc = parse_doc(c->h.calls[1].file, &cmds);
+	assert_int_equal(json_array_size(cmds), 3);
+	json_decref(doc);
 }
 
 struct list_acc {
@@ -197,23 +506,24 @@ static void list_cb(void *ctx, const struct spa_grant *g)
 		a->g[a->n++] = *g;
 }
 
+static const char list_json[] =
+	"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+	"{\"table\": {\"family\": \"inet\", \"name\": \"spa\"}},"
+	"{\"set\": {\"name\": \"allow4\", \"elem\": ["
+	"{\"elem\": {\"val\": {\"concat\": [\"198.51.100.2\", \"tcp\", 22]}, \"timeout\": 60, \"expires\": 42}},"
+	"{\"elem\": {\"val\": {\"concat\": [\"not-an-ip\", \"tcp\", 22]}, \"expires\": 1}},"
+	"{\"elem\": {\"val\": {\"concat\": [\"198.51.100.3\", \"icmp\", 22]}, \"expires\": 1}}]}},"
+	"{\"set\": {\"name\": \"allow6d\", \"elem\": ["
+	"{\"elem\": {\"val\": {\"concat\": [\"2001:db8:1::2\", \"2001:db8:1::1\", \"udp\", 53]}, \"expires\": 7}}]}},"
+	"{\"set\": {\"name\": \"admin_set\", \"elem\": [{\"concat\": [\"198.51.100.9\", \"tcp\", 22]}]}}"
+	"]}";
+
 static void test_list_json(void **tstate)
 {
 	struct list_acc acc = { 0 };
-	static const char json[] =
-		"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
-		"{\"table\": {\"family\": \"inet\", \"name\": \"spa\"}},"
-		"{\"set\": {\"name\": \"allow4\", \"elem\": ["
-		"{\"elem\": {\"val\": {\"concat\": [\"198.51.100.2\", \"tcp\", 22]}, \"timeout\": 60, \"expires\": 42}},"
-		"{\"elem\": {\"val\": {\"concat\": [\"not-an-ip\", \"tcp\", 22]}, \"expires\": 1}},"
-		"{\"elem\": {\"val\": {\"concat\": [\"198.51.100.3\", \"icmp\", 22]}, \"expires\": 1}}]}},"
-		"{\"set\": {\"name\": \"allow6d\", \"elem\": ["
-		"{\"elem\": {\"val\": {\"concat\": [\"2001:db8:1::2\", \"2001:db8:1::1\", \"udp\", 53]}, \"expires\": 7}}]}},"
-		"{\"set\": {\"name\": \"admin_set\", \"elem\": [{\"concat\": [\"198.51.100.9\", \"tcp\", 22]}]}}"
-		"]}";
 
 	(void)tstate;
-	assert_int_equal(spa_nft_list_json(json, 1000, list_cb, &acc), 0);
+	assert_int_equal(spa_nft_list_json(list_json, 1000, list_cb, &acc), 0);
 	assert_int_equal(acc.n, 2);
 	assert_string_equal(acc.g[0].src.text, "198.51.100.2");
 	assert_int_equal(acc.g[0].family, AF_INET);
@@ -228,6 +538,114 @@ static void test_list_json(void **tstate)
 	assert_int_not_equal(spa_nft_list_json("not json", 0, list_cb, &acc), 0);
 }
 
+static void test_list_exec(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct list_acc acc = { 0 };
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	fake_host_reply(&c->h, "/nft", list_json, 0);
+	assert_int_equal(OPS.list(c->state, list_cb, &acc), 0);
+	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/nft -j list table inet spa"), 0);
+	assert_int_equal(acc.n, 2);
+	fake_host_reply(&c->h, "/nft", "", 1);
+	assert_int_not_equal(OPS.list(c->state, list_cb, &acc), 0);
+	assert_int_equal(acc.n, 2);
+}
+
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+static unsigned int listed(struct ctx *c, struct list_acc *acc)
+{
+	memset(acc, 0, sizeof(*acc));
+	assert_int_equal(OPS.list(c->state, list_cb, acc), 0);
+	return acc->n;
+}
+
+/* Sockets the process holds that a spawned command would inherit. */
+static unsigned int inheritable_sockets(void)
+{
+	unsigned int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		char path[32], link[64];
+		ssize_t len;
+		int flags = fcntl(fd, F_GETFD);
+
+		if (flags < 0 || (flags & FD_CLOEXEC))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0 && strncmp(link, "socket:", 7) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The in-process transport against a real kernel, in a network namespace
+ * of this process's own (never the host's ruleset). */
+static void test_library_netns(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 0);
+	struct list_acc acc;
+	json_t *doc;
+	char errbuf[256];
+	int saved, fd;
+	ssize_t n;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+		skip(); /* needs root: covered by e2e.plugin_nftables_library */
+	fake_host_set(&c->h, "NFT_TRANSPORT", "library");
+	fake_host_set(&c->h, "NFT_PROTECT_PORTS", "tcp/22");
+	assert_int_equal(inheritable_sockets(), 0);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	/* libnftables' netlink socket must not leak into spad's commands */
+	assert_int_equal(inheritable_sockets(), 0);
+	g.expires = (int64_t)time(NULL) + 60;
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(listed(c, &acc), 1);
+	assert_true(acc.g[0].expires >= g.expires - 2);
+	/* a re-knock: still one element, with the new timeout */
+	g.expires += 600;
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	assert_int_equal(listed(c, &acc), 1);
+	assert_true(acc.g[0].expires >= g.expires - 2);
+	/* what was left at the refresh: 660 s, less any second that passed */
+	assert_in_range(acc.g[0].timeout, 650, 660);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(listed(c, &acc), 0);
+	/* closing what the kernel already removed is not an error */
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	/* nothing ever went through a command */
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+
+	/* a failing transaction is reported through the log, not stderr */
+	fflush(stderr);
+	saved = dup(2);
+	fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	doc = json_loads("{\"nftables\": [{\"delete\": {\"set\": {\"family\": \"inet\","
+			 " \"table\": \"spa\", \"name\": \"no_such_set\"}}}]}", 0, NULL);
+	assert_int_equal(spa_nft_apply(c->state, doc), -EIO);
+	json_decref(doc);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, errbuf, sizeof(errbuf) - 1, 0);
+	close(fd);
+	assert_int_equal(n, 0);
+	assert_int_equal(c->h.nerrors, 1);
+	/* and the context is still usable afterwards */
+	g.expires = (int64_t)time(NULL) + 60;
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(listed(c, &acc), 1);
+	assert_int_equal(c->h.nerrors, 1);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,10 +653,20 @@ int main(void)
 		cmocka_unit_test(test_parse_ports),
 		cmocka_unit_test_setup_teardown(test_init_mark_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_standalone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_priority, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_transport, setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_exe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_open_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ops_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_without_run_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_stdin_unusable, setup, teardown),
 		cmocka_unit_test(test_list_json),
+		cmocka_unit_test_setup_teardown(test_list_exec, setup, teardown),
+#ifdef SPA_NFT_HAVE_LIBNFTABLES
+		/* last: it moves the process into a new network namespace */
+		cmocka_unit_test_setup_teardown(test_library_netns, setup_bare, teardown),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
