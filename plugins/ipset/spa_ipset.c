@@ -43,12 +43,47 @@ int spa_ipset_valid_name(const char *s)
 	return 1;
 }
 
+#ifdef SPA_IPSET_HAVE_LIBIPSET
+#define SPA_IPSET_XPORT_DEFAULT (&spa_ipset_xport_lib)
+#define SPA_IPSET_XPORT_NAMES "library, exec"
+#else
+#define SPA_IPSET_XPORT_DEFAULT (&spa_ipset_xport_exec)
+#define SPA_IPSET_XPORT_NAMES "exec (built without libipset)"
+#endif
+
+/* IPSET_TRANSPORT: the library when built in, else the ipset command;
+ * "exec" forces the command (e.g. to test it where the library exists). */
+static int pick_transport(const struct spa_host_api *host, struct spa_ipset_state *st)
+{
+	const char *v = host->config_get(host->self, "IPSET_TRANSPORT");
+
+	if (!v || !*v)
+		st->xport = SPA_IPSET_XPORT_DEFAULT;
+	else if (strcmp(v, spa_ipset_xport_exec.name) == 0)
+		st->xport = &spa_ipset_xport_exec;
+#ifdef SPA_IPSET_HAVE_LIBIPSET
+	else if (strcmp(v, spa_ipset_xport_lib.name) == 0)
+		st->xport = &spa_ipset_xport_lib;
+#endif
+	else {
+		host->log(host->self, SPA_LOG_ERR,
+			  "IPSET_TRANSPORT: '%s' is not one of: " SPA_IPSET_XPORT_NAMES, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int spa_ipset_load_config(const struct spa_host_api *host, struct spa_ipset_state *st)
 {
+	int rc;
+
 	st->host = host;
 	st->exe = spa_pu_config_exe(host, "IPSET_EXE", "/usr/sbin/ipset");
 	if (!st->exe)
 		return -EINVAL;
+	rc = pick_transport(host, st);
+	if (rc < 0)
+		return rc;
 	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
 		const char *v = host->config_get(host->self, kinds[k].key);
 

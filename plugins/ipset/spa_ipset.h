@@ -3,7 +3,9 @@
  * ipset plugin internals: hash:ip,port sets (and hash:ip,port,ip for grants
  * with a destination), one per address family, with per-element timeouts.
  * The kernel expires elements; one iptables or nft rule of the admin's
- * consumes the sets (see README.md). One ipset command per operation.
+ * consumes the sets (see README.md). One ipset command per operation,
+ * carried by a transport: libipset in-process (netlink, no fork per grant)
+ * when built with it, or the `ipset` command through the host's runner.
  */
 #ifndef SPA_IPSET_H
 #define SPA_IPSET_H
@@ -15,11 +17,41 @@
 #define SPA_IPSET_NAME_LEN 32 /* IPSET_MAXNAMELEN */
 #define SPA_IPSET_ELEM_LEN (2 * SPA_GRANT_ADDR_LEN + 16)
 
+/* Most arguments of one of our commands, program name excluded. */
+#define SPA_IPSET_ARGS_MAX 10
+
 enum spa_ipset_kind { SPA_IPSET_V4, SPA_IPSET_V6, SPA_IPSET_V4D, SPA_IPSET_V6D, SPA_IPSET_NSETS };
+
+struct spa_ipset_state;
+
+/* Both transports take the same arguments as the ipset command line, so
+ * the commands are built once and behave alike whichever carries them. */
+struct spa_ipset_xport {
+	const char *name; /* value of IPSET_TRANSPORT */
+	int (*open)(struct spa_ipset_state *st);
+	/* Runs one command (args NULL-terminated, without the program name);
+	 * 0 only when it succeeded, failures are logged. If out is not NULL
+	 * it gets the command's output, valid until the next run. */
+	int (*run)(struct spa_ipset_state *st, const char *const args[], const char **out);
+	/* Optional fast path for what every grant costs: `-exist add` (add
+	 * set, with timeout) or `-exist del` of g's element in set, from the
+	 * grant's binary addresses; text is the element for messages. NULL:
+	 * run() with the command line. */
+	int (*element)(struct spa_ipset_state *st, int add, const char *set,
+		       const struct spa_grant *g, uint32_t timeout, const char *text);
+	void (*close)(struct spa_ipset_state *st);
+};
+
+extern const struct spa_ipset_xport spa_ipset_xport_exec;
+#ifdef SPA_IPSET_HAVE_LIBIPSET
+extern const struct spa_ipset_xport spa_ipset_xport_lib;
+#endif
 
 struct spa_ipset_state {
 	const struct spa_host_api *host;
 	const char *exe;
+	const struct spa_ipset_xport *xport;
+	void *xctx; /* the transport's own state */
 	char sets[SPA_IPSET_NSETS][SPA_IPSET_NAME_LEN];
 	int flush_at_init;
 	int flush_at_exit;

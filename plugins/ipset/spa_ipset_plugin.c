@@ -1,27 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ipset backend's ops: one ipset command per operation. `-exist` makes
- * create idempotent and turns an add of a present element into a timeout
- * update, which is exactly a refresh.
+ * The ipset backend's ops: one ipset command per operation, handed to the
+ * configured transport. `-exist` makes create idempotent and turns an add
+ * of a present element into a timeout update, which is exactly a refresh.
  */
 #include "spa_ipset.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+static int run(struct spa_ipset_state *st, const char *const args[])
+{
+	return st->xport->run(st, args, NULL);
+}
+
 static int ipset_flush(void *state)
 {
 	struct spa_ipset_state *st = state;
-	struct spa_run_result res;
 	int rc = 0;
 
 	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
-		const char *argv[] = { st->exe, "flush", st->sets[k], NULL };
-		int r = spa_pu_run(st->host, argv, &res, 0);
+		const char *args[] = { "flush", st->sets[k], NULL };
+		int r = run(st, args);
 
 		if (r < 0)
 			rc = r;
@@ -29,10 +34,23 @@ static int ipset_flush(void *state)
 	return rc;
 }
 
+static void ipset_fini(void *state)
+{
+	struct spa_ipset_state *st = state;
+
+	if (!st)
+		return;
+	/* the sets stay: the admin's rules reference them */
+	if (st->flush_at_exit)
+		ipset_flush(st);
+	st->xport->close(st);
+	free(st);
+}
+
 static int ipset_init(const struct spa_host_api *host, void **state)
 {
 	struct spa_ipset_state *st = NULL;
-	struct spa_run_result res;
+	int opened = 0;
 	int rc;
 
 	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
@@ -48,14 +66,17 @@ static int ipset_init(const struct spa_host_api *host, void **state)
 	rc = spa_ipset_load_config(host, st);
 	if (rc < 0)
 		goto out;
+	rc = st->xport->open(st);
+	if (rc < 0)
+		goto out;
+	opened = 1;
 	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
 		/* timeout 0: elements without one would be permanent; we
 		 * always give one, the option only enables the feature */
-		const char *argv[] = { st->exe, "-exist", "create", st->sets[k],
-				       spa_ipset_type(k), "family", spa_ipset_family(k),
-				       "timeout", "0", NULL };
+		const char *args[] = { "-exist", "create", st->sets[k], spa_ipset_type(k),
+				       "family", spa_ipset_family(k), "timeout", "0", NULL };
 
-		rc = spa_pu_run(host, argv, &res, 0);
+		rc = run(st, args);
 		if (rc < 0)
 			goto out;
 	}
@@ -64,9 +85,12 @@ static int ipset_init(const struct spa_host_api *host, void **state)
 		if (rc < 0)
 			goto out;
 	}
+	host->log(host->self, SPA_LOG_DEBUG, "sets ready (transport %s)", st->xport->name);
 	*state = st;
 	st = NULL;
 out:
+	if (st && opened)
+		st->xport->close(st);
 	free(st);
 	return rc;
 }
@@ -75,7 +99,6 @@ static int ipset_open(void *state, const struct spa_grant *g)
 {
 	struct spa_ipset_state *st = state;
 	char elem[SPA_IPSET_ELEM_LEN], timeout[24];
-	struct spa_run_result res;
 	const char *set;
 	int64_t left;
 	int rc;
@@ -88,16 +111,19 @@ static int ipset_open(void *state, const struct spa_grant *g)
 	left = g->expires - (int64_t)time(NULL);
 	if (left <= 0)
 		return -ETIME;
+	if (left > UINT32_MAX)
+		return -ERANGE;
+	if (st->xport->element)
+		return st->xport->element(st, 1, set, g, (uint32_t)left, elem);
 	snprintf(timeout, sizeof(timeout), "%" PRId64, left);
-	const char *argv[] = { st->exe, "-exist", "add", set, elem, "timeout", timeout, NULL };
-	return spa_pu_run(st->host, argv, &res, 0);
+	const char *args[] = { "-exist", "add", set, elem, "timeout", timeout, NULL };
+	return run(st, args);
 }
 
 static int ipset_close(void *state, const struct spa_grant *g)
 {
 	struct spa_ipset_state *st = state;
 	char elem[SPA_IPSET_ELEM_LEN];
-	struct spa_run_result res;
 	const char *set;
 	int rc;
 
@@ -107,44 +133,33 @@ static int ipset_close(void *state, const struct spa_grant *g)
 	if (rc < 0)
 		return rc;
 	/* -exist: an element the kernel already expired is not an error */
-	const char *argv[] = { st->exe, "-exist", "del", set, elem, NULL };
-	return spa_pu_run(st->host, argv, &res, 0);
+	if (st->xport->element)
+		return st->xport->element(st, 0, set, g, 0, elem);
+	const char *args[] = { "-exist", "del", set, elem, NULL };
+	return run(st, args);
 }
 
 static int ipset_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_ipset_state *st = state;
-	struct spa_run_result res;
+	const char *out = NULL;
 	int rc = 0;
 
 	for (int k = 0; k < SPA_IPSET_NSETS && rc == 0; k++) {
-		const char *argv[] = { st->exe, "save", st->sets[k], NULL };
+		const char *args[] = { "save", st->sets[k], NULL };
 
-		rc = spa_pu_run(st->host, argv, &res, 0);
+		rc = st->xport->run(st, args, &out);
 		if (rc == 0)
-			rc = spa_ipset_list_text(st, res.out ? res.out : "", (int64_t)time(NULL),
-						 cb, ctx);
+			rc = spa_ipset_list_text(st, out, (int64_t)time(NULL), cb, ctx);
 	}
 	return rc;
-}
-
-static void ipset_fini(void *state)
-{
-	struct spa_ipset_state *st = state;
-
-	if (!st)
-		return;
-	/* the sets stay: the admin's rules reference them */
-	if (st->flush_at_exit)
-		ipset_flush(st);
-	free(st);
 }
 
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
 	.name = "ipset",
-	.version = "0.1.0",
+	.version = "0.2.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT,
 	.key_prefix = "IPSET_",
 	.ops = {

@@ -3,13 +3,16 @@
 # The ipset plugin on the real kernel inside a network namespace, driven by
 # spa_plugin_drive: the admin's iptables drop policy plus the one rule that
 # consumes our sets; open/refresh/close, kernel expiry, IPv4 and IPv6.
-# Usage: test_ipset_plugin.sh <spa_plugin_drive> <ipset.so>
+# Run once per transport: "library" (libipset in-process) and "exec" (the
+# ipset command through the runner).
+# Usage: test_ipset_plugin.sh <spa_plugin_drive> <ipset.so> [library|exec]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/netns.sh"
 
 drive=${1:?drive binary}
 plugin=${2:?plugin .so}
+transport=${3:-exec}
 
 e2e_require_root
 e2e_require_tools socat ss timeout ipset iptables ip6tables
@@ -17,14 +20,22 @@ e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
 e2e_start_listener 22 || { echo "FAIL: listener"; exit 1; }
 e2e_policy_iptables 62201 || { echo "FAIL: drop policy"; exit 1; }
 
-drv() { e2e_srv "$drive" "$plugin" "$@"; }
+echo "== transport: $transport"
+# The library transport must never run a command: give it no ipset to run.
+if [ "$transport" = library ]; then
+  base=(-o IPSET_TRANSPORT=library -o IPSET_EXE=/nonexistent/ipset)
+else
+  base=(-o IPSET_TRANSPORT=exec)
+fi
+drv() { e2e_srv "$drive" "${base[@]}" "$plugin" "$@"; }
 check() {
   if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; E2E_FAILS=$((E2E_FAILS + 1)); fi
 }
 elements() { e2e_srv ipset save "$1" | grep -c '^add '; }
 
-# init creates the sets; then the documented consuming rules
-check drv list
+# init creates the sets (through the transport asked for); then the
+# documented consuming rules
+check grep -q "transport $transport" <<<"$(drv list 2>&1)"
 e2e_srv iptables -w -I INPUT 1 -m set --match-set spa4 src,dst -j ACCEPT
 e2e_srv ip6tables -w -I INPUT 1 -m set --match-set spa6 src,dst -j ACCEPT
 
