@@ -140,14 +140,14 @@ const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
 /* First line of a command's stderr, enough to say why it failed without
  * flooding the log. */
 static void log_failure(const struct spa_host_api *host, const char *const argv[],
-			const struct spa_run_result *res)
+			const struct spa_run_result *res, int level)
 {
 	const char *err = res->err ? res->err : "";
 	size_t n = strcspn(err, "\n");
 
 	if (n > 200)
 		n = 200;
-	host->log(host->self, SPA_LOG_ERR, "%s %s failed (status %d%s): %.*s",
+	host->log(host->self, level, "%s %s failed (status %d%s): %.*s",
 		  argv[0], argv[1] ? argv[1] : "", res->exit_status,
 		  res->timed_out ? ", timed out" : "", (int)n, err);
 }
@@ -163,8 +163,7 @@ static int check_result(const struct spa_host_api *host, const char *const argv[
 		return rc;
 	}
 	if (res->exit_status != 0 || res->timed_out) {
-		if (!quiet)
-			log_failure(host, argv, res);
+		log_failure(host, argv, res, quiet ? SPA_LOG_DEBUG : SPA_LOG_ERR);
 		return -EIO;
 	}
 	return 0;
@@ -179,7 +178,7 @@ int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
 }
 
 int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
-		     const struct spa_pu_buf *batch)
+		     const struct spa_pu_buf *batch, int quiet)
 {
 	struct spa_run_result res;
 
@@ -196,7 +195,7 @@ int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
 	return check_result(host, argv, &res,
 			    host->run_input(host->self, argv, batch->data ? batch->data : "",
 					    batch->len, SPA_PU_RUN_TIMEOUT_MS, &res),
-			    0);
+			    quiet);
 }
 
 static int write_all(int fd, const char *p, size_t len)

@@ -52,7 +52,8 @@ const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
 			      const char *def);
 
 /* Runs argv; returns 0 only when it exited with status 0. With quiet set a
- * non-zero exit is not logged (callers probing for existence). */
+ * non-zero exit is logged at debug level only (callers probing for
+ * existence, or with a fallback). */
 int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
 	       struct spa_run_result *res, int quiet);
 
@@ -65,8 +66,9 @@ int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
 /* Runs argv with batch on its stdin through the host's run_input (ABI
  * 1.1); 0 only when it exited with status 0. -ENOTSUP, without logging,
  * when the engine is 1.0 and has no run_input: the caller decides whether
- * to fall back to spa_pu_run_batch or to fail. */
+ * to fall back to spa_pu_run_batch or to fail. With quiet set a refused
+ * batch is logged at debug level only (a caller with a fallback). */
 int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
-		     const struct spa_pu_buf *batch);
+		     const struct spa_pu_buf *batch, int quiet);
 
 #endif

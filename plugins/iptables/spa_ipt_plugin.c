@@ -33,30 +33,9 @@ static int run_restore(const struct spa_ipt_state *st, const struct spa_ipt_fami
 	/* "--wait" takes an optional value: without the '=' form it swallows
 	 * the argument that follows (the batch file of a 1.0 engine). */
 	const char *argv[] = { fam->restore, "--noflush", "--wait=10", NULL };
-	const struct spa_host_api *host = st->host;
-	struct spa_run_result res;
-	size_t n;
-	int rc;
+	int rc = spa_pu_run_input(st->host, argv, batch, quiet);
 
-	if (!SPA_HOST_HAS(host, run_input))
-		return spa_pu_run_batch(host, argv, batch);
-	if (batch->failed)
-		return -ENOMEM;
-	memset(&res, 0, sizeof(res));
-	rc = host->run_input(host->self, argv, batch->data ? batch->data : "", batch->len,
-			     SPA_PU_RUN_TIMEOUT_MS, &res);
-	if (rc < 0) {
-		host->log(host->self, SPA_LOG_ERR, "cannot run %s: %s", argv[0], strerror(-rc));
-		return rc;
-	}
-	if (res.exit_status == 0 && !res.timed_out)
-		return 0;
-	n = res.err ? strcspn(res.err, "\n") : 0;
-	host->log(host->self, quiet ? SPA_LOG_DEBUG : SPA_LOG_ERR,
-		  "%s refused the batch (status %d%s): %.*s", argv[0], res.exit_status,
-		  res.timed_out ? ", timed out" : "", (int)(n > 200 ? 200 : n),
-		  res.err ? res.err : "");
-	return -EIO;
+	return rc == -ENOTSUP ? spa_pu_run_batch(st->host, argv, batch) : rc;
 }
 
 /* Reads the live ruleset, rebuilds the view of family fi from it and

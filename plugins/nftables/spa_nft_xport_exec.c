@@ -38,7 +38,7 @@ static int exec_apply(struct spa_nft_state *st, const struct spa_pu_buf *doc)
 	const char *argv[] = { st->exe, "-j", "-f", "-", NULL };
 
 	if (st->exec_stdin)
-		return spa_pu_run_input(st->host, argv, doc);
+		return spa_pu_run_input(st->host, argv, doc, 0);
 	argv[3] = NULL; /* spa_pu_run_batch appends the file's path */
 	return spa_pu_run_batch(st->host, argv, doc);
 }

@@ -37,7 +37,7 @@ static int load(struct spa_pf_state *st, const struct spa_pu_buf *text)
 	const char *from_file[] = { st->exe, "-a", st->anchor, "-f", NULL };
 
 	if (st->has_input)
-		return spa_pu_run_input(st->host, from_stdin, text);
+		return spa_pu_run_input(st->host, from_stdin, text, 0);
 	return spa_pu_run_batch(st->host, from_file, text);
 }
 

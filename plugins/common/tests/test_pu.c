@@ -210,22 +210,22 @@ static void test_run_input(void **tstate)
 	fake_host_init(&h);
 	spa_pu_buf_init(&b);
 	assert_int_equal(spa_pu_buf_printf(&b, "line %d\n", 1), 0);
-	assert_int_equal(spa_pu_run_input(&h.api, argv, &b), 0);
+	assert_int_equal(spa_pu_run_input(&h.api, argv, &b, 0), 0);
 	assert_int_equal(h.ncalls, 1);
 	assert_string_equal(h.calls[0].argv, "/sbin/tool -f -");
 	assert_true(h.calls[0].from_stdin);
 	assert_string_equal(h.calls[0].file, "line 1\n");
 	fake_host_reply(&h, "tool", "", 2);
 	h.nerrors = 0;
-	assert_int_equal(spa_pu_run_input(&h.api, argv, &b), -EIO);
+	assert_int_equal(spa_pu_run_input(&h.api, argv, &b, 0), -EIO);
 	assert_int_equal(h.nerrors, 1);
 	b.failed = 1;
-	assert_int_equal(spa_pu_run_input(&h.api, argv, &b), -ENOMEM);
+	assert_int_equal(spa_pu_run_input(&h.api, argv, &b, 0), -ENOMEM);
 	b.failed = 0;
 	/* a 1.0 engine: nothing runs, the caller picks its fallback */
 	fake_host_reset_calls(&h);
 	h.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run_input);
-	assert_int_equal(spa_pu_run_input(&h.api, argv, &b), -ENOTSUP);
+	assert_int_equal(spa_pu_run_input(&h.api, argv, &b, 0), -ENOTSUP);
 	assert_int_equal(h.ncalls, 0);
 	assert_true(spa_pu_host_ok(&h.api));
 	free(spa_pu_state_new(&h.api, 16, &rc));
