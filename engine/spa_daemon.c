@@ -206,6 +206,8 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	int rc = 0;
 
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
+	if (dec.authenticated)
+		d->authenticated++;
 	if (dec.verdict != SPA_GRANT) {
 		log_decision(d, pkt, &dec, "reject", "");
 		return;
@@ -533,13 +535,45 @@ static void sync_state(struct spa_daemon *d)
 		spa_log(SPA_L_ERR, "grant journal %s: %s", d->cfg.journal_file, strerror(-rc));
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Under a flood of packets that do not authenticate, waking up for each
+ * one costs more than checking it. When a wakeup found only such packets
+ * and came less than SPA_COALESCE_NS after the loop last went to sleep,
+ * the loop lets the next ones queue (the socket holds megabytes) for that
+ * long before it looks again: one wakeup per millisecond instead of one
+ * per packet. A knock then waits at most that long; a quiet or idle daemon
+ * never sleeps here.
+ */
+#define SPA_COALESCE_NS 1000000u
+
+static void coalesce(uint64_t woke, uint64_t slept_at, long packets, unsigned long authentic)
+{
+	struct timespec pause = { 0, (long)SPA_COALESCE_NS };
+
+	if (packets > 0 && authentic == 0 && woke - slept_at < SPA_COALESCE_NS)
+		nanosleep(&pause, NULL);
+}
+
 int spa_daemon_run(struct spa_daemon *d)
 {
+	uint64_t slept_at = 0;
+
 	if (d->cfg.pcap_file[0] && !d->cfg.udp_server)
 		return spa_daemon_replay_file(d);
 	while (!d->stop) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(d->epfd, ev, 8, -1);
+		uint64_t woke = mono_ns();
+		long packets = d->packets;
+		unsigned long authentic = d->authenticated;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -562,6 +596,8 @@ int spa_daemon_run(struct spa_daemon *d)
 			}
 		}
 		sync_state(d);
+		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic);
+		slept_at = mono_ns();
 	}
 	return 0;
 }

@@ -49,6 +49,7 @@ struct spa_daemon {
 	size_t n_cap;
 	int json_fd;                 /* JSON decision lines, -1: off */
 	long packets;
+	unsigned long authenticated;     /* packets some key verified */
 	struct spa_log_limit unauth_log; /* lines for packets no key verified */
 	bool stop;
 };
