@@ -291,7 +291,9 @@ static struct udp_slot udp_slots[UDP_BATCH];
  * another call only to read EAGAIN. Under a flood this is one syscall per
  * UDP_BATCH packets instead of two per packet.
  */
-static void read_udp(struct spa_daemon *d, int fd)
+/* Returns true when the queue was drained, false when packets are still
+ * waiting (the burst limit gave timers and signals a turn). */
+static bool read_udp(struct spa_daemon *d, int fd)
 {
 	struct mmsghdr mm[UDP_BATCH];
 
@@ -312,7 +314,7 @@ static void read_udp(struct spa_daemon *d, int fd)
 		}
 		n = recvmmsg(fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			return true;
 		for (int i = 0; i < n && !d->stop; i++) {
 			struct spa_pkt pkt;
 
@@ -330,8 +332,9 @@ static void read_udp(struct spa_daemon *d, int fd)
 		}
 		taken += n;
 		if (n < UDP_BATCH)
-			return;
+			return true;
 	}
+	return false;
 }
 
 /* Entries older than twice the age window (a packet may be stamped up to
@@ -554,11 +557,13 @@ static uint64_t mono_ns(void)
  */
 #define SPA_COALESCE_NS 1000000u
 
-static void coalesce(uint64_t woke, uint64_t slept_at, long packets, unsigned long authentic)
+static void coalesce(uint64_t woke, uint64_t slept_at, long packets, unsigned long authentic,
+		     bool drained)
 {
 	struct timespec pause = { 0, (long)SPA_COALESCE_NS };
 
-	if (packets > 0 && authentic == 0 && woke - slept_at < SPA_COALESCE_NS)
+	/* a backlog means the loop is the bottleneck: never pause then */
+	if (drained && packets > 0 && authentic == 0 && woke - slept_at < SPA_COALESCE_NS)
 		nanosleep(&pause, NULL);
 }
 
@@ -574,6 +579,7 @@ int spa_daemon_run(struct spa_daemon *d)
 		uint64_t woke = mono_ns();
 		long packets = d->packets;
 		unsigned long authentic = d->authenticated;
+		bool drained = true;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -590,13 +596,14 @@ int spa_daemon_run(struct spa_daemon *d)
 			} else if (fd == d->sfd) {
 				handle_signal(d);
 			} else if (capture_of(d, fd)) {
-				spa_daemon_read_capture(d, capture_of(d, fd));
+				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
 			} else {
-				read_udp(d, fd);
+				drained = read_udp(d, fd) && drained;
 			}
 		}
 		sync_state(d);
-		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic);
+		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic,
+			 drained);
 		slept_at = mono_ns();
 	}
 	return 0;

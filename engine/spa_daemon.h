@@ -75,8 +75,9 @@ void spa_daemon_free(struct spa_daemon *d);
 /* pcap mode (spa_daemon_pcap.c): opens the file or every interface and
  * puts live descriptors in the epoll set. */
 int spa_daemon_open_captures(struct spa_daemon *d);
-/* Drains what a live capture has queued. */
-void spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c);
+/* Takes what a live capture has queued, up to a burst; true when that
+ * drained it. */
+bool spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c);
 /* Runs the whole capture file through the pipeline. */
 int spa_daemon_replay_file(struct spa_daemon *d);
 void spa_daemon_close_captures(struct spa_daemon *d);

@@ -99,7 +99,7 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 	return 0;
 }
 
-void spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c)
+bool spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c)
 {
 	int n = spa_capture_dispatch(c, CAPTURE_BURST, on_frame, d);
 
@@ -108,6 +108,7 @@ void spa_daemon_read_capture(struct spa_daemon *d, struct spa_capture *c)
 		spa_log(SPA_L_ERR, "capture on %s failed; exiting", c->name);
 		d->stop = true;
 	}
+	return n < CAPTURE_BURST;
 }
 
 int spa_daemon_replay_file(struct spa_daemon *d)
