@@ -165,6 +165,72 @@ e2e_wait_link() {
 
 # e2e_start_listener [port]: a TCP listener on the server, IPv4 and IPv6,
 # that greets every connection with $E2E_BANNER.
+# firewalld for a test: a real daemon (nftables backend) inside the server
+# namespace on a private system bus, with a private copy of /etc/firewalld
+# so nothing it saves reaches the host. spad's runner gives commands an
+# empty environment, so E2E_FWD_CMD is a firewall-cmd wrapper that names
+# the bus. e2e_firewalld_prepare DIR writes the files (a caller may add
+# zones under $E2E_FWD_DIR/etc/zones), e2e_firewalld_start runs the bus and
+# the daemon (stopped by the cleanup, daemon first so it can tidy up its
+# nft table) and waits until it answers.
+e2e_firewalld_prepare() {
+  E2E_FWD_DIR=$1
+  E2E_FWD_BUS="unix:path=$E2E_FWD_DIR/bus.sock"
+  E2E_FWD_CMD="$E2E_FWD_DIR/firewall-cmd"
+  mkdir -p "$E2E_FWD_DIR" && chmod 755 "$E2E_FWD_DIR" || return 1
+  cat >"$E2E_FWD_DIR/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>$E2E_FWD_BUS</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="root"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+CONF
+  cat >"$E2E_FWD_CMD" <<WRAP
+#!/bin/sh
+DBUS_SYSTEM_BUS_ADDRESS='$E2E_FWD_BUS'
+export DBUS_SYSTEM_BUS_ADDRESS
+exec /usr/bin/firewall-cmd "\$@"
+WRAP
+  chmod 755 "$E2E_FWD_CMD" && cp -a /etc/firewalld "$E2E_FWD_DIR/etc"
+}
+
+E2E_FWD_PID=""
+E2E_FWD_BUS_PID=""
+e2e_firewalld_stop() {
+  [ -n "$E2E_FWD_PID" ] && e2e_kill_pid "$E2E_FWD_PID"
+  [ -n "$E2E_FWD_BUS_PID" ] && e2e_kill_pid "$E2E_FWD_BUS_PID"
+  E2E_FWD_PID=""
+  E2E_FWD_BUS_PID=""
+  return 0
+}
+
+e2e_firewalld_start() {
+  local _
+  E2E_CLEANUP_HOOKS+=(e2e_firewalld_stop)
+  E2E_FWD_BUS_PID=$(e2e_srv dbus-daemon --config-file="$E2E_FWD_DIR/bus.conf" --fork \
+    --print-pid --nosyslog) || return 1
+  E2E_PIDS+=("$E2E_FWD_BUS_PID")
+  e2e_spawn e2e_srv env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DBUS_SYSTEM_BUS_ADDRESS="$E2E_FWD_BUS" \
+    firewalld --nofork --nopid --system-config "$E2E_FWD_DIR/etc" --log-target console \
+    >"$E2E_FWD_DIR/firewalld.log" 2>&1
+  E2E_FWD_PID=$E2E_LAST_PID
+  for _ in $(seq 1 60); do
+    [ "$(e2e_srv "$E2E_FWD_CMD" --state 2>/dev/null)" = running ] && return 0
+    sleep 0.5
+  done
+  e2e_log "firewalld did not come up in the namespace; log tail:"
+  tail -20 "$E2E_FWD_DIR/firewalld.log" >&2
+  return 1
+}
+
 e2e_start_listener() {
   local port=${1:-22} i
   e2e_spawn ip netns exec "$E2E_NS_SRV" socat \

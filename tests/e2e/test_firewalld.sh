@@ -23,63 +23,13 @@ e2e_require_tools socat ss timeout dbus-daemon firewalld firewall-cmd nft
 e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
 e2e_start_listener "$port" || { echo "FAIL: listener"; exit 1; }
 
-dir="$E2E_TMPDIR/fwd"
-mkdir -p "$dir" && chmod 755 "$E2E_TMPDIR" "$dir" || exit 1
-bus="unix:path=$dir/bus.sock"
-cat > "$dir/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>$bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="root"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-# A private copy so that nothing the daemon saves can reach /etc.
-cp -a /etc/firewalld "$dir/etc" || exit 1
-
-bus_pid=$(e2e_srv dbus-daemon --config-file="$dir/bus.conf" --fork --print-pid --nosyslog) ||
-  { echo "FAIL: dbus-daemon"; exit 1; }
-E2E_PIDS+=("$bus_pid")
-e2e_spawn e2e_srv env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DBUS_SYSTEM_BUS_ADDRESS="$bus" \
-  firewalld --nofork --nopid --system-config "$dir/etc" --log-target console \
-  >"$dir/firewalld.log" 2>&1
-fwd_pid=$E2E_LAST_PID
-stop_firewalld() { # before the bus, so that it can tidy up its nft table
-  e2e_kill_pid "$fwd_pid"
-  e2e_kill_pid "$bus_pid"
-  return 0
-}
-E2E_CLEANUP_HOOKS+=(stop_firewalld)
-
-cat > "$dir/firewall-cmd" <<WRAP
-#!/bin/sh
-DBUS_SYSTEM_BUS_ADDRESS='$bus'
-export DBUS_SYSTEM_BUS_ADDRESS
-exec /usr/bin/firewall-cmd "\$@"
-WRAP
-chmod 755 "$dir/firewall-cmd"
-fcmd() { e2e_srv "$dir/firewall-cmd" "$@"; }
-
-up=0
-for _ in $(seq 1 60); do
-  if [ "$(fcmd --state 2>/dev/null)" = running ]; then up=1; break; fi
-  sleep 0.5
-done
-if [ "$up" -ne 1 ]; then
-  echo "FAIL: firewalld did not come up in the namespace"
-  tail -20 "$dir/firewalld.log"
-  exit 1
-fi
+e2e_firewalld_prepare "$E2E_TMPDIR/fwd" && chmod 755 "$E2E_TMPDIR" ||
+  { echo "FAIL: firewalld files"; exit 1; }
+e2e_firewalld_start || { echo "FAIL: firewalld did not come up in the namespace"; exit 1; }
+fcmd() { e2e_srv "$E2E_FWD_CMD" "$@"; }
 fcmd --zone=public --change-interface="$E2E_IF_SRV" >/dev/null
 
-opts=(-o FIREWD_EXE="$dir/firewall-cmd" -o FIREWD_ZONE=public
+opts=(-o FIREWD_EXE="$E2E_FWD_CMD" -o FIREWD_ZONE=public
       -o FLUSH_FIREWD_AT_INIT=N -o FLUSH_FIREWD_AT_EXIT=N)
 drv() { e2e_srv "$drive" "${opts[@]}" "$plugin" "$@"; }
 check() {

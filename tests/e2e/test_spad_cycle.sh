@@ -53,27 +53,10 @@ mkdir -m 700 "$dir/run"
 # is a test-only wrapper that names the private bus.
 fwcmd="$dir/fwd/firewall-cmd"
 if [ "$backend" = firewalld ]; then
-  mkdir -p "$dir/fwd" && cp -a /etc/firewalld "$dir/fwd/etc" ||
-    { echo "FAIL: firewalld config"; exit 1; }
+  e2e_firewalld_prepare "$dir/fwd" || { echo "FAIL: firewalld files"; exit 1; }
   printf '<?xml version="1.0" encoding="utf-8"?>\n<zone><short>spa</short><interface name="%s"/><port port="%s" protocol="udp"/></zone>\n' \
-    "$E2E_IF_SRV" "$PORT" >"$dir/fwd/etc/zones/spa.xml"
-  printf '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig><type>system</type><listen>unix:path=%s</listen><auth>EXTERNAL</auth><policy context="default"><allow user="root"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>\n' \
-    "$dir/fwd/bus.sock" >"$dir/fwd/bus.conf"
-  printf '#!/bin/sh\nDBUS_SYSTEM_BUS_ADDRESS=unix:path=%s\nexport DBUS_SYSTEM_BUS_ADDRESS\nexec /usr/bin/firewall-cmd "$@"\n' \
-    "$dir/fwd/bus.sock" >"$fwcmd" && chmod 755 "$fwcmd"
-  fwd_bus_pid=$(e2e_srv dbus-daemon --config-file="$dir/fwd/bus.conf" --fork --print-pid --nosyslog) ||
-    { echo "FAIL: dbus-daemon"; exit 1; }
-  E2E_PIDS+=("$fwd_bus_pid")
-  e2e_spawn e2e_srv env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/fwd/bus.sock" firewalld --nofork --nopid \
-    --system-config "$dir/fwd/etc" --log-target console >"$dir/fwd/firewalld.log" 2>&1
-  fwd_pid=$E2E_LAST_PID
-  stop_firewalld() { e2e_kill_pid "$fwd_pid"; e2e_kill_pid "$fwd_bus_pid"; return 0; }
-  E2E_CLEANUP_HOOKS+=(stop_firewalld)
-  for _ in $(seq 1 60); do
-    [ "$(e2e_srv "$fwcmd" --state 2>/dev/null)" = running ] && break
-    sleep 0.5
-  done
+    "$E2E_IF_SRV" "$PORT" >"$E2E_FWD_DIR/etc/zones/spa.xml"
+  e2e_firewalld_start || { echo "FAIL: firewalld did not come up"; exit 1; }
   [ "$(e2e_srv "$fwcmd" --get-zone-of-interface="$E2E_IF_SRV" 2>/dev/null)" = spa ] ||
     { echo "FAIL: firewalld not up with zone spa"; tail -20 "$dir/fwd/firewalld.log"; exit 1; }
 fi
