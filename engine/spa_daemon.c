@@ -501,16 +501,15 @@ int spa_daemon_start(struct spa_daemon *d)
 		return -errno;
 	if ((rc = spa_daemon_watch(d, d->tfd)) < 0 || (rc = spa_daemon_watch(d, d->sfd)) < 0)
 		return rc;
-	if (!d->cfg.udp_server) {
-		rc = spa_daemon_open_captures(d);
-		if (rc == 0)
-			reconcile(d);
-		return rc;
-	}
+	/* The firewall is made to match the journal before spad listens: once
+	 * the port (or capture) is open, what a client or test sees is final,
+	 * not a flush on its way to being re-filled. */
+	reconcile(d);
+	if (!d->cfg.udp_server)
+		return spa_daemon_open_captures(d);
 	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
 	if (rc < 0)
 		return rc;
-	reconcile(d);
 	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanzas, %zu plugins%s",
 		d->cfg.udp_port, d->cfg.n_stanzas, d->n_plugins,
 		d->opt.test_mode ? " (test mode)" : "");
