@@ -505,6 +505,14 @@ int spa_daemon_start(struct spa_daemon *d)
 	 * the port (or capture) is open, what a client or test sees is final,
 	 * not a flush on its way to being re-filled. */
 	reconcile(d);
+	/* The journal is rewritten whole (fsync, rename) once here, so that
+	 * the first grant only appends a line instead of paying for it. */
+	rc = spa_grants_save(&d->grants);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "grant journal %s: cannot write (%s); refusing to start",
+			d->cfg.journal_file, strerror(-rc));
+		return rc;
+	}
 	if (!d->cfg.udp_server)
 		return spa_daemon_open_captures(d);
 	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);

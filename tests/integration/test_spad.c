@@ -309,6 +309,25 @@ static void test_idle_daemon_sleeps(void **state)
 	assert_int_equal(after, before);
 }
 
+/* The journal is written whole at start, so the first grant after it
+ * only appends a line (no fsync+rename on the way to opening). */
+static void test_journal_written_at_start(void **state)
+{
+	struct fx *f = *state;
+	char path[4200];
+	char *text;
+
+	if (f->pid > 0)
+		fx_stop(f, SIGTERM);
+	snprintf(path, sizeof(path), "%s/grants.json", f->run);
+	unlink(path);
+	assert_true(fx_start(f));
+	text = th_read(path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"version\":2"));
+	free(text);
+}
+
 /* A UDP server never captures: libpcap (and the libraries it pulls in)
  * must not be mapped at all. */
 static void test_udp_server_does_not_map_libpcap(void **state)
@@ -412,6 +431,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_debian_fwknop_client),
 		cmocka_unit_test(test_clean_exit),
 		cmocka_unit_test(test_idle_daemon_sleeps),
+		cmocka_unit_test(test_journal_written_at_start),
 		cmocka_unit_test(test_udp_server_does_not_map_libpcap),
 		cmocka_unit_test(test_knock_during_paced_flood),
 		cmocka_unit_test(test_unauthenticated_flood_is_rate_limited),
