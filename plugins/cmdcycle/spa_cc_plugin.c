@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "spa_cc.h"
+#include "spa_pu.h"
 
 #define CC_RUN_TIMEOUT_MS 30000
 
@@ -21,18 +22,18 @@ struct cc_state {
 static int cc_init(const struct spa_host_api *host, void **state)
 {
 	struct cc_state *st;
+	int rc;
 
-	if (!host || host->struct_size < offsetof(struct spa_host_api, run_input) ||
-	    !host->run || !host->log)
+	if (!spa_pu_host_ok(host))
 		return -EINVAL;
 	/* per-stanza commands need ABI 1.1 */
 	if (!SPA_HOST_HAS(host, stanza_get)) {
 		host->log(host->self, SPA_LOG_ERR, "engine lacks stanza_get (ABI 1.1 needed)");
 		return -ENOTSUP;
 	}
-	st = calloc(1, sizeof(*st));
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
 	if (!st)
-		return -ENOMEM;
+		return rc;
 	st->host = host;
 	*state = st;
 	return 0;

@@ -179,16 +179,9 @@ static int fwd_init(const struct spa_host_api *host, void **state)
 	int rc;
 
 	/* only ABI 1.0 members are used, so a 1.0 engine's struct is enough */
-	if (!host || host->struct_size < offsetof(struct spa_host_api, run) + sizeof(host->run) ||
-	    !host->run || !host->log || !host->config_get) {
-		rc = -EINVAL;
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
+	if (!st)
 		goto out;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	rc = spa_fwd_load_config(host, st);
 	if (rc < 0)
 		goto out;

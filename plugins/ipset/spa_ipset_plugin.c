@@ -53,16 +53,10 @@ static int ipset_init(const struct spa_host_api *host, void **state)
 	int opened = 0;
 	int rc;
 
-	if (!host || host->struct_size < sizeof(*host) || !host->run || !host->log ||
-	    !host->config_get) {
-		rc = -EINVAL;
+	/* only ABI 1.0 members are used (the command transport runs argv) */
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
+	if (!st)
 		goto out;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	rc = spa_ipset_load_config(host, st);
 	if (rc < 0)
 		goto out;

@@ -91,16 +91,9 @@ static int ipt_init(const struct spa_host_api *host, void **state)
 	int rc;
 
 	/* run_input (ABI 1.1) is optional, see run_restore */
-	if (!host || host->struct_size < offsetof(struct spa_host_api, run_input) ||
-	    !host->run || !host->log || !host->config_get) {
-		rc = -EINVAL;
+	st = spa_pu_state_new(host, sizeof(*st), &rc);
+	if (!st)
 		goto out;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	rc = spa_ipt_load_config(host, st);
 	if (rc < 0)
 		goto out;
