@@ -220,6 +220,14 @@ void fake_host_seen(void *ctx, const struct spa_grant *g)
 			 g->proto, g->port, (long long)g->expires);
 }
 
+void fake_host_collect(void *ctx, const struct spa_grant *g)
+{
+	struct fake_listed *l = ctx;
+
+	if (l->n < FAKE_SEEN_MAX)
+		l->g[l->n++] = *g;
+}
+
 struct spa_grant fake_host_grant(int af, const char *src, const char *dst,
 				 int proto, int port, uint32_t timeout,
 				 int64_t expires, const char *poison)

@@ -62,6 +62,14 @@ struct fake_seen {
 };
 void fake_host_seen(void *ctx, const struct spa_grant *g);
 
+/* The grants an ops.list reported, whole, for fake_host_collect as the
+ * list callback (the first FAKE_SEEN_MAX of them). */
+struct fake_listed {
+	struct spa_grant g[FAKE_SEEN_MAX];
+	unsigned int n;
+};
+void fake_host_collect(void *ctx, const struct spa_grant *g);
+
 /*
  * A grant as the engine would hand it over, from address text (dst may be
  * NULL). src.text is set to `poison`, never to the address: plugins must

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "fake_host.h"
+#include "plugin_case.h"
 #include "spa_fwd.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -41,16 +42,10 @@ static struct spa_grant make_grant(int af, const char *src, const char *dst,
 			       "1.2.3.4\" accept; rule");
 }
 
-struct ctx {
-	struct fake_host h;
-	void *state;
-};
-
 static int setup(void **tstate)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct plugin_case *c = plugin_case_new();
 
-	fake_host_init(&c->h);
 	fake_host_set(&c->h, "FIREWD_EXE", "/opt/fw/firewall-cmd");
 	fake_host_reply(&c->h, "firewall-cmd", "", 0);
 	*tstate = c;
@@ -59,7 +54,7 @@ static int setup(void **tstate)
 
 static int setup_live(void **tstate)
 {
-	struct ctx *c;
+	struct plugin_case *c;
 
 	setup(tstate);
 	c = *tstate;
@@ -68,21 +63,10 @@ static int setup_live(void **tstate)
 	return 0;
 }
 
-static void fini_and_clear(struct ctx *c)
+static void fini_and_clear(struct plugin_case *c)
 {
 	OPS.fini(c->state);
 	c->state = NULL;
-}
-
-static int teardown(void **tstate)
-{
-	struct ctx *c = *tstate;
-
-	if (c->state)
-		OPS.fini(c->state);
-	fake_host_free(&c->h);
-	free(c);
-	return 0;
 }
 
 static void test_descriptor(void **tstate)
@@ -183,7 +167,7 @@ static void test_zone_and_timeout(void **tstate)
 
 static void test_init(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_int_equal(c->h.ncalls, 1);
@@ -192,7 +176,7 @@ static void test_init(void **tstate)
 
 static void test_init_fails_without_firewalld(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	c->h.reply_status[0] = 252;
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -202,7 +186,7 @@ static void test_init_fails_without_firewalld(void **tstate)
 
 static void test_open_ipv4(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22,
 					(int64_t)time(NULL) + 60);
 	char want[512];
@@ -232,7 +216,7 @@ static void test_open_ipv4(void **tstate)
 
 static void test_open_zone_ipv6_dst(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET6, "2001:db8::2", "2001:db8::1", IPPROTO_UDP,
 					53, 0);
 
@@ -248,7 +232,7 @@ static void test_open_zone_ipv6_dst(void **tstate)
 
 static void test_open_refuses_bad_grants(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22,
 					(int64_t)time(NULL) - 1);
 
@@ -266,7 +250,7 @@ static void test_open_refuses_bad_grants(void **tstate)
 
 static void test_open_failure_reported(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -277,7 +261,7 @@ static void test_open_failure_reported(void **tstate)
 
 static void test_close(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.7", NULL, IPPROTO_TCP, 22, 0);
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -305,7 +289,7 @@ static void collect(void *ctx, const struct spa_grant *g)
 
 static void test_list(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct seen s;
 
 	memset(&s, 0, sizeof(s));
@@ -321,7 +305,7 @@ static void test_list(void **tstate)
 
 static void test_flush_only_ours(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	fake_host_reset_calls(&c->h);
@@ -343,7 +327,7 @@ static void test_flush_only_ours(void **tstate)
  * must not flush a second time on their own. */
 static void test_no_flush_in_init_and_fini(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_set(&c->h, "FLUSH_FIREWD_AT_INIT", "Y");
 	fake_host_set(&c->h, "FLUSH_FIREWD_AT_EXIT", "Y");
@@ -357,7 +341,7 @@ static void test_no_flush_in_init_and_fini(void **tstate)
 
 static void test_old_host_struct_accepted(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	/* an ABI 1.0 engine's host struct ends at run */
 	c->h.api.struct_size = (uint32_t)(offsetof(struct spa_host_api, run) +
@@ -371,7 +355,7 @@ static void test_old_host_struct_accepted(void **tstate)
 
 static void test_bad_config(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_set(&c->h, "FIREWD_ZONE", "--permanent");
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -381,7 +365,7 @@ static void test_bad_config(void **tstate)
 
 static void test_relative_exe_refused(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	c->h.nkeys = 0; /* fake_host_set appends: drop the absolute one */
 	fake_host_set(&c->h, "FIREWD_EXE", "firewall-cmd");
@@ -392,7 +376,7 @@ static void test_relative_exe_refused(void **tstate)
 
 static void test_default_exe(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	c->h.nkeys = 0; /* drop FIREWD_EXE */
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -406,20 +390,20 @@ int main(void)
 		cmocka_unit_test(test_rule_text),
 		cmocka_unit_test(test_rule_parse),
 		cmocka_unit_test(test_zone_and_timeout),
-		cmocka_unit_test_setup_teardown(test_init, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_fails_without_firewalld, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_ipv4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_zone_ipv6_dst, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_refuses_bad_grants, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_failure_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup_live, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_only_ours, setup_live, teardown),
-		cmocka_unit_test_setup_teardown(test_no_flush_in_init_and_fini, setup_live, teardown),
-		cmocka_unit_test_setup_teardown(test_old_host_struct_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_relative_exe_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_exe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_init_fails_without_firewalld, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_open_ipv4, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_open_zone_ipv6_dst, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_bad_grants, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_open_failure_reported, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup_live, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_only_ours, setup_live, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_no_flush_in_init_and_fini, setup_live, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_old_host_struct_accepted, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_relative_exe_refused, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_default_exe, setup, plugin_case_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fake_host.h"
+#include "plugin_case.h"
 #include "spa_ipset.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -34,13 +35,8 @@ static struct spa_grant make_grant(int af, const char *src, const char *dst, int
 			       "-F");
 }
 
-struct ctx {
-	struct fake_host h;
-	void *state;
-};
-
 /* fake_host_set keeps the first value of a key: replace it instead. */
-static void set_key(struct ctx *c, const char *key, const char *value)
+static void set_key(struct plugin_case *c, const char *key, const char *value)
 {
 	for (unsigned int i = 0; i < c->h.nkeys; i++) {
 		if (strcmp(c->h.keys[i], key) == 0) {
@@ -53,9 +49,8 @@ static void set_key(struct ctx *c, const char *key, const char *value)
 
 static int setup(void **tstate)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct plugin_case *c = plugin_case_new();
 
-	fake_host_init(&c->h);
 	fake_host_reply(&c->h, "/ipset", "", 0);
 	/* the library, if built in, is the default: these tests are about
 	 * the commands, which both transports share */
@@ -64,20 +59,9 @@ static int setup(void **tstate)
 	return 0;
 }
 
-static int teardown(void **tstate)
-{
-	struct ctx *c = *tstate;
-
-	if (c->state)
-		OPS.fini(c->state);
-	fake_host_free(&c->h);
-	free(c);
-	return 0;
-}
-
 static void test_init_creates_sets(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_int_equal(c->h.ncalls, 4);
@@ -91,7 +75,7 @@ static void test_init_creates_sets(void **tstate)
 
 static void test_open_close(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	int64_t exp = (int64_t)time(NULL) + 3600;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, exp);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53, exp);
@@ -116,7 +100,7 @@ static void test_open_close(void **tstate)
 
 static void test_bad_names(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_set(&c->h, "IPSET_SET4", "-F");
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -128,29 +112,16 @@ static void test_bad_names(void **tstate)
 
 static void test_duplicate_names(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_set(&c->h, "IPSET_SET6", "spa4");
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
 }
 
-struct list_acc {
-	unsigned int n;
-	struct spa_grant g[8];
-};
-
-static void list_cb(void *ctx, const struct spa_grant *g)
-{
-	struct list_acc *a = ctx;
-
-	if (a->n < 8)
-		a->g[a->n++] = *g;
-}
-
 static void test_list(void **tstate)
 {
-	struct ctx *c = *tstate;
-	struct list_acc acc = { 0 };
+	struct plugin_case *c = *tstate;
+	struct fake_listed acc = { 0 };
 	static const char save[] =
 		"create spa4 hash:ip,port family inet hashsize 1024 maxelem 65536 timeout 0\n"
 		"add spa4 198.51.100.2,tcp:22 timeout 89\n"
@@ -160,7 +131,7 @@ static void test_list(void **tstate)
 		"add spa6 2001:db8:1::2,udp:53,2001:db8:1::1 timeout 7\n";
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	assert_int_equal(spa_ipset_list_text(c->state, save, 1000, list_cb, &acc), 0);
+	assert_int_equal(spa_ipset_list_text(c->state, save, 1000, fake_host_collect, &acc), 0);
 	assert_int_equal(acc.n, 2);
 	assert_string_equal(acc.g[0].src.text, "198.51.100.2");
 	assert_int_equal(acc.g[0].port, 22);
@@ -173,7 +144,7 @@ static void test_list(void **tstate)
 /* The same save text, this time through ops.list and the runner's output. */
 static void test_list_op(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct fake_seen seen = { 0 };
 
 	fake_host_reply(&c->h, "/ipset",
@@ -193,7 +164,7 @@ static void test_list_op(void **tstate)
 
 static void test_transport_key(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	set_key(c, "IPSET_TRANSPORT", "shell");
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -211,7 +182,7 @@ static void test_transport_key(void **tstate)
 /* A create that fails fails init, and nothing after it runs. */
 static void test_init_failure(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_reply(&c->h, "/ipset", "", 1);
 	fake_host_set(&c->h, "IPSET_FLUSH_AT_INIT", "Y");
@@ -222,7 +193,7 @@ static void test_init_failure(void **tstate)
 
 static void test_flush_at_exit(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 
 	fake_host_set(&c->h, "IPSET_FLUSH_AT_EXIT", "Y");
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -235,10 +206,10 @@ static void test_flush_at_exit(void **tstate)
 }
 
 #ifdef SPA_IPSET_HAVE_LIBIPSET
-static unsigned int listed(struct ctx *c, struct list_acc *acc)
+static unsigned int listed(struct plugin_case *c, struct fake_listed *acc)
 {
 	memset(acc, 0, sizeof(*acc));
-	assert_int_equal(OPS.list(c->state, list_cb, acc), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_collect, acc), 0);
 	return acc->n;
 }
 
@@ -276,7 +247,7 @@ static ssize_t capture_end(struct capture *cap)
 	return n;
 }
 
-static int xrun(struct ctx *c, const char *const args[])
+static int xrun(struct plugin_case *c, const char *const args[])
 {
 	struct spa_ipset_state *st = c->state;
 
@@ -308,7 +279,7 @@ static unsigned int netlink_sockets(unsigned int *inheritable)
  * of this process's own (never the host's sets). */
 static void test_library_netns(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	int64_t now = (int64_t)time(NULL);
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, now + 60);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53,
@@ -317,7 +288,7 @@ static void test_library_netns(void **tstate)
 	const char *junk[] = { "-exist", "add", "spa4", "198.51.100.2,tcp:22", "bogus", NULL };
 	const char *destroy[] = { "destroy", "spa4", NULL };
 	const char *create[] = { "create", "spa4", "hash:ip,port", "timeout", "0", NULL };
-	struct list_acc acc;
+	struct fake_listed acc;
 	struct capture cap;
 	unsigned int inheritable;
 	int rc;
@@ -391,18 +362,18 @@ static void test_library_netns(void **tstate)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_creates_sets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_op, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transport_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_at_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_creates_sets, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_open_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_names, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_names, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_list_op, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_transport_key, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_init_failure, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_at_exit, setup, plugin_case_teardown),
 #ifdef SPA_IPSET_HAVE_LIBIPSET
 		/* last: it moves this process into a network namespace of its own */
-		cmocka_unit_test_setup_teardown(test_library_netns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_library_netns, setup, plugin_case_teardown),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -397,30 +397,17 @@ static void test_flush_with_foreign_reference(void **tstate)
 		    "*filter\n-I INPUT 1 -j FWKNOP_INPUT\n-A FWKNOP_INPUT " RULE2_NEW "\nCOMMIT\n");
 }
 
-struct list_acc {
-	unsigned int n;
-	struct spa_grant g[8];
-};
-
-static void list_cb(void *ctx, const struct spa_grant *g)
-{
-	struct list_acc *a = ctx;
-
-	if (a->n < 8)
-		a->g[a->n++] = *g;
-}
-
 static void test_list(void **tstate)
 {
 	struct ctx *c = *tstate;
-	struct list_acc acc = { 0 };
+	struct fake_listed acc = { 0 };
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 1800000000);
 
 	init_with(c, save_empty);
 	fake_host_reply(&c->h, "tables-save", save_live, 0);
 	/* both families answer with the same text here; IPv4 addresses in
 	 * the IPv6 pass must be skipped, so 3 grants, not 6 */
-	assert_int_equal(OPS.list(c->state, list_cb, &acc), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_collect, &acc), 0);
 	assert_int_equal(acc.n, 3);
 	assert_string_equal(acc.g[0].src.text, "198.51.100.2");
 	assert_int_equal(acc.g[0].proto, 6);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fake_host.h"
+#include "plugin_case.h"
 #include "spa_nft.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -36,11 +37,6 @@ static struct spa_grant make_grant(int af, const char *src, const char *dst, int
 {
 	return fake_host_grant(af, src, dst, proto, port, 0, expires, POISON);
 }
-
-struct ctx {
-	struct fake_host h;
-	void *state;
-};
 
 /* A runner whose stdin nft cannot open (a socket: ENXIO on /dev/stdin) */
 static int run_input_status1(void *self, const char *const argv[], const void *input,
@@ -65,9 +61,8 @@ static int run_input_cannot_start(void *self, const char *const argv[], const vo
  * key wins. */
 static int setup_bare(void **tstate)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct plugin_case *c = plugin_case_new();
 
-	fake_host_init(&c->h);
 	fake_host_set(&c->h, "NFT_FLUSH_AT_EXIT", "N");
 	fake_host_reply(&c->h, "/nft", "", 0);
 	*tstate = c;
@@ -79,18 +74,7 @@ static int setup_bare(void **tstate)
 static int setup(void **tstate)
 {
 	setup_bare(tstate);
-	fake_host_set(&((struct ctx *)*tstate)->h, "NFT_TRANSPORT", "exec");
-	return 0;
-}
-
-static int teardown(void **tstate)
-{
-	struct ctx *c = *tstate;
-
-	if (c->state)
-		OPS.fini(c->state);
-	fake_host_free(&c->h);
-	free(c);
+	fake_host_set(&((struct plugin_case *)*tstate)->h, "NFT_TRANSPORT", "exec");
 	return 0;
 }
 
@@ -247,7 +231,7 @@ static size_t check_set_rules(json_t *cmds, size_t at, const char *table, uint32
 
 static void test_init_mark_mode(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	json_t *doc, *cmds, *chain;
 	size_t at;
 
@@ -278,7 +262,7 @@ static void test_init_mark_mode(void **tstate)
 
 static void test_init_standalone(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	json_t *doc, *cmds;
 	size_t at;
 
@@ -315,7 +299,7 @@ static void test_init_standalone(void **tstate)
 	json_decref(doc);
 }
 
-static void expect_refused(struct ctx *c, const char *key, const char *value)
+static void expect_refused(struct plugin_case *c, const char *key, const char *value)
 {
 	unsigned int errors = c->h.nerrors;
 
@@ -353,7 +337,7 @@ static void test_bad_exe(void **tstate)
 
 static void test_batch_open_close(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, FAR_FUTURE);
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53,
 					 FAR_FUTURE);
@@ -413,7 +397,7 @@ static void test_batch_open_close(void **tstate)
 
 static void test_ops_exec(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", "2001:db8:1::1", 17, 53,
 					 FAR_FUTURE);
 	json_t *doc, *cmds, *e;
@@ -459,7 +443,7 @@ static void test_ops_exec(void **tstate)
  * private file instead. */
 static void test_exec_without_run_input(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	json_t *doc, *cmds;
 
 	c->h.api.struct_size = offsetof(struct spa_host_api, run_input);
@@ -476,7 +460,7 @@ static void test_exec_without_run_input(void **tstate)
  * private file, and no error is logged for the probe. */
 static void test_exec_stdin_unusable(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, FAR_FUTURE);
 	json_t *doc, *cmds;
 
@@ -540,7 +524,7 @@ static void test_list_json(void **tstate)
 
 static void test_list_exec(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct list_acc acc = { 0 };
 
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
@@ -555,7 +539,7 @@ static void test_list_exec(void **tstate)
 }
 
 #ifdef SPA_NFT_HAVE_LIBNFTABLES
-static unsigned int listed(struct ctx *c, struct list_acc *acc)
+static unsigned int listed(struct plugin_case *c, struct list_acc *acc)
 {
 	memset(acc, 0, sizeof(*acc));
 	assert_int_equal(OPS.list(c->state, list_cb, acc), 0);
@@ -586,7 +570,7 @@ static unsigned int inheritable_sockets(void)
  * of this process's own (never the host's ruleset). */
 static void test_library_netns(void **tstate)
 {
-	struct ctx *c = *tstate;
+	struct plugin_case *c = *tstate;
 	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, 0);
 	struct list_acc acc;
 	json_t *doc;
@@ -651,21 +635,21 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
 		cmocka_unit_test(test_parse_ports),
-		cmocka_unit_test_setup_teardown(test_init_mark_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_standalone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_priority, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_transport, setup_bare, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_exe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_open_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ops_exec, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_without_run_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_stdin_unusable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_mark_mode, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_init_standalone, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_table, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_priority, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_transport, setup_bare, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_exe, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_open_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_ops_exec, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_exec_without_run_input, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_exec_stdin_unusable, setup, plugin_case_teardown),
 		cmocka_unit_test(test_list_json),
-		cmocka_unit_test_setup_teardown(test_list_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_exec, setup, plugin_case_teardown),
 #ifdef SPA_NFT_HAVE_LIBNFTABLES
 		/* last: it moves the process into a new network namespace */
-		cmocka_unit_test_setup_teardown(test_library_netns, setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_library_netns, setup_bare, plugin_case_teardown),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
