@@ -48,6 +48,5 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
 int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
 int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
 		    const char *value);
-void spa_conf_kv_free(struct spa_conf_kv *arr, size_t n);
 
 #endif

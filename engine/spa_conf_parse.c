@@ -87,17 +87,17 @@ int spa_conf_copy(const char *v, char *dst, size_t cap)
 	return 0;
 }
 
-int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
-		    const char *value)
+int spa_conf_kv_append(struct spa_conf_kv **arr, size_t *n, const char *name, const char *value,
+		       const char *where)
 {
 	struct spa_conf_kv *grown = realloc(*arr, (*n + 1) * sizeof(*grown));
 
 	if (!grown)
 		return -ENOMEM;
 	*arr = grown;
-	grown[*n].name = strdup(p->name);
+	grown[*n].name = strdup(name);
 	grown[*n].value = strdup(value);
-	snprintf(grown[*n].where, sizeof(grown[*n].where), "%s:%u", p->file, p->line);
+	snprintf(grown[*n].where, sizeof(grown[*n].where), "%s", where ? where : "");
 	if (!grown[*n].name || !grown[*n].value) {
 		free(grown[*n].name);
 		free(grown[*n].value);
@@ -105,6 +105,15 @@ int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_p
 	}
 	(*n)++;
 	return 0;
+}
+
+int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
+		    const char *value)
+{
+	char where[64];
+
+	snprintf(where, sizeof(where), "%s:%u", p->file, p->line);
+	return spa_conf_kv_append(arr, n, p->name, value, where);
 }
 
 void spa_conf_kv_free(struct spa_conf_kv *arr, size_t n)

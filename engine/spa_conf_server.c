@@ -57,23 +57,23 @@ const struct spa_stanza *spa_config_stanza(const struct spa_config *c, const cha
 	return NULL;
 }
 
+const char *spa_conf_kv_find(const struct spa_conf_kv *arr, size_t n, const char *name)
+{
+	/* Last assignment wins, as for every other variable. */
+	for (size_t i = n; arr && name && i-- > 0;)
+		if (strcmp(arr[i].name, name) == 0)
+			return arr[i].value;
+	return NULL;
+}
+
 const char *spa_stanza_kv_get(const struct spa_stanza *s, const char *name)
 {
-	if (!s || !name)
-		return NULL;
-	for (size_t i = s->n_kv; i-- > 0;)
-		if (strcmp(s->kv[i].name, name) == 0)
-			return s->kv[i].value;
-	return NULL;
+	return s ? spa_conf_kv_find(s->kv, s->n_kv, name) : NULL;
 }
 
 const char *spa_config_kv_get(const struct spa_config *c, const char *name)
 {
-	/* Last assignment wins, as for every other variable. */
-	for (size_t i = c->n_kv; i-- > 0;)
-		if (strcmp(c->kv[i].name, name) == 0)
-			return c->kv[i].value;
-	return NULL;
+	return spa_conf_kv_find(c->kv, c->n_kv, name);
 }
 
 enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_LATER, V_INERT };

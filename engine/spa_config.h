@@ -108,6 +108,14 @@ int spa_config_check_keys(const struct spa_config *c, const char *const *prefixe
 /* -D: every value and stanza, secrets redacted (spa_conf_dump.c). */
 void spa_config_dump(const struct spa_config *c, FILE *out);
 
+/* Appends a copy of name=value (where: "file:line" or ""); 0 or -ENOMEM. */
+int spa_conf_kv_append(struct spa_conf_kv **arr, size_t *n, const char *name, const char *value,
+		       const char *where);
+/* Frees an array of such pairs, wiping the values (they may be secrets). */
+void spa_conf_kv_free(struct spa_conf_kv *arr, size_t n);
+/* The value of name in arr, or NULL. */
+const char *spa_conf_kv_find(const struct spa_conf_kv *arr, size_t n, const char *name);
+
 /* Value of a plugin key, or NULL. */
 const char *spa_config_kv_get(const struct spa_config *c, const char *name);
 /* The stanza labelled `label` ("access.conf:12"), or NULL. */

@@ -13,6 +13,11 @@
 
 #include "spa_log.h"
 
+/* The descriptor as ABI 1.0 and 1.1 laid it out: up to ops.fini. */
+#define SPA_PLUGIN_DESC_SIZE_1_0                                          \
+	(offsetof(struct spa_plugin_descriptor, ops) +                    \
+	 offsetof(struct spa_plugin_ops, fini) + sizeof(void (*)(void *)))
+
 static void host_log(void *self, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -56,7 +61,11 @@ static const char *host_config_get(void *self, const char *key)
 
 	if (!spa_plugin_key_visible(p->d->key_prefix, key))
 		return NULL;
-	return spa_config_kv_get(p->cfg, key);
+	/* After init, the copy the plugin was started with (it lives until
+	 * fini); before (check), the configuration being checked. */
+	if (p->initialised)
+		return spa_conf_kv_find(p->keys, p->n_keys, key);
+	return p->cfg ? spa_config_kv_get(p->cfg, key) : NULL;
 }
 
 static int host_run_input(void *self, const char *const argv[], const void *input,
@@ -101,6 +110,12 @@ static const char *host_stanza_get(void *self, const struct spa_grant *g, const 
 	if (!g || g->struct_size < sizeof(*g) || !key || !prefix || !*prefix ||
 	    strncmp(key, prefix, strlen(prefix)) != 0)
 		return NULL;
+	if (g->id && p->grant_var) {
+		bool found = false;
+		const char *v = p->grant_var(p->grant_var_ctx, g, key, &found);
+		if (found)
+			return v;
+	}
 	if (!memchr(g->stanza, '\0', sizeof(g->stanza)))
 		return NULL;
 	return spa_stanza_kv_get(spa_config_stanza(p->cfg, g->stanza), key);
@@ -141,11 +156,12 @@ static int check_descriptor(const struct spa_plugin_descriptor *d, const char *p
 			 d->abi_major, d->abi_minor, SPA_PLUGIN_ABI_MAJOR, SPA_PLUGIN_ABI_MINOR);
 		return -EINVAL;
 	}
-	/* A newer minor may only append fields: accept a larger struct, but a
-	 * smaller one lacks fields we would read. */
-	if (d->struct_size < sizeof(*d)) {
-		snprintf(err, errlen, "plugin %s: descriptor size %u < %zu", path, d->struct_size,
-			 sizeof(*d));
+	/* A newer minor only appends fields: a larger struct is fine, and a
+	 * smaller one (an older minor) lacks only optional ops, read as NULL
+	 * from the zero-filled copy. Less than ABI 1.0 had is not a plugin. */
+	if (d->struct_size < SPA_PLUGIN_DESC_SIZE_1_0) {
+		snprintf(err, errlen, "plugin %s: descriptor size %u < %zu (ABI 1.0)", path,
+			 d->struct_size, (size_t)SPA_PLUGIN_DESC_SIZE_1_0);
 		return -EINVAL;
 	}
 	if (!d->name || !*d->name || !d->version || !d->ops.init || !d->ops.open ||
@@ -159,11 +175,10 @@ static int check_descriptor(const struct spa_plugin_descriptor *d, const char *p
 
 int spa_plugin_load(const char *path, struct spa_plugin **out, char *err, size_t errlen)
 {
+	const struct spa_plugin_descriptor *d;
 	struct spa_plugin *p = NULL;
-	int rc;
-
 	char fd_path[64];
-	int fd;
+	int rc, fd;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -179,23 +194,36 @@ int spa_plugin_load(const char *path, struct spa_plugin **out, char *err, size_t
 		rc = -ENOMEM;
 		goto out;
 	}
+	p->fd = -1;
+	/* The descriptor stays open while the library is loaded: glibc knows
+	 * a library by the name it was opened under, and a closed descriptor's
+	 * number (so its /proc/self/fd name) is the next plugin's, which
+	 * dlopen would then answer with the library it already has. */
+	p->fd = fd;
+	fd = -1;
 	snprintf(p->path, sizeof(p->path), "%s", path);
-	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", p->fd);
 	p->dl = dlopen(fd_path, RTLD_NOW | RTLD_LOCAL);
 	if (!p->dl) {
 		snprintf(err, errlen, "plugin %s: %s", path, dlerror());
 		rc = -EINVAL;
 		goto out;
 	}
-	p->d = dlsym(p->dl, SPA_PLUGIN_SYMBOL);
-	if (!p->d) {
+	d = dlsym(p->dl, SPA_PLUGIN_SYMBOL);
+	if (!d) {
 		snprintf(err, errlen, "plugin %s: no symbol %s", path, SPA_PLUGIN_SYMBOL);
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = check_descriptor(p->d, path, err, errlen);
+	rc = check_descriptor(d, path, err, errlen);
+	if (rc == 0) {
+		memcpy(&p->desc, d, d->struct_size < sizeof(p->desc) ? d->struct_size
+								       : sizeof(p->desc));
+		p->d = &p->desc;
+	}
 out:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (rc < 0)
 		spa_plugin_unload(p);
 	else
@@ -214,6 +242,8 @@ int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin *
 		return -ENAMETOOLONG;
 	}
 	rc = spa_plugin_load(path, out, err, errlen);
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "plugin '%s': no %s (PLUGIN_DIR %s)", name, path, dir);
 	if (rc == 0 && strcmp((*out)->d->name, name) != 0) {
 		snprintf(err, errlen, "plugin %s: calls itself '%s'", path, (*out)->d->name);
 		spa_plugin_unload(*out);
@@ -223,10 +253,8 @@ int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin *
 	return rc;
 }
 
-int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg)
+static void set_host(struct spa_plugin *p, const struct spa_config *cfg)
 {
-	int rc;
-
 	p->cfg = cfg;
 	p->host.struct_size = sizeof(p->host);
 	p->host.self = p;
@@ -235,12 +263,98 @@ int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg)
 	p->host.run = host_run;
 	p->host.run_input = host_run_input;
 	p->host.stanza_get = host_stanza_get;
-	rc = p->d->ops.init(&p->host, &p->state);
-	if (rc < 0)
-		spa_log(SPA_L_ERR, "plugin %s: init failed (%d)", p->d->name, rc);
-	else
-		p->initialised = true;
+}
+
+/* The global keys this plugin may see, copied. */
+static int copy_keys(const struct spa_plugin *p, const struct spa_config *cfg,
+		     struct spa_conf_kv **out, size_t *n)
+{
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < cfg->n_kv && rc == 0; i++)
+		if (spa_plugin_key_visible(p->d->key_prefix, cfg->kv[i].name))
+			rc = spa_conf_kv_append(out, n, cfg->kv[i].name, cfg->kv[i].value,
+						cfg->kv[i].where);
+	if (rc < 0) {
+		spa_conf_kv_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
+}
+
+int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg)
+{
+	int rc;
+
+	set_host(p, cfg);
+	spa_conf_kv_free(p->keys, p->n_keys);
+	rc = copy_keys(p, cfg, &p->keys, &p->n_keys);
+	if (rc < 0)
+		return rc;
+	/* from here on config_get answers from the copy */
+	p->initialised = true;
+	rc = p->d->ops.init(&p->host, &p->state);
+	if (rc < 0) {
+		p->initialised = false;
+		spa_log(SPA_L_ERR, "plugin %s: init failed (%d)", p->d->name, rc);
+	}
+	return rc;
+}
+
+int spa_plugin_check(struct spa_plugin *p, const struct spa_config *cfg,
+		     bool (*serves)(const struct spa_config *cfg, const struct spa_stanza *s,
+				    const struct spa_plugin *p))
+{
+	struct spa_grant probe;
+	int rc;
+
+	if (!p->d->ops.check)
+		return 0;
+	if (!p->initialised)
+		set_host(p, cfg);
+	rc = p->d->ops.check(&p->host, NULL);
+	for (size_t i = 0; rc == 0 && i < cfg->n_stanzas; i++) {
+		const struct spa_stanza *s = &cfg->stanzas[i];
+		if (serves && !serves(cfg, s, p))
+			continue;
+		memset(&probe, 0, sizeof(probe));
+		probe.struct_size = sizeof(probe);
+		snprintf(probe.stanza, sizeof(probe.stanza), "%s", s->label);
+		rc = p->d->ops.check(&p->host, &probe);
+	}
+	if (rc > 0)
+		rc = -EINVAL;
+	return rc;
+}
+
+bool spa_plugin_keys_changed(const struct spa_plugin *p, const struct spa_config *cfg,
+			     char *key, size_t keylen)
+{
+	struct spa_conf_kv *now = NULL;
+	size_t n = 0;
+	bool changed = false;
+
+	if (copy_keys(p, cfg, &now, &n) < 0)
+		return false;
+	/* both ways: a key set, changed or removed */
+	for (size_t i = 0; i < n && !changed; i++) {
+		const char *old = spa_conf_kv_find(p->keys, p->n_keys, now[i].name);
+		if (!old || strcmp(old, now[i].value) != 0) {
+			changed = true;
+			snprintf(key, keylen, "%s", now[i].name);
+		}
+	}
+	for (size_t i = 0; i < p->n_keys && !changed; i++) {
+		if (!spa_conf_kv_find(now, n, p->keys[i].name)) {
+			changed = true;
+			snprintf(key, keylen, "%s", p->keys[i].name);
+		}
+	}
+	spa_conf_kv_free(now, n);
+	return changed;
 }
 
 void spa_plugin_unload(struct spa_plugin *p)
@@ -249,8 +363,12 @@ void spa_plugin_unload(struct spa_plugin *p)
 		return;
 	if (p->initialised)
 		p->d->ops.fini(p->state);
+	p->initialised = false;
 	if (p->dl)
 		dlclose(p->dl);
+	if (p->fd >= 0)
+		close(p->fd);
+	spa_conf_kv_free(p->keys, p->n_keys);
 	spa_run_buf_free(&p->run_buf);
 	free(p);
 }
@@ -263,7 +381,8 @@ bool spa_plugin_flush_wanted(const struct spa_plugin *p, const char *what)
 	if (snprintf(key, sizeof(key), "FLUSH_%s%s", p->d->key_prefix ? p->d->key_prefix : "",
 		     what) >= (int)sizeof(key))
 		return false;
-	v = spa_config_kv_get(p->cfg, key);
+	v = p->initialised ? spa_conf_kv_find(p->keys, p->n_keys, key)
+			   : spa_config_kv_get(p->cfg, key);
 	/* fwknop's default is Y; the value was checked to be Y or N at load */
 	return !v || (v[0] != 'N' && v[0] != 'n');
 }

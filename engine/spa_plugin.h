@@ -10,9 +10,24 @@
 #include "spa_config.h"
 #include "spa_run.h"
 
+/* Answers stanza_get for a grant the engine holds, from the policy it was
+ * granted under; *found false: not a grant of the store (ask the config). */
+typedef const char *(*spa_plugin_grant_var_fn)(void *ctx, const struct spa_grant *g,
+					       const char *key, bool *found);
+
 struct spa_plugin {
 	void *dl;
-	const struct spa_plugin_descriptor *d;
+	int fd;                       /* the opened file, kept until unload */
+	/* The plugin's descriptor, copied whole and zero-filled past what an
+	 * older minor's smaller descriptor holds (its optional ops are NULL). */
+	struct spa_plugin_descriptor desc;
+	const struct spa_plugin_descriptor *d;  /* &desc */
+	/* Copies of the global keys the plugin may see, taken at init and kept
+	 * until fini: what config_get returns stays valid across reloads. */
+	struct spa_conf_kv *keys;
+	size_t n_keys;
+	spa_plugin_grant_var_fn grant_var;
+	void *grant_var_ctx;
 	void *state;
 	bool initialised;
 	struct spa_host_api host;
@@ -27,6 +42,16 @@ int spa_plugin_load(const char *path, struct spa_plugin **out, char *err, size_t
 int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin **out,
 			  char *err, size_t errlen);
 int spa_plugin_init(struct spa_plugin *p, const struct spa_config *cfg);
+/* Runs the plugin's optional check op on cfg's global keys, then on each
+ * stanza of cfg that `serves` (NULL: every stanza) says is the plugin's.
+ * 0 when it has no check op. Nothing is initialised. */
+int spa_plugin_check(struct spa_plugin *p, const struct spa_config *cfg,
+		     bool (*serves)(const struct spa_config *cfg, const struct spa_stanza *s,
+				    const struct spa_plugin *p));
+/* Whether cfg gives the plugin's global keys other values than the ones
+ * it was initialised with; names the first such key in `key`. */
+bool spa_plugin_keys_changed(const struct spa_plugin *p, const struct spa_config *cfg,
+			     char *key, size_t keylen);
 void spa_plugin_unload(struct spa_plugin *p);
 /* Whether a plugin with key_prefix may read config key `key`. */
 bool spa_plugin_key_visible(const char *prefix, const char *key);

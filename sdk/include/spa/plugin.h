@@ -25,7 +25,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  1u
+#define SPA_PLUGIN_ABI_MINOR  2u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -106,7 +106,11 @@ struct spa_host_api {
 	void (*log)(void *self, int level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 	/* Value of one of the plugin's own config keys (e.g. "IPT_INPUT_ACCESS"),
-	 * or NULL when unset. Valid for the plugin's lifetime. */
+	 * or NULL when unset. Ownership: the engine copies the plugin's keys
+	 * when it initialises the plugin and keeps that copy, unchanged, until
+	 * fini returns; a pointer returned here stays valid until then, also
+	 * across a SIGHUP reload. A reload that changes one of these keys is
+	 * logged and takes effect at the next start of spad (docs/plugins.md). */
 	const char *(*config_get)(void *self, const char *key);
 	/* Runs argv[0] (absolute path) with argv, an empty environment and no
 	 * shell, waiting at most timeout_ms. Returns 0 when the command ran
@@ -120,10 +124,14 @@ struct spa_host_api {
 	 * EOF), e.g. a batch for "ipset restore". At most 1 MiB. */
 	int (*run_input)(void *self, const char *const argv[], const void *input,
 			 size_t input_len, int timeout_ms, struct spa_run_result *res);
-	/* Value of a variable of the access.conf stanza that produced g (by
-	 * g->stanza), or NULL when unset. Only the plugin's own key_prefix
-	 * keys are visible, and CMD_CYCLE_* for a plugin whose key_prefix is
-	 * "CMD_CYCLE_". Valid for the plugin's lifetime. */
+	/* Value of a variable of the access.conf stanza that produced g, or
+	 * NULL when unset. Only the plugin's own key_prefix keys are visible,
+	 * and CMD_CYCLE_* for a plugin whose key_prefix is "CMD_CYCLE_".
+	 * Ownership: for a grant the engine holds (g->id != 0), the answer
+	 * comes from the policy the grant was made under, which the engine
+	 * journals with the grant: edits of access.conf and reloads do not
+	 * change what its refresh and close see, nor do restarts. A pointer
+	 * returned here stays valid until fini returns. */
 	const char *(*stanza_get)(void *self, const struct spa_grant *g, const char *key);
 };
 
@@ -147,6 +155,15 @@ struct spa_plugin_ops {
 	int (*list)(void *state, spa_plugin_list_cb cb, void *ctx); /* optional */
 	int (*flush)(void *state);
 	void (*fini)(void *state);
+
+	/* --- ABI 1.2, optional (NULL, or absent in a smaller descriptor). ---
+	 * Checks the plugin's configuration without touching the backend and
+	 * without keeping state: spad --exit-parse-config and every start call
+	 * it before init. probe NULL: the global keys (config_get); otherwise
+	 * once per stanza the plugin serves, with probe->stanza naming it and
+	 * probe->id 0, for stanza_get. Returns 0, or a negative error after
+	 * logging through host->log what is wrong (key and value). */
+	int (*check)(const struct spa_host_api *host, const struct spa_grant *probe);
 };
 
 struct spa_plugin_descriptor {
