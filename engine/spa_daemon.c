@@ -31,110 +31,6 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-static void arm_timer(struct spa_daemon *d)
-{
-	struct itimerspec its = { 0 };
-	int64_t next = spa_grants_next_expiry(&d->grants);
-
-	if (next != INT64_MAX)
-		its.it_value.tv_sec = next > 0 ? (time_t)next : 1;
-	/* all-zero disarms: with no grant pending the daemon sleeps for good */
-	if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		spa_log(SPA_L_ERR, "timerfd_settime: %s", strerror(errno));
-}
-
-static struct spa_plugin *plugin_named(struct spa_daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_plugins; i++)
-		if (strcmp(d->plugins[i]->d->name, name) == 0)
-			return d->plugins[i];
-	return NULL;
-}
-
-static void close_grant(struct spa_daemon *d, struct spa_grant_rec rec, const char *why)
-{
-	struct spa_plugin *p = plugin_named(d, rec.plugin);
-	int rc = p ? p->d->ops.close(p->state, &rec.g) : -ENOENT;
-
-	if (rc < 0)
-		spa_log(SPA_L_ERR, "grant %llu: plugin %s failed to close %s %s/%u (%d)",
-			(unsigned long long)rec.g.id, rec.plugin, rec.g.src.text,
-			rec.g.proto == 6 ? "tcp" : "udp", rec.g.port, rc);
-	/* Removed even if the backend failed: retrying forever would hide the
-	 * error; the log line above is the operator's cue. */
-	if (spa_grants_remove(&d->grants, rec.g.id) < 0)
-		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)rec.g.id);
-	spa_log(SPA_L_NOTICE, "grant %llu closed (%s): src=%s %s/%u stanza=%s",
-		(unsigned long long)rec.g.id, why, rec.g.src.text,
-		rec.g.proto == 6 ? "tcp" : "udp", rec.g.port, rec.g.stanza);
-}
-
-static void expire_due(struct spa_daemon *d)
-{
-	const struct spa_grant_rec *r;
-	int64_t now = now_s();
-
-	while ((r = spa_grants_due(&d->grants, now)))
-		close_grant(d, *r, "expired");
-	arm_timer(d);
-}
-
-static void fill_addr(struct spa_grant_addr *a, int family, const uint8_t *bin)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = family;
-	memcpy(&a->bin, bin, family == AF_INET6 ? 16 : 4);
-	inet_ntop(family, bin, a->text, sizeof(a->text));
-}
-
-/* Returns 0 or a negative code; *what says what was done. */
-static int apply_port(struct spa_daemon *d, const struct spa_decision *dec, struct spa_plugin *p,
-		      const struct spa_port *port, int64_t now, const char **what)
-{
-	struct spa_grant_rec rec, *old;
-	int rc;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.g.struct_size = sizeof(rec.g);
-	rec.g.family = dec->allow_family;
-	fill_addr(&rec.g.src, dec->allow_family, dec->allow_bin);
-	rec.g.proto = port->proto;
-	rec.g.port = port->port;
-	rec.g.timeout = dec->timeout;
-	rec.g.expires = now + dec->timeout;
-	snprintf(rec.g.stanza, sizeof(rec.g.stanza), "%s", dec->stanza->label);
-	snprintf(rec.g.username, sizeof(rec.g.username), "%s", dec->msg.username);
-	snprintf(rec.plugin, sizeof(rec.plugin), "%s", p->d->name);
-
-	old = spa_grants_find(&d->grants, &rec);
-	if (old) {
-		*what = "refreshed";
-		/* never shorten a grant the user already holds */
-		if (rec.g.expires < old->g.expires)
-			return 0;
-		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
-		if (rc < 0)
-			return rc;
-		if (p->d->ops.refresh)
-			return p->d->ops.refresh(p->state, &old->g);
-		if (p->d->capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT) {
-			rc = p->d->ops.close(p->state, &old->g);
-			return rc < 0 ? rc : p->d->ops.open(p->state, &old->g);
-		}
-		return 0;
-	}
-	*what = "opened";
-	/* journal first: a crash between these two lines leaves a record of a
-	 * hole that may not exist, never a hole without a record */
-	rc = spa_grants_add(&d->grants, &rec);
-	if (rc < 0)
-		return rc;
-	rc = p->d->ops.open(p->state, &rec.g);
-	if (rc < 0)
-		spa_grants_remove(&d->grants, rec.g.id);
-	return rc;
-}
-
 /* The same decision as one JSON object per line, for log shippers. */
 static void json_decision(int fd, const struct spa_pkt *pkt, const struct spa_decision *dec,
 			  const char *outcome)
@@ -145,7 +41,9 @@ static void json_decision(int fd, const struct spa_pkt *pkt, const struct spa_de
 	if (fd < 0)
 		return;
 	ports = json_array();
-	for (size_t i = 0; dec->verdict == SPA_GRANT && i < dec->n_ports; i++)
+	/* a reject carries the ports asked for too: the shipper sees what
+	 * was refused, not only who */
+	for (size_t i = 0; i < dec->n_ports; i++)
 		json_array_append_new(ports, json_pack("{s:s, s:i}", "proto",
 						       dec->ports[i].proto == 6 ? "tcp" : "udp",
 						       "port", dec->ports[i].port));
@@ -224,7 +122,7 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 			what = "not opened (test mode)";
 			break;
 		}
-		rc = apply_port(d, &dec, p, &dec.ports[i], pkt->now, &what);
+		rc = spa_daemon_apply_port(d, &dec, p, &dec.ports[i], pkt->now, &what);
 	}
 	for (size_t i = 0; i < dec.n_ports && off < sizeof(detail) - 16; i++)
 		off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s%s/%u",
@@ -239,7 +137,7 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 			 dec.timeout, what);
 		log_decision(d, pkt, &dec, "grant", detail);
 	}
-	arm_timer(d);
+	spa_daemon_arm_timer(d);
 }
 
 static void fill_pkt_addrs(struct spa_pkt *pkt, const struct sockaddr_storage *from,
@@ -357,7 +255,7 @@ static void reload(struct spa_daemon *d)
 	for (size_t i = 0; rc == 0 && i < fresh.n_stanzas; i++) {
 		const struct spa_stanza *s = &fresh.stanzas[i];
 		const char *name = s->firewall_type[0] ? s->firewall_type : fresh.firewall_type;
-		if (!plugin_named(d, name)) {
+		if (!spa_daemon_plugin_named(d, name)) {
 			snprintf(err, sizeof(err), "%s: plugin '%s' is not loaded; restart needed",
 				 s->label, name);
 			rc = -EINVAL;
@@ -390,7 +288,15 @@ static void reload(struct spa_daemon *d)
 	}
 	spa_replay_close(d->replay);
 	d->replay = replay;
-	/* Grants carry copies of their stanza label, so live ones survive. */
+	/* Live grants keep the policy they were granted under (their own
+	 * copy), and plugins keep the keys they were initialised with. */
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		char key[128];
+		if (spa_plugin_keys_changed(d->plugins[i], &fresh, key, sizeof(key)))
+			spa_log(SPA_L_WARNING, "plugin %s: %s changed; the plugin keeps its "
+				"running settings until spad restarts", d->plugins[i]->d->name,
+				key);
+	}
 	spa_config_free(&d->cfg);
 	d->cfg = fresh;
 	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanzas, %zu grants kept",
@@ -409,44 +315,11 @@ static void handle_signal(struct spa_daemon *d)
 	}
 }
 
-/* What expired while we were down is closed; the rest is re-armed. */
-static void reconcile(struct spa_daemon *d)
-{
-	size_t live = d->grants.n;
-
-	expire_due(d);
-	live = d->grants.n;
-	for (size_t i = 0; i < d->grants.n; i++) {
-		struct spa_grant_rec *r = &d->grants.recs[i];
-		struct spa_plugin *p = plugin_named(d, r->plugin);
-		/* Backends may have been flushed by a reboot or a plugin's own
-		 * init; opening again is idempotent for the plugins we ship. */
-		if (p && p->d->ops.open(p->state, &r->g) < 0)
-			spa_log(SPA_L_ERR, "grant %llu: re-open after restart failed",
-				(unsigned long long)r->g.id);
-	}
-	if (live)
-		spa_log(SPA_L_NOTICE, "%zu grants from the journal re-armed", live);
-}
-
 void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 {
 	memset(d, 0, sizeof(*d));
 	d->opt = *o;
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
-}
-
-/* A clean stop closes every hole: nothing would expire them otherwise. */
-void spa_daemon_close_all(struct spa_daemon *d)
-{
-	while (d->grants.n)
-		close_grant(d, d->grants.recs[0], "shutdown");
-	for (size_t i = 0; i < d->n_plugins; i++) {
-		struct spa_plugin *p = d->plugins[i];
-		if (p->initialised && spa_plugin_flush_wanted(p, "AT_EXIT") &&
-		    p->d->ops.flush(p->state) < 0)
-			spa_log(SPA_L_ERR, "plugin %s: flush at exit failed", p->d->name);
-	}
 }
 
 int spa_daemon_start(struct spa_daemon *d)
@@ -472,8 +345,12 @@ int spa_daemon_start(struct spa_daemon *d)
 			d->cfg.journal_file, strerror(-rc));
 		return rc;
 	}
+	rc = spa_daemon_load_journal_plugins(d);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		struct spa_plugin *p = d->plugins[i];
+		spa_daemon_bind_plugin(d, p);
 		rc = spa_plugin_init(p, &d->cfg);
 		if (rc < 0)
 			return rc;
@@ -504,7 +381,7 @@ int spa_daemon_start(struct spa_daemon *d)
 	/* The firewall is made to match the journal before spad listens: once
 	 * the port (or capture) is open, what a client or test sees is final,
 	 * not a flush on its way to being re-filled. */
-	reconcile(d);
+	spa_daemon_reconcile(d);
 	/* The journal is rewritten whole (fsync, rename) once here, so that
 	 * the first grant only appends a line instead of paying for it. */
 	rc = spa_grants_save(&d->grants);
@@ -599,7 +476,7 @@ int spa_daemon_run(struct spa_daemon *d)
 				uint64_t ticks;
 				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					spa_log(SPA_L_ERR, "timerfd read: %s", strerror(errno));
-				expire_due(d);
+				spa_daemon_expire_due(d);
 			} else if (fd == d->sfd) {
 				handle_signal(d);
 			} else if (capture_of(d, fd)) {

@@ -52,6 +52,9 @@ struct spa_daemon {
 	unsigned long authenticated;     /* packets some key verified */
 	struct spa_log_limit unauth_log; /* lines for packets no key verified */
 	bool stop;
+	/* the grant a plugin op is serving now, for stanza_get */
+	uint64_t op_id;
+	const struct spa_policy *op_policy;
 };
 
 void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o);
@@ -66,6 +69,9 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
  * and capabilities; nothing is initialised yet. */
 int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen);
 struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_stanza *s);
+/* Runs each loaded plugin's check op over the global keys and the stanzas
+ * it serves (spa_plugin_check); nothing is initialised. */
+int spa_daemon_check_plugins(struct spa_daemon *d, char *err, size_t errlen);
 
 /* Initialises plugins, replay cache, journal reconciliation, sockets. */
 int spa_daemon_start(struct spa_daemon *d);
@@ -92,6 +98,23 @@ int spa_daemon_open_udp(struct spa_daemon *d, uint16_t port, int fds[2]);
 /* For a reload: re-opens sockets or captures whose settings differ in
  * fresh; on failure the running ones are kept and a reason is logged. */
 int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh);
+
+/* spa_daemon_grants.c: the open/refresh/close cycle. */
+struct spa_plugin *spa_daemon_plugin_named(struct spa_daemon *d, const char *name);
+/* Lets p's stanza_get answer from the policies of d's grants. */
+void spa_daemon_bind_plugin(struct spa_daemon *d, struct spa_plugin *p);
+/* Timer at the earliest expiry or close retry; disarmed when none. */
+void spa_daemon_arm_timer(struct spa_daemon *d);
+/* Closes what is due: expired grants and closes to retry. */
+void spa_daemon_expire_due(struct spa_daemon *d);
+/* Opens or refreshes the grant of one port of a decision. */
+int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
+			  struct spa_plugin *p, const struct spa_port *port, int64_t now,
+			  const char **what);
+/* Loads the plugins that journal grants name but the config does not. */
+int spa_daemon_load_journal_plugins(struct spa_daemon *d);
+/* At start: closes what is due, re-opens live journal grants. */
+void spa_daemon_reconcile(struct spa_daemon *d);
 
 /* Acts on one decision (grant store, journal, plugins) and logs it. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);

@@ -48,6 +48,7 @@ void spa_grants_close(struct spa_grants *gs)
 	free(gs->recs);
 	gs->recs = NULL;
 	gs->n = gs->cap = 0;
+	spa_policy_set_free(&gs->policies);
 }
 
 struct spa_grant_rec *spa_grants_find(struct spa_grants *gs, const struct spa_grant_rec *like)
@@ -58,7 +59,8 @@ struct spa_grant_rec *spa_grants_find(struct spa_grants *gs, const struct spa_gr
 		struct spa_grant *g = &gs->recs[i].g;
 		if (g->family == l->family && g->proto == l->proto && g->port == l->port &&
 		    strcmp(g->src.text, l->src.text) == 0 &&
-		    strcmp(gs->recs[i].plugin, like->plugin) == 0)
+		    strcmp(gs->recs[i].plugin, like->plugin) == 0 &&
+		    gs->recs[i].policy == like->policy)
 			return &gs->recs[i];
 	}
 	return NULL;
@@ -68,6 +70,12 @@ int spa_grants_add(struct spa_grants *gs, struct spa_grant_rec *r)
 {
 	int rc;
 
+	/* a record made without a policy (tests, tools) is answered by the
+	 * running config, as a version 2 journal's */
+	if (!r->policy)
+		r->policy = spa_policy_intern(&gs->policies, "", r->plugin, NULL, 0);
+	if (!r->policy)
+		return -ENOMEM;
 	r->g.id = gs->next_id++;
 	rc = spa_grants_push(gs, r);
 	if (rc < 0)
@@ -107,22 +115,66 @@ int spa_grants_remove(struct spa_grants *gs, uint64_t id)
 	return -ENOENT;
 }
 
+struct spa_grant_rec *spa_grants_by_id(struct spa_grants *gs, uint64_t id)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (gs->recs[i].g.id == id)
+			return &gs->recs[i];
+	return NULL;
+}
+
+#define SPA_CLOSE_BACKOFF_MAX 300
+
+int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now)
+{
+	unsigned shift = r->attempts < 9 ? r->attempts : 9;
+	int64_t wait = (int64_t)1 << shift;
+
+	r->attempts++;
+	r->retry_at = now + (wait < SPA_CLOSE_BACKOFF_MAX ? wait : SPA_CLOSE_BACKOFF_MAX);
+	if (r->closing)
+		return 0; /* already journaled: the next start retries at once */
+	r->closing = true;
+	return spa_grants_journal_closing(gs, r);
+}
+
+int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r)
+{
+	r->closing = false;
+	r->attempts = 0;
+	r->retry_at = 0;
+	return spa_grants_journal_closing(gs, r);
+}
+
+static int64_t due_at(const struct spa_grant_rec *r)
+{
+	return r->closing ? r->retry_at : r->g.expires;
+}
+
 int64_t spa_grants_next_expiry(const struct spa_grants *gs)
 {
-	/* A linear scan: grants number in the tens, and this runs once per
-	 * change, not per packet. */
+	/* A linear scan: this runs once per change, not per packet. */
 	int64_t next = INT64_MAX;
 
 	for (size_t i = 0; i < gs->n; i++)
-		if (gs->recs[i].g.expires < next)
-			next = gs->recs[i].g.expires;
+		if (due_at(&gs->recs[i]) < next)
+			next = due_at(&gs->recs[i]);
 	return next;
 }
 
 const struct spa_grant_rec *spa_grants_due(const struct spa_grants *gs, int64_t now)
 {
 	for (size_t i = 0; i < gs->n; i++)
-		if (gs->recs[i].g.expires <= now)
+		if (due_at(&gs->recs[i]) <= now)
 			return &gs->recs[i];
 	return NULL;
+}
+
+size_t spa_grants_closing(const struct spa_grants *gs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gs->n; i++)
+		n += gs->recs[i].closing;
+	return n;
 }

@@ -13,24 +13,43 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define JOURNAL_VERSION 2
+#define JOURNAL_VERSION 3  /* 3: grants carry their policy and closing state */
+#define JOURNAL_VERSION_MIN 2
 
 static json_t *addr_json(const struct spa_grant_addr *a)
 {
 	return a->family ? json_string(a->text) : json_null();
 }
 
+/* The policy inline with each grant: a journal line is then complete on
+ * its own, and a compaction never loses a policy a live grant needs. */
+static json_t *policy_json(const struct spa_policy *p)
+{
+	json_t *vars = json_array();
+
+	for (size_t i = 0; vars && p && i < p->n_vars; i++)
+		json_array_append_new(vars, json_pack("[s, s]", p->vars[i].name,
+						      p->vars[i].value));
+	return json_pack("{s:s, s:o}", "id", p ? p->id : "", "vars", vars);
+}
+
 static json_t *grant_json(const struct spa_grant_rec *r)
 {
 	const struct spa_grant *g = &r->g;
+	json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s, s:o}",
+			      "id", (json_int_t)g->id, "plugin", r->plugin,
+			      "src", addr_json(&g->src), "dst", addr_json(&g->dst),
+			      "proto", g->proto, "port", g->port,
+			      "nat_addr", addr_json(&g->nat_addr), "nat_port", g->nat_port,
+			      "timeout", (int)g->timeout, "expires", (json_int_t)g->expires,
+			      "stanza", g->stanza, "username", g->username,
+			      "policy", policy_json(r->policy));
 
-	return json_pack("{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s}",
-			 "id", (json_int_t)g->id, "plugin", r->plugin,
-			 "src", addr_json(&g->src), "dst", addr_json(&g->dst),
-			 "proto", g->proto, "port", g->port,
-			 "nat_addr", addr_json(&g->nat_addr), "nat_port", g->nat_port,
-			 "timeout", (int)g->timeout, "expires", (json_int_t)g->expires,
-			 "stanza", g->stanza, "username", g->username);
+	if (o && r->closing) {
+		json_object_set_new(o, "closing", json_true());
+		json_object_set_new(o, "attempts", json_integer(r->attempts));
+	}
+	return o;
 }
 
 /* One line, newline included, in a single write so a crash leaves at
@@ -147,6 +166,14 @@ int spa_grants_journal_update(struct spa_grants *gs, const struct spa_grant_rec 
 						       (int)r->g.timeout)));
 }
 
+int spa_grants_journal_closing(struct spa_grants *gs, const struct spa_grant_rec *r)
+{
+	return append(gs, op_json("closing", json_pack("{s:I, s:b, s:i}", "id",
+						       (json_int_t)r->g.id, "closing",
+						       r->closing, "attempts",
+						       (int)r->attempts)));
+}
+
 int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id)
 {
 	return append(gs, op_json("remove", json_integer((json_int_t)id)));
@@ -187,7 +214,41 @@ static int parse_addr(json_t *v, struct spa_grant_addr *a)
 	return 0;
 }
 
-static int parse_grant(json_t *o, struct spa_grant_rec *r)
+/* A version 3 grant's policy, interned in the store; a version 2 grant
+ * (no policy) gets the empty one, answered by the running config. */
+static int parse_policy(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r)
+{
+	struct spa_conf_kv *vars = NULL;
+	size_t n = 0;
+	const char *id = "";
+	json_t *arr = NULL, *pair;
+	size_t i;
+	int rc = 0;
+
+	if (o && json_unpack(o, "{s:s, s:o}", "id", &id, "vars", &arr) < 0)
+		return -EINVAL;
+	if (arr && !json_is_array(arr))
+		return -EINVAL;
+	json_array_foreach(arr, i, pair) {
+		const char *name, *value;
+		if (json_unpack(pair, "[s, s]", &name, &value) < 0) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = spa_conf_kv_append(&vars, &n, name, value, "journal");
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0) {
+		r->policy = spa_policy_intern(&gs->policies, id, r->plugin, vars, n);
+		if (!r->policy)
+			rc = strlen(id) >= SPA_POLICY_ID_LEN ? -EINVAL : -ENOMEM;
+	}
+	spa_conf_kv_free(vars, n);
+	return rc;
+}
+
+static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r)
 {
 	json_int_t id, expires;
 	int proto, port, nat_port, timeout;
@@ -219,7 +280,13 @@ static int parse_grant(json_t *o, struct spa_grant_rec *r)
 	snprintf(r->plugin, sizeof(r->plugin), "%s", plugin);
 	snprintf(r->g.stanza, sizeof(r->g.stanza), "%s", stanza);
 	snprintf(r->g.username, sizeof(r->g.username), "%s", user);
-	return 0;
+	if (json_is_true(json_object_get(o, "closing"))) {
+		json_int_t attempts = json_integer_value(json_object_get(o, "attempts"));
+		r->closing = true;
+		r->attempts = attempts > 0 && attempts < 1000000 ? (unsigned)attempts : 1;
+		r->retry_at = 0; /* a new start retries at once */
+	}
+	return parse_policy(gs, json_object_get(o, "policy"), r);
 }
 
 static struct spa_grant_rec *find_id(struct spa_grants *gs, json_int_t id)
@@ -233,7 +300,7 @@ static struct spa_grant_rec *find_id(struct spa_grants *gs, json_int_t id)
 static int load_add(struct spa_grants *gs, json_t *v)
 {
 	struct spa_grant_rec r;
-	int rc = parse_grant(v, &r);
+	int rc = parse_grant(gs, v, &r);
 
 	if (rc < 0)
 		return rc;
@@ -263,6 +330,16 @@ static int load_op(struct spa_grants *gs, json_t *o)
 			return -EINVAL;
 		r->g.expires = expires;
 		r->g.timeout = (uint32_t)timeout;
+		return 0;
+	}
+	if ((v = json_object_get(o, "closing"))) {
+		int closing, attempts;
+		if (json_unpack(v, "{s:I, s:b, s:i}", "id", &id, "closing", &closing, "attempts",
+				&attempts) < 0 || attempts < 0 || !(r = find_id(gs, id)))
+			return -EINVAL;
+		r->closing = closing;
+		r->attempts = (unsigned)attempts;
+		r->retry_at = 0;
 		return 0;
 	}
 	if ((v = json_object_get(o, "remove"))) {
@@ -313,9 +390,10 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /*
- * The journal is a log of JSON lines: a header {"version":2,"next_id":N},
- * then {"add":grant}, {"update":{id,expires,timeout}} and {"remove":id}
- * in the order they happened. A last line cut short by a crash (no
+ * The journal is a log of JSON lines: a header {"version":3,"next_id":N},
+ * then {"add":grant}, {"update":{id,expires,timeout}}, {"closing":{id,
+ * closing,attempts}} and {"remove":id} in the order they happened; a
+ * version 2 file (no policies, no closing) still loads. A last line cut short by a crash (no
  * newline, not JSON) is what a write interrupted by the crash looks like
  * and is ignored; anything else malformed refuses the file.
  */
@@ -346,7 +424,8 @@ int spa_grants_load_journal(struct spa_grants *gs)
 		} else if (lines == 0) {
 			if (json_unpack(o, "{s:i, s:I}", "version", &version, "next_id",
 					&next_id) < 0 ||
-			    version != JOURNAL_VERSION || next_id < 1)
+			    version < JOURNAL_VERSION_MIN || version > JOURNAL_VERSION ||
+			    next_id < 1)
 				rc = -EINVAL;
 			else
 				gs->next_id = (uint64_t)next_id;

@@ -105,8 +105,8 @@ static void test_recorder_host_api(void **state)
 	assert_non_null(text);
 	assert_string_equal(text,
 		"init run=0 out=runner-ok\n"
-		"open id=7 family=4 src=198.51.100.3 proto=6 port=22 timeout=30 stanza=access.conf:1 user=bob\n"
-		"close id=7 family=4 src=198.51.100.3 proto=6 port=22 timeout=30 stanza=access.conf:1 user=bob\n"
+		"open id=7 family=4 src=198.51.100.3 proto=6 port=22 timeout=30 stanza=access.conf:1 user=bob tag=- plugin=recorder\n"
+		"close id=7 family=4 src=198.51.100.3 proto=6 port=22 timeout=30 stanza=access.conf:1 user=bob tag=- plugin=recorder\n"
 		"fini\n");
 	free(text);
 	spa_config_free(&c);
@@ -345,6 +345,141 @@ static void test_host_abi_1_1(void **state)
 	assert_null(cc_host->stanza_get(cc_host->self, &g, "CMD_CYCLE_OPEN"));
 
 	spa_plugin_unload(p);
+	cc.d->ops.fini(cc.state);
+	spa_conf_kv_free(cc.keys, cc.n_keys);
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
+/* <dir of recorder.so>/<name>.so */
+static void sibling(char *out, size_t cap, const char *name)
+{
+	const char *slash = strrchr(recorder_so, '/');
+	int dirlen = slash ? (int)(slash - recorder_so) : 1;
+
+	snprintf(out, cap, "%.*s/%s.so", dirlen, slash ? recorder_so : ".", name);
+}
+
+static void load_conf(struct spa_config *c, const char *dir, const char *server,
+		      const char *access)
+{
+	char conf[4096], acc[4096], err[512] = "";
+
+	th_write(dir, "fwknopd.conf", server, conf, sizeof(conf));
+	th_write(dir, "access.conf", access, acc, sizeof(acc));
+	spa_config_init(c);
+	if (spa_config_load_server(c, conf, err, sizeof(err)) != 0 ||
+	    spa_config_load_access(c, acc, false, err, sizeof(err)) != 0 ||
+	    spa_config_finish(c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/* Two different plugins in one process: the loader once handed back the
+ * first library for the second (a closed descriptor's /proc name reused). */
+static void test_two_plugins_load(void **state)
+{
+	char dir[64], path2[4096], err[512] = "";
+	struct spa_plugin *a = NULL, *b = NULL, *c = NULL;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	sibling(path2, sizeof(path2), "recorder2");
+	assert_int_equal(spa_plugin_load(recorder_so, &a, err, sizeof(err)), 0);
+	if (spa_plugin_load(path2, &b, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(a->d->name, "recorder");
+	assert_string_equal(b->d->name, "recorder2");
+	assert_string_equal(b->d->key_prefix, "RECORDER2_");
+	/* after unloading one, a third load still gets its own library */
+	spa_plugin_unload(a);
+	sibling(path2, sizeof(path2), "oldabi");
+	assert_int_equal(spa_plugin_load(path2, &c, err, sizeof(err)), 0);
+	assert_string_equal(c->d->name, "oldabi");
+	spa_plugin_unload(b);
+	spa_plugin_unload(c);
+	th_rmrf(dir);
+}
+
+/* A 1.1 plugin (descriptor ending at fini) loads; its absent check op is
+ * NULL, never read from past its descriptor. */
+static void test_older_minor_loads(void **state)
+{
+	char dir[64], path[4096], err[512] = "";
+	struct spa_plugin *p = NULL;
+	struct spa_config c;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	sibling(path, sizeof(path), "oldabi");
+	if (spa_plugin_load(path, &p, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p->d->abi_minor, 1);
+	assert_null(p->d->ops.check);
+	load_conf(&c, dir, "OLDABI_X 1\n", "SOURCE ANY\nKEY k\n");
+	assert_int_equal(spa_plugin_check(p, &c, NULL), 0);
+	assert_int_equal(spa_plugin_init(p, &c), 0);
+	spa_plugin_unload(p);
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
+/* What config_get returned at init stays valid and unchanged after the
+ * config it came from is freed (a reload); a change is reported. */
+static void test_keys_owned_until_fini(void **state)
+{
+	char dir[64], err[512] = "", body[4200], key[128] = "";
+	struct spa_plugin *p = NULL;
+	struct spa_config c1, c2;
+	const char *file, *fail_if;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(body, sizeof(body), "RECORDER_FILE %s/calls.log\nRECORDER_FAIL_CLOSE_IF %s/x\n",
+		 dir, dir);
+	load_conf(&c1, dir, body, "SOURCE ANY\nKEY k\n");
+	assert_int_equal(spa_plugin_load(recorder_so, &p, err, sizeof(err)), 0);
+	assert_int_equal(spa_plugin_init(p, &c1), 0);
+	file = p->host.config_get(p->host.self, "RECORDER_FILE");
+	fail_if = p->host.config_get(p->host.self, "RECORDER_FAIL_CLOSE_IF");
+	assert_non_null(file);
+	assert_false(spa_plugin_keys_changed(p, &c1, key, sizeof(key)));
+	spa_config_free(&c1);
+	snprintf(body, sizeof(body), "RECORDER_FILE %s/calls.log\nRECORDER_FAIL_CLOSE_IF %s/y\n",
+		 dir, dir);
+	load_conf(&c2, dir, body, "SOURCE ANY\nKEY k\n");
+	p->cfg = &c2; /* as reload() does: the daemon's config now says y */
+	assert_true(spa_plugin_keys_changed(p, &c2, key, sizeof(key)));
+	assert_string_equal(key, "RECORDER_FAIL_CLOSE_IF");
+	/* the same pointers, the values the plugin was started with */
+	assert_ptr_equal(p->host.config_get(p->host.self, "RECORDER_FILE"), file);
+	assert_ptr_equal(p->host.config_get(p->host.self, "RECORDER_FAIL_CLOSE_IF"), fail_if);
+	assert_non_null(strstr(fail_if, "/x"));
+	spa_plugin_unload(p);
+	spa_config_free(&c2);
+	th_rmrf(dir);
+}
+
+/* The optional check op runs on the global keys and on each stanza. */
+static void test_check_op(void **state)
+{
+	char dir[64], err[512] = "", body[4200];
+	struct spa_plugin *p = NULL;
+	struct spa_config c;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(body, sizeof(body), "RECORDER_FILE %s/calls.log\n", dir);
+	load_conf(&c, dir, body, "SOURCE ANY\nKEY k\nRECORDER_TAG fine\n"
+		  "SOURCE ANY\nKEY k2\nRECORDER_TAG invalid\n");
+	assert_int_equal(spa_plugin_load(recorder_so, &p, err, sizeof(err)), 0);
+	assert_int_equal(spa_plugin_check(p, &c, NULL), -EINVAL);
+	assert_false(p->initialised);
+	spa_plugin_unload(p);
+	spa_config_free(&c);
+	load_conf(&c, dir, body, "SOURCE ANY\nKEY k\nRECORDER_TAG fine\n");
+	assert_int_equal(spa_plugin_load(recorder_so, &p, err, sizeof(err)), 0);
+	assert_int_equal(spa_plugin_check(p, &c, NULL), 0);
+	spa_plugin_unload(p);
 	spa_config_free(&c);
 	th_rmrf(dir);
 }
@@ -357,6 +492,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_run_input),
 		cmocka_unit_test(test_host_abi_1_1),
+		cmocka_unit_test(test_two_plugins_load),
+		cmocka_unit_test(test_older_minor_loads),
+		cmocka_unit_test(test_keys_owned_until_fini),
+		cmocka_unit_test(test_check_op),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_plugin recorder.so badabi.so\n");

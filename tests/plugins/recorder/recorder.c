@@ -3,6 +3,14 @@
  * recorder - a test-only backend that opens nothing and writes every call it
  * receives, one line each, to RECORDER_FILE. Integration tests read that
  * file to check exactly what the engine asked for, through the real loader.
+ *
+ * It also holds the engine to its SDK promises: it keeps the pointers
+ * config_get returned at init and uses them at every call (the engine owns
+ * them until fini: under ASan a reload that freed them is caught), records
+ * the stanza variable <PREFIX>TAG of each grant (the policy it was granted
+ * under), and fails every close while the file named by <PREFIX>FAIL_CLOSE_IF
+ * exists (a backend that refuses to close). Built twice, as "recorder" and
+ * "recorder2" (prefix RECORDER2_), so one config can use two plugins.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +22,15 @@
 
 #include "spa/plugin.h"
 
+#ifndef RECORDER_NAME
+#define RECORDER_NAME "recorder"
+#define RECORDER_PREFIX "RECORDER_"
+#endif
+
 struct recorder {
 	const struct spa_host_api *host;
-	char path[4096];
+	const char *path;       /* config_get's, kept: valid until fini */
+	const char *fail_if;    /* likewise; NULL: closes never fail */
 };
 
 static int record(struct recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -46,28 +60,32 @@ static int record(struct recorder *r, const char *fmt, ...)
 
 static int rec_grant(struct recorder *r, const char *op, const struct spa_grant *g)
 {
-	return record(r, "%s id=%llu family=%d src=%s proto=%u port=%u timeout=%u stanza=%s user=%s",
+	const char *tag = r->host->stanza_get(r->host->self, g, RECORDER_PREFIX "TAG");
+
+	return record(r, "%s id=%llu family=%d src=%s proto=%u port=%u timeout=%u stanza=%s "
+		      "user=%s tag=%s plugin=" RECORDER_NAME,
 		      op, (unsigned long long)g->id, g->family == AF_INET6 ? 6 : 4, g->src.text,
-		      g->proto, g->port, g->timeout, g->stanza, g->username);
+		      g->proto, g->port, g->timeout, g->stanza, g->username, tag ? tag : "-");
 }
 
 static int rec_init(const struct spa_host_api *host, void **state)
 {
-	const char *path = host->config_get(host->self, "RECORDER_FILE");
+	const char *path = host->config_get(host->self, RECORDER_PREFIX "FILE");
 	const char *argv[] = { "/bin/echo", "runner-ok", NULL };
 	struct spa_run_result res;
 	struct recorder *r;
 	int rc;
 
-	if (!path || strlen(path) >= sizeof(r->path)) {
-		host->log(host->self, SPA_LOG_ERR, "RECORDER_FILE is not set");
+	if (!path || strlen(path) >= 4096) {
+		host->log(host->self, SPA_LOG_ERR, RECORDER_PREFIX "FILE is not set");
 		return -EINVAL;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->host = host;
-	memcpy(r->path, path, strlen(path) + 1);
+	r->path = path;
+	r->fail_if = host->config_get(host->self, RECORDER_PREFIX "FAIL_CLOSE_IF");
 	/* exercise the host's command runner so tests cover it end to end */
 	rc = host->run(host->self, argv, 2000, &res);
 	if (rc == 0)
@@ -88,7 +106,13 @@ static int rec_open(void *state, const struct spa_grant *g)
 
 static int rec_close(void *state, const struct spa_grant *g)
 {
-	return rec_grant(state, "close", g);
+	struct recorder *r = state;
+
+	if (r->fail_if && access(r->fail_if, F_OK) == 0) {
+		rec_grant(r, "close-failed", g);
+		return -EIO;
+	}
+	return rec_grant(r, "close", g);
 }
 
 static int rec_refresh(void *state, const struct spa_grant *g)
@@ -101,6 +125,22 @@ static int rec_flush(void *state)
 	return record(state, "flush");
 }
 
+/* Refuses <PREFIX>TAG "invalid" in a stanza, like a plugin's bad key. */
+static int rec_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	const char *tag;
+
+	if (!probe)
+		return 0;
+	tag = host->stanza_get(host->self, probe, RECORDER_PREFIX "TAG");
+	if (tag && strcmp(tag, "invalid") == 0) {
+		host->log(host->self, SPA_LOG_ERR, "%s: " RECORDER_PREFIX "TAG 'invalid'",
+			  probe->stanza);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void rec_fini(void *state)
 {
 	record(state, "fini");
@@ -110,10 +150,10 @@ static void rec_fini(void *state)
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
-	.name = "recorder",
+	.name = RECORDER_NAME,
 	.version = "1.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6,
-	.key_prefix = "RECORDER_",
+	.key_prefix = RECORDER_PREFIX,
 	.ops = {
 		.init = rec_init,
 		.open = rec_open,
@@ -121,5 +161,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.refresh = rec_refresh,
 		.flush = rec_flush,
 		.fini = rec_fini,
+		.check = rec_check,
 	},
 };
