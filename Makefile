@@ -3,9 +3,15 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_REL  ?= build-release
+BUILD_DEB  ?= build-deb
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz check test demo bench clean
+# The development builds treat warnings as errors; the packagers' builds
+# (build-release, build-deb) do not, as a user's or distribution's would not.
+DEV_FLAGS  := -DSPA_WERROR=ON
+
+.PHONY: all deps build build-asan build-fuzz build-release build-deb check test demo bench clean
 
 all: build
 
@@ -13,20 +19,49 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(DEV_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
 
 build-asan: deps
-	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSPA_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSPA_SANITIZE=ON $(DEV_FLAGS) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS) >/dev/null
 
 build-fuzz: deps
-	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DSPA_FUZZ=ON >/dev/null
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DSPA_FUZZ=ON $(DEV_FLAGS) >/dev/null
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) >/dev/null
 
+# What a packager runs: a Release build, and one with Debian's
+# dpkg-buildflags (hardening=+all; build type None, as debhelper does), both
+# without -Werror. Only compiled, without the test suite: a compile error
+# fails make check (with the end of the log), warnings are listed.
+# $(call packager_build,<dir>,<environment>,<cmake args>)
+define packager_build
+	@rm -rf $(1) && mkdir -p $(1)
+	@if env $(2) cmake -S . -B $(1) -DSPA_BUILD_TESTS=OFF $(3) >$(1)/build.log 2>&1 && \
+	    cmake --build $(1) -j $(JOBS) >>$(1)/build.log 2>&1; then \
+	  n=$$(grep -c 'warning:' $(1)/build.log); \
+	  echo "== $(1): compiled ($$n compiler warnings)"; \
+	  grep 'warning:' $(1)/build.log | sort -u | sed 's/^/  /'; \
+	else \
+	  echo "== $(1): FAILED to compile; end of $(1)/build.log:"; \
+	  tail -n 30 $(1)/build.log; exit 1; \
+	fi
+endef
+# CMake reads CFLAGS and LDFLAGS from the environment, not CPPFLAGS.
+DPKG_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+DEB_ENV    = CFLAGS="$(shell $(DPKG_FLAGS) CFLAGS) $(shell $(DPKG_FLAGS) CPPFLAGS)" \
+             LDFLAGS="$(shell $(DPKG_FLAGS) LDFLAGS)"
+
+build-release: deps
+	$(call packager_build,$(BUILD_REL),,-DCMAKE_BUILD_TYPE=Release)
+
+build-deb: deps
+	$(call packager_build,$(BUILD_DEB),$(DEB_ENV),-DCMAKE_BUILD_TYPE=None)
+
 # Every tier in the plain build (plus valgrind), the sanitizer build, and
-# the bounded fuzz run; ends with one "N passed, N failed" line.
-check: build build-asan build-fuzz
+# the bounded fuzz run, after the packagers' builds compiled; ends with one
+# "N passed, N failed, N skipped" line.
+check: build build-asan build-fuzz build-release build-deb
 	@scripts/run-tests.sh $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
 
 test: build
@@ -42,4 +77,4 @@ bench: build
 	 else $(BUILD)/bench/spa_bench_wire; fi
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_REL) $(BUILD_DEB)

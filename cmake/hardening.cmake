@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Warnings and hardening for every target in the tree.
-add_compile_options(-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
+add_compile_options(-Wall -Wextra -Wshadow -Wformat=2 -Wvla
                     -fstack-protector-strong -fno-strict-aliasing)
+if(SPA_WERROR)
+  add_compile_options(-Werror)
+endif()
 add_compile_definitions(_GNU_SOURCE)
 add_link_options(-Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack)
 

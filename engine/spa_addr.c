@@ -91,7 +91,11 @@ static int parse_cidr(char *item, struct spa_cidr *c)
 			return -1;
 		prefix_mask(c->mask, bytes, bits);
 	}
-	for (size_t i = 0; i < bytes; i++)
+	/* Mask every byte of the array: past the family's length both net
+	 * and mask are zero from the memset, so this is the same as masking
+	 * `bytes` bytes, and the bound is the array's own size (a loop bound
+	 * of `bytes` made GCC 12 at -O3 warn of a write past net[]). */
+	for (size_t i = 0; i < sizeof(c->net); i++)
 		c->net[i] &= c->mask[i];
 	return 0;
 }
