@@ -109,12 +109,15 @@ out:
 
 int spa_cipher_decrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t *in, size_t len, uint8_t *out,
-		       size_t *out_len)
+		       size_t *out_len, bool *unpadded)
 {
 	uint8_t key[SPA_AES_KEY_LEN], iv[SPA_AES_BLOCK];
 	size_t body = len - 16;
 	uint8_t pad;
 	int rc;
+
+	if (unpadded)
+		*unpadded = false;
 
 	if (len < 32 || (len - 16) % SPA_AES_BLOCK != 0)
 		return -SPA_E_CIPHERLEN;
@@ -126,17 +129,25 @@ int spa_cipher_decrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t 
 	rc = spa_cipher_run(ctx, mode, key, iv, 0, in + 16, body, out);
 	if (rc < 0)
 		goto out;
-	/* fwknop always pads 1..16 bytes: anything else is a wrong key or a
-	 * forged block. */
+	/* fwknop always pads 1..16 bytes: anything else is a wrong key, a
+	 * forged block, or (when the caller allows it) an old client's
+	 * block-aligned plaintext sent without a padding block. */
 	pad = out[body - 1];
 	rc = -SPA_E_DECRYPT;
 	if (pad < 1 || pad > SPA_AES_BLOCK)
-		goto out;
+		goto unpadded;
 	for (size_t i = body - pad; i < body; i++)
 		if (out[i] != pad)
-			goto out;
+			goto unpadded;
 	*out_len = body - pad;
 	rc = 0;
+	goto out;
+unpadded:
+	if (unpadded) {
+		*unpadded = true;
+		*out_len = body;
+		rc = 0;
+	}
 out:
 	spa_wipe(key, sizeof(key));
 	spa_wipe(iv, sizeof(iv));

@@ -34,10 +34,15 @@ int spa_digest_b64(int id, const void *data, size_t len, char *out);
 int spa_cipher_encrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t salt[SPA_SALT_LEN], const uint8_t *in,
 		       size_t len, uint8_t *out, size_t *out_len);
-/* in is the whole "Salted__" container (header + ciphertext). */
+/*
+ * in is the whole "Salted__" container (header + ciphertext). Padding that
+ * does not verify is -SPA_E_DECRYPT, unless unpadded is non-NULL: then the
+ * whole decrypted body is returned with *unpadded = true, and the caller
+ * decides (spa_packet_open does so for legacy mode only).
+ */
 int spa_cipher_decrypt(EVP_CIPHER_CTX *ctx, int mode, const uint8_t *pw, size_t pw_len,
 		       const uint8_t *in, size_t len, uint8_t *out,
-		       size_t *out_len);
+		       size_t *out_len, bool *unpadded);
 int spa_cipher_derive(int mode, const uint8_t *pw, size_t pw_len,
 		      const uint8_t salt[SPA_SALT_LEN],
 		      uint8_t key[SPA_AES_KEY_LEN], uint8_t iv[SPA_AES_BLOCK]);

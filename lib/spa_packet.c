@@ -168,8 +168,13 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		return rc;
 
 	const uint8_t *enc = spa_keys_enc(k, &enc_len);
-	rc = spa_cipher_decrypt(spa_keys_cipher_ctx(k), spa_keys_enc_mode(k), enc, enc_len, raw, raw_len,
-				plain, &plain_len);
+	bool unpadded = false;
+	int mode = spa_keys_enc_mode(k);
+
+	/* Legacy mode only: see "Unpadded legacy packets" in spa_wire.h. */
+	rc = spa_cipher_decrypt(spa_keys_cipher_ctx(k), mode, enc, enc_len, raw, raw_len,
+				plain, &plain_len,
+				mode == SPA_MODE_CBC_LEGACY_IV ? &unpadded : NULL);
 	if (rc < 0)
 		goto out;
 	/* the cheap wrong-key test fwknop relies on when there is no MAC */
@@ -178,6 +183,12 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		goto out;
 	}
 	rc = spa_message_decode((const char *)plain, plain_len, m);
+	/* An unpadded plaintext that is not a whole, digest-verified message
+	 * was not decrypted: say so rather than name a field of the garbage. */
+	if (rc < 0 && unpadded) {
+		memset(m, 0, sizeof(*m));
+		rc = -SPA_E_DECRYPT;
+	}
 out:
 	spa_wipe(plain, sizeof(plain));
 	return rc;

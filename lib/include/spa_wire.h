@@ -260,6 +260,18 @@ int spa_packet_prefilter(const char *data, size_t len);
  * wire string with one key set. On success *m holds the message.
  * Distinguishes SPA_E_HMAC (MAC mismatch: try the next stanza) from
  * decode errors after a good MAC.
+ *
+ * Padding is strict (1..16 bytes of PKCS#7, as every fwknop client since
+ * 2.5 writes it) with one exception, "unpadded legacy packets": pre-2.5
+ * clients in legacy IV mode (SPA_MODE_CBC_LEGACY_IV) sent a plaintext that
+ * ends exactly on a block boundary with no padding block, and fwknopd
+ * takes them because libfko keeps the plaintext whole when the padding
+ * does not verify. In legacy mode only, when the padding does not verify,
+ * the whole decrypted body is decoded instead, and the packet is accepted
+ * only if that body is a complete SPA message whose embedded digest
+ * verifies (the HMAC, if the key set has one, was verified before). Any
+ * failure on that path is SPA_E_DECRYPT. No ambiguity is possible: a
+ * message is printable text and valid padding never is.
  */
 int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		    struct spa_message *m);

@@ -284,6 +284,24 @@ out:
 	return rc;
 }
 
+int ut_encrypt_nopad(int mode, const char *pw, const uint8_t salt[8],
+		     const void *p, size_t p_len, int hmac_type,
+		     const char *hmac_key, char *wire, size_t cap)
+{
+	uint8_t *r = malloc(16 + p_len + 1);
+	int n, rc = -1;
+
+	if (!r)
+		return -1;
+	memcpy(r, "Salted__", 8);
+	memcpy(r + 8, salt, 8);
+	n = ut_crypt(mode, pw, salt, p, p_len, r + 16, 1);
+	if (n == (int)p_len)
+		rc = ut_wrap_raw(r, 16 + p_len, hmac_type, hmac_key, wire, cap);
+	free(r);
+	return rc;
+}
+
 int ut_decrypt(int mode, const char *pw, const char *wire, size_t wire_len,
 	       int hmac_type, const char *hmac_key, char *p, size_t cap)
 {

@@ -73,6 +73,12 @@ int ut_encrypt(int mode, const char *pw, const uint8_t salt[8],
  * it; lets tests make ciphertexts of any length. */
 int ut_wrap_raw(const uint8_t *r, size_t r_len, int hmac_type,
 		const char *hmac_key, char *wire, size_t cap);
+/* Like ut_encrypt but without any padding: p_len must already be a whole
+ * number of blocks for the block modes (pre-2.5 legacy-mode clients sent
+ * block-aligned plaintexts this way). Returns length or -1. */
+int ut_encrypt_nopad(int mode, const char *pw, const uint8_t salt[8],
+		     const void *p, size_t p_len, int hmac_type,
+		     const char *hmac_key, char *wire, size_t cap);
 /* WIRE -> P; verifies the HMAC when hmac_type != 0. Returns length or -1. */
 int ut_decrypt(int mode, const char *pw, const char *wire, size_t wire_len,
 	       int hmac_type, const char *hmac_key, char *p, size_t cap);
