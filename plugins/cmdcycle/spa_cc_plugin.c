@@ -7,6 +7,8 @@
  * CMD_CYCLE_SHELL Y; substituted values come only from the validated grant.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,92 +41,161 @@ static int cc_init(const struct spa_host_api *host, void **state)
 	return 0;
 }
 
-static const char *sget(struct cc_state *st, const struct spa_grant *g, const char *key)
+static const char *sget(const struct spa_host_api *h, const struct spa_grant *g,
+			const char *key)
 {
-	return st->host->stanza_get(st->host->self, g, key);
+	return h->stanza_get(h->self, g, key);
 }
 
-static int run_cmd(struct cc_state *st, const struct spa_grant *g, const char *what,
-		   const char *tmpl)
+/* The argv of one command for g: tmpl expanded into cmd (SPA_CC_CMD_MAX
+ * bytes), then split, or handed to /bin/sh -c when the stanza asks for a
+ * shell. Logs what is wrong with the key and the command. */
+static int prepare(const struct spa_host_api *h, const struct spa_grant *g, const char *what,
+		   const char *tmpl, int shell, char *cmd, const char *argv[])
 {
-	const struct spa_host_api *h = st->host;
-	const char *argv[SPA_CC_ARGV_MAX];
-	const char *shell = sget(st, g, "CMD_CYCLE_SHELL");
-	char cmd[SPA_CC_CMD_MAX];
-	struct spa_run_result res;
-	int rc;
+	int rc = spa_cc_expand(tmpl, g, cmd, SPA_CC_CMD_MAX);
 
-	rc = spa_cc_expand(tmpl, g, cmd, sizeof(cmd));
 	if (rc < 0) {
-		h->log(h->self, SPA_LOG_ERR, "%s: %s too long after substitution", g->stanza, what);
-		goto out;
+		h->log(h->self, SPA_LOG_ERR, "%s: %s '%s' is too long after substitution",
+		       g->stanza, what, tmpl);
+		return rc;
 	}
-	h->log(h->self, SPA_LOG_INFO, "%s: running %s: %s", g->stanza, what, cmd);
-	if (shell && (shell[0] == 'Y' || shell[0] == 'y')) {
+	if (shell) {
 		/* asked for explicitly; values are addresses and numbers only */
 		argv[0] = "/bin/sh";
 		argv[1] = "-c";
 		argv[2] = cmd;
 		argv[3] = NULL;
-	} else {
-		rc = spa_cc_split(cmd, argv, SPA_CC_ARGV_MAX);
-		if (rc < 0) {
-			h->log(h->self, SPA_LOG_ERR, "%s: %s must start with an absolute path",
-			       g->stanza, what);
-			goto out;
-		}
+		return 0;
 	}
+	rc = spa_cc_split(cmd, argv, SPA_CC_ARGV_MAX);
+	if (rc < 0) {
+		h->log(h->self, SPA_LOG_ERR,
+		       "%s: %s '%s' must start with an absolute path after substitution%s",
+		       g->stanza, what, tmpl, rc == -E2BIG ? " and have fewer words" : "");
+		return rc;
+	}
+	return 0;
+}
+
+/* The stanza's commands (close NULL for CMD_CYCLE_CLOSE NONE) and shell
+ * switch, checked the same way for check, open and close. */
+static int stanza_cmds(const struct spa_host_api *h, const struct spa_grant *g,
+		       const char **open, const char **close, int *shell)
+{
+	const char *timer, *sh;
+
+	if (!g || g->struct_size < sizeof(*g))
+		return -EINVAL;
+	*open = sget(h, g, "CMD_CYCLE_OPEN");
+	*close = sget(h, g, "CMD_CYCLE_CLOSE");
+	timer = sget(h, g, "CMD_CYCLE_TIMER");
+	sh = sget(h, g, "CMD_CYCLE_SHELL");
+	if (!*open || !**open || !*close || !**close) {
+		h->log(h->self, SPA_LOG_ERR, "%s: %s is missing: CMD_CYCLE_OPEN and CMD_CYCLE_CLOSE "
+		       "are both required", g->stanza,
+		       !*open || !**open ? "CMD_CYCLE_OPEN" : "CMD_CYCLE_CLOSE");
+		return -EINVAL;
+	}
+	if (sh && !strchr("YyNn", sh[0] ? sh[0] : 'x')) {
+		h->log(h->self, SPA_LOG_ERR, "%s: CMD_CYCLE_SHELL: expected Y or N, got '%s'",
+		       g->stanza, sh);
+		return -EINVAL;
+	}
+	*shell = sh && (sh[0] == 'Y' || sh[0] == 'y');
+	if (strcmp(*close, "NONE") == 0)
+		*close = NULL;
+	else if (!timer) {
+		h->log(h->self, SPA_LOG_ERR,
+		       "%s: CMD_CYCLE_TIMER is required with a CMD_CYCLE_CLOSE", g->stanza);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int run_cmd(struct cc_state *st, const struct spa_grant *g, const char *what,
+		   const char *tmpl, int shell)
+{
+	const struct spa_host_api *h = st->host;
+	const char *argv[SPA_CC_ARGV_MAX];
+	char cmd[SPA_CC_CMD_MAX];
+	struct spa_run_result res;
+	int rc;
+
+	rc = prepare(h, g, what, tmpl, shell, cmd, argv);
+	if (rc < 0)
+		goto out;
+	h->log(h->self, SPA_LOG_INFO, "%s: running %s: %s", g->stanza, what, cmd);
+	memset(&res, 0, sizeof(res));
 	rc = h->run(h->self, argv, CC_RUN_TIMEOUT_MS, &res);
-	if (rc == 0 && res.exit_status != 0) {
-		h->log(h->self, SPA_LOG_ERR, "%s: %s exited with %d: %.200s", g->stanza, what,
-		       res.exit_status, res.err ? res.err : "");
+	if (rc < 0) {
+		h->log(h->self, SPA_LOG_ERR, "%s: cannot run %s %s: %s", g->stanza, what, argv[0],
+		       strerror(-rc));
+	} else if (res.exit_status != 0 || res.timed_out) {
+		/* the user's command is the backend: its failure is ours, and
+		 * the engine retries a close until it succeeds */
+		h->log(h->self, SPA_LOG_ERR, "%s: %s exited with %d%s: %.200s", g->stanza, what,
+		       res.exit_status, res.timed_out ? " (timed out)" : "", res.err ? res.err : "");
 		rc = -EIO;
 	}
 out:
 	return rc;
 }
 
-static int check_grant(struct cc_state *st, const struct spa_grant *g, const char **open,
-		       const char **close)
+/* Per stanza only: the commands must be there and, after substitution
+ * with the widest IPv4 grant, split into an absolute program path. */
+static int cc_check(const struct spa_host_api *host, const struct spa_grant *probe)
 {
-	const char *timer;
+	const char *open, *close, *argv[SPA_CC_ARGV_MAX];
+	char cmd[SPA_CC_CMD_MAX];
+	struct spa_grant g;
+	int shell, rc;
 
-	if (!g || g->struct_size < sizeof(*g))
+	if (!spa_pu_host_ok(host) || !SPA_HOST_HAS(host, stanza_get))
 		return -EINVAL;
-	*open = sget(st, g, "CMD_CYCLE_OPEN");
-	*close = sget(st, g, "CMD_CYCLE_CLOSE");
-	timer = sget(st, g, "CMD_CYCLE_TIMER");
-	if (!*open || !*close) {
-		st->host->log(st->host->self, SPA_LOG_ERR,
-			      "%s: CMD_CYCLE_OPEN and CMD_CYCLE_CLOSE are both required", g->stanza);
+	if (!probe)
+		return 0; /* no global keys */
+	if (probe->struct_size < sizeof(*probe))
 		return -EINVAL;
-	}
-	if (strcmp(*close, "NONE") == 0)
-		*close = NULL;
-	else if (!timer) {
-		st->host->log(st->host->self, SPA_LOG_ERR,
-			      "%s: CMD_CYCLE_TIMER is required with a CMD_CYCLE_CLOSE", g->stanza);
-		return -EINVAL;
-	}
-	return 0;
+	g = *probe;
+	g.family = AF_INET;
+	g.src.family = AF_INET;
+	snprintf(g.src.text, sizeof(g.src.text), "255.255.255.255");
+	g.proto = IPPROTO_UDP;
+	g.port = 65535;
+	g.timeout = UINT32_MAX;
+	g.expires = INT32_MAX;
+	rc = stanza_cmds(host, &g, &open, &close, &shell);
+	if (rc == 0)
+		rc = prepare(host, &g, "CMD_CYCLE_OPEN", open, shell, cmd, argv);
+	if (rc == 0 && close)
+		rc = prepare(host, &g, "CMD_CYCLE_CLOSE", close, shell, cmd, argv);
+	return rc;
 }
 
 static int cc_open(void *state, const struct spa_grant *g)
 {
+	struct cc_state *st = state;
 	const char *open, *close;
-	int rc = check_grant(state, g, &open, &close);
+	int shell;
+	int rc = stanza_cmds(st->host, g, &open, &close, &shell);
 
-	return rc < 0 ? rc : run_cmd(state, g, "CMD_CYCLE_OPEN", open);
+	return rc < 0 ? rc : run_cmd(st, g, "CMD_CYCLE_OPEN", open, shell);
 }
 
+/* Whether the grant is still open is the user's command's business: its
+ * exit status is the answer, and a close command is expected to succeed
+ * when what it removes is already gone. */
 static int cc_close(void *state, const struct spa_grant *g)
 {
+	struct cc_state *st = state;
 	const char *open, *close;
-	int rc = check_grant(state, g, &open, &close);
+	int shell;
+	int rc = stanza_cmds(st->host, g, &open, &close, &shell);
 
 	if (rc < 0 || !close)
 		return rc;
-	return run_cmd(state, g, "CMD_CYCLE_CLOSE", close);
+	return run_cmd(st, g, "CMD_CYCLE_CLOSE", close, shell);
 }
 
 /* Commands leave no state we could find again: nothing to flush. */
@@ -152,5 +223,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.close = cc_close,
 		.flush = cc_flush,
 		.fini = cc_fini,
+		.check = cc_check,
 	},
 };

@@ -113,13 +113,50 @@ void *spa_pu_state_new(const struct spa_host_api *host, size_t size, int *rc)
 	return st;
 }
 
-int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def)
+int spa_pu_check_global(const struct spa_host_api *host, const struct spa_grant *probe,
+			size_t size, spa_pu_load_fn load)
+{
+	void *st = NULL;
+	int rc;
+
+	if (probe && spa_pu_host_ok(host))
+		return 0;
+	/* the state is the plugin's own type, so the parser needs no second
+	 * form; nothing it holds outlives this call */
+	st = spa_pu_state_new(host, size, &rc);
+	if (st)
+		rc = load(host, st);
+	free(st);
+	return rc;
+}
+
+int spa_pu_config_flag(const struct spa_host_api *host, const char *key, int def, int *out)
 {
 	const char *v = host->config_get(host->self, key);
 
+	*out = def;
 	if (!v || !*v)
-		return def;
-	return v[0] == 'Y' || v[0] == 'y';
+		return 0;
+	if (v[0] == 'Y' || v[0] == 'y' || v[0] == 'N' || v[0] == 'n') {
+		*out = v[0] == 'Y' || v[0] == 'y';
+		return 0;
+	}
+	host->log(host->self, SPA_LOG_ERR, "%s: expected Y or N, got '%s'", key, v);
+	return -EINVAL;
+}
+
+int spa_pu_config_replaced(const struct spa_host_api *host, const char *old,
+			   const char *by)
+{
+	const char *v = host->config_get(host->self, old);
+
+	if (!v)
+		return 0;
+	/* refused rather than mapped: the two had opposite defaults, and a
+	 * silent alias would keep both spellings alive */
+	host->log(host->self, SPA_LOG_ERR, "%s '%s' is no longer read: use %s (Y or N, default Y)",
+		  old, v, by);
+	return -EINVAL;
 }
 
 const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,

@@ -44,8 +44,26 @@ int spa_pu_host_ok(const struct spa_host_api *host);
  * (spa_pu_host_ok). NULL with *rc -EINVAL or -ENOMEM otherwise. */
 void *spa_pu_state_new(const struct spa_host_api *host, size_t size, int *rc);
 
-/* Y/N config value as fwknop reads it (first character only). */
-int spa_pu_config_yes(const struct spa_host_api *host, const char *key, int def);
+/* The parser a plugin's init and check share: reads and validates every
+ * global key into st (a zeroed state of the plugin), logging the key and
+ * value of what is wrong, and touches no backend. */
+typedef int (*spa_pu_load_fn)(const struct spa_host_api *host, void *st);
+
+/* ops.check of a plugin whose keys are all global (config_get): probe
+ * NULL runs load on a scratch zeroed state of size bytes, then drops it;
+ * a stanza probe has nothing to check. -EINVAL for an unusable host. */
+int spa_pu_check_global(const struct spa_host_api *host, const struct spa_grant *probe,
+			size_t size, spa_pu_load_fn load);
+
+/* Y/N config value into *out (def when unset). fwknop reads only the
+ * first character; so do we, but anything other than Y or N (either case)
+ * is refused, logged with key and value, so a typo is not a silent "no". */
+int spa_pu_config_flag(const struct spa_host_api *host, const char *key, int def, int *out);
+
+/* For a key that was replaced by another: -EINVAL, logged with both
+ * names, when old is set at all; 0 when it is not. */
+int spa_pu_config_replaced(const struct spa_host_api *host, const char *old,
+			   const char *by);
 
 /* Executable path from config (must be absolute) or the default. */
 const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,

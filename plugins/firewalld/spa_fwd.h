@@ -31,7 +31,8 @@ int spa_fwd_rule_parse(const char *line, size_t len, struct spa_grant *g);
 /* Seconds to hand to --timeout: what is left of the grant, or -ETIME. */
 long spa_fwd_timeout(const struct spa_grant *g, long long now);
 
-/* spa_fwd_plugin.c */
+/* spa_fwd_plugin.c: reads and validates every key into st without
+ * running firewall-cmd, the one parser of both ops.init and ops.check */
 int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *st);
 
 #endif

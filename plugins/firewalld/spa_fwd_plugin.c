@@ -36,6 +36,17 @@ int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *s
 	return 0;
 }
 
+static int load_config(const struct spa_host_api *host, void *st)
+{
+	return spa_fwd_load_config(host, st);
+}
+
+/* Only global keys; firewalld is not asked whether the zone exists. */
+static int fwd_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_fwd_state), load_config);
+}
+
 static int rich(struct spa_fwd_state *st, const char *verb, const char *rule,
 		long timeout, int quiet)
 {
@@ -223,5 +234,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = fwd_list,
 		.flush = fwd_flush,
 		.fini = fwd_fini,
+		.check = fwd_check,
 	},
 };

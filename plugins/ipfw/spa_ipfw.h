@@ -46,7 +46,8 @@ int spa_ipfw_parse_grant_rule(const char *line, struct spa_pu_rule *r);
 typedef int (*spa_ipfw_rule_fn)(void *ctx, const struct spa_ipfw_rule *r);
 int spa_ipfw_each_rule(const char *listing, spa_ipfw_rule_fn fn, void *ctx);
 
-/* spa_ipfw_config.c */
+/* spa_ipfw_config.c: reads and validates every key into st without
+ * running ipfw, the one parser of both ops.init and ops.check */
 int spa_ipfw_load_config(const struct spa_host_api *host, struct spa_ipfw_state *st);
 
 #endif

@@ -47,15 +47,16 @@ int spa_ipfw_load_config(const struct spa_host_api *host, struct spa_ipfw_state 
 		return rc;
 	if (st->start + st->max - 1 > 65534) {
 		host->log(host->self, SPA_LOG_ERR,
-			  "IPFW_START_RULE_NUM + IPFW_MAX_RULES goes past rule 65534");
+			  "IPFW_START_RULE_NUM %u + IPFW_MAX_RULES %u goes past rule 65534",
+			  st->start, st->max);
 		return -EINVAL;
 	}
 	/* closing disables by moving to the expire set: the two must differ */
 	if (st->expire_set == st->active_set) {
 		host->log(host->self, SPA_LOG_ERR,
-			  "IPFW_EXPIRE_SET_NUM must differ from IPFW_ACTIVE_SET_NUM");
+			  "IPFW_EXPIRE_SET_NUM %u must differ from IPFW_ACTIVE_SET_NUM",
+			  st->expire_set);
 		return -EINVAL;
 	}
-	st->check_state = spa_pu_config_yes(host, "IPFW_ADD_CHECK_STATE", 0);
-	return 0;
+	return spa_pu_config_flag(host, "IPFW_ADD_CHECK_STATE", 0, &st->check_state);
 }

@@ -327,6 +327,16 @@ out:
 	return rc;
 }
 
+static int load_config(const struct spa_host_api *host, void *st)
+{
+	return spa_ipfw_load_config(host, st);
+}
+
+static int ipfw_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_ipfw_state), load_config);
+}
+
 static int ipfw_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_ipfw_state *st = state;
@@ -361,5 +371,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = ipfw_list,
 		.flush = ipfw_flush,
 		.fini = ipfw_fini,
+		.check = ipfw_check,
 	},
 };

@@ -103,9 +103,12 @@ int spa_ipset_load_config(const struct spa_host_api *host, struct spa_ipset_stat
 			}
 		}
 	}
-	st->flush_at_init = spa_pu_config_yes(host, "IPSET_FLUSH_AT_INIT", 0);
-	st->flush_at_exit = spa_pu_config_yes(host, "IPSET_FLUSH_AT_EXIT", 0);
-	return 0;
+	/* One knob per behaviour: the engine's FLUSH_IPSET_AT_INIT/EXIT (it
+	 * calls ops.flush, in daemon mode only, never for --fw-list). */
+	rc = spa_pu_config_replaced(host, "IPSET_FLUSH_AT_INIT", "FLUSH_IPSET_AT_INIT");
+	if (rc == 0)
+		rc = spa_pu_config_replaced(host, "IPSET_FLUSH_AT_EXIT", "FLUSH_IPSET_AT_EXIT");
+	return rc;
 }
 
 int spa_ipset_element(const struct spa_ipset_state *st, const struct spa_grant *g,

@@ -53,11 +53,11 @@ struct spa_ipset_state {
 	const struct spa_ipset_xport *xport;
 	void *xctx; /* the transport's own state */
 	char sets[SPA_IPSET_NSETS][SPA_IPSET_NAME_LEN];
-	int flush_at_init;
-	int flush_at_exit;
 };
 
 int spa_ipset_valid_name(const char *s);
+/* Reads and validates every key into st without touching the kernel or
+ * opening a transport: the one parser of both ops.init and ops.check. */
 int spa_ipset_load_config(const struct spa_host_api *host, struct spa_ipset_state *st);
 const char *spa_ipset_type(enum spa_ipset_kind k);
 const char *spa_ipset_family(enum spa_ipset_kind k);

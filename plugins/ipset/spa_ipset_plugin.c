@@ -40,9 +40,8 @@ static void ipset_fini(void *state)
 
 	if (!st)
 		return;
-	/* the sets stay: the admin's rules reference them */
-	if (st->flush_at_exit)
-		ipset_flush(st);
+	/* the sets stay: the admin's rules reference them; emptying them at
+	 * exit is the engine's FLUSH_IPSET_AT_EXIT */
 	st->xport->close(st);
 	free(st);
 }
@@ -74,11 +73,6 @@ static int ipset_init(const struct spa_host_api *host, void **state)
 		if (rc < 0)
 			goto out;
 	}
-	if (st->flush_at_init) {
-		rc = ipset_flush(st);
-		if (rc < 0)
-			goto out;
-	}
 	host->log(host->self, SPA_LOG_DEBUG, "sets ready (transport %s)", st->xport->name);
 	*state = st;
 	st = NULL;
@@ -87,6 +81,17 @@ out:
 		st->xport->close(st);
 	free(st);
 	return rc;
+}
+
+static int load_config(const struct spa_host_api *host, void *st)
+{
+	return spa_ipset_load_config(host, st);
+}
+
+/* Only global keys; the transport is chosen but not opened. */
+static int ipset_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_ipset_state), load_config);
 }
 
 static int ipset_open(void *state, const struct spa_grant *g)
@@ -164,5 +169,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = ipset_list,
 		.flush = ipset_flush,
 		.fini = ipset_fini,
+		.check = ipset_check,
 	},
 };

@@ -91,9 +91,13 @@ struct spa_ipt_rule {
 };
 
 /* spa_ipt_config.c */
+/* One IPT_*_ACCESS value into c; -EINVAL with *why (if why is not NULL)
+ * saying which part is wrong. */
 int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
-			 struct spa_ipt_chain *c);
+			 struct spa_ipt_chain *c, const char **why);
 int spa_ipt_valid_name(const char *s);
+/* Reads and validates every key into st without touching the firewall:
+ * the one parser of both ops.init and ops.check. */
 int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *st);
 
 /* spa_ipt_rules.c */

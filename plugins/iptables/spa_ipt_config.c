@@ -46,14 +46,53 @@ static int copy_field(char *dst, const char *start, size_t len)
 	return 0;
 }
 
+/* The targets a grant rule may jump to: verdicts only. A user chain
+ * name would be accepted by iptables, but it cannot be told from a typo
+ * of a verdict ("AACCEPT") without asking the firewall, which check may
+ * not do. */
+static int valid_target(const char *s)
+{
+	static const char *const verdicts[] = { "ACCEPT", "DROP", "REJECT", "RETURN" };
+
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (strcmp(s, verdicts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int valid_table(const char *s)
+{
+	static const char *const tables[] = { "filter", "nat", "mangle", "raw", "security" };
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (strcmp(s, tables[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A rule position: 1..65535. */
+static int parse_pos(const char *s, unsigned int *out)
+{
+	unsigned long pos;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	pos = strtoul(s, &end, 10);
+	if (errno || *end || pos < 1 || pos > 65535)
+		return -EINVAL;
+	*out = (unsigned int)pos;
+	return 0;
+}
+
 int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
-			 struct spa_ipt_chain *c)
+			 struct spa_ipt_chain *c, const char **why)
 {
 	char fields[ACCESS_FIELDS][SPA_IPT_NAME_LEN];
 	const char *p = value;
-	unsigned int n = 0;
-	char *end;
-	unsigned long pos;
+	const char *reason = "expected 'target, table, from-chain, position, to-chain, position'";
+	unsigned int n = 0, pos = 0, rule_pos = 0;
 	int rc = -EINVAL;
 
 	memset(c, 0, sizeof(*c));
@@ -70,25 +109,36 @@ int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
 	}
 	if (n != ACCESS_FIELDS && n != ACCESS_FIELDS - 1)
 		goto out;
-	for (unsigned int i = 0; i < n; i++) {
-		if (i == 3 || i == 5)
-			continue;
-		if (!spa_ipt_valid_name(fields[i]))
-			goto out;
-	}
-	errno = 0;
-	pos = strtoul(fields[3], &end, 10);
-	if (errno || *end || pos < 1 || pos > 65535)
+	if (!valid_target(fields[0])) {
+		reason = "target must be ACCEPT, DROP, REJECT or RETURN";
 		goto out;
+	}
+	if (!valid_table(fields[1])) {
+		reason = "table must be filter, nat, mangle, raw or security";
+		goto out;
+	}
+	if (!spa_ipt_valid_name(fields[2]) || !spa_ipt_valid_name(fields[4])) {
+		reason = "chain names are 1..28 of [A-Za-z0-9_.-], not starting with '-'";
+		goto out;
+	}
+	/* the trailing rule position is unused (grant rules are appended),
+	 * but a value that is not a position is a typo worth refusing */
+	if (parse_pos(fields[3], &pos) < 0 ||
+	    (n == ACCESS_FIELDS && parse_pos(fields[5], &rule_pos) < 0)) {
+		reason = "positions are numbers 1..65535";
+		goto out;
+	}
 	memcpy(c->target, fields[0], sizeof(c->target));
 	memcpy(c->table, fields[1], sizeof(c->table));
 	memcpy(c->from, fields[2], sizeof(c->from));
-	c->jump_pos = (unsigned int)pos;
+	c->jump_pos = pos;
 	memcpy(c->to, fields[4], sizeof(c->to));
 	c->dir = dir;
 	c->enabled = 1;
 	rc = 0;
 out:
+	if (rc < 0 && why)
+		*why = reason;
 	return rc;
 }
 
@@ -96,15 +146,14 @@ static int load_chain(const struct spa_host_api *host, const char *key,
 		      enum spa_ipt_dir dir, struct spa_ipt_chain *c)
 {
 	const char *v = host->config_get(host->self, key);
+	const char *why = NULL;
 	int rc;
 
 	if (!v || !*v)
 		v = default_access[dir];
-	rc = spa_ipt_parse_access(v, dir, c);
+	rc = spa_ipt_parse_access(v, dir, c, &why);
 	if (rc < 0)
-		host->log(host->self, SPA_LOG_ERR,
-			  "%s: expected 'target, table, from-chain, position, to-chain, position', got '%s'",
-			  key, v);
+		host->log(host->self, SPA_LOG_ERR, "%s: %s, got '%s'", key, why, v);
 	return rc;
 }
 
@@ -119,8 +168,11 @@ int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *s
 	rc = load_chain(host, "IPT_OUTPUT_ACCESS", SPA_IPT_OUT, &st->chains[SPA_IPT_OUT]);
 	if (rc < 0)
 		goto out;
-	st->chains[SPA_IPT_OUT].enabled = spa_pu_config_yes(host, "ENABLE_IPT_OUTPUT", 0);
-	st->prepend = spa_pu_config_yes(host, "ENABLE_RULE_PREPEND", 0);
+	rc = spa_pu_config_flag(host, "ENABLE_IPT_OUTPUT", 0, &st->chains[SPA_IPT_OUT].enabled);
+	if (rc == 0)
+		rc = spa_pu_config_flag(host, "ENABLE_RULE_PREPEND", 0, &st->prepend);
+	if (rc < 0)
+		goto out;
 	/* FLUSH_IPT_AT_INIT/EXIT are read by the engine, which calls ops.flush
 	 * in daemon mode only; a one-shot --fw-list must not wipe live grants. */
 

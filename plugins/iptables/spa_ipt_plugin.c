@@ -111,6 +111,17 @@ out:
 	return rc;
 }
 
+static int load_config(const struct spa_host_api *host, void *st)
+{
+	return spa_ipt_load_config(host, st);
+}
+
+/* Only global keys (IPT_*_ACCESS, the executables, the switches). */
+static int ipt_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_ipt_state), load_config);
+}
+
 static int grant_op(void *state, const struct spa_grant *g, enum spa_ipt_op op)
 {
 	struct spa_ipt_state *st = state;
@@ -204,5 +215,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = ipt_list,
 		.flush = ipt_flush,
 		.fini = ipt_fini,
+		.check = ipt_check,
 	},
 };

@@ -58,14 +58,14 @@ struct spa_nft_state {
 	uint32_t mark;                       /* 0: do not mark */
 	struct spa_nft_port protect[SPA_NFT_MAX_PROTECT];
 	unsigned int nprotect;               /* >0: standalone drop policy */
-	int flush_at_init;
-	int flush_at_exit;
 };
 
 /* spa_nft_config.c */
 int spa_nft_valid_name(const char *s);
 int spa_nft_parse_ports(const char *value, struct spa_nft_port *out, unsigned int max,
 			unsigned int *n);
+/* Reads and validates every key into st without touching the kernel or
+ * starting a transport: the one parser of both ops.init and ops.check. */
 int spa_nft_load_config(const struct spa_host_api *host, struct spa_nft_state *st);
 
 /* spa_nft_batch.c: commands appended to a {"nftables": [...]} document.

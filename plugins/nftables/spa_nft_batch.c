@@ -291,7 +291,15 @@ int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *
 	if (rc < 0)
 		goto out;
 	part = spa_nft_batch_new();
-	rc = part ? remove_element(st, part, set, key) : -ENOMEM;
+	rc = part ? 0 : -ENOMEM;
+	/* A close must succeed when the element is gone for any reason, the
+	 * table included ("nft flush ruleset"): declaring table and sets
+	 * first (a no-op when they exist) keeps the delete from failing. An
+	 * emptied table without its chain filters nothing; init rebuilds it. */
+	if (rc == 0)
+		rc = declare(st, part);
+	if (rc == 0)
+		rc = remove_element(st, part, set, key);
 out:
 	json_decref(key);
 	return commit(doc, part, rc);

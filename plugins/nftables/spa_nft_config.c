@@ -157,9 +157,12 @@ int spa_nft_load_config(const struct spa_host_api *host, struct spa_nft_state *s
 			return rc;
 		}
 	}
-	/* Off by default: spad also loads us for a one-shot --fw-list beside
-	 * a running daemon, and the kernel expires elements by itself. */
-	st->flush_at_init = spa_pu_config_yes(host, "NFT_FLUSH_AT_INIT", 0);
-	st->flush_at_exit = spa_pu_config_yes(host, "NFT_FLUSH_AT_EXIT", 0);
+	/* One knob per behaviour: the engine's FLUSH_NFT_AT_INIT/EXIT (it
+	 * calls ops.flush, in daemon mode only, never for --fw-list). */
+	rc = spa_pu_config_replaced(host, "NFT_FLUSH_AT_INIT", "FLUSH_NFT_AT_INIT");
+	if (rc == 0)
+		rc = spa_pu_config_replaced(host, "NFT_FLUSH_AT_EXIT", "FLUSH_NFT_AT_EXIT");
+	if (rc < 0)
+		return rc;
 	return 0;
 }

@@ -53,7 +53,7 @@ static int nft_init(const struct spa_host_api *host, void **state)
 	rc = st->xport->init(st);
 	if (rc < 0)
 		goto out;
-	rc = run_built(st, spa_nft_batch_setup, st->flush_at_init ? spa_nft_batch_flush : NULL);
+	rc = run_built(st, spa_nft_batch_setup, NULL);
 	if (rc < 0)
 		goto out;
 	host->log(host->self, SPA_LOG_DEBUG, "table inet %s ready (transport %s)", st->table,
@@ -63,6 +63,17 @@ static int nft_init(const struct spa_host_api *host, void **state)
 out:
 	free_state(st);
 	return rc;
+}
+
+static int load_config(const struct spa_host_api *host, void *st)
+{
+	return spa_nft_load_config(host, st);
+}
+
+/* Only global keys; the transport is chosen but not started. */
+static int nft_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_nft_state), load_config);
 }
 
 static int nft_open(void *state, const struct spa_grant *g)
@@ -117,10 +128,9 @@ static void nft_fini(void *state)
 
 	if (!st)
 		return;
-	/* Only the elements go: deleting the table would also remove a
-	 * standalone drop policy and leave the protected ports open. */
-	if (st->flush_at_exit)
-		nft_flush(st);
+	/* FLUSH_NFT_AT_EXIT is the engine's: it calls ops.flush, which
+	 * empties the sets and keeps the table (deleting it would also remove
+	 * a standalone drop policy and leave the protected ports open). */
 	free_state(st);
 }
 
@@ -141,5 +151,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = nft_list,
 		.flush = nft_flush,
 		.fini = nft_fini,
+		.check = nft_check,
 	},
 };

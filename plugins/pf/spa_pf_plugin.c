@@ -79,34 +79,52 @@ static int pf_close(void *state, const struct spa_grant *g)
 	return change(state, g, 0);
 }
 
+/* Reads and validates the keys into st without running pfctl: the one
+ * parser of both init and check. */
+static int load_config(const struct spa_host_api *host, void *state)
+{
+	struct spa_pf_state *st = state;
+	const char *anchor;
+
+	st->host = host;
+	st->exe = spa_pu_config_exe(host, "PFCTL_EXE", "/sbin/pfctl");
+	if (!st->exe)
+		return -EINVAL;
+	anchor = host->config_get(host->self, "PF_ANCHOR_NAME");
+	if (!anchor || !*anchor)
+		anchor = "fwknop";
+	if (!spa_pf_valid_anchor(anchor)) {
+		host->log(host->self, SPA_LOG_ERR,
+			  "PF_ANCHOR_NAME '%s' is not a valid anchor name", anchor);
+		return -EINVAL;
+	}
+	strcpy(st->anchor, anchor);
+	return 0;
+}
+
+/* Only global keys; pf is not asked whether the anchor is referenced. */
+static int pf_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	return spa_pu_check_global(host, probe, sizeof(struct spa_pf_state), load_config);
+}
+
 static int pf_init(const struct spa_host_api *host, void **state)
 {
 	struct spa_pf_state *st;
 	struct spa_run_result res;
-	const char *anchor;
 	int rc;
 
 	st = spa_pu_state_new(host, sizeof(*st), &rc);
 	if (!st)
 		goto out;
-	st->host = host;
+	rc = load_config(host, st);
+	if (rc < 0)
+		goto out;
 	st->has_input = SPA_HOST_HAS(host, run_input);
 	if (!st->has_input)
 		host->log(host->self, SPA_LOG_NOTICE,
 			  "engine without run_input (plugin ABI 1.0): pf rules are "
 			  "loaded from a temporary file instead of stdin");
-	st->exe = spa_pu_config_exe(host, "PFCTL_EXE", "/sbin/pfctl");
-	anchor = host->config_get(host->self, "PF_ANCHOR_NAME");
-	if (!anchor || !*anchor)
-		anchor = "fwknop";
-	if (!st->exe || !spa_pf_valid_anchor(anchor)) {
-		if (st->exe)
-			host->log(host->self, SPA_LOG_ERR,
-				  "PF_ANCHOR_NAME '%s' is not a valid anchor name", anchor);
-		rc = -EINVAL;
-		goto out;
-	}
-	strcpy(st->anchor, anchor);
 	{
 		const char *argv[] = { st->exe, "-s", "Anchor", NULL };
 
@@ -164,5 +182,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = pf_list,
 		.flush = pf_flush,
 		.fini = pf_fini,
+		.check = pf_check,
 	},
 };

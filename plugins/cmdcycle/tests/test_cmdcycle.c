@@ -40,7 +40,8 @@ static void test_descriptor(void **state)
 	(void)state;
 	assert_string_equal(spa_plugin_descriptor.name, "cmdcycle");
 	assert_string_equal(spa_plugin_descriptor.key_prefix, "CMD_CYCLE_");
-	assert_int_equal(spa_plugin_descriptor.abi_minor, 1);
+	assert_int_equal(spa_plugin_descriptor.abi_minor, SPA_PLUGIN_ABI_MINOR);
+	assert_non_null(OPS.check);
 }
 
 static void test_expand(void **state)
@@ -162,6 +163,62 @@ static void test_shell_only_when_asked(void **state)
 	fake_host_free(&h);
 }
 
+/* check, per stanza: the key named, nothing run. */
+static void check_refused(const char *open, const char *close, const char *says)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:9");
+	struct fake_host h;
+
+	fake_host_init(&h);
+	if (open)
+		fake_host_set_stanza(&h, "CMD_CYCLE_OPEN", open);
+	if (close)
+		fake_host_set_stanza(&h, "CMD_CYCLE_CLOSE", close);
+	fake_host_set_stanza(&h, "CMD_CYCLE_TIMER", "30");
+	assert_int_not_equal(OPS.check(&h.api, &probe), 0);
+	assert_non_null(strstr(h.last_err, "access.conf:9"));
+	assert_non_null(strstr(h.last_err, says));
+	assert_int_equal(h.ncalls, 0);
+	fake_host_free(&h);
+}
+
+static void test_check(void **state)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:9");
+	struct fake_host h;
+	(void)state;
+
+	fake_host_init(&h);
+	/* no global keys */
+	assert_int_equal(OPS.check(&h.api, NULL), 0);
+	fake_host_set_stanza(&h, "CMD_CYCLE_OPEN", "/usr/sbin/ipset add s $SRC,$PROTO:$PORT");
+	fake_host_set_stanza(&h, "CMD_CYCLE_CLOSE", "/usr/sbin/ipset del s $SRC,$PROTO:$PORT");
+	fake_host_set_stanza(&h, "CMD_CYCLE_TIMER", "30");
+	assert_int_equal(OPS.check(&h.api, &probe), 0);
+	fake_host_set_stanza(&h, "CMD_CYCLE_CLOSE", "NONE");
+	assert_int_equal(OPS.check(&h.api, &probe), 0);
+	/* with a shell, "program" is the shell's business */
+	fake_host_set_stanza(&h, "CMD_CYCLE_OPEN", "ipset add s $SRC || true");
+	fake_host_set_stanza(&h, "CMD_CYCLE_SHELL", "Y");
+	assert_int_equal(OPS.check(&h.api, &probe), 0);
+	assert_int_equal(h.ncalls, 0);
+	assert_int_equal(h.nerrors, 0);
+	fake_host_free(&h);
+
+	check_refused(NULL, "NONE", "CMD_CYCLE_OPEN");
+	check_refused("/bin/true", NULL, "CMD_CYCLE_CLOSE");
+	check_refused("ipset add s $SRC", "NONE", "CMD_CYCLE_OPEN 'ipset add s $SRC'");
+	check_refused("/bin/true", "sbin/ipset del s $SRC", "CMD_CYCLE_CLOSE");
+	/* '/' only after substitution is not an absolute path */
+	check_refused("$IP/bin/true", "NONE", "absolute path");
+	/* an unknown $X only loses its '$': "$/bin/true" runs /bin/true */
+	fake_host_init(&h);
+	fake_host_set_stanza(&h, "CMD_CYCLE_OPEN", "$/bin/true");
+	fake_host_set_stanza(&h, "CMD_CYCLE_CLOSE", "NONE");
+	assert_int_equal(OPS.check(&h.api, &probe), 0);
+	fake_host_free(&h);
+}
+
 /* A 1.0 engine has no stanza_get: init refuses instead of crashing. */
 static void test_old_engine_refused(void **state)
 {
@@ -185,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_close_none_and_required),
 		cmocka_unit_test(test_shell_only_when_asked),
 		cmocka_unit_test(test_old_engine_refused),
+		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,8 +21,12 @@ static void fake_log(void *self, int level, const char *fmt, ...)
 	struct fake_host *h = from_self(self);
 	va_list ap;
 
-	if (level <= SPA_LOG_ERR)
+	if (level <= SPA_LOG_ERR) {
 		h->nerrors++;
+		va_start(ap, fmt);
+		vsnprintf(h->last_err, sizeof(h->last_err), fmt, ap);
+		va_end(ap);
+	}
 	if (getenv("FAKE_HOST_VERBOSE")) {
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
@@ -250,5 +254,15 @@ struct spa_grant fake_host_grant(int af, const char *src, const char *dst,
 	g.port = (uint16_t)port;
 	g.timeout = timeout;
 	g.expires = expires;
+	return g;
+}
+
+struct spa_grant fake_host_probe(const char *stanza)
+{
+	struct spa_grant g;
+
+	memset(&g, 0, sizeof(g));
+	g.struct_size = sizeof(g);
+	snprintf(g.stanza, sizeof(g.stanza), "%s", stanza);
 	return g;
 }

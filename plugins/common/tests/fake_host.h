@@ -35,6 +35,7 @@ struct fake_host {
 	struct fake_call calls[FAKE_MAX_CALLS];
 	unsigned int ncalls;
 	unsigned int nerrors; /* log lines at SPA_LOG_ERR */
+	char last_err[512];   /* the latest of them, for tests of what it names */
 	/* ABI 1.1 stanza_get: one stanza's variables, whatever the grant */
 	const char *skeys[FAKE_MAX_KEYS];
 	const char *svalues[FAKE_MAX_KEYS];
@@ -52,6 +53,10 @@ int fake_host_find(const struct fake_host *h, const char *prefix);
 char *fake_host_slurp(const char *path);
 /* A variable stanza_get returns (later calls win). */
 void fake_host_set_stanza(struct fake_host *h, const char *key, const char *value);
+
+/* A probe as the engine hands ops.check for one stanza: id 0, the
+ * stanza's label, nothing else. */
+struct spa_grant fake_host_probe(const char *stanza);
 
 /* What an ops.list reported, one "src proto/port expires" line a grant,
  * for fake_host_seen as the list callback. */

@@ -19,4 +19,9 @@ struct plugin_case *plugin_case_new(void);
 /* cmocka teardown: ops.fini on the state, then frees the case. */
 int plugin_case_teardown(void **tstate);
 
+/* ops.check(NULL) on a fresh fake host with only key set to value: 0
+ * when check refuses it without running anything and its last error line
+ * names key, value and says; -1 otherwise. */
+int plugin_case_check_refused(const char *key, const char *value, const char *says);
+
 #endif

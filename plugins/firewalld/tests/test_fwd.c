@@ -383,10 +383,29 @@ static void test_default_exe(void **tstate)
 	assert_string_equal(c->h.calls[0].argv, "/usr/bin/firewall-cmd --state");
 }
 
+static void test_check(void **tstate)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:2");
+	struct plugin_case *c = plugin_case_new();
+
+	(void)tstate;
+	fake_host_set(&c->h, "FIREWD_ZONE", "internal");
+	fake_host_set(&c->h, "FIREWD_EXE", "/usr/bin/firewall-cmd");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.check(&c->h.api, &probe), 0);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+	plugin_case_teardown((void **)&c);
+	assert_int_equal(plugin_case_check_refused("FIREWD_ZONE", "pub lic", "not a zone name"), 0);
+	assert_int_equal(plugin_case_check_refused("FIREWD_ZONE", "--panic-on", "FIREWD_ZONE"), 0);
+	assert_int_equal(plugin_case_check_refused("FIREWD_EXE", "firewall-cmd", "absolute"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rule_text),
 		cmocka_unit_test(test_rule_parse),
 		cmocka_unit_test(test_zone_and_timeout),

@@ -285,10 +285,32 @@ static void test_recording_exe(void **tstate)
 	recording_free(&rec);
 }
 
+static void test_check(void **tstate)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:2");
+	struct plugin_case *c = plugin_case_new();
+
+	(void)tstate;
+	fake_host_set(&c->h, "IPFW_START_RULE_NUM", "20000");
+	fake_host_set(&c->h, "IPFW_ADD_CHECK_STATE", "Y");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.check(&c->h.api, &probe), 0);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+	plugin_case_teardown((void **)&c);
+	assert_int_equal(plugin_case_check_refused("IPFW_START_RULE_NUM", "0", "1..65534"), 0);
+	assert_int_equal(plugin_case_check_refused("IPFW_MAX_RULES", "65000x", "IPFW_MAX_RULES"), 0);
+	assert_int_equal(plugin_case_check_refused("IPFW_START_RULE_NUM", "65000", "goes past"), 0);
+	assert_int_equal(plugin_case_check_refused("IPFW_EXPIRE_SET_NUM", "1", "must differ"), 0);
+	assert_int_equal(plugin_case_check_refused("IPFW_ADD_CHECK_STATE", "sure", "Y or N"), 0);
+	assert_int_equal(plugin_case_check_refused("IPFW_EXE", "ipfw", "absolute"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_reknock, setup, plugin_case_teardown),

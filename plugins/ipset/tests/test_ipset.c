@@ -185,24 +185,36 @@ static void test_init_failure(void **tstate)
 	struct plugin_case *c = *tstate;
 
 	fake_host_reply(&c->h, "/ipset", "", 1);
-	fake_host_set(&c->h, "IPSET_FLUSH_AT_INIT", "Y");
 	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_null(c->state);
 	assert_int_equal(c->h.ncalls, 1);
 }
 
-static void test_flush_at_exit(void **tstate)
+/* check: init's parser, no command, the key and value named. */
+static void check_refused(const char *key, const char *value, const char *says)
+{
+	assert_int_equal(plugin_case_check_refused(key, value, says), 0);
+}
+
+static void test_check(void **tstate)
 {
 	struct plugin_case *c = *tstate;
+	struct spa_grant probe = fake_host_probe("access.conf:7");
 
-	fake_host_set(&c->h, "IPSET_FLUSH_AT_EXIT", "Y");
-	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
-	fake_host_reset_calls(&c->h);
-	OPS.fini(c->state);
-	c->state = NULL;
-	assert_int_equal(c->h.ncalls, 4);
-	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/ipset flush spa4");
-	assert_string_equal(c->h.calls[3].argv, "/usr/sbin/ipset flush spa6d");
+	fake_host_set(&c->h, "IPSET_SET4", "knock4");
+	fake_host_set(&c->h, "IPSET_EXE", "/sbin/ipset");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.check(&c->h.api, &probe), 0);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+
+	check_refused("IPSET_SET4", "-bad", "invalid set name");
+	check_refused("IPSET_SET6_DST", "spa4", "used twice");
+	check_refused("IPSET_TRANSPORT", "shell", "is not one of");
+	check_refused("IPSET_EXE", "ipset", "absolute");
+	/* one knob per behaviour: the engine's FLUSH_IPSET_AT_INIT/EXIT */
+	check_refused("IPSET_FLUSH_AT_INIT", "Y", "FLUSH_IPSET_AT_INIT");
+	check_refused("IPSET_FLUSH_AT_EXIT", "Y", "FLUSH_IPSET_AT_EXIT");
 }
 
 #ifdef SPA_IPSET_HAVE_LIBIPSET
@@ -370,7 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_op, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_transport_key, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_init_failure, setup, plugin_case_teardown),
-		cmocka_unit_test_setup_teardown(test_flush_at_exit, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, plugin_case_teardown),
 #ifdef SPA_IPSET_HAVE_LIBIPSET
 		/* last: it moves this process into a network namespace of its own */
 		cmocka_unit_test_setup_teardown(test_library_netns, setup, plugin_case_teardown),

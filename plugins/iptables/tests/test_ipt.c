@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fake_host.h"
+#include "plugin_case.h"
 #include "spa_ipt.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
@@ -148,21 +149,21 @@ static void test_parse_access(void **tstate)
 
 	(void)tstate;
 	assert_int_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 2, MY_CHAIN, 1",
-					      SPA_IPT_IN, &c), 0);
+					      SPA_IPT_IN, &c, NULL), 0);
 	assert_string_equal(c.target, "ACCEPT");
 	assert_string_equal(c.table, "filter");
 	assert_string_equal(c.from, "INPUT");
 	assert_int_equal(c.jump_pos, 2);
 	assert_string_equal(c.to, "MY_CHAIN");
 	/* five fields are fine too (the last position is unused) */
-	assert_int_equal(spa_ipt_parse_access("ACCEPT,filter,INPUT,1,X", SPA_IPT_IN, &c), 0);
-	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 1", SPA_IPT_IN, &c), 0);
-	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 0, X, 1", SPA_IPT_IN, &c), 0);
-	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, -F, 1, X, 1", SPA_IPT_IN, &c), 0);
-	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 1, X Y, 1", SPA_IPT_IN, &c), 0);
+	assert_int_equal(spa_ipt_parse_access("ACCEPT,filter,INPUT,1,X", SPA_IPT_IN, &c, NULL), 0);
+	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 1", SPA_IPT_IN, &c, NULL), 0);
+	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 0, X, 1", SPA_IPT_IN, &c, NULL), 0);
+	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, -F, 1, X, 1", SPA_IPT_IN, &c, NULL), 0);
+	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 1, X Y, 1", SPA_IPT_IN, &c, NULL), 0);
 	assert_int_not_equal(spa_ipt_parse_access("ACCEPT, filter, INPUT, 1, THIS_NAME_IS_FAR_TOO_LONG_XXX, 1",
-						  SPA_IPT_IN, &c), 0);
-	assert_int_not_equal(spa_ipt_parse_access("", SPA_IPT_IN, &c), 0);
+						  SPA_IPT_IN, &c, NULL), 0);
+	assert_int_not_equal(spa_ipt_parse_access("", SPA_IPT_IN, &c, NULL), 0);
 }
 
 static void test_rule_parse(void **tstate)
@@ -543,11 +544,46 @@ static void test_relative_exe_refused(void **tstate)
 	assert_null(c->state);
 }
 
+/* check: the same parser as init, no command run, the bad key named. */
+static void check_fails(const char *key, const char *value)
+{
+	assert_int_equal(plugin_case_check_refused(key, value, key), 0);
+}
+
+static void test_check(void **tstate)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:1");
+	struct fake_host h;
+
+	(void)tstate;
+	fake_host_init(&h);
+	assert_int_equal(OPS.check(&h.api, NULL), 0);
+	fake_host_set(&h, "IPT_INPUT_ACCESS", "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1");
+	fake_host_set(&h, "IPT_OUTPUT_ACCESS", "DROP, filter, OUTPUT, 2, FWKNOP_OUTPUT");
+	fake_host_set(&h, "ENABLE_IPT_OUTPUT", "Y");
+	fake_host_set(&h, "IPT_RESTORE_EXE", "/sbin/iptables-restore");
+	assert_int_equal(OPS.check(&h.api, NULL), 0);
+	assert_int_equal(OPS.check(&h.api, &probe), 0);
+	assert_int_equal(h.ncalls, 0);
+	assert_int_equal(h.nerrors, 0);
+	fake_host_free(&h);
+
+	check_fails("IPT_INPUT_ACCESS", "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, AACCEPT");
+	check_fails("IPT_INPUT_ACCESS", "AACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1");
+	check_fails("IPT_INPUT_ACCESS", "ACCEPT, filter, INPUT, 0, FWKNOP_INPUT, 1");
+	check_fails("IPT_INPUT_ACCESS", "ACCEPT, filtre, INPUT, 1, FWKNOP_INPUT, 1");
+	check_fails("IPT_OUTPUT_ACCESS", "ACCEPT, filter, OUTPUT, x, FWKNOP_OUTPUT, 1");
+	check_fails("ENABLE_IPT_OUTPUT", "maybe");
+	check_fails("IPT_RESTORE_EXE", "iptables-restore");
+	check_fails("IPT_IP6_SAVE_EXE", "ip6tables-save");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
 		cmocka_unit_test(test_parse_access),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rule_parse),
 		cmocka_unit_test_setup_teardown(test_init_creates_chain, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_init_fini_never_flush, setup_empty, teardown),

@@ -63,7 +63,6 @@ static int setup_bare(void **tstate)
 {
 	struct plugin_case *c = plugin_case_new();
 
-	fake_host_set(&c->h, "NFT_FLUSH_AT_EXIT", "N");
 	fake_host_reply(&c->h, "/nft", "", 0);
 	*tstate = c;
 	return 0;
@@ -270,7 +269,6 @@ static void test_init_standalone(void **tstate)
 	fake_host_set(&c->h, "NFT_MARK", "0");
 	fake_host_set(&c->h, "NFT_TABLE", "gate");
 	fake_host_set(&c->h, "NFT_PRIORITY", "-50");
-	fake_host_set(&c->h, "NFT_FLUSH_AT_INIT", "Y");
 	fake_host_set(&c->h, "NFT_EXE", "/opt/nft");
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_int_equal(c->h.ncalls, 2);
@@ -290,12 +288,8 @@ static void test_init_standalone(void **tstate)
 		    " {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]},"
 		    " \"right\": {\"set\": [{\"concat\": [\"tcp\", 22]}, {\"concat\": [\"udp\", 53]}]}}},"
 		    " {\"drop\": null}]}");
-	/* NFT_FLUSH_AT_INIT: the same transaction then empties the sets */
-	assert_non_null(cmd_body(cmds, at, "add", "table"));
-	for (size_t i = 0; i < 4; i++)
-		assert_non_null(cmd_body(cmds, at + 5 + i, "flush", "set"));
-	assert_string_equal(str_at(cmd_body(cmds, at + 8, "flush", "set"), "name"), "allow6d");
-	assert_int_equal(json_array_size(cmds), at + 9);
+	/* flushing at start is the engine's FLUSH_NFT_AT_INIT, never ours */
+	assert_int_equal(json_array_size(cmds), at);
 	json_decref(doc);
 }
 
@@ -335,6 +329,34 @@ static void test_bad_exe(void **tstate)
 	expect_refused(*tstate, "NFT_EXE", "nft");
 }
 
+/* check: the parser of init, no command, the key and value named. */
+static void check_refused(const char *key, const char *value, const char *says)
+{
+	assert_int_equal(plugin_case_check_refused(key, value, says), 0);
+}
+
+static void test_check(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	struct spa_grant probe = fake_host_probe("access.conf:3");
+
+	/* setup's keys (exec transport, protected ports, table...) are good */
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.check(&c->h.api, &probe), 0);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+
+	check_refused("NFT_TABLE", "spa;x", "NFT_TABLE");
+	check_refused("NFT_PRIORITY", "-1000", "-400..400");
+	check_refused("NFT_MARK", "red", "NFT_MARK");
+	check_refused("NFT_PROTECT_PORTS", "tcp/0", "tcp/22");
+	check_refused("NFT_TRANSPORT", "shell", "NFT_TRANSPORT");
+	check_refused("NFT_EXE", "nft", "absolute");
+	/* one knob per behaviour: the engine's FLUSH_NFT_AT_INIT/EXIT */
+	check_refused("NFT_FLUSH_AT_INIT", "Y", "FLUSH_NFT_AT_INIT");
+	check_refused("NFT_FLUSH_AT_EXIT", "N", "FLUSH_NFT_AT_EXIT");
+}
+
 static void test_batch_open_close(void **tstate)
 {
 	struct plugin_case *c = *tstate;
@@ -371,13 +393,17 @@ static void test_batch_open_close(void **tstate)
 	assert_null(strstr(text, "flush"));
 	free(text);
 
-	/* close = add + delete, appended to the same document */
+	/* close = table and sets declared (a close after "nft flush ruleset"
+	 * succeeds) + add + delete, appended to the same document */
 	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), 0);
-	assert_int_equal(json_array_size(cmds), 5);
-	e = cmd_body(cmds, 3, "add", "element");
+	assert_int_equal(json_array_size(cmds), 10);
+	assert_non_null(cmd_body(cmds, 3, "add", "table"));
+	for (size_t i = 4; i < 8; i++)
+		assert_non_null(cmd_body(cmds, i, "add", "set"));
+	e = cmd_body(cmds, 8, "add", "element");
 	assert_string_equal(str_at(e, "name"), "allow6d");
 	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
-	e = cmd_body(cmds, 4, "delete", "element");
+	e = cmd_body(cmds, 9, "delete", "element");
 	assert_string_equal(str_at(e, "name"), "allow6d");
 	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
 
@@ -391,7 +417,7 @@ static void test_batch_open_close(void **tstate)
 	assert_int_equal(spa_nft_batch_open(c->state, &g, 0, doc), -EINVAL);
 	g6.dst.family = AF_INET;
 	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), -EINVAL);
-	assert_int_equal(json_array_size(cmds), 5);
+	assert_int_equal(json_array_size(cmds), 10);
 	json_decref(doc);
 }
 
@@ -420,7 +446,7 @@ static void test_ops_exec(void **tstate)
 	assert_int_equal(OPS.close(c->state, &g6), 0);
 	assert_int_equal(c->h.ncalls, 2);
 	doc = parse_doc(c->h.calls[1].file, &cmds);
-	assert_non_null(cmd_body(cmds, 1, "delete", "element"));
+	assert_non_null(cmd_body(cmds, 6, "delete", "element"));
 	json_decref(doc);
 	assert_int_equal(c->h.nerrors, 0);
 
@@ -641,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_priority, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_transport, setup_bare, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_exe, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_open_close, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_ops_exec, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_exec_without_run_input, setup, plugin_case_teardown),

@@ -293,10 +293,27 @@ static void test_recording_exe_abi10(void **tstate)
 	recording_cycle(1, "recording_abi10.txt");
 }
 
+static void test_check(void **tstate)
+{
+	struct spa_grant probe = fake_host_probe("access.conf:2");
+	struct plugin_case *c = plugin_case_new();
+
+	(void)tstate;
+	fake_host_set(&c->h, "PF_ANCHOR_NAME", "spa/knock");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.check(&c->h.api, &probe), 0);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_int_equal(c->h.nerrors, 0);
+	plugin_case_teardown((void **)&c);
+	assert_int_equal(plugin_case_check_refused("PF_ANCHOR_NAME", "-a x", "not a valid anchor"), 0);
+	assert_int_equal(plugin_case_check_refused("PFCTL_EXE", "pfctl", "absolute"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_reknock, setup, plugin_case_teardown),

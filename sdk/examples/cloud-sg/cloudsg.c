@@ -181,26 +181,57 @@ static int same_rule(const struct cloudsg_rule *r, const struct cloudsg *sg,
 	       strcmp(r->addr, g->src.text) == 0;
 }
 
+/* The one parser of init and check: reads and validates the keys,
+ * without touching the state file. */
+static int load_config(const struct spa_host_api *host, const char **path, const char **group)
+{
+	*path = host->config_get(host->self, "CLOUDSG_STATE_FILE");
+	*group = host->config_get(host->self, "CLOUDSG_GROUP");
+	if (!*group)
+		*group = "sg-spa";
+	if (!*path || (*path)[0] != '/') {
+		host->log(host->self, SPA_LOG_ERR, "CLOUDSG_STATE_FILE must be an absolute path, got '%s'",
+			  *path ? *path : "(unset)");
+		return -EINVAL;
+	}
+	if (strlen(*path) >= sizeof(((struct cloudsg *)0)->path)) {
+		host->log(host->self, SPA_LOG_ERR, "CLOUDSG_STATE_FILE is too long: '%s'", *path);
+		return -ENAMETOOLONG;
+	}
+	if (!valid_group(*group)) {
+		host->log(host->self, SPA_LOG_ERR,
+			  "CLOUDSG_GROUP: letters, digits, '-', '_' only, got '%s'", *group);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ABI 1.2: spad --exit-parse-config and every start call this before
+ * init. Stateless, and the backend (here the file) is not touched. This
+ * plugin has no per-stanza keys, so a stanza probe has nothing to check. */
+static int cloudsg_check(const struct spa_host_api *host, const struct spa_grant *probe)
+{
+	const char *path, *group;
+
+	if (!host || host->struct_size < sizeof(*host))
+		return -EINVAL;
+	if (probe)
+		return 0;
+	return load_config(host, &path, &group);
+}
+
 static int cloudsg_init(const struct spa_host_api *host, void **state)
 {
 	struct cloudsg *sg;
 	const char *path, *group;
+	int rc;
 
 	/* Fields appended by a newer engine are fine; missing ones are not. */
 	if (!host || host->struct_size < sizeof(*host))
 		return -EINVAL;
-	path = host->config_get(host->self, "CLOUDSG_STATE_FILE");
-	group = host->config_get(host->self, "CLOUDSG_GROUP");
-	if (!group)
-		group = "sg-spa";
-	if (!path || path[0] != '/') {
-		host->log(host->self, SPA_LOG_ERR, "CLOUDSG_STATE_FILE must be an absolute path");
-		return -EINVAL;
-	}
-	if (!valid_group(group)) {
-		host->log(host->self, SPA_LOG_ERR, "CLOUDSG_GROUP: letters, digits, '-', '_' only");
-		return -EINVAL;
-	}
+	rc = load_config(host, &path, &group);
+	if (rc < 0)
+		return rc;
 	sg = calloc(1, sizeof(*sg));
 	if (!sg)
 		return -ENOMEM;
@@ -341,5 +372,6 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.list = cloudsg_list,
 		.flush = cloudsg_flush,
 		.fini = cloudsg_fini,
+		.check = cloudsg_check,
 	},
 };
