@@ -6,9 +6,16 @@
  * the e2e tests exercise a plugin inside a network namespace without the
  * engine.
  *
- *   spa_plugin_drive [-o KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP [ARGS]]...
+ *   spa_plugin_drive [-o KEY=VALUE]... [-s KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP [ARGS]]...
+ *   -o: a global key (config_get); -s: a variable of the one stanza
+ *   ("drive:0") every grant comes from (stanza_get)
  *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush
- * fini runs at the end (so FLUSH_*_AT_EXIT applies).
+ * As spad does, ops.check runs before init (global keys, then the stanza):
+ * a refused configuration exits 1 with "check failed" and nothing done.
+ * FLUSH_<prefix>AT_INIT / AT_EXIT set to Y are honoured as the engine
+ * does (flush after init / before fini); unlike the engine's default Y,
+ * unset means N here, so that state survives between driver runs.
+ * A failing op prints "<op> failed (<rc>)" and the driver exits 1.
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -31,6 +38,10 @@ struct drive_host {
 	const char *keys[MAX_KEYS];
 	const char *values[MAX_KEYS];
 	unsigned int nkeys;
+	const char *skeys[MAX_KEYS];
+	const char *svalues[MAX_KEYS];
+	unsigned int nskeys;
+	const char *prefix; /* the plugin's key_prefix: stanza_get shows only those */
 	struct spa_run_buf buf;
 };
 
@@ -57,6 +68,48 @@ static const char *drive_config_get(void *self, const char *key)
 		if (strcmp(h->keys[i], key) == 0)
 			return h->values[i];
 	return NULL;
+}
+
+static const char *drive_stanza_get(void *self, const struct spa_grant *g, const char *key)
+{
+	struct drive_host *h = self;
+
+	if (!g || !h->prefix || strncmp(key, h->prefix, strlen(h->prefix)) != 0)
+		return NULL;
+	for (unsigned int i = 0; i < h->nskeys; i++)
+		if (strcmp(h->skeys[i], key) == 0)
+			return h->svalues[i];
+	return NULL;
+}
+
+/* FLUSH_<prefix><what> explicitly Y. */
+static int flush_wanted(struct drive_host *h, const char *prefix, const char *what)
+{
+	char key[96];
+	const char *v;
+
+	snprintf(key, sizeof(key), "FLUSH_%s%s", prefix ? prefix : "", what);
+	v = drive_config_get(h, key);
+	return v && (v[0] == 'Y' || v[0] == 'y');
+}
+
+/* ops.check as spad calls it before init: the global keys, then the
+ * stanza. */
+static int run_check(const struct spa_plugin_descriptor *d, struct drive_host *h)
+{
+	struct spa_grant probe;
+	int rc;
+
+	if (!d->ops.check)
+		return 0;
+	rc = d->ops.check(&h->api, NULL);
+	if (rc == 0) {
+		memset(&probe, 0, sizeof(probe));
+		probe.struct_size = sizeof(probe);
+		snprintf(probe.stanza, sizeof(probe.stanza), "drive:0");
+		rc = d->ops.check(&h->api, &probe);
+	}
+	return rc;
 }
 
 /* The engine's own runner (engine/spa_run.c): the plugin sees exactly
@@ -160,14 +213,22 @@ int main(int argc, char **argv)
 	h.api.config_get = drive_config_get;
 	h.api.run = drive_run;
 	h.api.run_input = drive_run_input;
-	for (; i + 1 < argc && strcmp(argv[i], "-o") == 0; i += 2) {
+	h.api.stanza_get = drive_stanza_get;
+	for (; i + 1 < argc && (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "-s") == 0);
+	     i += 2) {
+		int stanza = argv[i][1] == 's';
 		char *eq = strchr(argv[i + 1], '=');
 
-		if (!eq || h.nkeys >= MAX_KEYS)
+		if (!eq || (stanza ? h.nskeys : h.nkeys) >= MAX_KEYS)
 			goto usage;
 		*eq = '\0';
-		h.keys[h.nkeys] = argv[i + 1];
-		h.values[h.nkeys++] = eq + 1;
+		if (stanza) {
+			h.skeys[h.nskeys] = argv[i + 1];
+			h.svalues[h.nskeys++] = eq + 1;
+		} else {
+			h.keys[h.nkeys] = argv[i + 1];
+			h.values[h.nkeys++] = eq + 1;
+		}
 	}
 	if (i + 1 >= argc)
 		goto usage;
@@ -182,21 +243,36 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: not a compatible plugin\n", argv[i]);
 		goto out;
 	}
+	h.prefix = d->key_prefix;
+	if (run_check(d, &h) < 0) {
+		fprintf(stderr, "check failed\n");
+		goto out;
+	}
 	if (d->ops.init(&h.api, &state) < 0) {
 		fprintf(stderr, "init failed\n");
 		goto out;
 	}
 	rc = 0;
+	if (flush_wanted(&h, d->key_prefix, "AT_INIT") && d->ops.flush(state) < 0) {
+		fprintf(stderr, "flush at init failed\n");
+		rc = 1;
+	}
 	for (i++; i < argc && rc == 0;) {
 		int n = 0;
 
 		while (i + n < argc && strcmp(argv[i + n], "--") != 0)
 			n++;
-		if (n > 0 && run_op(d, state, argv + i, n) < 0) {
-			fprintf(stderr, "%s failed\n", argv[i]);
+		int r = n > 0 ? run_op(d, state, argv + i, n) : 0;
+
+		if (r < 0) {
+			fprintf(stderr, "%s failed (%d)\n", argv[i], r);
 			rc = 1;
 		}
 		i += n + 1;
+	}
+	if (flush_wanted(&h, d->key_prefix, "AT_EXIT") && d->ops.flush(state) < 0) {
+		fprintf(stderr, "flush at exit failed\n");
+		rc = 1;
 	}
 	d->ops.fini(state);
 out:
@@ -205,6 +281,7 @@ out:
 		dlclose(dl);
 	return rc;
 usage:
-	fprintf(stderr, "usage: spa_plugin_drive [-o KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP ...]\n");
+	fprintf(stderr, "usage: spa_plugin_drive [-o KEY=VALUE]... [-s KEY=VALUE]... PLUGIN.so OP [ARGS] "
+			"[-- OP ...]\n");
 	return 2;
 }
