@@ -136,7 +136,7 @@ bool fx_start(struct fx *f)
 	posix_spawn_file_actions_destroy(&fa);
 	if (f->pid < 0)
 		return false;
-	return fx_wait_for(f->log, "listening on UDP", before + 1, 5000);
+	return fx_wait_for(f->log, "listening on UDP", before + 1, FX_WAIT_MS);
 }
 
 int fx_stop(struct fx *f, int sig)
@@ -146,12 +146,12 @@ int fx_stop(struct fx *f, int sig)
 	if (f->pid <= 0)
 		return -1;
 	kill(f->pid, sig);
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < FX_WAIT_MS / 10; i++) {
 		pid_t r = waitpid(f->pid, &status, WNOHANG);
 		if (r == f->pid)
 			break;
 		sleep_ms(10);
-		if (i == 499) {
+		if (i == FX_WAIT_MS / 10 - 1) {
 			kill(f->pid, SIGKILL);
 			waitpid(f->pid, &status, 0);
 		}
@@ -246,7 +246,7 @@ const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
 	line[0] = '\0';
 	if (!fx_send_raw(f, data, len, ipv6))
 		return line;
-	if (fx_wait_for(f->log, "decision=", before + 1, 5000))
+	if (fx_wait_for(f->log, "decision=", before + 1, FX_WAIT_MS))
 		last_line_with(f->log, "decision=", line, sizeof(line));
 	return line;
 }

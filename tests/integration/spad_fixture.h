@@ -13,6 +13,14 @@
 #define FX_KEY_B64  "dGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGVzLi4uLi4="
 #define FX_HMAC_B64 "dGVzdC1obWFjLWtleS1mb3ItdGhlLWludGVncmF0aW9uLXRlc3Qtb2Ytc3BhZC1vaw=="
 
+/* Deadlines for a state the test waits for (spad started, a decision
+ * logged, a plugin call recorded): generous, so that a loaded machine or an
+ * ASan build does not fail a test, and free when things are fast since the
+ * waits return as soon as the state holds. A grant that must close is
+ * waited for up to its timeout + FX_CLOSE_MARGIN_MS, and must close. */
+#define FX_WAIT_MS         30000
+#define FX_CLOSE_MARGIN_MS 10000
+
 struct fx {
 	char dir[64];
 	char conf[4096], access[4096], calls[4096], log[4096], run[4096], json[4096];
@@ -27,15 +35,17 @@ void fx_init(struct fx *f, const char *spad, const char *plugin_dir);
 void fx_free(struct fx *f);
 /* (Re)writes access.conf; extra lines are appended to the one stanza. */
 void fx_write_access(struct fx *f, const char *extra);
-/* Starts spad -f -U -v (no -v when quiet); waits for "listening". Returns false on failure. */
+/* Starts spad -f -U -v (no -v when quiet); waits (FX_WAIT_MS) for "listening".
+ * Returns false on failure. */
 bool fx_start(struct fx *f);
-/* Sends sig and waits for exit; returns the exit status (or -1). */
+/* Sends sig and waits (FX_WAIT_MS, then SIGKILL) for exit; returns the exit
+ * status (or -1). */
 int fx_stop(struct fx *f, int sig);
 /* Builds a packet for user/access message with the given key set. */
 size_t fx_build(struct fx *f, const struct spa_keys *k, const char *user, const char *msg,
 		int64_t ts_offset, uint32_t client_timeout, char *out);
-/* Sends and waits until the log holds one more decision line; returns
- * that line (static buffer) or "" on timeout. */
+/* Sends and waits (FX_WAIT_MS) until the log holds one more decision line;
+ * returns that line (static buffer) or "" on timeout. */
 const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6);
 /* Sends one datagram without waiting for anything; false if not sent. */
 bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6);
