@@ -287,8 +287,9 @@ int spa_client_http_request(const struct spa_client_cfg *c,
 
 /* True for udpraw, tcpraw and icmp. */
 bool spa_client_proto_is_raw(int proto);
-/* -H value: [http://]host[:port] or [http://][v6]:port; port 0 when
- * none is given. */
+/* -H value: [http://]host[:port][/] or [http://][v6]:port[/]; with the
+ * http:// scheme any path is ignored, as fwknop does; port 0 when none
+ * is given. */
 int spa_client_parse_proxy(const char *v, char *host, size_t cap,
 			   uint16_t *port);
 

@@ -136,24 +136,47 @@ int spa_client_parse_ports(const char *list, struct spa_port *ports,
 	return 0;
 }
 
-/* N, or N followed by one of m/h/d (minutes, hours, days). */
-static int parse_offset(const char *s, int64_t *out)
+/*
+ * fwknop's time offsets: an optional sign, digits, and an optional unit in
+ * either case: s/sec/secs/second(s), m/min/mins/minute(s), h/hr/hrs/hour(s),
+ * d/day(s) ("60", "-1s", "+1H", "60min", "2days"). Seconds by default.
+ * *neg is set for a leading '-'. fwknop ignores anything after the unit
+ * letter (it reads "5x" as 5 seconds and "5m5" as 5 minutes); we refuse
+ * such values rather than guess what was meant.
+ */
+static int parse_offset(const char *s, int64_t *out, bool *neg)
 {
+	static const struct { const char *name; uint64_t mult; } units[] = {
+		{ "s", 1 }, { "sec", 1 }, { "secs", 1 }, { "second", 1 },
+		{ "seconds", 1 }, { "m", 60 }, { "min", 60 }, { "mins", 60 },
+		{ "minute", 60 }, { "minutes", 60 }, { "h", 3600 },
+		{ "hr", 3600 }, { "hrs", 3600 }, { "hour", 3600 },
+		{ "hours", 3600 }, { "d", 86400 }, { "day", 86400 },
+		{ "days", 86400 },
+	};
 	char digits[16];
-	size_t len = strlen(s);
+	size_t n;
 	uint64_t v, mult = 1;
 
-	if (len == 0 || len >= sizeof(digits))
+	*neg = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	n = strspn(s, "0123456789");
+	if (n == 0 || n >= sizeof(digits))
 		return -1;
-	memcpy(digits, s, len + 1);
-	switch (digits[len - 1]) {
-	case 'm': case 'M': mult = 60; break;
-	case 'h': case 'H': mult = 3600; break;
-	case 'd': case 'D': mult = 86400; break;
-	default: break;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (s[n]) {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (strcasecmp(s + n, units[i].name) == 0)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		mult = units[i].mult;
 	}
-	if (mult != 1)
-		digits[len - 1] = '\0';
 	/* ~68 years: anything larger cannot give a timestamp the server takes. */
 	if (parse_u64(digits, (uint64_t)INT32_MAX / mult, &v) < 0)
 		return -1;
@@ -206,7 +229,7 @@ int spa_client_cfg_remember(struct spa_client_cfg *c, const char *rc_name,
 
 static int apply_nat(struct spa_client_cfg *c, const char *v)
 {
-	char buf[SPA_MAX_NAT_LEN];
+	char buf[SPA_MAX_NAT_LEN], probe[SPA_MAX_NAT_LEN + 8];
 	char *sep;
 
 	if (copy_str(buf, sizeof(buf), v) < 0)
@@ -216,8 +239,19 @@ static int apply_nat(struct spa_client_cfg *c, const char *v)
 	sep = strchr(buf, ',');
 	if (!sep)
 		sep = strchr(buf, ':');
-	if (!sep || strchr(sep + 1, ':') || strchr(sep + 1, ','))
+	if (sep && (strchr(sep + 1, ':') || strchr(sep + 1, ',')))
 		return -1;
+	if (!sep) {
+		/* A bare host: like fwknop, the port of the access request
+		 * (-A) goes with it when the packet is built. Checked here
+		 * with a stand-in port so a bad host fails early. */
+		if (snprintf(probe, sizeof(probe), "%s,1", buf) >= (int)sizeof(probe) ||
+		    strlen(buf) + 6 >= sizeof(buf) ||
+		    spa_validate_nat_access(probe) < 0)
+			return -1;
+		memcpy(c->nat_access, buf, sizeof(buf));
+		return 0;
+	}
 	*sep = ',';
 	if (spa_validate_nat_access(buf) < 0)
 		return -1;
@@ -370,17 +404,16 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 	case SPA_OPT_TIME_OFFSET:
 	case SPA_OPT_TIME_PLUS:
 	case SPA_OPT_TIME_MINUS: {
-		bool minus = d->id == SPA_OPT_TIME_MINUS;
+		bool minus = d->id == SPA_OPT_TIME_MINUS, neg;
 		int64_t off;
 
-		*why = "bad time offset (N, Nm, Nh or Nd)";
-		if (d->id != SPA_OPT_TIME_MINUS && v[0] == '-' &&
-		    src == SPA_SRC_RC) {
-			minus = true;
-			v++;
-		}
-		if (parse_offset(v, &off) < 0)
+		*why = "bad time offset ([+-]N with an optional unit s, m, h or d)";
+		if (parse_offset(v, &off, &neg) < 0)
 			return -1;
+		/* As fwknop: the rc variable takes its direction from the
+		 * sign; the two options from their name, whatever the sign. */
+		if (src == SPA_SRC_RC || d->id == SPA_OPT_TIME_OFFSET)
+			minus = neg;
 		c->time_offset = minus ? -off : off;
 		return 0;
 	}
@@ -388,7 +421,7 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		*why = "command empty or too long";
 		return copy_str(c->server_cmd, SPA_MAX_MSG_LEN - 16, v);
 	case SPA_OPT_NAT:
-		*why = "bad NAT target (want host:port)";
+		*why = "bad NAT target (want host[:port])";
 		return apply_nat(c, v);
 	case SPA_OPT_NAT_LOCAL:
 		c->nat_local = on;
@@ -496,7 +529,7 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		snprintf(c->spoof_src, sizeof(c->spoof_src), "%s", v);
 		return 0;
 	case SPA_OPT_HTTP_PROXY:
-		*why = "bad proxy (want [http://]host[:port])";
+		*why = "bad proxy (want [http://]host[:port][/path])";
 		return spa_client_parse_proxy(v, c->proxy_host,
 					      sizeof(c->proxy_host), &c->proxy_port);
 	case SPA_OPT_ICMP_TYPE:
@@ -555,8 +588,14 @@ int spa_client_apply(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		char buf[32];
 		const char *save = d->flag_rc_value ? d->flag_rc_value : value;
 
-		if (d->id == SPA_OPT_TIME_MINUS) {
-			snprintf(buf, sizeof(buf), "-%s", value);
+		/* In the rc file the sign is the direction: the option's,
+		 * whatever sign its value had. Every unit we accept starts
+		 * with its letter, which is all fwknop reads of it. */
+		if (d->id == SPA_OPT_TIME_PLUS || d->id == SPA_OPT_TIME_MINUS) {
+			const char *mag = value + (value[0] == '+' || value[0] == '-');
+
+			snprintf(buf, sizeof(buf), "%s%s",
+				 d->id == SPA_OPT_TIME_MINUS ? "-" : "", mag);
 			save = buf;
 		}
 		rc = remember(c, d, save);

@@ -138,23 +138,37 @@ static int to_bytes(const char *text, bool b64, uint8_t *out, size_t cap,
 	return 0;
 }
 
+/*
+ * --stdin and --fd stand in for the prompts, as in fwknop: a key given as
+ * an option, in the rc file or through a key file wins, and the stream is
+ * read only for the keys still missing, the encryption key first and then
+ * the HMAC key, one line each. read_fd_line reads byte by byte, so the
+ * second line is still there for the HMAC key.
+ */
+static int key_stream(const struct spa_client_cfg *c)
+{
+	if (c->key_stdin)
+		return STDIN_FILENO;
+	return c->key_fd;
+}
+
 static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
 {
 	char text[SPA_CLIENT_KEY_CAP];
 	bool b64 = false;
-	int rc;
+	int rc, fd = key_stream(c);
 
-	if (c->key_stdin) {
-		rc = read_fd_line(STDIN_FILENO, text, sizeof(text));
-	} else if (c->key_fd >= 0) {
-		rc = read_fd_line(c->key_fd, text, sizeof(text));
-	} else if (c->key[0]) {
+	if (c->key[0]) {
 		snprintf(text, sizeof(text), "%s", c->key);
 		b64 = c->key_is_b64;
 		rc = 0;
 	} else if (c->key_file[0]) {
 		rc = spa_client_key_file_lookup(c->key_file, c->server, text,
 						sizeof(text));
+	} else if (fd >= 0) {
+		rc = read_fd_line(fd, text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: could not read the encryption key\n");
 	} else {
 		rc = prompt_tty("Enter encryption key: ", text, sizeof(text));
 		if (rc < 0)
@@ -162,8 +176,6 @@ static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
 				"--key-rijndael, --key-base64-rijndael, -G, --stdin, "
 				"--fd or KEY in the rc file)\n");
 	}
-	if (rc < 0 && (c->key_stdin || c->key_fd >= 0))
-		fprintf(stderr, "spa-client: could not read the encryption key\n");
 	if (rc == 0)
 		rc = to_bytes(text, b64, k->enc, sizeof(k->enc), SPA_MAX_KEY_LEN,
 			      &k->enc_len, "encryption key");
@@ -175,7 +187,7 @@ static int get_hmac(const struct spa_client_cfg *c, struct spa_client_keys *k)
 {
 	char text[SPA_CLIENT_KEY_CAP];
 	bool b64 = false;
-	int rc;
+	int rc, fd = key_stream(c);
 
 	if (c->hmac_key[0]) {
 		snprintf(text, sizeof(text), "%s", c->hmac_key);
@@ -184,12 +196,17 @@ static int get_hmac(const struct spa_client_cfg *c, struct spa_client_keys *k)
 	} else if (c->hmac_key_file[0]) {
 		rc = spa_client_key_file_lookup(c->hmac_key_file, c->server, text,
 						sizeof(text));
+	} else if (fd >= 0) {
+		rc = read_fd_line(fd, text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: could not read the HMAC key (the "
+				"line after the encryption key, if that was read too)\n");
 	} else {
 		rc = prompt_tty("Enter HMAC key: ", text, sizeof(text));
 		if (rc < 0)
 			fprintf(stderr, "spa-client: --use-hmac given but no HMAC key "
-				"(use --key-hmac, --key-base64-hmac, --get-hmac-key or "
-				"HMAC_KEY in the rc file)\n");
+				"(use --key-hmac, --key-base64-hmac, --get-hmac-key, "
+				"--stdin, --fd or HMAC_KEY in the rc file)\n");
 	}
 	if (rc == 0)
 		rc = to_bytes(text, b64, k->hmac, sizeof(k->hmac),

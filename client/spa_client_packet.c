@@ -97,8 +97,19 @@ static int set_fields(const struct spa_client_cfg *c, struct spa_message *m)
 		return -SPA_CE_USAGE;
 	}
 	m->type = c->nat_local ? SPA_MSG_LOCAL_NAT_ACCESS : SPA_MSG_NAT_ACCESS;
-	if (c->nat_access[0]) {
+	if (c->nat_access[0] && strchr(c->nat_access, ',')) {
 		snprintf(m->nat_access, sizeof(m->nat_access), "%s", c->nat_access);
+	} else if (c->nat_access[0]) {
+		/* -N host without a port: fwknop forwards to the requested
+		 * service port (before --nat-port/--nat-rand-port move the
+		 * external one below). */
+		w = snprintf(m->nat_access, sizeof(m->nat_access), "%s,%u",
+			     c->nat_access, ports[0].port);
+		if (w < 0 || (size_t)w >= sizeof(m->nat_access) ||
+		    spa_validate_nat_access(m->nat_access) < 0) {
+			fprintf(stderr, "spa-client: bad NAT target '%s'\n", c->nat_access);
+			return -SPA_CE_USAGE;
+		}
 	} else {
 		w = snprintf(m->nat_access, sizeof(m->nat_access), "%s,%u",
 			     c->server, ports[0].port);

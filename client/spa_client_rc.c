@@ -64,19 +64,69 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A directory others may write to without the sticky bit lets them swap
+ * the file we create for their own between our creating and reading it.
+ */
+static int rc_dir_private(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t n;
+
+	if (!slash) {
+		memcpy(dir, ".", 2);
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof(dir))
+			return -SPA_CE_RC;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	if (stat(dir, &st) < 0) {
+		fprintf(stderr, "spa-client: cannot create rc file %s: %s\n", path,
+			strerror(errno));
+		return -SPA_CE_RC;
+	}
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		fprintf(stderr, "spa-client: not creating rc file %s: its directory "
+			"is writable by everyone\n", path);
+		return -SPA_CE_RC;
+	}
+	return 0;
+}
+
 int spa_client_rc_create_template(const char *path)
 {
+	struct stat st;
 	int fd, rc = 0;
 
+	/* Anything already there, even a dangling symlink, is left alone
+	 * (O_EXCL never follows one); rc_open then judges it. */
+	if (lstat(path, &st) == 0)
+		return 0;
+	rc = rc_dir_private(path);
+	if (rc < 0)
+		return rc;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : -SPA_CE_RC;
-	if (write_all(fd, rc_template, sizeof(rc_template) - 1) < 0)
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0;
+		fprintf(stderr, "spa-client: cannot create rc file %s: %s\n", path,
+			strerror(errno));
+		return -SPA_CE_RC;
+	}
+	/* Exactly 0600 whatever the umask took away from the owner. */
+	if (fchmod(fd, 0600) < 0 ||
+	    write_all(fd, rc_template, sizeof(rc_template) - 1) < 0)
 		rc = -SPA_CE_RC;
 	if (close(fd) < 0)
 		rc = -SPA_CE_RC;
 	if (rc == 0)
 		printf("[*] Created rc file %s\n", path);
+	else
+		fprintf(stderr, "spa-client: cannot write rc file %s\n", path);
 	return rc;
 }
 

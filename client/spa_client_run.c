@@ -38,6 +38,7 @@ static int load_rc(const struct spa_cmdline *cl, struct spa_client_cfg *c,
 	const char *rcf = item_value(cl, SPA_OPT_RC_FILE);
 	const char *named = item_value(cl, SPA_OPT_NAMED);
 	bool save = spa_cmdline_find(cl, SPA_OPT_SAVE_RC) != NULL;
+	struct stat st;
 	int rc;
 
 	path[0] = '\0';
@@ -47,20 +48,19 @@ static int load_rc(const struct spa_cmdline *cl, struct spa_client_cfg *c,
 		if (strlen(rcf) >= cap)
 			return -SPA_CE_RC;
 		memcpy(path, rcf, strlen(rcf) + 1);
-		/* A named file must exist, unless we are about to write it. */
-		if (save && access(path, F_OK) != 0)
+		/* About to be written whole by --save-rc-stanza. */
+		if (save && lstat(path, &st) != 0)
 			return 0;
 	} else {
 		rc = spa_client_rc_default_path(path, cap);
 		if (rc < 0)
 			return rc;
-		rc = spa_client_rc_create_template(path);
-		if (rc < 0) {
-			fprintf(stderr, "spa-client: cannot create %s: %s\n", path,
-				strerror(errno));
-			return rc;
-		}
 	}
+	/* Like fwknop, a missing rc file (the default one or --rc-file's)
+	 * is created with a [default] stanza, mode 0600. */
+	rc = spa_client_rc_create_template(path);
+	if (rc < 0)
+		return rc;
 	return spa_client_rc_load(path, named, !save, c);
 }
 

@@ -36,22 +36,31 @@ bool spa_client_proto_is_raw(int proto)
  * fwknop documents no default proxy port; fwknop 2.6.10 was seen to
  * connect to the proxy on the -p port (62201 unless set) when none is
  * given, so a bare host means the same here (said in --help too).
+ * Accepted: [http://]host[:port][/], http://host[:port]/path and the
+ * same with a bracketed IPv6 address.
  */
 int spa_client_parse_proxy(const char *v, char *host, size_t cap,
 			   uint16_t *port)
 {
 	char buf[300];
 	char *h, *p = NULL, *end;
+	bool url = strncasecmp(v, "http://", 7) == 0;
 	size_t len;
 
-	if (strncasecmp(v, "http://", 7) == 0)
+	if (url)
 		v += 7;
 	len = strlen(v);
 	if (len == 0 || len >= sizeof(buf))
 		return -1;
 	memcpy(buf, v, len + 1);
-	if (buf[len - 1] == '/')
-		buf[--len] = '\0';
+	/* fwknop connects to http://host:port/path as to host:port: the
+	 * request line is always the SPA URL on the server, so a path (and
+	 * any query after it) has nothing to name and is dropped. Without
+	 * the scheme only a trailing '/' is taken: fwknop 2.6.10 mangles the
+	 * port of "host:port/path", so what it means there is anyone's guess. */
+	end = strchr(buf, '/');
+	if (end && (url || end[1] == '\0'))
+		*end = '\0';
 	h = buf;
 	if (*h == '[') {
 		end = strchr(h, ']');

@@ -71,6 +71,10 @@ cases=(
 	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 -M cfb -m sha3_512 --key-rijndael 01234567890123456789012345678901 --key-hmac h --hmac-digest-type sha3_256 -f 0"
 	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 -m sha512 --key-rijndael k --use-hmac --key-hmac h --hmac-digest-type sha1 --time-offset-plus 2h"
 	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k --time-offset-minus 30m -U 'bob smith'"
+	"-A tcp/2222 -a 10.0.0.1 -D 198.51.100.2 -N 192.168.1.2 --key-rijndael k"
+	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k --time-offset-plus +1H"
+	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k --time-offset-minus 60sec"
+	"-A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k --time-offset-plus 2days"
 )
 
 for c in "${cases[@]}"; do
@@ -131,6 +135,21 @@ else
 	fail "--key-gen layout differs"
 fi
 
+# A missing --rc-file is created by both, private, with a [default] stanza.
+checks=$((checks + 1))
+HOME="$work/home" "$FWKNOP" --no-save-args -T -A tcp/22 -a 10.0.0.1 \
+	--key-rijndael k --rc-file "$work/new.fwk" >/dev/null 2>&1
+HOME="$work/home" "$SPA" --no-save-args -T -A tcp/22 -a 10.0.0.1 \
+	--key-rijndael k --rc-file "$work/new.spa" >/dev/null 2>&1
+if [ "$(stat -c %a "$work/new.fwk" 2>/dev/null)" = 600 ] &&
+   [ "$(stat -c %a "$work/new.spa" 2>/dev/null)" = 600 ] &&
+   grep -qx '\[default\]' "$work/new.fwk" && grep -qx '\[default\]' "$work/new.spa"; then
+	echo "ok: missing --rc-file created"
+else
+	fail "missing --rc-file: fwknop $(stat -c %a "$work/new.fwk" 2>&1), spa-client $(stat -c %a "$work/new.spa" 2>&1)"
+fi
+mkdir -p "$work/open" && chmod 0777 "$work/open"
+
 # Errors: non-zero exit and exactly one line on stderr. setsid and
 # </dev/null make sure no terminal is there to prompt for a key.
 err_cases=(
@@ -141,7 +160,7 @@ err_cases=(
 	"-A tcp/22 -a 10.0.0.1 -D no-such-host.invalid --key-rijndael k"
 	"-T -A tcp/22 -a 10.0.0.1"
 	"-T -A tcp/22 -a 10.0.0.1 --use-hmac --key-rijndael k"
-	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael k --rc-file $work/none"
+	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael k --rc-file $work/open/rc"
 	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael k -n nosuchstanza"
 	"-P icmp --icmp-type 41 -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"
 	"-Q 10.0.0.300 -P udpraw -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"

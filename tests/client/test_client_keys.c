@@ -168,7 +168,8 @@ static void test_key_sources(void **state)
 	assert_true(spa_client_keys_get(&c, &k) < 0);
 	spa_client_cfg_free(&c);
 
-	/* --fd beats a key from the rc file. */
+	/* As in fwknop, --fd stands in for the prompt: a key given otherwise
+	 * wins and the descriptor is not read for it. */
 	spa_client_cfg_init(&c);
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(write(fds[1], "piped-key\nrest", 14), 14);
@@ -177,14 +178,97 @@ static void test_key_sources(void **state)
 		char num[16];
 
 		snprintf(num, sizeof(num), "%d", fds[0]);
-		assert_int_equal(ct_parse(&c, ARGS("--key-rijndael", "ignored",
+		assert_int_equal(ct_parse(&c, ARGS("--key-rijndael", "given",
 						"--fd", num)), 0);
 	}
 	assert_int_equal(spa_client_keys_get(&c, &k), 0);
-	assert_int_equal(k.enc_len, 9);
-	assert_memory_equal(k.enc, "piped-key", 9);
+	assert_int_equal(k.enc_len, 5);
+	assert_memory_equal(k.enc, "given", 5);
 	assert_false(k.have_hmac);
 	close(fds[0]);
+	spa_client_keys_wipe(&k);
+	spa_client_cfg_free(&c);
+
+	/* Both keys from one descriptor: the key, then the HMAC key. */
+	spa_client_cfg_init(&c);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "enc-line\nhmac-line\n", 19), 19);
+	close(fds[1]);
+	{
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", fds[0]);
+		assert_int_equal(ct_parse(&c, ARGS("--fd", num, "--use-hmac")), 0);
+	}
+	assert_int_equal(spa_client_keys_get(&c, &k), 0);
+	assert_int_equal(k.enc_len, 8);
+	assert_memory_equal(k.enc, "enc-line", 8);
+	assert_true(k.have_hmac);
+	assert_int_equal(k.hmac_len, 9);
+	assert_memory_equal(k.hmac, "hmac-line", 9);
+	close(fds[0]);
+	spa_client_keys_wipe(&k);
+	spa_client_cfg_free(&c);
+
+	/* Key given, HMAC key missing: the descriptor's first line is the
+	 * HMAC key (fwknop 2.6.10 does the same). */
+	spa_client_cfg_init(&c);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "hmac-only\n", 10), 10);
+	close(fds[1]);
+	{
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", fds[0]);
+		assert_int_equal(ct_parse(&c, ARGS("--key-rijndael", "given",
+						"--use-hmac", "--fd", num)), 0);
+	}
+	assert_int_equal(spa_client_keys_get(&c, &k), 0);
+	assert_memory_equal(k.enc, "given", 5);
+	assert_true(k.have_hmac);
+	assert_int_equal(k.hmac_len, 9);
+	assert_memory_equal(k.hmac, "hmac-only", 9);
+	close(fds[0]);
+	spa_client_keys_wipe(&k);
+	spa_client_cfg_free(&c);
+
+	/* Both needed and only one line: an error, never an empty key. */
+	spa_client_cfg_init(&c);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "enc-line\n", 9), 9);
+	close(fds[1]);
+	{
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", fds[0]);
+		assert_int_equal(ct_parse(&c, ARGS("--fd", num, "--use-hmac")), 0);
+	}
+	assert_true(spa_client_keys_get(&c, &k) < 0);
+	assert_int_equal(k.enc_len, 0);   /* wiped on failure */
+	close(fds[0]);
+	spa_client_cfg_free(&c);
+
+	/* --stdin the same way: two lines for two keys. */
+	spa_client_cfg_init(&c);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "s-enc\ns-hmac\n", 14), 14);
+	close(fds[1]);
+	{
+		int saved = dup(STDIN_FILENO);
+
+		assert_true(saved >= 0);
+		assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+		close(fds[0]);
+		assert_int_equal(ct_parse(&c, ARGS("--stdin", "--use-hmac")), 0);
+		assert_int_equal(spa_client_keys_get(&c, &k), 0);
+		dup2(saved, STDIN_FILENO);
+		close(saved);
+	}
+	assert_int_equal(k.enc_len, 5);
+	assert_memory_equal(k.enc, "s-enc", 5);
+	assert_true(k.have_hmac);
+	assert_int_equal(k.hmac_len, 6);
+	assert_memory_equal(k.hmac, "s-hmac", 6);
 	spa_client_keys_wipe(&k);
 	spa_client_cfg_free(&c);
 

@@ -103,29 +103,141 @@ static void test_short_and_long(void **state)
 
 static void test_time_offsets(void **state)
 {
+	/* fwknop's forms: optional sign, digits, optional unit in either
+	 * case. The options take their direction from their name (fwknop
+	 * reads "--time-offset-plus -1s" as +1 s). */
 	static const struct { const char *opt, *val; int64_t want; } ok[] = {
 		{ "--time-offset-plus", "30", 30 },
 		{ "--time-offset-plus", "2m", 120 },
 		{ "--time-offset-plus", "3h", 10800 },
 		{ "--time-offset-plus", "1d", 86400 },
 		{ "--time-offset-minus", "15", -15 },
+		{ "--time-offset-plus", "5s", 5 },
+		{ "--time-offset-plus", "5S", 5 },
+		{ "--time-offset-plus", "+1H", 3600 },
+		{ "--time-offset-plus", "2M", 120 },
+		{ "--time-offset-plus", "1D", 86400 },
+		{ "--time-offset-plus", "-1s", 1 },
+		{ "--time-offset-plus", "-5", 5 },
+		{ "--time-offset-minus", "-1s", -1 },
+		{ "--time-offset-minus", "+1H", -3600 },
+		{ "--time-offset-plus", "60sec", 60 },
+		{ "--time-offset-plus", "60min", 3600 },
+		{ "--time-offset-plus", "2days", 172800 },
+		{ "--time-offset-minus", "2Hours", -7200 },
 	};
-	static const char *const bad[] = { "", "-5", "5x", "m", "1.5", "99999999999" };
+	static const char *const bad[] = { "", "5x", "m", "1.5", "99999999999",
+					   "+", "-", "--5", "+-5", "5m5", " 5",
+					   "5 m", "1w", "1y", "5ms" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct spa_client_cfg *c = new_cfg();
 
-		assert_int_equal(ct_parse(c, ARGS(ok[i].opt, ok[i].val)), 0);
+		if (ct_parse(c, ARGS(ok[i].opt, ok[i].val)) != 0)
+			fail_msg("refused: %s %s", ok[i].opt, ok[i].val);
 		assert_int_equal(c->time_offset, ok[i].want);
 		free_cfg(c);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct spa_client_cfg *c = new_cfg();
 
-		assert_true(ct_parse(c, ARGS("--time-offset-plus", bad[i])) < 0);
+		if (ct_parse(c, ARGS("--time-offset-plus", bad[i])) == 0)
+			fail_msg("accepted: --time-offset-plus '%s'", bad[i]);
 		free_cfg(c);
 	}
+}
+
+static void test_rc_time_offsets(void **state)
+{
+	/* TIME_OFFSET in an rc file: the sign gives the direction. */
+	static const struct { const char *val; int64_t want; } ok[] = {
+		{ "90", 90 }, { "-30", -30 }, { "-1s", -1 }, { "+1H", 3600 },
+		{ "-2m", -120 }, { "1d", 86400 }, { "-1D", -86400 },
+	};
+	const struct spa_opt_def *d = spa_opt_by_rc_name("TIME_OFFSET");
+
+	(void)state;
+	assert_non_null(d);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		if (spa_client_apply(c, d, ok[i].val, SPA_SRC_RC, "test") != 0)
+			fail_msg("refused: TIME_OFFSET %s", ok[i].val);
+		assert_int_equal(c->time_offset, ok[i].want);
+		free_cfg(c);
+	}
+	{
+		struct spa_client_cfg *c = new_cfg();
+
+		assert_true(spa_client_apply(c, d, "5x", SPA_SRC_RC, "test") < 0);
+		free_cfg(c);
+	}
+}
+
+static void test_time_offset_saved_signed(void **state)
+{
+	/* --save-rc-stanza: in TIME_OFFSET the sign is the direction, so a
+	 * sign the option ignored must not reach the file. */
+	static const struct { const char *opt, *val, *saved; } cases[] = {
+		{ "--time-offset-minus", "1h", "-1h" },
+		{ "--time-offset-minus", "-1s", "-1s" },
+		{ "--time-offset-minus", "+1H", "-1H" },
+		{ "--time-offset-plus", "-5", "5" },
+		{ "--time-offset-plus", "+2m", "2m" },
+		{ "--time-offset-plus", "2days", "2days" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct spa_client_cfg *c = new_cfg();
+
+		assert_int_equal(ct_parse(c, ARGS(cases[i].opt, cases[i].val)), 0);
+		assert_string_equal(saved_value(c, "TIME_OFFSET"), cases[i].saved);
+		free_cfg(c);
+	}
+}
+
+static void test_nat_without_port(void **state)
+{
+	/* fwknop: -N host takes the port of the access request. */
+	char dir[256], out[300];
+	char *text;
+	struct spa_client_cfg *c = new_cfg();
+
+	(void)state;
+	assert_int_equal(ct_parse(c, ARGS("-N", "192.0.2.5")), 0);
+	assert_string_equal(c->nat_access, "192.0.2.5");
+	free_cfg(c);
+	c = new_cfg();
+	assert_int_equal(ct_parse(c, ARGS("--nat-access", "intranet.example")), 0);
+	assert_string_equal(c->nat_access, "intranet.example");
+	free_cfg(c);
+
+	ct_mkdtemp(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	assert_int_equal(ct_run(out, ARGS("-T", "-v", "-A", "tcp/2222", "-a",
+					  "203.0.113.1", "-D", "198.51.100.1", "-N",
+					  "192.0.2.5", "--key-rijndael", "x",
+					  "--no-rc-file", "--no-save-args")), 0);
+	text = ct_read_file(out);
+	assert_non_null(text);
+	if (!strstr(text, "Nat Access: 192.0.2.5,2222\n"))
+		fail_msg("no NAT field with the -A port in:\n%s", text);
+	free(text);
+	/* --nat-port moves the external port, not the service port */
+	assert_int_equal(ct_run(out, ARGS("-T", "-v", "-A", "tcp/22", "-a",
+					  "203.0.113.1", "-D", "198.51.100.1", "-N",
+					  "192.0.2.5", "--nat-port", "40022",
+					  "--key-rijndael", "x", "--no-rc-file",
+					  "--no-save-args")), 0);
+	text = ct_read_file(out);
+	assert_non_null(text);
+	if (!strstr(text, "Nat Access: 192.0.2.5,22\n") ||
+	    !strstr(text, "203.0.113.1,tcp/40022"))
+		fail_msg("unexpected NAT request:\n%s", text);
+	free(text);
+	ct_rmtree(dir);
 }
 
 static void test_bad_values(void **state)
@@ -163,9 +275,12 @@ static void test_bad_values(void **state)
 		ARGS("-M", "asymmetric"),
 		ARGS("-U", "bob:x"),
 		ARGS("-U", "0123456789012345678901234567890123456789012345678"),
-		ARGS("-N", "host"),
 		ARGS("-N", "host:0"),
 		ARGS("-N", "a:1:2"),
+		ARGS("-N", "host,"),
+		ARGS("-N", "host:"),
+		ARGS("-N", "bad host"),
+		ARGS("-N", "2001:db8::1"),
 		ARGS("--key-len", "33"),
 		ARGS("--hmac-key-len", "0"),
 		ARGS("--hmac-key-len", "129"),
@@ -362,6 +477,9 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_short_and_long),
 		cmocka_unit_test(test_time_offsets),
+		cmocka_unit_test(test_rc_time_offsets),
+		cmocka_unit_test(test_time_offset_saved_signed),
+		cmocka_unit_test(test_nat_without_port),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_port_lists),
 		cmocka_unit_test(test_reparse),

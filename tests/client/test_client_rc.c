@@ -173,6 +173,64 @@ static void test_template(void **state)
 	assert_int_equal(f->c->fw_timeout, 7);
 }
 
+/* One -T run with the given --rc-file; the exit status. */
+static int run_with_rc(const char *rc)
+{
+	return ct_run(NULL, ARGS("-T", "-A", "tcp/22", "-a", "203.0.113.1", "-D",
+				 "198.51.100.1", "--key-rijndael", "x",
+				 "--no-save-args", "--rc-file", rc));
+}
+
+static void test_rc_file_created(void **state)
+{
+	/* fwknop creates a missing --rc-file (0600, [default] stanza). */
+	struct fixture *f = *state;
+	char target[320], link_path[320], ww[320], ww_rc[340], sticky[320],
+	     sticky_rc[340];
+	struct stat st;
+	char *text;
+
+	assert_int_equal(run_with_rc(f->rc), 0);
+	assert_int_equal(lstat(f->rc, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	text = ct_read_file(f->rc);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\n[default]\n"));
+	free(text);
+	/* and it is used as is the next time */
+	assert_int_equal(run_with_rc(f->rc), 0);
+
+	/* A symlink, even a dangling one, is never followed. */
+	snprintf(target, sizeof(target), "%s/target", f->dir);
+	snprintf(link_path, sizeof(link_path), "%s/link", f->dir);
+	assert_int_equal(symlink(target, link_path), 0);
+	assert_int_equal(run_with_rc(link_path), 1);
+	assert_int_equal(lstat(target, &st), -1);
+
+	/* Not created in a directory everyone may write to... */
+	snprintf(ww, sizeof(ww), "%s/ww", f->dir);
+	snprintf(ww_rc, sizeof(ww_rc), "%s/rc", ww);
+	assert_int_equal(mkdir(ww, 0700), 0);
+	assert_int_equal(chmod(ww, 0777), 0);
+	assert_int_equal(run_with_rc(ww_rc), 1);
+	assert_int_equal(lstat(ww_rc, &st), -1);
+	/* ...unless it is sticky, as /tmp is: nobody can swap our file. */
+	snprintf(sticky, sizeof(sticky), "%s/sticky", f->dir);
+	snprintf(sticky_rc, sizeof(sticky_rc), "%s/rc", sticky);
+	assert_int_equal(mkdir(sticky, 0700), 0);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	assert_int_equal(run_with_rc(sticky_rc), 0);
+	assert_int_equal(lstat(sticky_rc, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* A world-writable rc file is refused, not rewritten. */
+	assert_int_equal(chmod(sticky_rc, 0666), 0);
+	assert_int_equal(run_with_rc(sticky_rc), 1);
+	assert_int_equal(lstat(sticky_rc, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0666);
+}
+
 static void test_save_new_and_reload(void **state)
 {
 	struct fixture *f = *state;
@@ -366,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rc_file_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_new_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_replaces_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stanza_list, setup, teardown),

@@ -55,10 +55,18 @@ static void test_proxy_parse(void **state)
 		{ "HTTP://198.51.100.5:81/", "198.51.100.5", 81 },
 		{ "[2001:db8::5]:8000", "2001:db8::5", 8000 },
 		{ "2001:db8::5", "2001:db8::5", 0 },
+		/* fwknop ignores the path of a proxy URL */
+		{ "http://proxy.example:3128/some/path", "proxy.example", 3128 },
+		{ "http://proxy.example/p?q=1", "proxy.example", 0 },
+		{ "http://[2001:db8::5]:8000/x", "2001:db8::5", 8000 },
+		{ "proxy.example:3128/", "proxy.example", 3128 },
 	};
 	static const char *const bad[] = {
 		"", "http://", ":80", "proxy:", "proxy:x", "proxy:70000",
 		"[2001:db8::5]x", "a b", "a/b:80",
+		/* a path without the scheme: fwknop mangles the port there */
+		"proxy.example:3128/path", "http://user@proxy.example/",
+		"http:///path",
 	};
 	char host[256];
 	uint16_t port;
