@@ -6,6 +6,11 @@
 # only -> closed after expiry. Part 1: CMD_CYCLE_CLOSE NONE, ipset's own
 # timeout ($CLIENT_TIMEOUT) removes the member. Part 2: a permanent member
 # removed by CMD_CYCLE_CLOSE after CMD_CYCLE_TIMER (not FW_ACCESS_TIMEOUT).
+# Part 3: the plugin alone through spa_plugin_drive (next to the plugin
+# directory in the build tree): check refuses a stanza without
+# CMD_CYCLE_CLOSE or with a relative command; a close command that succeeds
+# when the member is already gone makes close return 0; a close command
+# that exits non-zero makes close fail.
 # Usage: test_cmdcycle_ipset.sh <spad> <plugin-dir>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,5 +128,62 @@ check test $((t1 - t0)) -ge $((TIMEOUT - 1))
 check test $((t1 - t0)) -le $((TIMEOUT + 3))
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 e2e_kill_pid "$spad_pid"
+
+echo "== part 3: the plugin alone (spa_plugin_drive): check, idempotent and failing close"
+drive=$(cd "$plugin_dir/.." && pwd)/tests/e2e/spa_plugin_drive
+if [ -x "$drive" ]; then
+  # cmdcycle has no executable key: the stanza's CMD_CYCLE_CLOSE is the
+  # backend, so the failing close is a wrapper given as that command. The
+  # runner's environment is empty: absolute paths only.
+  wrap=$dir/close-wrap
+  flag=$dir/close-fail
+  cat >"$wrap" <<EOF
+#!/bin/bash
+if [ -e "$flag" ]; then
+  echo "injected failure" >&2
+  exit 3
+fi
+exec "$ipset_exe" "\$@"
+EOF
+  chmod 755 "$wrap"
+  cdrv() { # <open> <close> <drive ops...>
+    local open=$1 close=$2
+    shift 2
+    e2e_srv "$drive" -s "CMD_CYCLE_OPEN=$open" -s "CMD_CYCLE_CLOSE=$close" \
+      -s CMD_CYCLE_TIMER=30 "$plugin_dir/cmdcycle.so" "$@"
+  }
+  add="$ipset_exe -exist add spa_set \$SRC,\$PROTO:\$PORT timeout 0"
+  del="$wrap -exist del spa_set \$SRC,\$PROTO:\$PORT"
+  exp=$(( $(date +%s) + 60 ))
+
+  out=$(e2e_srv "$drive" -s "CMD_CYCLE_OPEN=$add" "$plugin_dir/cmdcycle.so" list 2>&1)
+  check test $? -ne 0
+  check grep -q "check failed" <<<"$out"
+  check grep -q "CMD_CYCLE_CLOSE is missing" <<<"$out"
+  out=$(cdrv "ipset add spa_set \$SRC" NONE list 2>&1)
+  check test $? -ne 0
+  check grep -q "CMD_CYCLE_OPEN 'ipset add spa_set \$SRC' must start with an absolute path" <<<"$out"
+
+  check cdrv "$add" "$del" open "$E2E_CLI4" tcp 22 "$exp"
+  check has_member "$E2E_CLI4,tcp:22"
+  # deleted behind the plugin's back: a close command written to succeed
+  # when the member is gone (-exist) makes the close succeed
+  check e2e_srv "$ipset_exe" del spa_set "$E2E_CLI4,tcp:22"
+  check cdrv "$add" "$del" close "$E2E_CLI4" tcp 22 "$exp"
+  check test "$(members)" = 0
+  # the close command's non-zero exit is the plugin's failure
+  check cdrv "$add" "$del" open "$E2E_CLI4" tcp 22 "$exp"
+  touch "$flag"
+  out=$(cdrv "$add" "$del" close "$E2E_CLI4" tcp 22 "$exp" 2>&1)
+  check test $? -ne 0
+  check grep -q "^close failed" <<<"$out"
+  check grep -q "CMD_CYCLE_CLOSE exited with 3" <<<"$out"
+  check has_member "$E2E_CLI4,tcp:22"
+  rm -f "$flag"
+  check cdrv "$add" "$del" close "$E2E_CLI4" tcp 22 "$exp"
+  check test "$(members)" = 0
+else
+  echo "SKIP part 3: no $drive"
+fi
 
 e2e_finish

@@ -4,7 +4,9 @@
 # inside the server namespace on a private system bus, driven without the
 # engine by spa_plugin_drive: a timed rich rule opens the port only for the
 # granted source, firewalld expires it by itself, a re-knock replaces the
-# rule, close and flush remove exactly our rules and leave the admin's.
+# rule, close and flush remove exactly our rules and leave the admin's; a
+# close whose rule is already gone returns 0, one firewall-cmd refuses does
+# not (FIREWD_EXE: a wrapper that fails on demand).
 #
 # spad's runner gives commands an empty environment, so firewall-cmd could
 # not find the private bus: FIREWD_EXE points at a wrapper written here that
@@ -89,6 +91,44 @@ check drv open "$E2E_CLI4" tcp "$port" $((now + 6))
 e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" "$port"
 sleep 8
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" "$port"
+check test "$(count_rich "$(rule4 "$E2E_CLI4")")" = 0
+
+echo "== close succeeds when the rule is already gone"
+# firewalld expired it (above) ...
+check drv close "$E2E_CLI4" tcp "$port" $((now + 6))
+# ... or an admin removed it
+now=$(date +%s)
+check drv open "$E2E_CLI4" tcp "$port" $((now + 120))
+check fcmd --zone=public --remove-rich-rule="$(rule4 "$E2E_CLI4")"
+check test "$(count_rich "$(rule4 "$E2E_CLI4")")" = 0
+check drv close "$E2E_CLI4" tcp "$port" $((now + 120))
+
+echo "== a close firewall-cmd refuses fails (FIREWD_EXE wrapper failing on demand)"
+# A wrapper around the test's firewall-cmd wrapper; empty environment, so
+# absolute paths only.
+wrap=$E2E_TMPDIR/fwd-fail-cmd
+flag=$E2E_TMPDIR/fwd-fail
+cat >"$wrap" <<EOF
+#!/bin/bash
+if [ -e "$flag" ] && [[ "\$*" == *--remove-rich-rule=* ]]; then
+  echo "injected failure" >&2
+  exit 252
+fi
+exec "$E2E_FWD_CMD" "\$@"
+EOF
+chmod 755 "$wrap"
+wdrv() {
+  e2e_srv "$drive" -o FIREWD_EXE="$wrap" -o FIREWD_ZONE=public -o FLUSH_FIREWD_AT_INIT=N \
+    -o FLUSH_FIREWD_AT_EXIT=N "$plugin" "$@"
+}
+check wdrv open "$E2E_CLI4" tcp "$port" $((now + 120))
+touch "$flag"
+out=$(wdrv close "$E2E_CLI4" tcp "$port" $((now + 120)) 2>&1)
+check test $? -ne 0
+check grep -q "^close failed" <<<"$out"
+check test "$(count_rich "$(rule4 "$E2E_CLI4")")" = 1
+rm -f "$flag"
+check wdrv close "$E2E_CLI4" tcp "$port" $((now + 120))
 check test "$(count_rich "$(rule4 "$E2E_CLI4")")" = 0
 
 echo "== an already expired grant is refused, nothing added"

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The ipset plugin on the real kernel inside a network namespace, driven by
 # spa_plugin_drive: the admin's iptables drop policy plus the one rule that
-# consumes our sets; open/refresh/close, kernel expiry, IPv4 and IPv6.
+# consumes our sets; open/refresh/close, kernel expiry, IPv4 and IPv6;
+# close of an element already gone is 0, a close ipset refuses is not (exec:
+# IPSET_EXE is a wrapper failing on demand); old IPSET_FLUSH_AT_* refused.
 # Run once per transport: "library" (libipset in-process) and "exec" (the
 # ipset command through the runner).
 # Usage: test_ipset_plugin.sh <spa_plugin_drive> <ipset.so> [library|exec]
@@ -65,6 +67,48 @@ e2e_expect_open "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
 sleep 3
 e2e_expect_blocked "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
 e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== close succeeds when the element is already gone"
+# the kernel expired it (above), or an admin deleted it
+check drv close "$E2E_CLI4_OTHER" tcp 22 0
+now=$(date +%s)
+check drv open "$E2E_CLI4_OTHER" tcp 22 $((now + 60))
+check e2e_srv ipset del spa4 "$E2E_CLI4_OTHER,tcp:22"
+check drv close "$E2E_CLI4_OTHER" tcp 22 0
+check test "$(elements spa4)" = 1
+
+if [ "$transport" = exec ]; then
+  echo "== a close ipset refuses fails (IPSET_EXE is a wrapper failing on demand)"
+  # The runner gives it an empty environment: absolute paths only.
+  wrap=$E2E_TMPDIR/ipset-wrap
+  flag=$E2E_TMPDIR/ipset-fail
+  cat >"$wrap" <<EOF
+#!/bin/bash
+if [ -e "$flag" ] && [[ " \$* " == *" del "* ]]; then
+  echo "injected failure" >&2
+  exit 1
+fi
+exec "$(command -v ipset)" "\$@"
+EOF
+  chmod 755 "$wrap"
+  wdrv() { e2e_srv "$drive" -o IPSET_TRANSPORT=exec -o IPSET_EXE="$wrap" "$plugin" "$@"; }
+  check wdrv open "$E2E_CLI4_OTHER" tcp 22 $((now + 60))
+  touch "$flag"
+  out=$(wdrv close "$E2E_CLI4_OTHER" tcp 22 0 2>&1)
+  check test $? -ne 0
+  check grep -q "^close failed" <<<"$out"
+  check test "$(elements spa4)" = 2
+  rm -f "$flag"
+  check wdrv close "$E2E_CLI4_OTHER" tcp 22 0
+  check test "$(elements spa4)" = 1
+else
+  echo "== (library transport: it runs no command, so no failing close through IPSET_EXE)"
+fi
+
+echo "== the old IPSET_FLUSH_AT_* keys are refused by check, naming the engine's"
+refused=$(e2e_srv "$drive" "${base[@]}" -o IPSET_FLUSH_AT_INIT=N "$plugin" list 2>&1)
+check test $? -ne 0
+check grep -q "IPSET_FLUSH_AT_INIT 'N' is no longer read: use FLUSH_IPSET_AT_INIT" <<<"$refused"
 
 echo "== flush"
 check drv flush

@@ -5,7 +5,10 @@
 # for the granted source, a re-knock replaces rather than stacks, close and
 # flush remove exactly our rules and leave the admin's alone. An open is
 # one iptables-restore; when an admin changed our chain behind the plugin's
-# back, the refused batch sends it to iptables-save and it still works.
+# back, the refused batch sends it to iptables-save and it still works;
+# a close whose rule or chain is already gone returns 0, one that
+# iptables-restore refuses does not (IPT_RESTORE_EXE: a wrapper that
+# fails on demand).
 # Usage: test_iptables_plugin.sh <spa_plugin_drive> <iptables.so>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -163,6 +166,52 @@ check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 0
 check test "$(count_rules iptables-save '^-A INPUT -j FWKNOP_INPUT$')" = 1
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 e2e_expect_open "$E2E_CLI6" "$E2E_SRV6" 22
+
+echo "== close succeeds when our chain was flushed and deleted behind our back"
+exp7=$((now + 420))
+check drv open "$E2E_CLI4" tcp 22 "$exp7"
+trace=$(hooked "-D FWKNOP_INPUT -s $E2E_CLI4/32" \
+  "iptables -w -D INPUT -j FWKNOP_INPUT; iptables -w -F FWKNOP_INPUT; iptables -w -X FWKNOP_INPUT" \
+  close "$E2E_CLI4" tcp 22 "$exp7")
+rc=$?
+runs "$trace"
+check test "$rc" = 0
+check test ! -e "$hookdir/marker"
+check test "$(count_rules iptables-save FWKNOP)" = 0
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== a close iptables-restore refuses fails (IPT_RESTORE_EXE wrapper failing on demand)"
+# The runner gives it an empty environment: absolute paths only; the
+# batch arrives on stdin and goes on to the real command.
+wrap=$E2E_TMPDIR/ipt-fail-restore
+flag=$E2E_TMPDIR/ipt-fail
+cat >"$wrap" <<EOF
+#!/bin/bash
+if [ -e "$flag" ]; then
+  echo "injected failure" >&2
+  exit 1
+fi
+exec /usr/sbin/iptables-restore "\$@"
+EOF
+chmod 755 "$wrap"
+wdrv() { e2e_srv "$drive" "${opts[@]}" -o IPT_RESTORE_EXE="$wrap" "$plugin" "$@"; }
+check wdrv open "$E2E_CLI4" tcp 22 "$exp7"
+touch "$flag"
+out=$(wdrv close "$E2E_CLI4" tcp 22 "$exp7" 2>&1)
+check test $? -ne 0
+check grep -q "^close failed" <<<"$out"
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT -s $E2E_CLI4/32 .*_exp_$exp7 -j ACCEPT\$")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+rm -f "$flag"
+check wdrv close "$E2E_CLI4" tcp 22 "$exp7"
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT ")" = 0
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== re-open after a restart does not duplicate"
+check drv open "$E2E_CLI4" tcp 22 "$exp7"
+check drv open "$E2E_CLI4" tcp 22 "$exp7"
+check test "$(count_rules iptables-save "^-A FWKNOP_INPUT -s $E2E_CLI4/32 ")" = 1
+check drv close "$E2E_CLI4" tcp 22 "$exp7"
 
 echo "== flush"
 check drv flush
