@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_conf_access.c - access.conf stanzas (PROTOCOL.md 6.7, 6.8, 7.2). */
+/* spa_conf_access.c - access.conf stanzas (docs/man/spad.8, ACCESS STANZAS). */
 #include "spa_conf_internal.h"
 
 #include <errno.h>
@@ -38,30 +38,67 @@ static int new_stanza(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	return 0;
 }
 
-/* MM/DD/YYYY -> local midnight at the start of that day. */
-static int parse_date(const char *v, int64_t *out)
+/* Digits only, 1..max of them; the value or -1. */
+static int date_part(const char *s, size_t len, size_t max)
 {
-	unsigned mon, day, year;
-	char tail;
+	int v = 0;
+
+	if (len == 0 || len > max)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * MM/DD/YYYY -> local midnight at the start of that day. Month and day
+ * take one or two digits, as fwknopd's strptime("%m/%d/%Y") does. A
+ * two-digit year is read as strptime's %y would (69..99: 19xx, else 20xx):
+ * %Y would make "01" the year 1, an expiry nobody means.
+ */
+static int parse_date(const char *v, int64_t *out, bool *short_year)
+{
+	const char *s1 = strchr(v, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+	int mon, day, year;
 	struct tm tm;
 	time_t t;
 
-	if (strlen(v) != 10 || v[2] != '/' || v[5] != '/' ||
-	    sscanf(v, "%2u/%2u/%4u%c", &mon, &day, &year, &tail) != 3)
+	if (!s1 || !s2)
 		return -EINVAL;
-	if (mon < 1 || mon > 12 || day < 1 || day > 31 || year < 1970)
+	mon = date_part(v, (size_t)(s1 - v), 2);
+	day = date_part(s1 + 1, (size_t)(s2 - s1 - 1), 2);
+	year = date_part(s2 + 1, strlen(s2 + 1), 4);
+	*short_year = strlen(s2 + 1) == 2;
+	if (mon < 1 || mon > 12 || day < 1 || day > 31 || year < 0 ||
+	    (strlen(s2 + 1) != 2 && strlen(s2 + 1) != 4))
+		return -EINVAL;
+	if (*short_year)
+		year += year < 69 ? 2000 : 1900;
+	if (year < 1970)
 		return -EINVAL;
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_mon = (int)mon - 1;
-	tm.tm_mday = (int)day;
-	tm.tm_year = (int)year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_year = year - 1900;
 	tm.tm_isdst = -1;
 	t = mktime(&tm);
 	/* mktime normalises 02/31 to March; a real date round-trips. */
-	if (t == (time_t)-1 || tm.tm_mday != (int)day || tm.tm_mon != (int)mon - 1)
+	if (t == (time_t)-1 || tm.tm_mday != day || tm.tm_mon != mon - 1)
 		return -EINVAL;
 	*out = (int64_t)t;
 	return 0;
+}
+
+/* The calendar year of a local-time epoch, for the message above. */
+static int local_year(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	return localtime_r(&tt, &tm) ? tm.tm_year + 1900 : 0;
 }
 
 static bool is_later_var(const char *name)
@@ -95,10 +132,20 @@ static int set_raw_key(struct spa_conf_ctx *x, const struct spa_conf_pos *p, uin
 	int rc;
 
 	if (b64) {
+		uint8_t big[2 * SPA_MAX_HMAC_KEY_LEN];
+		size_t big_len = 0;
+
 		rc = spa_key_from_base64(p->value, dst, cap, len);
-		if (rc < 0)
-			return spa_conf_fail(x, p, "invalid base64 key: %s", spa_strerror(rc));
-		return 0;
+		if (rc == 0)
+			return 0;
+		/* "invalid" would send the admin looking for a typo in a key
+		 * that is only too long */
+		if (spa_key_from_base64(p->value, big, sizeof(big), &big_len) == 0 || big_len > cap)
+			rc = spa_conf_fail(x, p, "key decodes to more than %zu bytes", cap);
+		else
+			rc = spa_conf_fail(x, p, "invalid base64 key: %s", spa_strerror(rc));
+		spa_wipe(big, sizeof(big));
+		return rc;
 	}
 	if (strlen(p->value) > cap)
 		return spa_conf_fail(x, p, "key longer than %zu bytes", cap);
@@ -189,8 +236,11 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 			return spa_conf_fail(x, p, "expected Y or N");
 		s->require_source_address = b;
 	} else if (strcmp(n, "ACCESS_EXPIRE") == 0) {
-		if (parse_date(v, &s->access_expire) < 0)
-			return spa_conf_fail(x, p, "expected a date MM/DD/YYYY");
+		if (parse_date(v, &s->access_expire, &b) < 0)
+			return spa_conf_fail(x, p, "expected a date MM/DD/YYYY (1970 or later)");
+		if (b)
+			spa_log(SPA_L_NOTICE, "%s:%u: ACCESS_EXPIRE %s: two-digit year read as %d",
+				p->file, p->line, v, local_year(s->access_expire));
 	} else if (strcmp(n, "ACCESS_EXPIRE_EPOCH") == 0) {
 		if (spa_conf_i64(v, &s->access_expire) < 0 || s->access_expire <= 0)
 			return spa_conf_fail(x, p, "expected epoch seconds");
@@ -198,6 +248,8 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
 		    spa_conf_copy(v, s->firewall_type, sizeof(s->firewall_type)) < 0)
 			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
+		snprintf(s->firewall_type_where, sizeof(s->firewall_type_where), "%s:%u", p->file,
+			 p->line);
 	} else if (strcmp(n, "CMD_CYCLE_TIMER") == 0) {
 		if (spa_conf_u32(v, 1, SPA_MAX_TIMEOUT_VALUE, &s->cmd_cycle_timer) < 0)
 			return spa_conf_fail(x, p, "expected seconds 1..%u", SPA_MAX_TIMEOUT_VALUE);
@@ -284,6 +336,8 @@ static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot prepare keys: %s", s->label, spa_strerror(rc));
 		return -EINVAL;
 	}
+	s->key_bytes = s->key_len;
+	s->hmac_key_bytes = s->hmac_key_len;
 	/* the prepared key set holds its own copy */
 	spa_wipe(s->key, sizeof(s->key));
 	spa_wipe(s->hmac_key, sizeof(s->hmac_key));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 
 static const char *yn(bool b)
 {
@@ -60,28 +61,65 @@ static bool secret_name(const char *name)
 	       strstr(name, "TOKEN");
 }
 
-static void dump_stanza(FILE *out, const struct spa_stanza *s, size_t idx)
+static const char *facility_name(int f)
+{
+	static const struct { int f; const char *name; } names[] = {
+		{ LOG_DAEMON, "LOG_DAEMON" }, { LOG_LOCAL0, "LOG_LOCAL0" },
+		{ LOG_LOCAL1, "LOG_LOCAL1" }, { LOG_LOCAL2, "LOG_LOCAL2" },
+		{ LOG_LOCAL3, "LOG_LOCAL3" }, { LOG_LOCAL4, "LOG_LOCAL4" },
+		{ LOG_LOCAL5, "LOG_LOCAL5" }, { LOG_LOCAL6, "LOG_LOCAL6" },
+		{ LOG_LOCAL7, "LOG_LOCAL7" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].f == f)
+			return names[i].name;
+	return "?";
+}
+
+/* Where a stanza's plugin comes from, as spa_config_stanza_type decides. */
+static void print_type(FILE *out, const struct spa_config *c, const struct spa_stanza *s)
+{
+	const char *why = s->firewall_type[0] ? "" :
+			  spa_stanza_kv_get(s, "CMD_CYCLE_OPEN") ? " (CMD_CYCLE_OPEN)" :
+			  " (the global FIREWALL_TYPE)";
+
+	fprintf(out, "    %-24s %s%s\n", "FIREWALL_TYPE", spa_config_stanza_type(c, s), why);
+}
+
+static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_stanza *s,
+			size_t idx)
 {
 	fprintf(out, "stanza %zu (%s):\n", idx + 1, s->label);
 	print_addrs(out, "SOURCE", &s->source);
 	print_addrs(out, "DESTINATION", &s->destination);
 	print_ports(out, "OPEN_PORTS", &s->open_ports);
 	print_ports(out, "RESTRICT_PORTS", &s->restrict_ports);
-	fprintf(out, "    %-24s %s\n", "KEY", s->has_key ? "<redacted>" : "(unset)");
-	if (s->hmac_key_len)
-		fprintf(out, "    %-24s <redacted, %zu bytes>\n", "HMAC_KEY", s->hmac_key_len);
+	/* the *_bytes fields: the raw keys are wiped once the key set is
+	 * prepared, so their lengths would say "unset" here */
+	if (s->has_key)
+		fprintf(out, "    %-24s <redacted, %zu bytes>\n", "KEY", s->key_bytes);
 	else
+		fprintf(out, "    %-24s (unset)\n", "KEY");
+	if (s->hmac_key_bytes) {
+		fprintf(out, "    %-24s <redacted, %zu bytes>\n", "HMAC_KEY", s->hmac_key_bytes);
+		fprintf(out, "    %-24s %s\n", "HMAC_DIGEST_TYPE",
+			spa_digest_name(s->hmac_type ? s->hmac_type : SPA_DIGEST_SHA256));
+	} else {
 		fprintf(out, "    %-24s (unset)\n", "HMAC_KEY");
-	fprintf(out, "    %-24s %d\n", "HMAC_DIGEST_TYPE", s->hmac_type);
-	fprintf(out, "    %-24s %d\n", "ENCRYPTION_MODE", s->enc_mode);
+		fprintf(out, "    %-24s (none: no HMAC key)\n", "HMAC_DIGEST_TYPE");
+	}
+	fprintf(out, "    %-24s %s\n", "ENCRYPTION_MODE",
+		spa_mode_name(s->enc_mode ? s->enc_mode : SPA_MODE_CBC));
 	fprintf(out, "    %-24s %u\n", "FW_ACCESS_TIMEOUT", s->fw_access_timeout);
 	fprintf(out, "    %-24s %u\n", "MAX_FW_TIMEOUT", s->max_fw_timeout);
 	fprintf(out, "    %-24s %s\n", "REQUIRE_USERNAME",
 		s->require_username[0] ? s->require_username : "(unset)");
 	fprintf(out, "    %-24s %s\n", "REQUIRE_SOURCE_ADDRESS", yn(s->require_source_address));
-	fprintf(out, "    %-24s %lld\n", "ACCESS_EXPIRE_EPOCH", (long long)s->access_expire);
-	fprintf(out, "    %-24s %s\n", "FIREWALL_TYPE",
-		s->firewall_type[0] ? s->firewall_type : "(global)");
+	if (s->access_expire)
+		fprintf(out, "    %-24s %lld\n", "ACCESS_EXPIRE_EPOCH", (long long)s->access_expire);
+	else
+		fprintf(out, "    %-24s (never)\n", "ACCESS_EXPIRE_EPOCH");
+	print_type(out, c, s);
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
 	for (size_t i = 0; i < s->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", s->kv[i].name,
@@ -110,13 +148,15 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "ACCESS_FOLDER",
 		c->access_folder[0] ? c->access_folder : "(unset)");
 	fprintf(out, "    %-24s %s\n", "PLUGIN_DIR", c->plugin_dir);
-	fprintf(out, "    %-24s %s\n", "FIREWALL_TYPE", c->firewall_type);
+	fprintf(out, "    %-24s %s%s\n", "FIREWALL_TYPE", c->firewall_type,
+		c->firewall_type_where[0] ? "" : " (default)");
 	fprintf(out, "    %-24s %s\n", "SYSLOG_IDENTITY", c->syslog_identity);
+	fprintf(out, "    %-24s %s\n", "SYSLOG_FACILITY", facility_name(c->syslog_facility));
 	fprintf(out, "    %-24s %s\n", "LOCALE", c->locale[0] ? c->locale : "(unset)");
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);
 	fprintf(out, "access stanzas: %zu\n", c->n_stanzas);
 	for (size_t i = 0; i < c->n_stanzas; i++)
-		dump_stanza(out, &c->stanzas[i], i);
+		dump_stanza(out, c, &c->stanzas[i], i);
 }

@@ -1,17 +1,46 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_conf_server.c - fwknopd.conf variables (PROTOCOL.md 7.1). */
+/* spa_conf_server.c - fwknopd.conf variables (docs/man/spad.8, FILES). */
 #include "spa_conf_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "spa_log.h"
 
 #define SPA_DEFAULT_RUN_DIR "/run/spad"
-#define SPA_DEFAULT_CONF_DIR "/etc/fwknop"
 #define SPA_DEFAULT_SNIFF_BYTES 1500
+
+/*
+ * The compiled default is the configure-time prefix; a spad installed
+ * under another one (cmake --install --prefix X, a staged package) looks
+ * beside itself: <prefix>/<sbindir>/spad -> <prefix>/<plugin dir>, when
+ * that directory exists.
+ */
+static void default_plugin_dir(char *out, size_t cap)
+{
+	char exe[PATH_MAX], tail[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t tlen;
+	struct stat st;
+
+	snprintf(out, cap, "%s", SPA_PLUGIN_DIR_DEFAULT);
+	if (n <= 0 || !SPA_PLUGIN_DIR_REL[0] || !SPA_SBINDIR_REL[0])
+		return;
+	exe[n] = '\0';
+	snprintf(tail, sizeof(tail), "/%s/spad", SPA_SBINDIR_REL);
+	tlen = strlen(tail);
+	if ((size_t)n <= tlen || strcmp(exe + n - tlen, tail) != 0)
+		return;     /* not an installed layout (a build tree, a test) */
+	exe[(size_t)n - tlen] = '\0';
+	if (snprintf(tail, sizeof(tail), "%s/%s", exe, SPA_PLUGIN_DIR_REL) < (int)sizeof(tail) &&
+	    stat(tail, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(out, cap, "%s", tail);
+}
 
 void spa_config_init(struct spa_config *c)
 {
@@ -21,15 +50,18 @@ void spa_config_init(struct spa_config *c)
 	c->max_packet_age = SPA_MAX_PACKET_AGE_DEFAULT;
 	c->digest_persistence = true;
 	snprintf(c->run_dir, sizeof(c->run_dir), "%s", SPA_DEFAULT_RUN_DIR);
-	snprintf(c->access_file, sizeof(c->access_file), "%s/access.conf", SPA_DEFAULT_CONF_DIR);
-	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", SPA_PLUGIN_DIR_DEFAULT);
+	/* access_file stays "": spa_daemon_load_config puts it next to the
+	 * server config unless ACCESS_FILE or -a says otherwise */
+	default_plugin_dir(c->plugin_dir, sizeof(c->plugin_dir));
+	snprintf(c->firewall_type, sizeof(c->firewall_type), "%s", SPA_DEFAULT_FIREWALL_TYPE);
 	snprintf(c->syslog_identity, sizeof(c->syslog_identity), "spad");
+	c->syslog_facility = LOG_DAEMON;
 	snprintf(c->pcap_filter, sizeof(c->pcap_filter), "udp port %u", SPA_DEFAULT_PORT);
 	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
 	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
 }
 
-void spa_config_free(struct spa_config *c)
+void spa_config_drop_stanzas(struct spa_config *c)
 {
 	for (size_t i = 0; i < c->n_stanzas; i++) {
 		struct spa_stanza *s = &c->stanzas[i];
@@ -42,11 +74,25 @@ void spa_config_free(struct spa_config *c)
 		spa_wipe(s, sizeof(*s));
 	}
 	free(c->stanzas);
-	spa_conf_kv_free(c->kv, c->n_kv);
 	c->stanzas = NULL;
 	c->n_stanzas = 0;
+}
+
+void spa_config_free(struct spa_config *c)
+{
+	spa_config_drop_stanzas(c);
+	spa_conf_kv_free(c->kv, c->n_kv);
 	c->kv = NULL;
 	c->n_kv = 0;
+}
+
+const char *spa_config_stanza_type(const struct spa_config *c, const struct spa_stanza *s)
+{
+	if (s->firewall_type[0])
+		return s->firewall_type;
+	if (spa_stanza_kv_get(s, "CMD_CYCLE_OPEN"))
+		return SPA_CMD_CYCLE_TYPE;
+	return c->firewall_type;
 }
 
 const struct spa_stanza *spa_config_stanza(const struct spa_config *c, const char *label)
@@ -76,7 +122,7 @@ const char *spa_config_kv_get(const struct spa_config *c, const char *name)
 	return spa_conf_kv_find(c->kv, c->n_kv, name);
 }
 
-enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_LATER, V_INERT };
+enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_TYPE, V_FACILITY, V_LATER, V_INERT };
 
 struct server_var {
 	const char *name;
@@ -103,7 +149,7 @@ static const struct server_var server_vars[] = {
 	{ "ACCESS_FILE", V_PATH, F(access_file), 0, 0 },
 	{ "ACCESS_FOLDER", V_PATH, F(access_folder), 0, 0 },
 	{ "PLUGIN_DIR", V_PATH, F(plugin_dir), 0, 0 },
-	{ "FIREWALL_TYPE", V_STR, F(firewall_type), 0, 0 },
+	{ "FIREWALL_TYPE", V_TYPE, F(firewall_type), 0, 0 },
 	{ "SYSLOG_IDENTITY", V_STR, F(syslog_identity), 0, 0 },
 	{ "LOCALE", V_STR, F(locale), 0, 0 },
 	{ "PCAP_INTF", V_STR, F(pcap_intf), 0, 0 },
@@ -113,7 +159,7 @@ static const struct server_var server_vars[] = {
 	{ "UDPSERV_SELECT_TIMEOUT", V_INERT, NOF, 0, 0 },
 	{ "RULES_CHECK_THRESHOLD", V_INERT, NOF, 0, 0 },
 	{ "FWKNOP_CONF_DIR", V_INERT, NOF, 0, 0 },
-	{ "SYSLOG_FACILITY", V_INERT, NOF, 0, 0 },
+	{ "SYSLOG_FACILITY", V_FACILITY, F(syslog_facility), 0, 0 },
 	{ "VERBOSE", V_INERT, NOF, 0, 0 },
 	{ "PCAP_FILE", V_PATH, F(pcap_file), 0, 0 },
 	{ "ENABLE_PCAP_PROMISC", V_BOOL, F(pcap_promisc), 0, 0 },
@@ -204,10 +250,26 @@ static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
 		if (spa_conf_copy(v, field, d->cap) < 0)
 			return spa_conf_fail(x, p, "value too long (max %zu)", d->cap - 1);
 		return 0;
+	case V_TYPE:
+		/* a plugin file name: no path, nothing a shell would read */
+		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v))
+			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
+		if (spa_conf_copy(v, field, d->cap) < 0)
+			return spa_conf_fail(x, p, "value too long (max %zu)", d->cap - 1);
+		snprintf(x->c->firewall_type_where, sizeof(x->c->firewall_type_where), "%s:%u",
+			 p->file, p->line);
+		return 0;
+	case V_FACILITY:
+		if (spa_log_facility_from_name(v, (int *)field) < 0)
+			return spa_conf_fail(x, p, "expected LOG_DAEMON or LOG_LOCAL0..LOG_LOCAL7");
+		return 0;
 	case V_LATER:
+		/* Only a feature switched on changes what fwknopd would do; its
+		 * settings alone (GPG_HOME_DIR, TCPSERV_PORT...) sit in every
+		 * stock fwknopd.conf and are not worth a warning. */
 		if (spa_conf_yes_no(v, &b) == 0 && b && has_prefix(d->name, "ENABLE_"))
 			return spa_conf_fail(x, p, "not supported yet");
-		spa_log(SPA_L_WARNING, "%s:%u: %s: not supported yet, ignored",
+		spa_log(SPA_L_DEBUG, "%s:%u: %s: feature not supported yet, setting ignored",
 			p->file, p->line, p->name);
 		return 0;
 	case V_INERT:

@@ -19,6 +19,12 @@
 #define SPA_DEFAULT_FW_TIMEOUT 30
 #define SPA_DEFAULT_MAX_FW_TIMEOUT 300
 #define SPA_MAX_TIMEOUT_VALUE 8388608
+/* fwknopd's Debian build, so an unchanged fwknopd.conf starts */
+#define SPA_DEFAULT_FIREWALL_TYPE "iptables"
+/* the plugin fwknopd's CMD_CYCLE_OPEN stanzas mean */
+#define SPA_CMD_CYCLE_TYPE "cmdcycle"
+#define SPA_DEFAULT_CONF_DIR "/etc/spa"
+#define SPA_DEFAULT_CONF_FILE SPA_DEFAULT_CONF_DIR "/spad.conf"
 
 struct spa_stanza {
 	char label[64];                /* "access.conf:12", also the grant label */
@@ -31,6 +37,8 @@ struct spa_stanza {
 	bool has_key;
 	uint8_t hmac_key[SPA_MAX_HMAC_KEY_LEN];
 	size_t hmac_key_len;
+	/* what -D reports once the raw key bytes are wiped at finish */
+	size_t key_bytes, hmac_key_bytes;
 	int hmac_type;                 /* 0: sha256 if an HMAC key is set */
 	int enc_mode;                  /* 0: CBC */
 	uint32_t fw_access_timeout;
@@ -39,6 +47,7 @@ struct spa_stanza {
 	bool require_source_address;
 	int64_t access_expire;         /* 0: never */
 	char firewall_type[32];        /* "": the global FIREWALL_TYPE */
+	char firewall_type_where[64];  /* file:line of that line */
 	struct spa_keys *keys;         /* prepared once at load */
 	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
 	/* variables the core does not know, for the plugin owning their
@@ -67,11 +76,13 @@ struct spa_config {
 	char pid_file[PATH_MAX];
 	char journal_file[PATH_MAX];
 	char json_log[PATH_MAX];       /* "": no JSON decision log */
-	char access_file[PATH_MAX];
+	char access_file[PATH_MAX];    /* "": next to the server config */
 	char access_folder[PATH_MAX];
 	char plugin_dir[PATH_MAX];
-	char firewall_type[32];
+	char firewall_type[32];        /* SPA_DEFAULT_FIREWALL_TYPE unless set */
+	char firewall_type_where[64];  /* file:line, "": the default */
 	char syslog_identity[64];
+	int syslog_facility;           /* LOG_DAEMON unless SYSLOG_FACILITY */
 	char locale[64];
 	char pcap_intf[256];           /* comma list */
 	char pcap_filter[256];
@@ -80,6 +91,9 @@ struct spa_config {
 	uint32_t max_sniff_bytes;
 	struct spa_conf_kv *kv;
 	size_t n_kv;
+	/* the server files and the command line were read without error
+	 * (what -K/-R/-S need even when access.conf is broken) */
+	bool server_loaded;
 	/* access.conf */
 	struct spa_stanza *stanzas;
 	size_t n_stanzas;
@@ -95,6 +109,14 @@ int spa_config_load_access(struct spa_config *c, const char *path, bool folder,
 			   char *err, size_t errlen);
 /* Prepares key sets and checks what needs the whole file (>= 1 stanza). */
 int spa_config_finish(struct spa_config *c, char *err, size_t errlen);
+
+/* The plugin serving s: its own FIREWALL_TYPE, else the command cycle
+ * when it has CMD_CYCLE_OPEN (as in fwknopd, the commands replace the
+ * firewall rules), else the global FIREWALL_TYPE. */
+const char *spa_config_stanza_type(const struct spa_config *c, const struct spa_stanza *s);
+/* Forgets every stanza (keeps the server settings): for the options that
+ * only need fwknopd.conf when access.conf does not load. */
+void spa_config_drop_stanzas(struct spa_config *c);
 
 /* Fills digest/pid/journal paths left unset from run_dir. */
 void spa_config_derive_paths(struct spa_config *c);

@@ -1,20 +1,52 @@
 /* SPDX-License-Identifier: MIT */
+/* spa_log.c - one log call for stderr (-f) and syslog. */
 #include "spa_log.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 
 static bool log_stderr = true;
 static bool log_syslog;
+static bool log_stamps;
 static int log_verbosity;
+static int log_facility = LOG_DAEMON;
+
+void spa_log_set_facility(int facility)
+{
+	log_facility = facility;
+}
+
+void spa_log_set_timestamps(bool on)
+{
+	log_stamps = on;
+}
+
+int spa_log_facility_from_name(const char *name, int *facility)
+{
+	static const int local[] = { LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+				     LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7 };
+
+	if (strcasecmp(name, "LOG_DAEMON") == 0) {
+		*facility = LOG_DAEMON;
+		return 0;
+	}
+	if (strncasecmp(name, "LOG_LOCAL", 9) == 0 && name[9] >= '0' && name[9] <= '7' &&
+	    name[10] == '\0') {
+		*facility = local[name[9] - '0'];
+		return 0;
+	}
+	return -EINVAL;
+}
 
 void spa_log_setup(const char *ident, bool to_stderr, bool to_syslog, int verbosity)
 {
 	log_stderr = to_stderr;
 	log_verbosity = verbosity;
 	if (to_syslog && !log_syslog)
-		openlog(ident ? ident : "spad", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(ident ? ident : "spad", LOG_PID | LOG_NDELAY, log_facility);
 	else if (!to_syslog && log_syslog)
 		closelog();
 	log_syslog = to_syslog;
@@ -40,9 +72,17 @@ void spa_logv(int level, const char *fmt, va_list ap)
 		va_end(cp);
 	}
 	if (log_stderr) {
-		char buf[1024];
+		char buf[1024], stamp[32] = "";
 		vsnprintf(buf, sizeof(buf), fmt, ap);
-		fprintf(stderr, "spad: %s\n", buf);
+		if (log_stamps) {
+			time_t now = time(NULL);
+			struct tm tm;
+			/* syslog's order, with the year and the zone: a foreground
+			 * log is often read on another machine or much later */
+			if (localtime_r(&now, &tm))
+				strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z ", &tm);
+		}
+		fprintf(stderr, "%sspad: %s\n", stamp, buf);
 	}
 }
 

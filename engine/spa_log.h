@@ -15,6 +15,14 @@
 #define SPA_L_DEBUG   7
 
 void spa_log_setup(const char *ident, bool to_stderr, bool to_syslog, int verbosity);
+/* The syslog facility of the next openlog (LOG_DAEMON by default): set it
+ * before spa_log_setup turns syslog on. */
+void spa_log_set_facility(int facility);
+/* SYSLOG_FACILITY's values, as fwknopd takes them: LOG_DAEMON and
+ * LOG_LOCAL0..LOG_LOCAL7 (case-insensitive). 0 or -EINVAL. */
+int spa_log_facility_from_name(const char *name, int *facility);
+/* Local-time stamps on stderr lines (-f): syslog adds its own. */
+void spa_log_set_timestamps(bool on);
 void spa_log_close(void);
 void spa_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void spa_logv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +67,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: spad [options]\n"
-		"  -c, --config-file FILE     server config (default /etc/fwknop/fwknopd.conf)\n"
+		"  -c, --config-file FILE     server config (default " SPA_DEFAULT_CONF_FILE ")\n"
 		"  -O, --override-config F[,F] files read after the server config\n"
-		"  -a, --access-file FILE     access stanzas (default /etc/fwknop/access.conf)\n"
+		"  -a, --access-file FILE     access stanzas (default: ACCESS_FILE, else access.conf\n"
+		"                             beside the server config)\n"
 		"      --access-folder DIR    every *.conf in DIR instead of -a\n"
 		"  -d, --digest-file FILE     replay cache file\n"
 		"  -p, --pid-file FILE        pid file\n"
@@ -78,13 +81,15 @@ static void usage(FILE *f)
 		"      --pcap-file FILE       replay a capture file and exit at its end\n"
 		"      --pcap-any-direction   also look at packets this host sends\n"
 		"  -C, --packet-limit N       exit after N captured packets\n"
-		"  -f, --foreground           stay in the foreground, log to stderr\n"
+		"  -f, --foreground           stay in the foreground, log to stderr (time-stamped)\n"
 		"      --syslog-enable        in the foreground, log to syslog too\n"
 		"  -t, --test                 decide but never open anything or record digests\n"
 		"  -v, --verbose              more logging (repeatable)\n"
 		"  -K, --kill | -R, --restart | -S, --status   signal/query a running spad\n"
+		"                             (need the pid file only: -c is enough)\n"
 		"  -D, --dump-config          print the configuration (keys redacted) and exit\n"
-		"      --exit-parse-config    check the configuration and exit (2 on error)\n"
+		"      --exit-parse-config    check the configuration, plugins included, and exit\n"
+		"                             (2 on error)\n"
 		"      --exit-parse-digest-cache  read the replay cache, report, exit\n"
 		"      --rotate-digest-cache  move the replay cache aside at start\n"
 		"      --fw-list | --fw-list-all | --fw-flush\n"
@@ -111,17 +116,51 @@ static pid_t pid_from_file(const char *path, bool *locked)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
-static int signal_running(const char *pid_file, enum action a)
+/* What the journal says the daemon holds: a running one's view, or what
+ * the next start will close or re-open. */
+static void status_journal(const struct spa_config *c)
+{
+	struct spa_grants gs;
+	size_t closing;
+	int rc;
+
+	if (access(c->journal_file, F_OK) < 0) {
+		printf("journal %s: none\n", c->journal_file);
+		return;
+	}
+	rc = spa_grants_open(&gs, c->journal_file);
+	if (rc < 0) {
+		printf("journal %s: unreadable (%s)\n", c->journal_file, strerror(-rc));
+		return;
+	}
+	closing = spa_grants_closing(&gs);
+	printf("journal %s: %zu grant%s", c->journal_file, gs.n, gs.n == 1 ? "" : "s");
+	if (closing)
+		printf(", %zu stuck closing (the backend refused the close; retried)", closing);
+	printf("\n");
+	for (size_t i = 0; i < gs.n; i++)
+		if (gs.recs[i].closing)
+			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s\n",
+			       gs.recs[i].g.src.text, gs.recs[i].g.proto == 6 ? "tcp" : "udp",
+			       gs.recs[i].g.port, gs.recs[i].g.stanza, gs.recs[i].attempts,
+			       gs.recs[i].attempts == 1 ? "" : "s");
+	spa_grants_close(&gs);
+}
+
+static int signal_running(const struct spa_config *c, enum action a)
 {
 	bool locked;
-	pid_t pid = pid_from_file(pid_file, &locked);
+	pid_t pid = pid_from_file(c->pid_file, &locked);
 
 	if (pid <= 0 || !locked) {
-		printf("spad is not running (%s)\n", pid_file);
+		printf("spad is not running (%s)\n", c->pid_file);
+		if (a == STATUS)
+			status_journal(c);
 		return 1;
 	}
 	if (a == STATUS) {
 		printf("spad is running, pid %d\n", (int)pid);
+		status_journal(c);
 		return 0;
 	}
 	if (kill(pid, a == KILL ? SIGTERM : SIGHUP) < 0) {
@@ -132,32 +171,58 @@ static int signal_running(const char *pid_file, enum action a)
 }
 
 /* The lock, not the file's existence, says "running": a stale file left by
- * a crash does not block a restart. */
-static int take_pid_file(const char *path)
+ * a crash does not block a restart. Taken before anything else is touched
+ * (and before going to the background, so a second instance says so on
+ * the terminal); *holder is the running one's pid on -EEXIST. */
+static int lock_pid_file(const char *path, pid_t *holder)
 {
-	char buf[32];
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	int n;
+	bool locked;
 
+	*holder = -1;
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
+		*holder = pid_from_file(path, &locked);
 		return -EEXIST;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
-		close(fd);
-		return -EIO;
 	}
 	return fd;
 }
 
+/* After the fork: the pid is the daemon's, not the parent's. */
+static int write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -EIO;
+	return 0;
+}
+
+static void fmt_expiry(int64_t expires, time_t now, char *out, size_t cap)
+{
+	time_t t = (time_t)expires;
+	struct tm tm;
+	char when[40] = "?";
+
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	if (expires >= (int64_t)now)
+		snprintf(out, cap, "%s (in %lld s)", when, (long long)(expires - (int64_t)now));
+	else
+		snprintf(out, cap, "%s (%lld s ago)", when, (long long)((int64_t)now - expires));
+}
+
 static void print_grant(void *ctx, const struct spa_grant *g)
 {
+	char when[80];
+
 	(void)ctx;
-	printf("  %s %s/%u expires %lld stanza %s\n", g->src.text, g->proto == 6 ? "tcp" : "udp",
-	       g->port, (long long)g->expires, g->stanza);
+	fmt_expiry(g->expires, time(NULL), when, sizeof(when));
+	printf("  %s %s/%u expires %s stanza %s\n", g->src.text, g->proto == 6 ? "tcp" : "udp",
+	       g->port, when, g->stanza[0] ? g->stanza : "?");
 }
 
 /* --fw-list-all adds what the engine's journal says it holds, per plugin:
@@ -171,7 +236,7 @@ static void list_journal(const struct spa_daemon *d)
 		printf("journal %s: unreadable (%s)\n", d->cfg.journal_file, strerror(-rc));
 		return;
 	}
-	printf("journal %s: %zu grants\n", d->cfg.journal_file, gs.n);
+	printf("journal %s: %zu grant%s\n", d->cfg.journal_file, gs.n, gs.n == 1 ? "" : "s");
 	for (size_t i = 0; i < gs.n; i++) {
 		printf("  [%s]", gs.recs[i].plugin);
 		print_grant(NULL, &gs.recs[i].g);
@@ -179,27 +244,41 @@ static void list_journal(const struct spa_daemon *d)
 	spa_grants_close(&gs);
 }
 
+/* Every plugin is asked even after one fails; the exit status says
+ * whether every answer is complete (a backend that cannot list is not). */
 static int fw_op(struct spa_daemon *d, enum action a)
 {
-	int rc = 0;
+	int status = 0;
 
-	for (size_t i = 0; i < d->n_plugins && rc == 0; i++) {
+	for (size_t i = 0; i < d->n_plugins; i++) {
 		struct spa_plugin *p = d->plugins[i];
-		rc = spa_plugin_init(p, &d->cfg);
-		if (rc < 0)
-			break;
+		int rc = spa_plugin_init(p, &d->cfg);
+
+		if (rc < 0) {
+			fprintf(stderr, "spad: plugin %s: init failed: %s\n", p->d->name,
+				strerror(-rc));
+			status = 1;
+			continue;
+		}
 		if (a == FW_FLUSH) {
 			rc = p->d->ops.flush(p->state);
 		} else if (p->d->ops.list) {
 			printf("plugin %s %s:\n", p->d->name, p->d->version);
 			rc = p->d->ops.list(p->state, print_grant, NULL);
 		} else {
-			printf("plugin %s %s: cannot list\n", p->d->name, p->d->version);
+			printf("plugin %s %s: cannot list%s\n", p->d->name, p->d->version,
+			       a == FW_LIST ? " (--fw-list-all adds the journal's grants)" : "");
+			status = 1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "spad: plugin %s: %s failed: %s\n", p->d->name,
+				a == FW_FLUSH ? "flush" : "list", strerror(-rc));
+			status = 1;
 		}
 	}
-	if (rc == 0 && a == FW_LIST_ALL)
+	if (a == FW_LIST_ALL)
 		list_journal(d);
-	return rc < 0 ? 1 : 0;
+	return status;
 }
 
 static int parse_digest_cache(const struct spa_config *c)
@@ -234,28 +313,66 @@ static int add_intf(char *list, const char *arg)
 	return 0;
 }
 
-static void daemonize(void)
+/*
+ * The parent stays until the child says how its start went, so a failed
+ * start is an error on the terminal and a non-zero exit, not a silent
+ * success with a line in a syslog that may not exist. The child reports
+ * "ready" on the pipe (report_ready) or dies; its stderr stays the
+ * caller's until then. Returns the pipe's write end in the child.
+ */
+static int go_background(void)
 {
-	pid_t pid = fork();
-	int fd;
+	int p[2], status;
+	char c;
+	pid_t pid;
+	ssize_t r;
 
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("spad: pipe");
+		exit(1);
+	}
+	pid = fork();
 	if (pid < 0) {
 		perror("spad: fork");
 		exit(1);
 	}
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		exit(1);
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
+	if (pid > 0) {
+		close(p[1]);
+		do
+			r = read(p[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r == 1 && c == 'R')
+			_exit(0);
+		/* the child died before it was ready: its status is ours */
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status))
+			_exit(WEXITSTATUS(status));
+		fprintf(stderr, "spad: the daemon died during start\n");
+		_exit(1);
 	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0) {
+		perror("spad: chdir /");
+		exit(1);
+	}
+	return p[1];
+}
+
+/* From now on the daemon is on its own: stdio to /dev/null, log to syslog. */
+static void report_ready(int fd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	if (write(fd, "R", 1) != 1)
+		spa_log(SPA_L_WARNING, "could not tell the starting process we are ready");
+	close(fd);
 }
 
 /* The options that pick what this run does, by enum action. */
@@ -278,6 +395,67 @@ static int set_action(enum action *a, enum action next)
 	return 0;
 }
 
+/*
+ * -a, -c, -d, -p, -r (and the other file options) may be relative, as for
+ * fwknopd: they are made absolute against the cwd now, since the daemon
+ * chdirs to / and re-reads its files on SIGHUP. The strings live until
+ * exit (struct spa_options keeps pointers to them).
+ */
+static const char *absolute(const char *what, const char *path)
+{
+	static char cwd[PATH_MAX];
+	char *out;
+	size_t len, clen;
+
+	if (path[0] == '/' || path[0] == '\0')
+		return path;
+	if (!cwd[0] && !getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "spad: %s '%s': cannot resolve against the current directory: %s\n",
+			what, path, strerror(errno));
+		return NULL;
+	}
+	clen = strlen(cwd);
+	len = clen + 1 + strlen(path) + 1;
+	if (len > PATH_MAX || !(out = malloc(len))) {
+		fprintf(stderr, "spad: %s '%s': path too long\n", what, path);
+		return NULL;
+	}
+	memcpy(out, cwd, clen);
+	out[clen] = '/';
+	memcpy(out + clen + 1, path, strlen(path) + 1);
+	return out;
+}
+
+/* -O F[,F]: each file of the list made absolute. */
+static const char *absolute_list(const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *out = NULL;
+	size_t used = 0;
+
+	if (!copy)
+		return NULL;
+	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		const char *abs = absolute("-O", f);
+		size_t need = abs ? strlen(abs) + 2 : 0;
+		char *grown = abs ? realloc(out, used + need) : NULL;
+		if (!grown) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		out = grown;
+		used += (size_t)sprintf(out + used, "%s%s", used ? "," : "", abs);
+	}
+	free(copy);
+	return out;
+}
+
+#define PATH_ARG(field, what)                                   \
+	do {                                                    \
+		if (!(o->field = absolute(what, optarg)))       \
+			return EXIT_CONFIG;                     \
+	} while (0)
+
 static int parse_args(int argc, char **argv, struct spa_options *o, enum action *a, bool *rotate,
 		      char *intf)
 {
@@ -286,11 +464,11 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 
 	while ((c = getopt_long(argc, argv, "a:c:C:d:Dfhi:O:p:P:r:tUvVKRS", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'a': o->access_file = optarg; break;
-		case 'c': o->config_file = optarg; break;
-		case 'd': o->digest_file = optarg; break;
-		case 'p': o->pid_file = optarg; break;
-		case 'r': o->run_dir = optarg; break;
+		case 'a': PATH_ARG(access_file, "-a"); break;
+		case 'c': PATH_ARG(config_file, "-c"); break;
+		case 'd': PATH_ARG(digest_file, "-d"); break;
+		case 'p': PATH_ARG(pid_file, "-p"); break;
+		case 'r': PATH_ARG(run_dir, "-r"); break;
 		case 'C':
 			errno = 0;
 			o->packet_limit = strtol(optarg, &end, 10);
@@ -306,12 +484,15 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 			o->pcap_intf = intf;
 			break;
 		case 'P': o->pcap_filter = optarg; break;
-		case 'O': o->override_files = optarg; break;
+		case 'O':
+			if (!(o->override_files = absolute_list(optarg)))
+				return EXIT_CONFIG;
+			break;
 		case 'D':
 			if (set_action(a, DUMP))
 				return EXIT_CONFIG;
 			break;
-		case OPT_PCAP_FILE: o->pcap_file = optarg; break;
+		case OPT_PCAP_FILE: PATH_ARG(pcap_file, "--pcap-file"); break;
 		case OPT_ANY_DIR: o->pcap_any_direction = true; break;
 		case OPT_SYSLOG: o->syslog_enable = true; break;
 		case OPT_PARSE_DIGEST:
@@ -337,11 +518,16 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 			if (set_action(a, STATUS))
 				return EXIT_CONFIG;
 			break;
-		case 'V': printf("spad %s (fwknop 2.6 compatible), plugin ABI %u.%u\n",
-				 SPA_VERSION, SPA_PLUGIN_ABI_MAJOR, SPA_PLUGIN_ABI_MINOR);
+		case 'V': {
+			struct spa_config dflt;
+			spa_config_init(&dflt);
+			printf("spad %s (fwknop 2.6 compatible), plugin ABI %u.%u\n"
+			       "default PLUGIN_DIR %s\n",
+			       SPA_VERSION, SPA_PLUGIN_ABI_MAJOR, SPA_PLUGIN_ABI_MINOR, dflt.plugin_dir);
 			exit(0);
+		}
 		case 'h': usage(stdout); exit(0);
-		case OPT_ACCESS_FOLDER: o->access_folder = optarg; break;
+		case OPT_ACCESS_FOLDER: PATH_ARG(access_folder, "--access-folder"); break;
 		case OPT_EXIT_PARSE:
 			if (set_action(a, EXIT_PARSE))
 				return EXIT_CONFIG;
@@ -365,15 +551,129 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 	return 0;
 }
 
+/* "plugin NAME VERSION (PATH) serves: LABEL, LABEL (CMD_CYCLE_OPEN)..."
+ * for plugin i: what each stanza is served by, said once at start. */
+static void plugin_map(struct spa_daemon *d, size_t i, char *out, size_t cap)
+{
+	const struct spa_plugin *p = d->plugins[i];
+	const struct spa_config *c = &d->cfg;
+	size_t used, shown = 0, n = 0;
+	bool by_default = false;
+	int w;
+
+	w = snprintf(out, cap, "plugin %s %s (%s) serves", p->d->name, p->d->version, p->path);
+	used = w > 0 && (size_t)w < cap ? (size_t)w : cap - 1;
+	for (size_t k = 0; k < c->n_stanzas; k++) {
+		const struct spa_stanza *s = &c->stanzas[k];
+		if (spa_daemon_plugin_for(d, s) != p)
+			continue;
+		n++;
+		if (!s->firewall_type[0] && !spa_stanza_kv_get(s, "CMD_CYCLE_OPEN"))
+			by_default = by_default || !c->firewall_type_where[0];
+		/* a thousand stanzas make a line nobody reads: the first ones */
+		if (shown < 8 && used < cap - 1) {
+			w = snprintf(out + used, cap - used, "%s %s%s", shown ? "," : ":", s->label,
+				     s->firewall_type[0] ? "" :
+				     spa_stanza_kv_get(s, "CMD_CYCLE_OPEN") ? " (CMD_CYCLE_OPEN)" : "");
+			used += w > 0 && (size_t)w < cap - used ? (size_t)w : cap - 1 - used;
+			shown++;
+		}
+	}
+	if (n == 0 && used < cap - 1)
+		snprintf(out + used, cap - used, " no stanza (grants in the journal only)");
+	else if (used < cap - 1)
+		snprintf(out + used, cap - used, "%s%s", n > shown ? ", ..." : "",
+			 by_default ? " (FIREWALL_TYPE unset: the default)" : "");
+}
+
+/* The one-shot options that need only the server config and pid file (or,
+ * for the --fw-* ones, FIREWALL_TYPE's plugin) carry on without a working
+ * access.conf; they say so once. */
+static bool needs_access(enum action a)
+{
+	return a != KILL && a != RESTART && a != STATUS && a != FW_LIST && a != FW_LIST_ALL &&
+	       a != FW_FLUSH;
+}
+
+static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool rotate)
+{
+	char err[SPA_CONF_ERR_LEN] = "", line[SPA_CONF_ERR_LEN];
+	int rc, pid_fd, ready_fd = -1, status = 1;
+	pid_t holder;
+
+	/* before init and before the background: a plugin refusing its
+	 * configuration is a configuration error on the terminal */
+	rc = spa_daemon_check_plugins(d, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "spad: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (mkdir(d->cfg.run_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "spad: run dir %s: %s\n", d->cfg.run_dir, strerror(errno));
+		return 1;
+	}
+	pid_fd = lock_pid_file(d->cfg.pid_file, &holder);
+	if (pid_fd == -EEXIST) {
+		fprintf(stderr, "spad: another spad (pid %d) holds %s\n", (int)holder,
+			d->cfg.pid_file);
+		return 1;
+	}
+	if (pid_fd < 0) {
+		fprintf(stderr, "spad: pid file %s: %s\n", d->cfg.pid_file, strerror(-pid_fd));
+		return 1;
+	}
+	if (!o->foreground)
+		ready_fd = go_background();
+	if (write_pid(pid_fd) < 0) {
+		fprintf(stderr, "spad: pid file %s: cannot write\n", d->cfg.pid_file);
+		goto out;
+	}
+	spa_log_set_facility(d->cfg.syslog_facility);
+	spa_log_set_timestamps(o->foreground);
+	/* stderr until ready even in the background: the caller is waiting */
+	spa_log_setup(d->cfg.syslog_identity, true, !o->foreground || o->syslog_enable,
+		      o->verbosity);
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		plugin_map(d, i, line, sizeof(line));
+		spa_log(SPA_L_NOTICE, "%s", line);
+	}
+	if (rotate && (rc = spa_replay_rotate(d->cfg.digest_file)) < 0) {
+		spa_log(SPA_L_ERR, "rotate %s: %s", d->cfg.digest_file, strerror(-rc));
+		goto out;
+	}
+	if (spa_daemon_start(d) < 0) {
+		spa_log(SPA_L_ERR, "start failed, exiting");
+		goto out;
+	}
+	if (ready_fd >= 0) {
+		report_ready(ready_fd);
+		ready_fd = -1;
+		spa_log_setup(d->cfg.syslog_identity, false, true, o->verbosity);
+	}
+	if (spa_daemon_run(d) < 0)
+		goto out;
+	spa_daemon_close_all(d);
+	spa_log(SPA_L_NOTICE, "exiting");
+	status = 0;
+out:
+	/* the pid file is removed while still locked: a new instance that
+	 * opens it after the unlink makes a new one */
+	unlink(d->cfg.pid_file);
+	close(pid_fd);
+	if (ready_fd >= 0)
+		close(ready_fd);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
-	struct spa_options o = { .config_file = "/etc/fwknop/fwknopd.conf" };
-	char err[SPA_CONF_ERR_LEN] = "";
+	struct spa_options o = { .config_file = SPA_DEFAULT_CONF_FILE };
+	char err[SPA_CONF_ERR_LEN] = "", line[SPA_CONF_ERR_LEN];
 	struct spa_daemon d;
 	enum action a = RUN;
 	bool rotate = false;
 	static char intf[INTF_LIST_MAX];
-	int rc, pid_fd = -1, status = 1;
+	int rc, status = 1;
 
 	rc = parse_args(argc, argv, &o, &a, &rotate, intf);
 	if (rc)
@@ -381,10 +681,20 @@ int main(int argc, char **argv)
 	spa_log_setup("spad", true, false, o.verbosity);
 	spa_daemon_init(&d, &o);
 	rc = spa_daemon_load_config(&o, &d.cfg, err, sizeof(err));
-	/* signalling the running daemon needs its pid file, not the plugins:
-	 * a plugin that no longer loads must not stop an admin stopping it */
+	/* signalling the running daemon needs its pid file, not access.conf
+	 * nor the plugins: neither must stop an admin stopping it */
+	if (rc < 0 && d.cfg.server_loaded && !needs_access(a)) {
+		fprintf(stderr, "spad: %s (ignored for %s)\n", err, action_opts[a]);
+		if (a == RESTART)
+			fprintf(stderr, "spad: the daemon will refuse this reload and keep its "
+				"running configuration\n");
+		spa_config_drop_stanzas(&d.cfg);
+		rc = 0;
+	}
 	if (rc == 0 && a != KILL && a != RESTART && a != STATUS)
 		rc = spa_daemon_load_plugins(&d, err, sizeof(err));
+	if (rc == 0 && a == EXIT_PARSE)
+		rc = spa_daemon_check_plugins(&d, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "spad: %s\n", err);
 		status = EXIT_CONFIG;
@@ -392,12 +702,16 @@ int main(int argc, char **argv)
 	}
 	switch (a) {
 	case EXIT_PARSE:
-		printf("spad: configuration OK: %zu stanzas, %zu plugins\n", d.cfg.n_stanzas,
-		       d.n_plugins);
+		printf("spad: configuration OK: %zu stanza%s, %zu plugin%s\n", d.cfg.n_stanzas,
+		       d.cfg.n_stanzas == 1 ? "" : "s", d.n_plugins, d.n_plugins == 1 ? "" : "s");
+		for (size_t i = 0; i < d.n_plugins; i++) {
+			plugin_map(&d, i, line, sizeof(line));
+			printf("spad: %s\n", line);
+		}
 		status = 0;
 		goto out;
 	case KILL: case RESTART: case STATUS:
-		status = signal_running(d.cfg.pid_file, a);
+		status = signal_running(&d.cfg, a);
 		goto out;
 	case FW_LIST: case FW_LIST_ALL: case FW_FLUSH:
 		status = fw_op(&d, a);
@@ -412,35 +726,9 @@ int main(int argc, char **argv)
 	case RUN:
 		break;
 	}
-	if (mkdir(d.cfg.run_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "spad: run dir %s: %s\n", d.cfg.run_dir, strerror(errno));
-		goto out;
-	}
-	if (!o.foreground)
-		daemonize();
-	spa_log_setup(d.cfg.syslog_identity, o.foreground, !o.foreground || o.syslog_enable,
-		      o.verbosity);
-	pid_fd = take_pid_file(d.cfg.pid_file);
-	if (pid_fd < 0) {
-		spa_log(SPA_L_ERR, "pid file %s: %s", d.cfg.pid_file,
-			pid_fd == -EEXIST ? "another spad holds the lock" : strerror(-pid_fd));
-		goto out;
-	}
-	if (rotate && (rc = spa_replay_rotate(d.cfg.digest_file)) < 0) {
-		spa_log(SPA_L_ERR, "rotate %s: %s", d.cfg.digest_file, strerror(-rc));
-		goto out;
-	}
-	if (spa_daemon_start(&d) < 0 || spa_daemon_run(&d) < 0)
-		goto out;
-	spa_daemon_close_all(&d);
-	spa_log(SPA_L_NOTICE, "exiting");
-	status = 0;
+	status = run_daemon(&d, &o, rotate);
 out:
 	spa_daemon_free(&d);
-	if (pid_fd >= 0) {
-		unlink(d.cfg.pid_file);
-		close(pid_fd);
-	}
 	spa_log_close();
 	return status;
 }

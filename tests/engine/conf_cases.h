@@ -38,6 +38,9 @@ static const struct conf_case conf_cases[] = {
 	{ 0, "SOURCE ANY\nKEY k\nREQUIRE_SOURCE_ADDRESS maybe\n", 3, "maybe" },
 	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 13/01/2030\n", 3, "13/01/2030" },
 	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 02/30/2030\n", 3, "02/30/2030" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 3/10/201\n", 3, "3/10/201" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 3/1x/2030\n", 3, "3/1x/2030" },
+	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE 003/10/2030\n", 3, "003/10/2030" },
 	{ 0, "SOURCE ANY\nKEY k\nACCESS_EXPIRE_EPOCH soon\n", 3, "soon" },
 	{ 0, "SOURCE ANY\nKEY k\nREQUIRE_USERNAME bad:user\n", 3, "bad:user" },
 	{ 0, "SOURCE ANY\nKEY k\nNO_SUCH_THING 1\n", 3, "unknown variable" },
@@ -64,6 +67,9 @@ static const struct conf_case conf_cases[] = {
 	{ 1, "MAX_SNIFF_BYTES 40000\n", 1, "40000" },
 	{ 1, "ENABLE_PCAP_PROMISC maybe\n", 1, "maybe" },
 	{ 1, "PCAP_FILE relative.pcap\n", 1, "relative.pcap" },
+	{ 1, "SYSLOG_FACILITY LOG_USER\n", 1, "LOG_USER" },
+	{ 1, "SYSLOG_FACILITY LOG_LOCAL8\n", 1, "LOG_LOCAL0..LOG_LOCAL7" },
+	{ 1, "FIREWALL_TYPE ../evil\n", 1, "expected a plugin name" },
 };
 
 #define N_CONF_CASES (sizeof(conf_cases) / sizeof(conf_cases[0]))

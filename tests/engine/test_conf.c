@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "conf_cases.h"
 #include "engine_helpers.h"
@@ -261,6 +262,77 @@ static void test_ports_and_addrs(void **state)
 	assert_true(spa_port_list_parse("tcp/", &pl, err, sizeof(err)) < 0);
 }
 
+/* Epoch of local midnight starting y-m-d. */
+static int64_t local_midnight(int y, int m, int d)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1 };
+
+	return (int64_t)mktime(&tm);
+}
+
+/* What fwknopd's access.conf files hold in the wild: one-digit months and
+ * days, two-digit years, far dates, SHA-512-sized HMAC keys. */
+static void test_fwknop_spellings(void **state)
+{
+	struct spa_config c;
+	char err[SPA_CONF_ERR_LEN] = "", dir[64];
+	char access[1024];
+	uint8_t hmac[SPA_MAX_HMAC_KEY_LEN + 1];
+	char b64[256];
+	(void)state;
+
+	/* 128 bytes: fwknop --key-gen's SHA-512 HMAC key */
+	for (size_t i = 0; i < sizeof(hmac); i++)
+		hmac[i] = (uint8_t)(i + 1);
+	assert_true(spa_b64_encode_padded(hmac, SPA_MAX_HMAC_KEY_LEN, b64) > 0);
+	snprintf(access, sizeof(access),
+		 "SOURCE ANY\nKEY k\nACCESS_EXPIRE 3/10/2500\nHMAC_KEY_BASE64 %s\n"
+		 "HMAC_DIGEST_TYPE sha512\n"
+		 "SOURCE ANY\nKEY k\nACCESS_EXPIRE 3/10/01\n"
+		 "SOURCE ANY\nKEY k\nACCESS_EXPIRE 12/31/99\n", b64);
+	assert_int_equal(load("SYSLOG_FACILITY LOG_LOCAL3\n", access, &c, err, sizeof(err), dir,
+			      sizeof(dir)), 0);
+	assert_int_equal(c.stanzas[0].access_expire, local_midnight(2500, 3, 10));
+	assert_int_equal(c.stanzas[0].hmac_key_bytes, SPA_MAX_HMAC_KEY_LEN);
+	assert_int_equal(c.stanzas[1].access_expire, local_midnight(2001, 3, 10));
+	assert_int_equal(c.stanzas[2].access_expire, local_midnight(1999, 12, 31));
+	assert_int_equal(c.syslog_facility, 19 << 3); /* LOG_LOCAL3 */
+	spa_config_free(&c);
+	th_rmrf(dir);
+
+	/* one byte more than the wire library takes is named as such */
+	assert_true(spa_b64_encode_padded(hmac, sizeof(hmac), b64) > 0);
+	snprintf(access, sizeof(access), "SOURCE ANY\nKEY k\nHMAC_KEY_BASE64 %s\n", b64);
+	assert_int_equal(load(NULL, access, &c, err, sizeof(err), dir, sizeof(dir)), -EINVAL);
+	assert_non_null(strstr(err, "access.conf:3:"));
+	assert_non_null(strstr(err, "more than 128 bytes"));
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
+/* The plugin a stanza gets, as fwknopd would act. */
+static void test_stanza_type(void **state)
+{
+	struct spa_config c;
+	char err[SPA_CONF_ERR_LEN] = "", dir[64];
+	(void)state;
+
+	assert_int_equal(load(NULL,
+			      "SOURCE ANY\nKEY k\n"
+			      "SOURCE ANY\nKEY k\nCMD_CYCLE_OPEN /bin/true\nCMD_CYCLE_CLOSE NONE\n"
+			      "SOURCE ANY\nKEY k\nCMD_CYCLE_OPEN /bin/true\nFIREWALL_TYPE recorder\n",
+			      &c, err, sizeof(err), dir, sizeof(dir)), 0);
+	/* no FIREWALL_TYPE anywhere: fwknopd's Debian build is iptables */
+	assert_string_equal(spa_config_stanza_type(&c, &c.stanzas[0]), "iptables");
+	assert_string_equal(c.firewall_type_where, "");
+	assert_string_equal(spa_config_stanza_type(&c, &c.stanzas[1]), "cmdcycle");
+	/* an explicit stanza FIREWALL_TYPE still wins */
+	assert_string_equal(spa_config_stanza_type(&c, &c.stanzas[2]), "recorder");
+	assert_non_null(strstr(c.stanzas[2].firewall_type_where, "access.conf:10"));
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_folder_and_empty),
 		cmocka_unit_test(test_ports_and_addrs),
+		cmocka_unit_test(test_fwknop_spellings),
+		cmocka_unit_test(test_stanza_type),
 	};
 	spa_log_setup("test", false, false, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_spad_cli.c - spad's one-shot and control options: -D, -O, -R,
- * --exit-parse-digest-cache, --fw-list-all, -C and --syslog-enable.
+ * test_spad_cli.c - spad's one-shot and control options: -D, -O, -R, -S,
+ * -K, --exit-parse-digest-cache, --fw-list-all, -C and --syslog-enable;
+ * starting in the background, a second instance, CMD_CYCLE_OPEN stanzas.
  * argv: spad, plugin dir.
  */
 #include <stdarg.h>
@@ -10,12 +11,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +105,13 @@ static void test_dump_config_redacts(void **state)
 	assert_null(strstr(out, FX_HMAC_B64));
 	/* the key bytes themselves, not just their base64 */
 	assert_null(strstr(out, "test-encryption-key"));
+	assert_null(strstr(out, "test-hmac-key"));
+	/* a key that is set shows as set, with the defaults that apply */
+	assert_non_null(strstr(out, "    HMAC_KEY                 <redacted, "));
+	assert_true(has_value(out, "HMAC_DIGEST_TYPE", "sha256"));
+	assert_non_null(strstr(out, "    KEY                      <redacted, 32 bytes>"));
+	assert_true(has_value(out, "FIREWALL_TYPE", "recorder (the global FIREWALL_TYPE)"));
+	assert_true(has_value(out, "SYSLOG_FACILITY", "LOG_DAEMON"));
 
 	/* -O files come after the main file, so they win; and two of them */
 	th_write(f->dir, "over.conf", "MAX_SPA_PACKET_AGE 77\nPCAP_INTF spa9\n", over,
@@ -129,6 +141,7 @@ static void test_restart_digest_cache_and_list_all(void **state)
 	const char *restart[] = { "-R", NULL };
 	const char *digest[] = { "--exit-parse-digest-cache", NULL };
 	const char *list_all[] = { "--fw-list-all", NULL };
+	const char *status[] = { "-S", NULL };
 	size_t len;
 
 	/* nothing running, nothing cached yet */
@@ -146,12 +159,21 @@ static void test_restart_digest_cache_and_list_all(void **state)
 	assert_int_equal(run(f, digest, &out), 0);
 	assert_non_null(strstr(out, "digest cache"));
 	assert_non_null(strstr(out, ": 1 entries"));
-	/* a crash leaves the grant in the journal, which --fw-list-all shows */
+	/* -S tells what the daemon holds */
+	assert_int_equal(run(f, status, &out), 0);
+	assert_non_null(strstr(out, "spad is running, pid"));
+	if (!strstr(out, "grants.json: 1 grant\n"))
+		fail_msg("-S: %s", out);
+	/* a crash leaves the grant in the journal, which --fw-list-all shows;
+	 * a backend that cannot list makes the answer incomplete: exit 1 */
 	fx_stop(f, SIGKILL);
-	assert_int_equal(run(f, list_all, &out), 0);
+	assert_int_equal(run(f, list_all, &out), 1);
 	assert_non_null(strstr(out, "plugin recorder 1.0: cannot list"));
-	assert_non_null(strstr(out, ": 1 grants"));
-	assert_non_null(strstr(out, "[recorder]  127.0.0.1 tcp/22"));
+	assert_non_null(strstr(out, ": 1 grant\n"));
+	assert_non_null(strstr(out, "[recorder]  127.0.0.1 tcp/22 expires 20"));
+	/* local time, how long from now, and the stanza */
+	if (!strstr(out, " s ago) stanza access.conf:2") && !strstr(out, " s) stanza access.conf:2"))
+		fail_msg("--fw-list-all: %s", out);
 	free(out);
 }
 
@@ -195,6 +217,20 @@ static void test_packet_limit_udp_and_syslog(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(fx_count(f->log, "packet limit 2 reached"), 1);
+	/* -f lines carry the local time: "YYYY-MM-DD HH:MM:SS +zzzz spad: " */
+	{
+		char *log = th_read(f->log), *line = log ? strstr(log, " spad: listening") : NULL;
+		assert_non_null(line);
+		assert_true(line - log >= 25);
+		line -= 25;
+		if (line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' ||
+		    (line[20] != '+' && line[20] != '-'))
+			fail_msg("no time stamp: %.60s", line);
+		/* and which plugin serves which stanza, said once at start */
+		assert_non_null(strstr(log, "plugin recorder 1.0 ("));
+		assert_non_null(strstr(log, "serves: access.conf:2"));
+		free(log);
+	}
 }
 
 /* Options that are runs of their own exclude each other; counts are
@@ -237,6 +273,205 @@ static void test_signal_without_loadable_plugins(void **state)
 	free(out);
 }
 
+/* -S, -K and -R need the pid file, not a working access.conf. */
+static void test_control_without_access_conf(void **state)
+{
+	struct fx *f = *state;
+	const char *status[] = { "-S", NULL };
+	const char *kill_it[] = { "-K", NULL };
+	char *out = NULL;
+
+	assert_true(fx_start(f));
+	th_write(f->dir, "access.conf", "SOURCE 300.1.1.1\nKEY k\n", f->access,
+		 sizeof(f->access));
+	assert_int_equal(run(f, status, &out), 0);
+	assert_non_null(strstr(out, "300.1.1.1"));       /* the problem is said */
+	assert_non_null(strstr(out, "ignored for -S"));
+	assert_non_null(strstr(out, "spad is running"));
+	unlink(f->access);
+	assert_int_equal(run(f, kill_it, &out), 0);
+	assert_int_equal(fx_stop(f, 0), 0); /* signal 0: just wait for the exit */
+	assert_int_equal(run(f, status, &out), 1);
+	assert_non_null(strstr(out, "not running"));
+	free(out);
+}
+
+/* A second instance says who holds the pid file and touches nothing. */
+static void test_second_instance(void **state)
+{
+	struct fx *f = *state;
+	const char *again[] = { "-f", "-U", NULL };
+	char want[128], *out = NULL;
+
+	assert_true(fx_start(f));
+	assert_int_equal(run(f, again, &out), 1);
+	snprintf(want, sizeof(want), "another spad (pid %d) holds ", (int)f->pid);
+	if (!strstr(out, want))
+		fail_msg("want '%s': %s", want, out);
+	free(out);
+	/* the first one is unharmed */
+	assert_int_equal(fx_stop(f, SIGTERM), 0);
+}
+
+static pid_t pid_in(const struct fx *f)
+{
+	char path[4200], *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/spad.pid", f->run);
+	text = th_read(path);
+	pid = text ? (pid_t)atoi(text) : -1;
+	free(text);
+	return pid;
+}
+
+/* In the background, a failed start is an exit status and a message on
+ * stderr, not a success and a line in a syslog nobody reads. */
+static void test_background_start(void **state)
+{
+	struct fx *f = *state;
+	const char *bg[] = { "-U", NULL };
+	const char *kill_it[] = { "-K", NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(f->port) };
+	int busy = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	char *out = NULL;
+	pid_t pid;
+
+	assert_true(busy >= 0);
+	assert_int_equal(bind(busy, (struct sockaddr *)&a, sizeof(a)), 0);
+	rc = run(f, bg, &out);
+	close(busy);
+	if (rc == 0 || !out || !strstr(out, "spad: "))
+		fail_msg("exit %d, output '%s'", rc, out ? out : "");
+	/* and a good start returns once the daemon listens */
+	assert_int_equal(run(f, bg, &out), 0);
+	pid = pid_in(f);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(run(f, kill_it, &out), 0);
+	for (int i = 0; i < 300 && kill(pid, 0) == 0; i++)
+		usleep(10000);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		fail_msg("spad %d did not stop", (int)pid);
+	}
+	free(out);
+}
+
+/* As for fwknopd, CMD_CYCLE_OPEN in a stanza means the command cycle, not
+ * the firewall: no FIREWALL_TYPE needed. */
+static void test_cmd_cycle_stanza(void **state)
+{
+	struct fx *f = *state;
+	char dir[4200], src[4200], dst[4400], opened[4200], extra[8500], pkt[SPA_WIRE_CAP], *log;
+	size_t len;
+
+	/* the build puts plugins/ three levels above the recorder's dir */
+	snprintf(src, sizeof(src), "%s/../../../plugins/cmdcycle.so", plugin_dir);
+	if (access(src, R_OK) < 0)
+		skip();
+	snprintf(dir, sizeof(dir), "%s/plugins", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dst, sizeof(dst), "%s/cmdcycle.so", dir);
+	assert_non_null(realpath(src, opened));
+	assert_int_equal(symlink(opened, dst), 0);
+	snprintf(src, sizeof(src), "%s/recorder.so", plugin_dir);
+	snprintf(dst, sizeof(dst), "%s/recorder.so", dir);
+	assert_non_null(realpath(src, opened));
+	assert_int_equal(symlink(opened, dst), 0);
+	/* no RECORDER_FILE: nothing loads the recorder, so its key would be
+	 * an unknown variable */
+	snprintf(extra, sizeof(extra), "ENABLE_UDP_SERVER Y\nUDPSERV_PORT %u\nFIREWALL_TYPE recorder\n"
+		 "PLUGIN_DIR %s\nFWKNOP_RUN_DIR %s\n", f->port, dir, f->run);
+	th_write(f->dir, "fwknopd.conf", extra, f->conf, sizeof(f->conf));
+	snprintf(opened, sizeof(opened), "%s/opened", f->dir);
+	snprintf(extra, sizeof(extra), "CMD_CYCLE_OPEN /bin/touch %s\nCMD_CYCLE_CLOSE NONE\n",
+		 opened);
+	fx_write_access(f, extra);
+	assert_true(fx_start(f));
+	log = th_read(f->log);
+	assert_non_null(strstr(log, "plugin cmdcycle"));
+	assert_non_null(strstr(log, "serves: access.conf:2 (CMD_CYCLE_OPEN)"));
+	free(log);
+	len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 0, pkt);
+	assert_non_null(strstr(fx_send(f, pkt, len, false), "decision=grant"));
+	for (int i = 0; i < 300 && access(opened, F_OK) < 0; i++)
+		usleep(10000);
+	assert_int_equal(access(opened, F_OK), 0);
+	/* the firewall (the recorder here) was not even loaded */
+	assert_int_equal(access(f->calls, F_OK), -1);
+	fx_stop(f, SIGTERM);
+}
+
+/* Runs argv[0] with argv; its stdout+stderr in *out; the exit status. */
+static int run_argv(const struct fx *f, const char *const *argv, char **out)
+{
+	char path[4200];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s/argv.out", f->dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	free(*out);
+	*out = th_read(path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A spad installed under another prefix than the configured one (cmake
+ * --install --prefix X) looks for its plugins under X, not the prefix it
+ * was built for. The layout is rebuilt from what the build's spad says. */
+static void test_staged_install_plugin_dir(void **state)
+{
+	struct fx *f = *state;
+	const char *v[] = { spad_path, "-V", NULL };
+	char *out = NULL, *line, dflt[4096], stage[4200], path[8400], want[8400];
+	const char *staged[] = { path, "-V", NULL };
+	int in, outfd;
+	ssize_t n;
+	char buf[65536];
+
+	assert_int_equal(run_argv(f, v, &out), 0);
+	line = strstr(out, "default PLUGIN_DIR ");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "default PLUGIN_DIR %4095s", dflt), 1);
+	/* every suffix of the compiled dir, since where the prefix ends is
+	 * not said; sbin is CMake's default SBINDIR */
+	snprintf(stage, sizeof(stage), "%s/stage", f->dir);
+	assert_int_equal(mkdir(stage, 0700), 0);
+	for (char *p = dflt; (p = strchr(p, '/')); p++) {
+		snprintf(path, sizeof(path), "%s%s", stage, p);
+		for (char *q = path + strlen(stage) + 1; (q = strchr(q, '/')); q++) {
+			*q = '\0';
+			mkdir(path, 0700);
+			*q = '/';
+		}
+		mkdir(path, 0700);
+	}
+	snprintf(path, sizeof(path), "%s/sbin", stage);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/sbin/spad", stage);
+	in = open(spad_path, O_RDONLY);
+	outfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	assert_true(in >= 0 && outfd >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(outfd, buf, (size_t)n), n);
+	close(in);
+	close(outfd);
+	assert_int_equal(run_argv(f, staged, &out), 0);
+	snprintf(want, sizeof(want), "default PLUGIN_DIR %s/", stage);
+	if (!strstr(out, want))
+		fail_msg("want '%s...' in: %s", want, out);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +482,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_conflicting_and_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_without_loadable_plugins, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_control_without_access_conf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_instance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_background_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_cycle_stanza, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_staged_install_plugin_dir, setup, teardown),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_cli spad plugin-dir\n");

@@ -102,10 +102,13 @@ static void test_good_and_cli(void **state)
 	th_tmpdir(dir, sizeof(dir));
 	write_pair(dir, "", GOOD_ACCESS, conf, acc);
 	assert_int_equal(run_spad(dir, parse, &out), 0);
-	assert_non_null(strstr(out, "configuration OK: 1 stanzas, 1 plugins"));
+	assert_non_null(strstr(out, "configuration OK: 1 stanza, 1 plugin\n"));
+	/* which plugin serves which stanza, and why */
+	assert_non_null(strstr(out, "plugin recorder 1.0 ("));
+	assert_non_null(strstr(out, "serves: access.conf:1"));
 	free(out);
 	assert_int_equal(run_spad(dir, version, &out), 0);
-	assert_non_null(strstr(out, "plugin ABI 1.1"));
+	assert_non_null(strstr(out, "plugin ABI 1.2"));
 	free(out);
 	assert_int_equal(run_spad(dir, bogus, &out), 2);
 	free(out);
@@ -127,7 +130,8 @@ static void test_good_and_cli(void **state)
 		assert_non_null(rec);
 		assert_non_null(strstr(rec, "flush\nfini\n"));
 		free(rec);
-		assert_int_equal(run_spad(dir, list, &out), 0);
+		/* a backend that cannot list is not a complete answer */
+		assert_int_equal(run_spad(dir, list, &out), 1);
 		assert_non_null(strstr(out, "plugin recorder 1.0: cannot list"));
 		free(out);
 	}
@@ -136,10 +140,113 @@ static void test_good_and_cli(void **state)
 	write_pair(dir, "", "SOURCE ANY\nKEY k\nFIREWALL_TYPE nosuch\n", conf, acc);
 	assert_int_equal(run_spad(dir, parse, &out), 2);
 	assert_non_null(strstr(out, "nosuch.so"));
+	/* named where it was set, with what PLUGIN_DIR does hold */
+	assert_non_null(strstr(out, "access.conf:3: FIREWALL_TYPE 'nosuch'"));
+	assert_non_null(strstr(out, "plugins installed in"));
+	assert_non_null(strstr(out, "recorder"));
+	free(out);
+	write_pair(dir, "FIREWALL_TYPE nosuch\n", GOOD_ACCESS, conf, acc);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	assert_non_null(strstr(out, "fwknopd.conf:6: FIREWALL_TYPE 'nosuch'"));
 	free(out);
 	write_pair(dir, "ENABLE_UDP_SERVER N\nPCAP_INTF lo\n", GOOD_ACCESS, conf, acc);
 	assert_int_equal(run_spad(dir, parse, &out), 0);
 	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+	th_rmrf(dir);
+}
+
+/* An fwknopd.conf as fwknopd's Debian package installs it: no
+ * FIREWALL_TYPE (iptables is the default), no PLUGIN_DIR. */
+static void test_stock_fwknopd_conf(void **state)
+{
+	char dir[64], conf[4096], acc[4096], body[4096], *out = NULL;
+	const char *parse[] = { "--exit-parse-config", "-c", conf, "-a", acc, NULL };
+	const char *dump[] = { "-D", "-c", conf, "-a", acc, NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	/* only the recorder dir: the default plugin is looked for there */
+	snprintf(body, sizeof(body), "PCAP_INTF lo;\n#GPG_HOME_DIR /root/.gnupg;\n"
+		 "GPG_HOME_DIR /root/.gnupg;\nENABLE_SPA_OVER_HTTP N;\nPLUGIN_DIR %s\n",
+		 plugin_dir);
+	th_write(dir, "fwknopd.conf", body, conf, sizeof(conf));
+	th_write(dir, "access.conf", GOOD_ACCESS, acc, sizeof(acc));
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	assert_non_null(strstr(out, "FIREWALL_TYPE unset (default 'iptables')"));
+	assert_non_null(strstr(out, "iptables.so"));
+	assert_null(strstr(out, "no FIREWALL_TYPE"));
+	/* settings of a feature left off are not worth a warning */
+	assert_null(strstr(out, "not supported yet"));
+	free(out);
+	assert_int_equal(run_spad(dir, dump, &out), 2);
+	free(out);
+	th_rmrf(dir);
+}
+
+/* A typo in a variable name is itself the error, even when the plugin
+ * the config names would not load either. */
+static void test_unknown_variable_before_plugins(void **state)
+{
+	char dir[64], conf[4096], acc[4096], *out = NULL;
+	const char *parse[] = { "--exit-parse-config", "-c", conf, "-a", acc, NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	write_pair(dir, "FIREWALL_TYPE nosuch\nFIREWAL_TYPE recorder\n", GOOD_ACCESS, conf, acc);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	if (!strstr(out, "fwknopd.conf:7: FIREWAL_TYPE 'recorder': unknown variable"))
+		fail_msg("output: %s", out);
+	free(out);
+	/* a plugin's own keys are not mistaken for typos meanwhile */
+	write_pair(dir, "FIREWALL_TYPE nosuch\nNOSUCH_SETTING 1\n", GOOD_ACCESS, conf, acc);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	assert_non_null(strstr(out, "FIREWALL_TYPE 'nosuch'"));
+	free(out);
+	th_rmrf(dir);
+}
+
+/* --exit-parse-config runs the plugins' own checks too. */
+static void test_plugin_check(void **state)
+{
+	char dir[64], conf[4096], acc[4096], *out = NULL;
+	const char *parse[] = { "--exit-parse-config", "-c", conf, "-a", acc, NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	write_pair(dir, "", GOOD_ACCESS "RECORDER_TAG invalid\n", conf, acc);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	if (!strstr(out, "plugin recorder refuses the configuration") ||
+	    !strstr(out, "RECORDER_TAG 'invalid'"))
+		fail_msg("output: %s", out);
+	free(out);
+	th_rmrf(dir);
+}
+
+/* Without -a, access.conf is the one beside the -c file; relative -c and
+ * -a are taken against the cwd. */
+static void test_access_beside_config_and_relative(void **state)
+{
+	char dir[64], conf[4096], acc[4096], *out = NULL, cwd[4096], want[4200];
+	const char *parse[] = { "--exit-parse-config", "-c", conf, NULL };
+	const char *rel[] = { "--exit-parse-config", "-c", "fwknopd.conf", "-a", "access.conf",
+			      NULL };
+	const char *dump[] = { "-D", "-c", "fwknopd.conf", NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	write_pair(dir, "", GOOD_ACCESS, conf, acc);
+	assert_int_equal(run_spad(dir, parse, &out), 0);
+	free(out);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(run_spad(dir, rel, &out), 0);
+	free(out);
+	assert_int_equal(run_spad(dir, dump, &out), 0);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "    %-24s %s\n", "ACCESS_FILE", acc);
+	if (!strstr(out, want))
+		fail_msg("want '%s' in: %s", want, out);
 	free(out);
 	th_rmrf(dir);
 }
@@ -149,6 +256,10 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_exits_2),
 		cmocka_unit_test(test_good_and_cli),
+		cmocka_unit_test(test_stock_fwknopd_conf),
+		cmocka_unit_test(test_unknown_variable_before_plugins),
+		cmocka_unit_test(test_plugin_check),
+		cmocka_unit_test(test_access_beside_config_and_relative),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_config spad plugin-dir\n");
