@@ -237,4 +237,6 @@ if [ "$backend" = iptables ]; then
 fi
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 
+. "$here/spad_cycle_faults.sh"
+
 e2e_finish
