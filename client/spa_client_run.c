@@ -164,7 +164,7 @@ static int run_packet(struct spa_client_cfg *c)
 			"tcpraw or icmp\n");
 		return -SPA_CE_USAGE;
 	}
-	/* The server would refuse it too (PROTOCOL.md 2.2). */
+	/* The server would refuse it too (docs/man/spa-client.1). */
 	if (c->enc_mode == SPA_MODE_CBC_LEGACY_IV && c->use_hmac) {
 		fprintf(stderr, "spa-client: legacy encryption mode cannot be used "
 			"with an HMAC\n");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sending the wire string: one UDP datagram, a TCP stream, or an HTTP GET
- * (PROTOCOL.md 9.3), directly or through an HTTP proxy (-H). IPv4 and IPv6
+ * (docs/man/spa-client.1), directly or through an HTTP proxy (-H). IPv4 and IPv6
  * alike; -4/-6 restrict the lookup. The raw modes live in spa_client_raw.c.
  */
 #include <errno.h>

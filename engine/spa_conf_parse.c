@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spa_conf_parse.c - the line syntax shared by fwknopd.conf and access.conf
- * (PROTOCOL.md 7.0), %include / %include_folder, and value helpers.
+ * (docs/man/spad.8, CONFIGURATION FILES), %include / %include_folder, and value helpers.
  * Variables themselves are handled in spa_conf_server.c / spa_conf_access.c.
  */
 #include "spa_conf_internal.h"
@@ -243,7 +243,7 @@ static int handle_directive(struct spa_conf_ctx *x, const struct spa_conf_pos *p
 	return rc;
 }
 
-/* Splits one line per PROTOCOL.md 7.0; returns 1 if it holds a variable. */
+/* Splits one line as docs/man/spad.8 describes; returns 1 if it holds a variable. */
 static int split_line(char *line, char **name, char **value)
 {
 	char *s = line, *v;

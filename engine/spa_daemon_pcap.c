@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_daemon_pcap.c - pcap capture mode of the daemon (PROTOCOL.md 6.1). */
+/* spa_daemon_pcap.c - pcap capture mode of the daemon (docs/man/spad.8, CAPTURE MODES). */
 #include "spa_daemon.h"
 
 #include <errno.h>

@@ -43,7 +43,7 @@ static uint32_t pick_timeout(const struct spa_stanza *s, const struct spa_messag
 	if (m->client_timeout > 0)
 		return m->client_timeout < s->max_fw_timeout ? m->client_timeout : s->max_fw_timeout;
 	/* a command cycle stanza's close comes CMD_CYCLE_TIMER after the
-	 * open unless the client asked for a time (PROTOCOL.md 6.10) */
+	 * open unless the client asked for a time (plugins/cmdcycle/README.md) */
 	if (s->cmd_cycle_timer)
 		return s->cmd_cycle_timer;
 	return s->fw_access_timeout;

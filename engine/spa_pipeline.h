@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_pipeline.h - one datagram in, one decision out (DESIGN.md packet path). */
+/* spa_pipeline.h - one datagram in, one decision out (docs/ARCHITECTURE.md, The engine). */
 #ifndef SPA_PIPELINE_H
 #define SPA_PIPELINE_H
 

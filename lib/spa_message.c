@@ -2,7 +2,7 @@
 /*
  * The SPA plaintext: E = rand:user:ts:version:type:msg[:nat][:auth][:timeout]
  * and P = E ":" digest(E). Encoding and decoding with every length and
- * charset rule of PROTOCOL.md section 1.
+ * charset rule of fwknop's format (docs/ARCHITECTURE.md).
  */
 #include "spa_internal.h"
 #include <openssl/crypto.h>

@@ -56,7 +56,7 @@ enum spa_error {
 /* Message for a code given as either sign; never NULL. */
 const char *spa_strerror(int err);
 
-/* ---- constants (PROTOCOL.md appendix A) --------------------------------- */
+/* ---- constants (fwknop 2.6's, docs/ARCHITECTURE.md) --------------------------------- */
 #define SPA_DEFAULT_PORT        62201
 #define SPA_RAND_LEN            16
 #define SPA_PROTOCOL_VERSION    "3.0.0"

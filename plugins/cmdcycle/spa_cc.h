@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spa_cc.h - the command cycle backend (PROTOCOL.md 6.10): per-stanza
+ * spa_cc.h - the command cycle backend (CMD_CYCLE_* in docs/man/spad.8): per-stanza
  * CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE commands run at open and at expiry.
  */
 #ifndef SPA_CC_H

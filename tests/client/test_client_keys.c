@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Key generation (PROTOCOL.md 9.5) and the ways a key reaches the client. */
+/* Key generation (docs/man/spa-client.1) and the ways a key reaches the client. */
 #include "client_test_util.h"
 
 #include <stdio.h>

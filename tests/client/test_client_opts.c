@@ -375,7 +375,7 @@ static void test_table_consistency(void **state)
 				assert_int_not_equal(a->short_name, b->short_name);
 		}
 	}
-	/* Every fwknop rc variable (PROTOCOL.md 9.2) is known. */
+	/* Every fwknop rc variable (docs/man/spa-client.1) is known. */
 	{
 		static const char *const vars[] = {
 			"DIGEST_TYPE", "SPA_SERVER_PROTO", "SPA_SERVER_PORT",

@@ -53,7 +53,7 @@ static void fuzz_open_raw(const uint8_t *data, size_t size)
 
 /* Errors a successful build may still meet on open: they are size and
  * field limits where the receiver is stricter than the sender, exactly as
- * fwknop's client and server differ (PROTOCOL.md sections 1.3 and 5). */
+ * fwknop's client and server differ (docs/ARCHITECTURE.md). */
 static bool fuzz_open_may_refuse(int rc)
 {
 	switch (-rc) {

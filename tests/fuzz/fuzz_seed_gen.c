@@ -8,7 +8,7 @@
  * Every seed is also read back (open / decode) and compared with what was
  * sent: a corpus the receiver refuses would leave the fuzzers stuck at
  * the first layer. Exit status is non-zero if the library refuses or
- * alters any sample, since every sample is valid by PROTOCOL.md.
+ * alters any sample, since every sample is valid by the wire format (docs/ARCHITECTURE.md).
  */
 #include <errno.h>
 #include <stdio.h>

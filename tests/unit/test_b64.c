@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_b64_*: fwknop's base64 rules (PROTOCOL.md 0 and 1.13). */
+/* spa_b64_*: fwknop's base64 rules (docs/ARCHITECTURE.md). */
 #include "unit_helpers.h"
 
 #include <stdlib.h>

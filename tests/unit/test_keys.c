@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Key sets, base64 keys and --key-gen (PROTOCOL.md 2.4, 3.2, 9.5). */
+/* Key sets, base64 keys and --key-gen (docs/ARCHITECTURE.md, docs/man/spa-client.1). */
 #include "unit_helpers.h"
 
 #include <stdlib.h>

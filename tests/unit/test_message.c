@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spa_message_encode/decode: the plaintext E ":" D (PROTOCOL.md 1, 11.1).
+ * spa_message_encode/decode: the plaintext E ":" D (docs/ARCHITECTURE.md).
  * Expected strings are either copied from the spec or assembled here with
  * the OpenSSL oracle, never taken from the library's own output.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spa_message_decode on malformed plaintexts: every negative vector of
- * PROTOCOL.md 11.1 plus the decoder rules of 1.2-1.13. Each P carries a
+ * fwknop's fixed-salt vectors plus the decoder rules (docs/ARCHITECTURE.md). Each P carries a
  * correct digest (made by the oracle) so that the field under test, not the
  * digest, is what must make the decoder fail.
  */

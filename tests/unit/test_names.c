@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Algorithm and message-type names (PROTOCOL.md 1.6, 1.12, 2.2, 3.1). */
+/* Algorithm and message-type names (docs/ARCHITECTURE.md). */
 #include "unit_helpers.h"
 
 #include <string.h>

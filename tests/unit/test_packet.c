@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spa_packet_build/open against the fixed-salt vectors of PROTOCOL.md 11.1,
+ * spa_packet_build/open against fwknop's fixed-salt vectors (docs/ARCHITECTURE.md),
  * key derivation (2.1) checked with OpenSSL as the oracle, and the replay
  * digest (6.4).
  */

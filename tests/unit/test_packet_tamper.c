@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hostile input for spa_packet_open and spa_packet_prefilter (PROTOCOL.md
- * 3.4, 5, 11.1): tampering, wrong keys, wrong sizes, and packets the oracle
+ * Hostile input for spa_packet_open and spa_packet_prefilter (docs/ARCHITECTURE.md,
+ * The wire library): tampering, wrong keys, wrong sizes, and packets the oracle
  * crafts with a valid MAC around a broken inside.
  */
 #include "unit_helpers.h"
@@ -227,7 +227,7 @@ static void test_no_hmac_respelling(void **state)
 {
 	/* 12.7: fwknop's lenient base64 lets "=" or "==AAAA" be appended to a
 	 * captured no-HMAC packet, giving a new replay digest for the same
-	 * plaintext; PROTOCOL.md asks us to do better. Each respelling must
+	 * plaintext; our design (docs/ARCHITECTURE.md) asks us to do better. Each respelling must
 	 * either fail to open or be refused by the prefilter. */
 	const struct kat_vector *v = &kat_vectors[1];
 	static const char *tails[] = { "=", "==", "==AAAA", "=A", "===" };

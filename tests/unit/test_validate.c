@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Field validators and spa_access_parse (PROTOCOL.md 1.3, 1.7-1.9). */
+/* Field validators and spa_access_parse (docs/ARCHITECTURE.md, The wire library). */
 #include "unit_helpers.h"
 
 #include <stdio.h>

@@ -10,7 +10,7 @@
 
 const uint8_t kat_salt[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
-/* PROTOCOL.md 11.1, copied verbatim; E of vector 5 is not printed there and
+/* fwknop's fixed-salt vectors, copied verbatim; E of vector 5 is not printed there and
  * was assembled from its inputs (b64("10.1.2.3,echo test")). */
 const struct kat_vector kat_vectors[] = {
 	{ 1, SPA_MODE_CBC, KAT_KEY, SPA_DIGEST_SHA256, SPA_DIGEST_SHA256, 1,

@@ -18,7 +18,7 @@
 
 #include "spa_wire.h"
 
-/* Common inputs of the PROTOCOL.md 11.1 fixed-salt vectors. */
+/* Common inputs of fwknop's fixed-salt vectors. */
 #define KAT_RAND     "1234567890123456"
 #define KAT_USER     "alice"
 #define KAT_USER_B64 "YWxpY2U"
@@ -65,7 +65,7 @@ int ut_hmac_b64(int type, const void *key, size_t key_len,
 /* EVP_BytesToKey(MD5, 1 iteration), with the legacy '0' padding rule. */
 int ut_derive(const char *pw, size_t pw_len, const uint8_t salt[8],
 	      bool legacy, uint8_t key[32], uint8_t iv[16]);
-/* P -> WIRE as PROTOCOL.md section 0 describes. Returns length or -1. */
+/* P -> WIRE as docs/ARCHITECTURE.md describes. Returns length or -1. */
 int ut_encrypt(int mode, const char *pw, const uint8_t salt[8],
 	       const void *p, size_t p_len, int hmac_type,
 	       const char *hmac_key, char *wire, size_t cap);
