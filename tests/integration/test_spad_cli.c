@@ -279,6 +279,8 @@ static void test_control_without_access_conf(void **state)
 	struct fx *f = *state;
 	const char *status[] = { "-S", NULL };
 	const char *kill_it[] = { "-K", NULL };
+	const char *reload[] = { "-R", NULL };
+	const char *list[] = { "--fw-list", NULL };
 	char *out = NULL;
 
 	assert_true(fx_start(f));
@@ -288,6 +290,13 @@ static void test_control_without_access_conf(void **state)
 	assert_non_null(strstr(out, "300.1.1.1"));       /* the problem is said */
 	assert_non_null(strstr(out, "ignored for -S"));
 	assert_non_null(strstr(out, "spad is running"));
+	/* a reload would be refused: -R says so, and still signals */
+	assert_int_equal(run(f, reload, &out), 0);
+	assert_non_null(strstr(out, "will refuse this reload"));
+	assert_true(fx_wait_for(f->log, "reload refused", 1, 3000));
+	/* --fw-list asks FIREWALL_TYPE's plugin (the recorder cannot list) */
+	assert_int_equal(run(f, list, &out), 1);
+	assert_non_null(strstr(out, "plugin recorder 1.0: cannot list"));
 	unlink(f->access);
 	assert_int_equal(run(f, kill_it, &out), 0);
 	assert_int_equal(fx_stop(f, 0), 0); /* signal 0: just wait for the exit */
