@@ -254,7 +254,7 @@ static void reload(struct spa_daemon *d)
 
 	for (size_t i = 0; rc == 0 && i < fresh.n_stanzas; i++) {
 		const struct spa_stanza *s = &fresh.stanzas[i];
-		const char *name = s->firewall_type[0] ? s->firewall_type : fresh.firewall_type;
+		const char *name = spa_config_stanza_type(&fresh, s);
 		if (!spa_daemon_plugin_named(d, name)) {
 			snprintf(err, sizeof(err), "%s: plugin '%s' is not loaded; restart needed",
 				 s->label, name);
@@ -267,6 +267,8 @@ static void reload(struct spa_daemon *d)
 			prefixes[i] = d->plugins[i]->d->key_prefix;
 		rc = spa_config_check_keys(&fresh, prefixes, d->n_plugins, err, sizeof(err));
 	}
+	if (rc == 0)
+		rc = spa_daemon_check_plugins(d, &fresh, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "reload refused, keeping the running config: %s", err);
 		spa_config_free(&fresh);
@@ -299,8 +301,9 @@ static void reload(struct spa_daemon *d)
 	}
 	spa_config_free(&d->cfg);
 	d->cfg = fresh;
-	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanzas, %zu grants kept",
-		d->cfg.n_stanzas, d->grants.n);
+	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanza%s, %zu grant%s kept",
+		d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas), d->grants.n,
+		spa_plural(d->grants.n));
 }
 
 static void handle_signal(struct spa_daemon *d)
@@ -395,8 +398,9 @@ int spa_daemon_start(struct spa_daemon *d)
 	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
 	if (rc < 0)
 		return rc;
-	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanzas, %zu plugins%s",
-		d->cfg.udp_port, d->cfg.n_stanzas, d->n_plugins,
+	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanza%s, %zu plugin%s%s",
+		d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
+		d->n_plugins, spa_plural(d->n_plugins),
 		d->opt.test_mode ? " (test mode)" : "");
 	return 0;
 }

@@ -71,7 +71,8 @@ int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen);
 struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_stanza *s);
 /* Runs each loaded plugin's check op over the global keys and the stanzas
  * it serves (spa_plugin_check); nothing is initialised. */
-int spa_daemon_check_plugins(struct spa_daemon *d, char *err, size_t errlen);
+int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,
+			     size_t errlen);
 
 /* Initialises plugins, replay cache, journal reconciliation, sockets. */
 int spa_daemon_start(struct spa_daemon *d);

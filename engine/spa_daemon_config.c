@@ -332,11 +332,12 @@ static bool serves(const struct spa_config *cfg, const struct spa_stanza *s,
 	return strcmp(spa_config_stanza_type(cfg, s), p->d->name) == 0;
 }
 
-int spa_daemon_check_plugins(struct spa_daemon *d, char *err, size_t errlen)
+int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,
+			     size_t errlen)
 {
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		struct spa_plugin *p = d->plugins[i];
-		int rc = spa_plugin_check(p, &d->cfg, serves);
+		int rc = spa_plugin_check(p, cfg, serves);
 
 		/* the plugin logs what it found wrong through the host API */
 		if (rc < 0) {

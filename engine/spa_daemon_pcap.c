@@ -66,8 +66,9 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 			return rc;
 		}
 		d->n_cap = 1;
-		spa_log(SPA_L_NOTICE, "reading %s (filter '%s'), %zu stanzas, %zu plugins%s",
-			d->cfg.pcap_file, d->cfg.pcap_filter, d->cfg.n_stanzas, d->n_plugins,
+		spa_log(SPA_L_NOTICE, "reading %s (filter '%s'), %zu stanza%s, %zu plugin%s%s",
+			d->cfg.pcap_file, d->cfg.pcap_filter, d->cfg.n_stanzas,
+			spa_plural(d->cfg.n_stanzas), d->n_plugins, spa_plural(d->n_plugins),
 			d->opt.test_mode ? " (test mode)" : "");
 		return 0;
 	}
@@ -93,8 +94,9 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 		spa_log(SPA_L_ERR, "no interface to capture on (PCAP_INTF / -i)");
 		return -EINVAL;
 	}
-	spa_log(SPA_L_NOTICE, "capturing on %s (filter '%s'), %zu stanzas, %zu plugins%s",
-		d->cfg.pcap_intf, d->cfg.pcap_filter, d->cfg.n_stanzas, d->n_plugins,
+	spa_log(SPA_L_NOTICE, "capturing on %s (filter '%s'), %zu stanza%s, %zu plugin%s%s",
+		d->cfg.pcap_intf, d->cfg.pcap_filter, d->cfg.n_stanzas,
+		spa_plural(d->cfg.n_stanzas), d->n_plugins, spa_plural(d->n_plugins),
 		d->opt.test_mode ? " (test mode)" : "");
 	return 0;
 }

@@ -51,6 +51,12 @@ void spa_grants_close(struct spa_grants *gs)
 	spa_policy_set_free(&gs->policies);
 }
 
+/* A record made without a policy has the empty one (spa_grants_add). */
+static const char *policy_id(const struct spa_grant_rec *r)
+{
+	return r->policy ? r->policy->id : "";
+}
+
 struct spa_grant_rec *spa_grants_find(struct spa_grants *gs, const struct spa_grant_rec *like)
 {
 	const struct spa_grant *l = &like->g;
@@ -60,7 +66,7 @@ struct spa_grant_rec *spa_grants_find(struct spa_grants *gs, const struct spa_gr
 		if (g->family == l->family && g->proto == l->proto && g->port == l->port &&
 		    strcmp(g->src.text, l->src.text) == 0 &&
 		    strcmp(gs->recs[i].plugin, like->plugin) == 0 &&
-		    gs->recs[i].policy == like->policy)
+		    strcmp(policy_id(&gs->recs[i]), policy_id(like)) == 0)
 			return &gs->recs[i];
 	}
 	return NULL;

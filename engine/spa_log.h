@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* syslog levels, shared with the plugin ABI */
@@ -45,5 +46,11 @@ struct spa_log_limit {
  * then the number of lines dropped before it (0 if none), which the
  * caller should mention. */
 bool spa_log_limit_allow(struct spa_log_limit *l, int64_t now, unsigned long *report);
+
+/* "s" unless n is 1: "1 stanza", "2 stanzas" in messages. */
+static inline const char *spa_plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 #endif

@@ -134,7 +134,7 @@ static void status_journal(const struct spa_config *c)
 		return;
 	}
 	closing = spa_grants_closing(&gs);
-	printf("journal %s: %zu grant%s", c->journal_file, gs.n, gs.n == 1 ? "" : "s");
+	printf("journal %s: %zu grant%s", c->journal_file, gs.n, spa_plural(gs.n));
 	if (closing)
 		printf(", %zu stuck closing (the backend refused the close; retried)", closing);
 	printf("\n");
@@ -143,7 +143,7 @@ static void status_journal(const struct spa_config *c)
 			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s\n",
 			       gs.recs[i].g.src.text, gs.recs[i].g.proto == 6 ? "tcp" : "udp",
 			       gs.recs[i].g.port, gs.recs[i].g.stanza, gs.recs[i].attempts,
-			       gs.recs[i].attempts == 1 ? "" : "s");
+			       spa_plural(gs.recs[i].attempts));
 	spa_grants_close(&gs);
 }
 
@@ -236,7 +236,7 @@ static void list_journal(const struct spa_daemon *d)
 		printf("journal %s: unreadable (%s)\n", d->cfg.journal_file, strerror(-rc));
 		return;
 	}
-	printf("journal %s: %zu grant%s\n", d->cfg.journal_file, gs.n, gs.n == 1 ? "" : "s");
+	printf("journal %s: %zu grant%s\n", d->cfg.journal_file, gs.n, spa_plural(gs.n));
 	for (size_t i = 0; i < gs.n; i++) {
 		printf("  [%s]", gs.recs[i].plugin);
 		print_grant(NULL, &gs.recs[i].g);
@@ -603,7 +603,7 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 
 	/* before init and before the background: a plugin refusing its
 	 * configuration is a configuration error on the terminal */
-	rc = spa_daemon_check_plugins(d, err, sizeof(err));
+	rc = spa_daemon_check_plugins(d, &d->cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "spad: %s\n", err);
 		return EXIT_CONFIG;
@@ -694,7 +694,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && a != KILL && a != RESTART && a != STATUS)
 		rc = spa_daemon_load_plugins(&d, err, sizeof(err));
 	if (rc == 0 && a == EXIT_PARSE)
-		rc = spa_daemon_check_plugins(&d, err, sizeof(err));
+		rc = spa_daemon_check_plugins(&d, &d.cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "spad: %s\n", err);
 		status = EXIT_CONFIG;
@@ -703,7 +703,7 @@ int main(int argc, char **argv)
 	switch (a) {
 	case EXIT_PARSE:
 		printf("spad: configuration OK: %zu stanza%s, %zu plugin%s\n", d.cfg.n_stanzas,
-		       d.cfg.n_stanzas == 1 ? "" : "s", d.n_plugins, d.n_plugins == 1 ? "" : "s");
+		       spa_plural(d.cfg.n_stanzas), d.n_plugins, spa_plural(d.n_plugins));
 		for (size_t i = 0; i < d.n_plugins; i++) {
 			plugin_map(&d, i, line, sizeof(line));
 			printf("spad: %s\n", line);

@@ -61,8 +61,10 @@ static const char *host_config_get(void *self, const char *key)
 
 	if (!spa_plugin_key_visible(p->d->key_prefix, key))
 		return NULL;
-	/* After init, the copy the plugin was started with (it lives until
-	 * fini); before (check), the configuration being checked. */
+	/* While checking, the configuration being checked; after init, the
+	 * copy the plugin was started with (it lives until fini). */
+	if (p->check_cfg)
+		return spa_config_kv_get(p->check_cfg, key);
 	if (p->initialised)
 		return spa_conf_kv_find(p->keys, p->n_keys, key);
 	return p->cfg ? spa_config_kv_get(p->cfg, key) : NULL;
@@ -118,7 +120,8 @@ static const char *host_stanza_get(void *self, const struct spa_grant *g, const 
 	}
 	if (!memchr(g->stanza, '\0', sizeof(g->stanza)))
 		return NULL;
-	return spa_stanza_kv_get(spa_config_stanza(p->cfg, g->stanza), key);
+	return spa_stanza_kv_get(spa_config_stanza(p->check_cfg ? p->check_cfg : p->cfg,
+						   g->stanza), key);
 }
 
 /* Checks the open file, not the path, so the file cannot be swapped
@@ -315,6 +318,7 @@ int spa_plugin_check(struct spa_plugin *p, const struct spa_config *cfg,
 		return 0;
 	if (!p->initialised)
 		set_host(p, cfg);
+	p->check_cfg = cfg;
 	rc = p->d->ops.check(&p->host, NULL);
 	for (size_t i = 0; rc == 0 && i < cfg->n_stanzas; i++) {
 		const struct spa_stanza *s = &cfg->stanzas[i];
@@ -325,6 +329,7 @@ int spa_plugin_check(struct spa_plugin *p, const struct spa_config *cfg,
 		snprintf(probe.stanza, sizeof(probe.stanza), "%s", s->label);
 		rc = p->d->ops.check(&p->host, &probe);
 	}
+	p->check_cfg = NULL;
 	if (rc > 0)
 		rc = -EINVAL;
 	return rc;

@@ -32,6 +32,9 @@ struct spa_plugin {
 	bool initialised;
 	struct spa_host_api host;
 	const struct spa_config *cfg;
+	/* while check runs: the config being checked (a reload's, not yet the
+	 * running one), which config_get and stanza_get then answer from */
+	const struct spa_config *check_cfg;
 	struct spa_run_buf run_buf;
 	char path[PATH_MAX];
 };

@@ -86,10 +86,11 @@ check faults_start
 check knock "$E2E_CLI4"
 check wait_rules 1 "$WAIT"
 touch "$flag"
-# the expiry's close and at least one retry fail; the hole is still there
-# (the backend refused) and spad says so
+# the expiry's close and at least one retry fail, and spad says so; the
+# hole is still there, except where the backend expires it by itself
+# (nftables and ipset element timeouts, firewalld --timeout)
 check faults_wait_log "failed to close $E2E_CLI4 tcp/22" 2 "$CLOSE_WAIT"
-check test "$(rules)" = 1
+[ "$backend" = iptables ] && check test "$(rules)" = 1
 rm -f "$flag"
 # backoff doubles from 1 s: the next retry comes within ~8 s
 check wait_rules 0 "$CLOSE_WAIT"

@@ -119,6 +119,33 @@ void fx_free(struct fx *f)
 	th_rmrf(f->dir);
 }
 
+struct fx *fx_new(const char *spad, const char *plugin_dir)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f)
+		fx_init(f, spad, plugin_dir);
+	return f;
+}
+
+void fx_delete(struct fx *f)
+{
+	if (!f)
+		return;
+	fx_free(f);
+	free(f);
+}
+
+void fx_append_conf(struct fx *f, const char *lines)
+{
+	FILE *out = fopen(f->conf, "a");
+
+	if (!out)
+		abort();
+	fputs(lines, out);
+	fclose(out);
+}
+
 bool fx_start(struct fx *f)
 {
 	posix_spawn_file_actions_t fa;

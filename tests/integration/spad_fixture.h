@@ -33,6 +33,11 @@ struct fx {
 
 void fx_init(struct fx *f, const char *spad, const char *plugin_dir);
 void fx_free(struct fx *f);
+/* fx_init on the heap, for cmocka setups (NULL on ENOMEM); and its undo. */
+struct fx *fx_new(const char *spad, const char *plugin_dir);
+void fx_delete(struct fx *f);
+/* Appends lines to fwknopd.conf. */
+void fx_append_conf(struct fx *f, const char *lines);
 /* (Re)writes access.conf; extra lines are appended to the one stanza. */
 void fx_write_access(struct fx *f, const char *extra);
 /* Starts spad -f -U -v (no -v when quiet); waits (FX_WAIT_MS) for "listening".

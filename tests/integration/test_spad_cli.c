@@ -154,7 +154,7 @@ static void test_restart_digest_cache_and_list_all(void **state)
 	assert_non_null(strstr(fx_send(f, pkt, len, false), "decision=grant"));
 	/* -R reaches the running daemon through the pid file: a reload */
 	assert_int_equal(run(f, restart, &out), 0);
-	assert_true(fx_wait_for(f->log, "configuration reloaded: 1 stanzas, 1 grants kept", 1,
+	assert_true(fx_wait_for(f->log, "configuration reloaded: 1 stanza, 1 grant kept", 1,
 				3000));
 	assert_int_equal(run(f, digest, &out), 0);
 	assert_non_null(strstr(out, "digest cache"));

@@ -38,31 +38,14 @@ static bool sanitized; /* spad built with ASan: it checks itself, valgrind canno
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	fx_init(f, spad_bin, plugin_dir);
-	*state = f;
-	return 0;
+	*state = fx_new(spad_bin, plugin_dir);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	fx_free(f);
-	free(f);
+	fx_delete(*state);
 	return 0;
-}
-
-static void append_conf(struct fx *f, const char *lines)
-{
-	FILE *out = fopen(f->conf, "a");
-
-	assert_non_null(out);
-	fputs(lines, out);
-	fclose(out);
 }
 
 /* One stanza with RECORDER_TAG tag, after `above` (another stanza or ""). */
@@ -156,7 +139,7 @@ static void test_failed_close_is_retried(void **state)
 
 	snprintf(flag, sizeof(flag), "%s/backend-down", f->dir);
 	snprintf(conf_line, sizeof(conf_line), "RECORDER_FAIL_CLOSE_IF %s\n", flag);
-	append_conf(f, conf_line);
+	fx_append_conf(f, conf_line);
 	write_access(f, "", "one");
 	th_write(f->dir, "backend-down", "", NULL, 0);
 	assert_true(fx_start(f));
@@ -211,7 +194,7 @@ static void test_reknock_of_closing_grant(void **state)
 
 	snprintf(flag, sizeof(flag), "%s/backend-down", f->dir);
 	snprintf(conf_line, sizeof(conf_line), "RECORDER_FAIL_CLOSE_IF %s\n", flag);
-	append_conf(f, conf_line);
+	fx_append_conf(f, conf_line);
 	write_access(f, "", "one");
 	th_write(f->dir, "backend-down", "", NULL, 0);
 	assert_true(fx_start(f));
@@ -236,7 +219,7 @@ static void test_two_plugins_in_one_config(void **state)
 
 	snprintf(calls2, sizeof(calls2), "%s/calls2.log", f->dir);
 	snprintf(conf_line, sizeof(conf_line), "RECORDER2_FILE %s\n", calls2);
-	append_conf(f, conf_line);
+	fx_append_conf(f, conf_line);
 	snprintf(above, sizeof(above),
 		 "SOURCE 127.0.0.0/8\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\nFW_ACCESS_TIMEOUT 3\n"
 		 "FIREWALL_TYPE recorder2\nRECORDER2_TAG second\n\n", KEY2_B64, HMAC2_B64);
