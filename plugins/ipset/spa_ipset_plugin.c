@@ -46,6 +46,17 @@ static void ipset_fini(void *state)
 	free(st);
 }
 
+/* Set k, created if missing; `-exist` leaves an existing one (and its
+ * elements) alone. timeout 0: elements without one would be permanent; we
+ * always give one, the option only enables the feature. */
+static int create_set(struct spa_ipset_state *st, int k)
+{
+	const char *args[] = { "-exist", "create", st->sets[k], spa_ipset_type(k),
+			       "family", spa_ipset_family(k), "timeout", "0", NULL };
+
+	return run(st, args);
+}
+
 static int ipset_init(const struct spa_host_api *host, void **state)
 {
 	struct spa_ipset_state *st = NULL;
@@ -64,12 +75,7 @@ static int ipset_init(const struct spa_host_api *host, void **state)
 		goto out;
 	opened = 1;
 	for (int k = 0; k < SPA_IPSET_NSETS; k++) {
-		/* timeout 0: elements without one would be permanent; we
-		 * always give one, the option only enables the feature */
-		const char *args[] = { "-exist", "create", st->sets[k], spa_ipset_type(k),
-				       "family", spa_ipset_family(k), "timeout", "0", NULL };
-
-		rc = run(st, args);
+		rc = create_set(st, k);
 		if (rc < 0)
 			goto out;
 	}
@@ -119,23 +125,43 @@ static int ipset_open(void *state, const struct spa_grant *g)
 	return run(st, args);
 }
 
+/* One `-exist del` of g's element from set. */
+static int del_element(struct spa_ipset_state *st, const struct spa_grant *g, const char *set,
+		       const char *elem)
+{
+	const char *args[] = { "-exist", "del", set, elem, NULL };
+
+	if (st->xport->element)
+		return st->xport->element(st, 0, set, g, 0, elem);
+	return run(st, args);
+}
+
+/* -exist: an element the kernel already expired, or an admin deleted, is
+ * not an error. A set destroyed behind our back would still fail the del
+ * for ever (the engine retries closes): then the set is created again, as
+ * init does, and the del retried once. If ipset itself is failing the
+ * create fails too, and so does the close. */
 static int ipset_close(void *state, const struct spa_grant *g)
 {
 	struct spa_ipset_state *st = state;
 	char elem[SPA_IPSET_ELEM_LEN];
 	const char *set;
-	int rc;
+	int rc, k;
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
 	rc = spa_ipset_element(st, g, &set, elem, sizeof(elem));
 	if (rc < 0)
 		return rc;
-	/* -exist: an element the kernel already expired is not an error */
-	if (st->xport->element)
-		return st->xport->element(st, 0, set, g, 0, elem);
-	const char *args[] = { "-exist", "del", set, elem, NULL };
-	return run(st, args);
+	rc = del_element(st, g, set, elem);
+	for (k = 0; rc < 0 && k < SPA_IPSET_NSETS; k++) {
+		if (set != st->sets[k])
+			continue;
+		if (create_set(st, k) == 0)
+			rc = del_element(st, g, set, elem);
+		break;
+	}
+	return rc;
 }
 
 static int ipset_list(void *state, spa_plugin_list_cb cb, void *ctx)

@@ -9,7 +9,10 @@
  *   spa_plugin_drive [-o KEY=VALUE]... [-s KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP [ARGS]]...
  *   -o: a global key (config_get); -s: a variable of the one stanza
  *   ("drive:0") every grant comes from (stanza_get)
- *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush
+ *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush;
+ *        admin /ABS/PROG [ARGS]: runs a command between two ops, as an
+ *        admin would behind the plugin's back (after init, so init cannot
+ *        repair it); fails unless it exits 0
  * As spad does, ops.check runs before init (global keys, then the stanza):
  * a refused configuration exits 1 with "check failed" and nothing done.
  * FLUSH_<prefix>AT_INIT / AT_EXIT set to Y are honoured as the engine
@@ -178,7 +181,29 @@ static int parse_grant(char **args, int n, struct spa_grant *g)
 	return g->proto ? 0 : -1;
 }
 
-static int run_op(const struct spa_plugin_descriptor *d, void *state, char **args, int n)
+/* The "admin" op: args[1..n-1] through the same runner. */
+static int run_admin(struct drive_host *h, char **args, int n)
+{
+	const char *argv[32];
+	struct spa_run_result res;
+	int i, rc;
+
+	if (n < 2 || n > 31)
+		return -EINVAL;
+	for (i = 1; i < n; i++)
+		argv[i - 1] = args[i];
+	argv[n - 1] = NULL;
+	rc = drive_run(h, argv, 10000, &res);
+	if (rc == 0 && res.exit_status != 0) {
+		fprintf(stderr, "admin %s: status %d: %s\n", argv[0], res.exit_status,
+			res.err ? res.err : "");
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static int run_op(const struct spa_plugin_descriptor *d, void *state, struct drive_host *h,
+		  char **args, int n)
 {
 	struct spa_grant g;
 
@@ -186,6 +211,8 @@ static int run_op(const struct spa_plugin_descriptor *d, void *state, char **arg
 		return d->ops.list ? d->ops.list(state, list_cb, NULL) : -ENOTSUP;
 	if (strcmp(args[0], "flush") == 0)
 		return d->ops.flush(state);
+	if (strcmp(args[0], "admin") == 0)
+		return run_admin(h, args, n);
 	if (parse_grant(args + 1, n - 1, &g) < 0) {
 		fprintf(stderr, "bad grant arguments for %s\n", args[0]);
 		return -EINVAL;
@@ -262,7 +289,7 @@ int main(int argc, char **argv)
 
 		while (i + n < argc && strcmp(argv[i + n], "--") != 0)
 			n++;
-		int r = n > 0 ? run_op(d, state, argv + i, n) : 0;
+		int r = n > 0 ? run_op(d, state, &h, argv + i, n) : 0;
 
 		if (r < 0) {
 			fprintf(stderr, "%s failed (%d)\n", argv[i], r);

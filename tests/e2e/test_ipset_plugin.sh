@@ -77,6 +77,15 @@ check e2e_srv ipset del spa4 "$E2E_CLI4_OTHER,tcp:22"
 check drv close "$E2E_CLI4_OTHER" tcp 22 0
 check test "$(elements spa4)" = 1
 
+echo "== close succeeds when the set was destroyed behind our back (created again)"
+# spa4d holds grants with a destination; no rule of this test references
+# it, so it can be destroyed
+check drv open "$E2E_CLI4_OTHER" tcp 22 $((now + 60)) "$E2E_SRV4"
+check test "$(elements spa4d)" = 1
+# destroyed after init (which would create it again), right before the close
+check drv admin "$(command -v ipset)" destroy spa4d -- close "$E2E_CLI4_OTHER" tcp 22 0 "$E2E_SRV4"
+check test "$(elements spa4d)" = 0
+
 if [ "$transport" = exec ]; then
   echo "== a close ipset refuses fails (IPSET_EXE is a wrapper failing on demand)"
   # The runner gives it an empty environment: absolute paths only.

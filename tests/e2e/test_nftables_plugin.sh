@@ -153,6 +153,13 @@ e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 check test "$(elements allow4)" = 0
 check test "$(e2e_srv nft list set inet admin keep | grep -c 203.0.113.9)" = 1
 
+echo "== close succeeds after our whole table was deleted behind our back"
+# deleted after init (which would rebuild it), right before the close
+now=$(date +%s)
+check drv open "$E2E_CLI4" tcp 22 $((now + 60)) -- \
+  admin "$(command -v nft)" delete table inet spa -- close "$E2E_CLI4" tcp 22 0
+check test "$(elements allow4)" = 0
+
 echo "== mark mode: the admin's own drop table honours our mark"
 e2e_srv nft delete table inet spa
 opts=("${base[@]}")

@@ -98,6 +98,24 @@ static void test_open_close(void **tstate)
 	assert_int_equal(c->h.ncalls, 2);
 }
 
+/* A del that fails (the set was destroyed) creates the set again and
+ * retries once; when ipset keeps failing the close fails. */
+static void test_close_recreates_set(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	int64_t exp = (int64_t)time(NULL) + 3600;
+	struct spa_grant g = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, exp);
+
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	fake_host_reply(&c->h, "/ipset", "", 1);
+	assert_int_not_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/ipset -exist del spa4 198.51.100.2,tcp:22");
+	assert_string_equal(c->h.calls[1].argv,
+			    "/usr/sbin/ipset -exist create spa4 hash:ip,port family inet timeout 0");
+}
+
 static void test_bad_names(void **tstate)
 {
 	struct plugin_case *c = *tstate;
@@ -376,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_creates_sets, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_open_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_close_recreates_set, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_names, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, plugin_case_teardown),
