@@ -151,8 +151,12 @@ static int cc_check(const struct spa_host_api *host, const struct spa_grant *pro
 	struct spa_grant g;
 	int shell, rc;
 
-	if (!spa_pu_host_ok(host) || !SPA_HOST_HAS(host, stanza_get))
+	if (!spa_pu_host_ok(host))
 		return -EINVAL;
+	if (!SPA_HOST_HAS(host, stanza_get)) {
+		host->log(host->self, SPA_LOG_ERR, "engine lacks stanza_get (ABI 1.1 needed)");
+		return -ENOTSUP;
+	}
 	if (!probe)
 		return 0; /* no global keys */
 	if (probe->struct_size < sizeof(*probe))
