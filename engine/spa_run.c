@@ -10,9 +10,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Once the command exited, whatever it left running in its process group
+ * (a background child still holding the pipes) gets this long to finish
+ * writing before the group is killed; the deadline still caps it. */
+#define SPA_RUN_GRACE_MS 200
+/* After SIGKILL a child normally dies at once; one stuck in the kernel is
+ * given this long and then left unreaped rather than stall the daemon. */
+#define SPA_RUN_REAP_MS 1000
+/* Without a pidfd, how often a child whose pipes are closed is checked. */
+#define SPA_RUN_TICK_MS 10
 
 static int64_t now_ms(void)
 {
@@ -90,6 +101,53 @@ static int feed(int fd, const char *in, size_t len, size_t *done)
 	return w > 0 && *done < len;
 }
 
+/* A pidfd turns "the child exited" into a poll event; old kernels have
+ * none and are polled every SPA_RUN_TICK_MS instead. */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* WNOWAIT leaves the child a zombie: its pid, which is also its group's
+ * id, cannot be reused before we kill the group and reap it. */
+static bool child_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR; /* ECHILD: reaped behind our back */
+	return si.si_pid == pid;
+}
+
+/* Reaps pid by the time until (monotonic ms); -ETIMEDOUT leaves it. */
+static int reap(pid_t pid, int pidfd, int64_t until, int *wstatus)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, wstatus, WNOHANG);
+		int64_t left;
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		left = until - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (pidfd >= 0) {
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			poll(&p, 1, (int)left);
+		} else {
+			poll(NULL, 0, left < SPA_RUN_TICK_MS ? (int)left : SPA_RUN_TICK_MS);
+		}
+	}
+}
+
 int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
 	    int *timed_out)
 {
@@ -106,11 +164,12 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	sigset_t none, defaults, pipe_set, pending, saved_mask;
 	bool pipe_was_pending;
 	pid_t pid = -1;
-	int rc, wstatus = 0;
-	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd pfd[3];
+	int rc, wstatus = 0, pidfd = -1;
+	/* one deadline for the whole run: feeding, reading and reaping */
+	int64_t deadline = now_ms() + timeout_ms, grace_end = 0;
+	struct pollfd pfd[4];
 	size_t fed = 0;
-	bool cut = false;
+	bool cut = false, exited = false;
 
 	*status = -1;
 	*timed_out = 0;
@@ -156,7 +215,12 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* Its own process group (pgid = its pid, set in the child before
+	 * exec), so a timeout or a leftover background child is dealt with
+	 * by killing the group: nothing it started outlives the run. */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETPGROUP);
 	posix_spawn_file_actions_init(&fa);
 	if (input_len)
 		posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
@@ -183,34 +247,56 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 	sigaddset(&pipe_set, SIGPIPE);
 	pipe_was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &pipe_set, &saved_mask);
+	pidfd = open_pidfd(pid);
 	pfd[0] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = err_p[0], .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		int64_t left = deadline - now_ms();
+	pfd[3] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	/* Until the child exited and its pipes are at EOF; a child that
+	 * closed its output is still waited for (and killed at the
+	 * deadline), and pipes held after its exit get SPA_RUN_GRACE_MS. */
+	for (;;) {
+		int64_t now = now_ms(), end, left;
 		int n;
+
+		if (!exited && (pidfd < 0 || pfd[3].revents) && child_exited(pid)) {
+			exited = true;
+			grace_end = now + SPA_RUN_GRACE_MS;
+			pfd[3].fd = -1;
+		}
+		if (exited && pfd[0].fd < 0 && pfd[1].fd < 0)
+			break;
+		end = exited && grace_end < deadline ? grace_end : deadline;
+		left = end - now;
 		if (left <= 0) {
-			*timed_out = 1;
-			kill(pid, SIGKILL);
+			*timed_out = !exited;
 			break;
 		}
-		n = poll(pfd, 3, (int)left);
-		if (n < 0 && errno != EINTR) {
-			kill(pid, SIGKILL);
+		if (pidfd < 0 && !exited && left > SPA_RUN_TICK_MS)
+			left = SPA_RUN_TICK_MS;
+		n = poll(pfd, 4, (int)left);
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n <= 0) {
+			pfd[3].revents = 0;
+			continue;
 		}
-		if (n > 0 && pfd[0].revents && !drain_out(out_p[0], buf, &cut))
+		if (pfd[0].fd >= 0 && pfd[0].revents && !drain_out(out_p[0], buf, &cut))
 			pfd[0].fd = -1;
-		if (n > 0 && pfd[1].revents &&
+		if (pfd[1].fd >= 0 && pfd[1].revents &&
 		    !drain(err_p[0], buf->err, &buf->err_len, SPA_RUN_ERR_MAX))
 			pfd[1].fd = -1;
-		if (n > 0 && pfd[2].fd >= 0 && pfd[2].revents &&
+		if (pfd[2].fd >= 0 && pfd[2].revents &&
 		    !feed(in_p[1], (const char *)input, input_len, &fed)) {
 			/* end of input is the child's EOF */
 			close(in_p[1]);
 			in_p[1] = pfd[2].fd = -1;
 		}
 	}
+	/* Whatever is left of the group: the child itself on a timeout,
+	 * background children after it exited. The child is not reaped yet,
+	 * so its pid still names this group and no one else's. */
+	kill(-pid, SIGKILL);
 	if (!pipe_was_pending) {
 		/* consume the SIGPIPE our writes may have raised */
 		struct timespec zero = { 0, 0 };
@@ -218,12 +304,14 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 			;
 	}
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	if (!*timed_out && WIFEXITED(wstatus))
+	/* an exited child is reaped at once, a killed one almost so */
+	if (reap(pid, pidfd, now_ms() + SPA_RUN_REAP_MS, &wstatus) == 0 && !*timed_out &&
+	    WIFEXITED(wstatus))
 		*status = WEXITSTATUS(wstatus);
 	rc = cut ? -EFBIG : 0;
 out:
+	if (pidfd >= 0)
+		close(pidfd);
 	buf->out[buf->out_len] = '\0';
 	buf->err[buf->err_len] = '\0';
 	for (int i = 0; i < 2; i++) {

@@ -27,7 +27,14 @@ void spa_run_buf_free(struct spa_run_buf *buf);
 /* 0 when the child ran (*status: exit code, -1 if killed); negative errno
  * if it could not be started, and -EFBIG when its stdout went past the
  * limit (what was read is kept, but a caller must not trust a cut
- * listing). *timed_out is set when it was killed. */
+ * listing). *timed_out is set when it was killed.
+ *
+ * timeout_ms bounds the whole run: feeding stdin, reading output and
+ * waiting for the exit, whether or not the child closed its output. The
+ * child leads its own process group; at the deadline the whole group gets
+ * SIGKILL. The run ends with the child: what it left in its group (a
+ * background child holding the pipes or not) gets 200 ms to finish writing
+ * and is then killed, so a command never leaves processes behind. */
 int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, int *status,
 	    int *timed_out);
 /* The same with input_len bytes of input on the child's stdin (closed

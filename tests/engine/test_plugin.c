@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine_helpers.h"
@@ -224,6 +226,135 @@ static void test_run_input(void **state)
 	assert_int_equal(buf->out_len, 100000);
 	assert_int_equal(status, 0);
 	free(big);
+	spa_run_buf_free(buf);
+	free(buf);
+}
+
+/* A process counts as gone once it is a zombie: in a container nobody
+ * may reap the grandchildren we orphan, but a zombie holds nothing. */
+static bool th_pid_gone(pid_t pid, int wait_ms)
+{
+	for (int waited = 0;; waited += 20) {
+		char path[64], *stat;
+		bool gone;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		stat = th_read(path);
+		gone = !stat || !strrchr(stat, ')') || strrchr(stat, ')')[2] == 'Z';
+		free(stat);
+		if (gone || waited >= wait_ms)
+			return gone;
+		usleep(20000);
+	}
+}
+
+static pid_t th_read_pid(const char *path)
+{
+	char *text = th_read(path);
+	long pid = text ? strtol(text, NULL, 10) : 0;
+
+	free(text);
+	assert_true(pid > 1);
+	return (pid_t)pid;
+}
+
+static int64_t th_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The timeout covers the whole run, reaping included: a child that closes
+ * its output and keeps running is killed at the deadline, as is everything
+ * it started. Margins are wide so a loaded machine passes. The alarm turns
+ * a runner that hangs into a failure instead of a stuck suite. */
+static void test_runner_hung_child(void **state)
+{
+	struct spa_run_buf *buf = calloc(1, sizeof(*buf));
+	char dir[64], pidfile[4200], script[4400];
+	const char *quiet[] = { "/bin/sh", "-c",
+				"exec >&- 2>&- </dev/null; exec /bin/sleep 1000", NULL };
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int status, to;
+	int64_t t0;
+	(void)state;
+
+	assert_non_null(buf);
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+	alarm(60);
+	t0 = th_mono_ms();
+	assert_int_equal(spa_run(quiet, 500, buf, &status, &to), 0);
+	assert_true(th_mono_ms() - t0 < 10000);
+	assert_int_equal(to, 1);
+	assert_int_equal(status, -1);
+	/* the same with input still to write: the deadline holds for stdin */
+	t0 = th_mono_ms();
+	assert_int_equal(spa_run_input(quiet, "x", 1, 500, buf, &status, &to), 0);
+	assert_true(th_mono_ms() - t0 < 10000);
+	assert_int_equal(to, 1);
+	/* a timed-out child takes its own children with it */
+	snprintf(script, sizeof(script), "/bin/sleep 1000 & echo $! > %s; wait", pidfile);
+	t0 = th_mono_ms();
+	assert_int_equal(spa_run(argv, 500, buf, &status, &to), 0);
+	assert_true(th_mono_ms() - t0 < 10000);
+	assert_int_equal(to, 1);
+	assert_int_equal(status, -1);
+	assert_true(th_pid_gone(th_read_pid(pidfile), 5000));
+	alarm(0);
+	th_rmrf(dir);
+	spa_run_buf_free(buf);
+	free(buf);
+}
+
+/* A command that exits but leaves a background child holding its pipes:
+ * the run ends with the command (its exit status, no timeout) and the
+ * background child is killed, whether it holds the pipes or not. */
+static void test_runner_grandchild(void **state)
+{
+	struct spa_run_buf *buf = calloc(1, sizeof(*buf));
+	char dir[64], pidfile[4200], script[4400];
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int status, to;
+	int64_t t0;
+	(void)state;
+
+	assert_non_null(buf);
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+	alarm(60);
+	snprintf(script, sizeof(script), "/bin/sleep 1000 & echo $! > %s; echo done; exit 4",
+		 pidfile);
+	t0 = th_mono_ms();
+	assert_int_equal(spa_run(argv, 5000, buf, &status, &to), 0);
+	/* well before the 5 s deadline: the grace after the exit is short */
+	assert_true(th_mono_ms() - t0 < 4000);
+	assert_int_equal(to, 0);
+	assert_int_equal(status, 4);
+	assert_string_equal(buf->out, "done\n");
+	assert_true(th_pid_gone(th_read_pid(pidfile), 5000));
+	/* one that let go of the pipes is no more welcome to stay */
+	snprintf(script, sizeof(script),
+		 "/bin/sleep 1000 >/dev/null 2>&1 </dev/null & echo $! > %s; exit 0", pidfile);
+	assert_int_equal(spa_run(argv, 5000, buf, &status, &to), 0);
+	assert_int_equal(to, 0);
+	assert_int_equal(status, 0);
+	assert_true(th_pid_gone(th_read_pid(pidfile), 5000));
+	/* the run itself is not slowed by the group kill: a short command
+	 * keeps returning at once */
+	{
+		const char *quick[] = { "/bin/true", NULL };
+		t0 = th_mono_ms();
+		for (int i = 0; i < 20; i++) {
+			assert_int_equal(spa_run(quick, 5000, buf, &status, &to), 0);
+			assert_int_equal(status, 0);
+		}
+		assert_true(th_mono_ms() - t0 < 8000);
+	}
+	alarm(0);
+	th_rmrf(dir);
 	spa_run_buf_free(buf);
 	free(buf);
 }
@@ -491,6 +622,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_recorder_host_api),
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_run_input),
+		cmocka_unit_test(test_runner_hung_child),
+		cmocka_unit_test(test_runner_grandchild),
 		cmocka_unit_test(test_host_abi_1_1),
 		cmocka_unit_test(test_two_plugins_load),
 		cmocka_unit_test(test_older_minor_loads),
