@@ -196,7 +196,7 @@ check knock "$E2E_CLI4"
 # a refresh may replace the rule (firewalld: remove, add): wait for one
 # rule again, well before the refreshed grant could expire
 sleep 2
-check wait_rules 1 50
+check wait_rules 1 $(( (TIMEOUT - 3) * 10 ))
 
 echo "== --fw-list beside the daemon shows the grant and changes nothing"
 listed=$(spad_admin --fw-list)
