@@ -203,13 +203,46 @@ out:
 	return rc;
 }
 
-static void warn_permissions(const char *path, int fd)
+/* Every file the parser reads defines keys or commands that run as root:
+ * one that someone else may write is refused, not warned about. Checked
+ * on the open descriptor, so a rename between check and read cannot swap
+ * the file. Only readable by others (the keys leak, nothing runs) is a
+ * warning, as fwknopd gives. */
+static int check_permissions(struct spa_conf_ctx *x, const char *path, int fd)
 {
+	static const char *const who[] = { "", "group", "others", "group and others" };
+	static const char *const fix[] = { "", "g-w", "o-w", "go-w" };
 	struct stat st;
+	uid_t me = geteuid();
+	unsigned mode, w;
 
-	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		snprintf(x->err, x->errlen, "%s: cannot stat: %s", path, strerror(e));
+		return -e;
+	}
+	mode = (unsigned)(st.st_mode & 07777);
+	if (st.st_uid != me) {
+		if (me == 0)
+			snprintf(x->err, x->errlen,
+				 "refusing %s: owned by uid %u, not root; chown root", path,
+				 (unsigned)st.st_uid);
+		else
+			snprintf(x->err, x->errlen,
+				 "refusing %s: owned by uid %u, not by uid %u that spad runs as",
+				 path, (unsigned)st.st_uid, (unsigned)me);
+		return -EPERM;
+	}
+	w = (st.st_mode & S_IWGRP ? 1u : 0u) | (st.st_mode & S_IWOTH ? 2u : 0u);
+	if (w) {
+		snprintf(x->err, x->errlen, "refusing %s: writable by %s (mode %04o); chmod %s",
+			 path, who[w], mode, fix[w]);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
 		spa_log(SPA_L_WARNING, "%s: permissions %03o; files with secrets should be 0600",
-			path, (unsigned)(st.st_mode & 0777));
+			path, mode & 0777);
+	return 0;
 }
 
 static int handle_directive(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
@@ -285,8 +318,8 @@ int spa_conf_parse_file(struct spa_conf_ctx *x, const char *path, int depth)
 		snprintf(x->err, x->errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -ENOENT;
 	}
-	warn_permissions(path, fileno(f));
-	while (fgets(line, sizeof(line), f)) {
+	rc = check_permissions(x, path, fileno(f));
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *name, *value;
 		size_t len = strlen(line);
 

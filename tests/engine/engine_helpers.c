@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void th_tmpdir(char *buf, size_t cap)
@@ -24,6 +25,12 @@ void th_write(const char *dir, const char *name, const char *text, char *out, si
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
 	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
+	/* spad refuses a config file others may write: whatever the umask,
+	 * the tests' files must pass that check */
+	if (chmod(path, 0600) != 0) {
 		perror(path);
 		abort();
 	}

@@ -7,7 +7,8 @@
 
 /* Creates /tmp/spa-engine-XXXXXX into buf (cap >= 64); aborts on failure. */
 void th_tmpdir(char *buf, size_t cap);
-/* Writes text to dir/name with the given mode; returns the full path in out. */
+/* Writes text to dir/name, mode 0600 (a config file spad accepts whatever
+ * the umask); returns the full path in out. */
 void th_write(const char *dir, const char *name, const char *text, char *out, size_t cap);
 /* Removes a directory tree made by th_tmpdir. */
 void th_rmrf(const char *dir);

@@ -7,12 +7,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf_cases.h"
 #include "engine_helpers.h"
@@ -333,6 +335,100 @@ static void test_stanza_type(void **state)
 	th_rmrf(dir);
 }
 
+/* Loads path as fwknopd.conf (server) or access.conf; the error in err. */
+static int load_one(const char *path, int server, bool folder, char *err, size_t errlen)
+{
+	struct spa_config c;
+	int rc;
+
+	spa_config_init(&c);
+	rc = server ? spa_config_load_server(&c, path, err, errlen)
+		    : spa_config_load_access(&c, path, folder, err, errlen);
+	spa_config_free(&c);
+	return rc;
+}
+
+static void expect_refused(const char *path, int server, bool folder, const char *named,
+			   const char *why)
+{
+	char err[SPA_CONF_ERR_LEN] = "", want[4200];
+
+	snprintf(want, sizeof(want), "refusing %s: %s", named, why);
+	if (load_one(path, server, folder, err, sizeof(err)) != -EPERM || !strstr(err, want))
+		fail_msg("%s: err='%s' (want '%s')", path, err, want);
+}
+
+/* Config files define keys and commands run as root: one that others may
+ * write, or that someone else owns, is refused, whichever file it is; a
+ * file only others may read still loads (with a warning). */
+static void test_permissions(void **state)
+{
+	char err[SPA_CONF_ERR_LEN] = "", dir[64], sub[128], spath[4096], apath[4096],
+	     inc[4096], link[4200];
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	th_write(dir, "fwknopd.conf", "ENABLE_UDP_SERVER Y\n", spath, sizeof(spath));
+	th_write(dir, "access.conf", GOOD_ACCESS, apath, sizeof(apath));
+	assert_int_equal(load_one(spath, 1, false, err, sizeof(err)), 0);
+	assert_int_equal(load_one(apath, 0, false, err, sizeof(err)), 0);
+
+	assert_int_equal(chmod(spath, 0664), 0);
+	expect_refused(spath, 1, false, spath, "writable by group (mode 0664); chmod g-w");
+	assert_int_equal(chmod(apath, 0602), 0);
+	expect_refused(apath, 0, false, apath, "writable by others (mode 0602); chmod o-w");
+	assert_int_equal(chmod(apath, 0666), 0);
+	expect_refused(apath, 0, false, apath,
+		       "writable by group and others (mode 0666); chmod go-w");
+	/* readable by others: the warning fwknopd gives, no refusal */
+	assert_int_equal(chmod(spath, 0644), 0);
+	assert_int_equal(load_one(spath, 1, false, err, sizeof(err)), 0);
+	assert_int_equal(chmod(apath, 0640), 0);
+	assert_int_equal(load_one(apath, 0, false, err, sizeof(err)), 0);
+
+	/* the file behind a symlink is what counts, not the link's 0777 */
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	assert_int_equal(symlink(apath, link), 0);
+	assert_int_equal(load_one(link, 0, false, err, sizeof(err)), 0);
+	assert_int_equal(chmod(apath, 0660), 0);
+	expect_refused(link, 0, false, link, "writable by group (mode 0660)");
+
+	/* every included file, whichever directive brought it in */
+	th_write(dir, "inc.conf", "SOURCE ANY\nKEY k\n", inc, sizeof(inc));
+	assert_int_equal(chmod(inc, 0620), 0);
+	th_write(dir, "access.conf", "%include inc.conf\n", apath, sizeof(apath));
+	expect_refused(apath, 0, false, inc, "writable by group (mode 0620)");
+	th_write(dir, "fwknopd.conf", "%include inc.conf\n", spath, sizeof(spath));
+	expect_refused(spath, 1, false, inc, "writable by group (mode 0620)");
+	th_write(dir, "keys", "KEY k\n", inc, sizeof(inc));
+	assert_int_equal(chmod(inc, 0606), 0);
+	th_write(dir, "access.conf", "SOURCE ANY\n%include_keys keys\n", apath, sizeof(apath));
+	expect_refused(apath, 0, false, inc, "writable by others (mode 0606)");
+	snprintf(sub, sizeof(sub), "%s/stanzas", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	th_write(sub, "a.conf", "SOURCE ANY\nKEY k\n", NULL, 0);
+	th_write(sub, "b.conf", "SOURCE ANY\nKEY k\n", inc, sizeof(inc));
+	assert_int_equal(chmod(inc, 0664), 0);
+	th_write(dir, "access.conf", "%include_folder stanzas\n", apath, sizeof(apath));
+	expect_refused(apath, 0, false, inc, "writable by group (mode 0664)");
+	/* and each file of an access folder */
+	expect_refused(sub, 0, true, inc, "writable by group (mode 0664)");
+	assert_int_equal(chmod(inc, 0600), 0);
+	assert_int_equal(load_one(sub, 0, true, err, sizeof(err)), 0);
+
+	/* owned by someone else: root when we are root, else our own uid */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(inc, 1, 0), 0);
+		expect_refused(sub, 0, true, inc, "owned by uid 1, not root; chown root");
+	} else {
+		char want[64];
+		snprintf(want, sizeof(want), "owned by uid 0, not by uid %u",
+			 (unsigned)geteuid());
+		expect_refused("/etc/passwd", 0, false, "/etc/passwd", want);
+	}
+	th_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_ports_and_addrs),
 		cmocka_unit_test(test_fwknop_spellings),
 		cmocka_unit_test(test_stanza_type),
+		cmocka_unit_test(test_permissions),
 	};
 	spa_log_setup("test", false, false, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,6 +252,40 @@ static void test_access_beside_config_and_relative(void **state)
 	th_rmrf(dir);
 }
 
+/* A config file others may write is refused (exit 2, naming the file and
+ * the fix); one others may only read loads with a warning. */
+static void test_writable_config_refused(void **state)
+{
+	char dir[64], conf[4096], acc[4096], want[4300], *out = NULL;
+	const char *parse[] = { "--exit-parse-config", "-c", conf, "-a", acc, NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	write_pair(dir, "", GOOD_ACCESS, conf, acc);
+	assert_int_equal(chmod(acc, 0664), 0);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	snprintf(want, sizeof(want), "refusing %s: writable by group (mode 0664); chmod g-w",
+		 acc);
+	if (!strstr(out, want))
+		fail_msg("want '%s' in: %s", want, out);
+	free(out);
+	assert_int_equal(chmod(acc, 0600), 0);
+	assert_int_equal(chmod(conf, 0646), 0);
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	snprintf(want, sizeof(want), "refusing %s: writable by others (mode 0646); chmod o-w",
+		 conf);
+	if (!strstr(out, want))
+		fail_msg("want '%s' in: %s", want, out);
+	free(out);
+	assert_int_equal(chmod(conf, 0644), 0);
+	assert_int_equal(chmod(acc, 0640), 0);
+	assert_int_equal(run_spad(dir, parse, &out), 0);
+	assert_non_null(strstr(out, "permissions 644"));
+	assert_non_null(strstr(out, "permissions 640"));
+	free(out);
+	th_rmrf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +295,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unknown_variable_before_plugins),
 		cmocka_unit_test(test_plugin_check),
 		cmocka_unit_test(test_access_beside_config_and_relative),
+		cmocka_unit_test(test_writable_config_refused),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_config spad plugin-dir\n");
