@@ -235,6 +235,22 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 		if (spa_conf_yes_no(v, &b) < 0)
 			return spa_conf_fail(x, p, "expected Y or N");
 		s->require_source_address = b;
+	} else if (strcmp(n, "REQUIRE_ALLOW_IP_IS_SOURCE") == 0) {
+		if (spa_conf_yes_no(v, &b) < 0)
+			return spa_conf_fail(x, p, "expected Y or N");
+		s->require_allow_is_source = b;
+	} else if (strcmp(n, "MAX_GRANTS") == 0 || strcmp(n, "MAX_GRANTS_PER_USER") == 0) {
+		/* 0 is refused rather than read as "no limit" (or as "no
+		 * grants"): leaving the variable out says that unambiguously */
+		uint32_t *dst = strcmp(n, "MAX_GRANTS") == 0 ? &s->max_grants
+							      : &s->max_grants_per_user;
+		if (spa_conf_u32(v, 1, SPA_MAX_GRANTS_LIMIT, dst) < 0)
+			return spa_conf_fail(x, p, "expected a number of grants 1..%u (leave it "
+					     "out for no limit)", SPA_MAX_GRANTS_LIMIT);
+	} else if (strcmp(n, "MAX_KNOCKS_PER_MINUTE") == 0) {
+		if (spa_conf_u32(v, 1, SPA_MAX_KNOCKS_LIMIT, &s->max_knocks) < 0)
+			return spa_conf_fail(x, p, "expected a number of knocks 1..%u (leave it "
+					     "out for no limit)", SPA_MAX_KNOCKS_LIMIT);
 	} else if (strcmp(n, "ACCESS_EXPIRE") == 0) {
 		if (parse_date(v, &s->access_expire, &b) < 0)
 			return spa_conf_fail(x, p, "expected a date MM/DD/YYYY (1970 or later)");
@@ -336,6 +352,13 @@ static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot prepare keys: %s", s->label, spa_strerror(rc));
 		return -EINVAL;
 	}
+	if (s->max_knocks && !s->knocks) {
+		s->knocks = calloc(1, sizeof(*s->knocks));
+		if (!s->knocks) {
+			snprintf(err, errlen, "%s: out of memory", s->label);
+			return -ENOMEM;
+		}
+	}
 	s->key_bytes = s->key_len;
 	s->hmac_key_bytes = s->hmac_key_len;
 	/* the prepared key set holds its own copy */
@@ -347,6 +370,9 @@ static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
 
 int spa_config_finish(struct spa_config *c, char *err, size_t errlen)
 {
+	static uint64_t generations;
+
+	c->generation = ++generations;
 	if (c->n_stanzas == 0) {
 		snprintf(err, errlen, "%s: no access stanza (SOURCE line) found",
 			 c->access_folder[0] ? c->access_folder : c->access_file);

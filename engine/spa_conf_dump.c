@@ -76,6 +76,15 @@ static const char *facility_name(int f)
 	return "?";
 }
 
+/* The stanza limits: unset means none, as in fwknopd. */
+static void print_limit(FILE *out, const char *name, uint32_t v)
+{
+	if (v)
+		fprintf(out, "    %-24s %u\n", name, v);
+	else
+		fprintf(out, "    %-24s (no limit)\n", name);
+}
+
 /* Where a stanza's plugin comes from, as spa_config_stanza_type decides. */
 static void print_type(FILE *out, const struct spa_config *c, const struct spa_stanza *s)
 {
@@ -115,6 +124,10 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 	fprintf(out, "    %-24s %s\n", "REQUIRE_USERNAME",
 		s->require_username[0] ? s->require_username : "(unset)");
 	fprintf(out, "    %-24s %s\n", "REQUIRE_SOURCE_ADDRESS", yn(s->require_source_address));
+	fprintf(out, "    %-24s %s\n", "REQUIRE_ALLOW_IP_IS_SOURCE", yn(s->require_allow_is_source));
+	print_limit(out, "MAX_GRANTS", s->max_grants);
+	print_limit(out, "MAX_GRANTS_PER_USER", s->max_grants_per_user);
+	print_limit(out, "MAX_KNOCKS_PER_MINUTE", s->max_knocks);
 	if (s->access_expire)
 		fprintf(out, "    %-24s %lld\n", "ACCESS_EXPIRE_EPOCH", (long long)s->access_expire);
 	else
@@ -136,6 +149,7 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "PCAP_FILE", c->pcap_file[0] ? c->pcap_file : "(unset)");
 	fprintf(out, "    %-24s %s\n", "ENABLE_PCAP_PROMISC", yn(c->pcap_promisc));
 	fprintf(out, "    %-24s %u\n", "MAX_SNIFF_BYTES", c->max_sniff_bytes);
+	fprintf(out, "    %-24s %u\n", "MAX_GRANTS_TOTAL", c->max_grants_total);
 	fprintf(out, "    %-24s %s\n", "ENABLE_SPA_PACKET_AGING", yn(c->packet_aging));
 	fprintf(out, "    %-24s %u\n", "MAX_SPA_PACKET_AGE", c->max_packet_age);
 	fprintf(out, "    %-24s %s\n", "ENABLE_DIGEST_PERSISTENCE", yn(c->digest_persistence));

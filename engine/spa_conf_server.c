@@ -59,6 +59,7 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->pcap_filter, sizeof(c->pcap_filter), "udp port %u", SPA_DEFAULT_PORT);
 	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
 	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
+	c->max_grants_total = SPA_DEFAULT_MAX_GRANTS_TOTAL;
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -71,6 +72,7 @@ void spa_config_drop_stanzas(struct spa_config *c)
 		spa_port_list_free(&s->restrict_ports);
 		spa_keys_free(s->keys);
 		spa_conf_kv_free(s->kv, s->n_kv);
+		free(s->knocks);
 		spa_wipe(s, sizeof(*s));
 	}
 	free(c->stanzas);
@@ -164,6 +166,8 @@ static const struct server_var server_vars[] = {
 	{ "PCAP_FILE", V_PATH, F(pcap_file), 0, 0 },
 	{ "ENABLE_PCAP_PROMISC", V_BOOL, F(pcap_promisc), 0, 0 },
 	{ "MAX_SNIFF_BYTES", V_U32, F(max_sniff_bytes), 1, 32768 },
+	/* no "unlimited": the point is that memory is bounded */
+	{ "MAX_GRANTS_TOTAL", V_U32, F(max_grants_total), 1, SPA_MAX_GRANTS_LIMIT },
 	/* the capture descriptor is polled, so batch size and sleep have no
 	 * meaning; fwknop itself ignores the direction variable (only the
 	 * flag works) and a capture error always ends the daemon here */

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "spa_addr.h"
+#include "spa_log.h"
+#include "spa_rate.h"
 #include "spa_wire.h"
 
 #define SPA_CONF_ERR_LEN 768
@@ -25,6 +27,22 @@
 #define SPA_CMD_CYCLE_TYPE "cmdcycle"
 #define SPA_DEFAULT_CONF_DIR "/etc/spa"
 #define SPA_DEFAULT_CONF_FILE SPA_DEFAULT_CONF_DIR "/spad.conf"
+/* MAX_GRANTS_TOTAL: a bound on the grant store whatever the stanzas say,
+ * so keys cannot together grow it (and the journal) without end */
+#define SPA_DEFAULT_MAX_GRANTS_TOTAL 10000
+#define SPA_MAX_GRANTS_LIMIT 1000000       /* highest value of the MAX_GRANTS* */
+#define SPA_MAX_KNOCKS_LIMIT 100000        /* highest MAX_KNOCKS_PER_MINUTE */
+
+/*
+ * MAX_KNOCKS_PER_MINUTE's state. It is behind a pointer so that the
+ * decision, which gets the configuration const, can spend tokens; it lives
+ * and dies with the stanza, so a reload starts every stanza with a full
+ * bucket (a reload is the administrator's act, not a client's).
+ */
+struct spa_knock_limit {
+	struct spa_rate bucket;
+	struct spa_log_limit log;     /* lines for knocks it refused */
+};
 
 struct spa_stanza {
 	char label[64];                /* "access.conf:12", also the grant label */
@@ -45,6 +63,12 @@ struct spa_stanza {
 	uint32_t max_fw_timeout;
 	char require_username[SPA_MAX_USERNAME_LEN + 1];
 	bool require_source_address;
+	/* REQUIRE_ALLOW_IP_IS_SOURCE: the allow IP must be the packet's source */
+	bool require_allow_is_source;
+	uint32_t max_grants;           /* MAX_GRANTS, 0: no limit */
+	uint32_t max_grants_per_user;  /* MAX_GRANTS_PER_USER, 0: no limit */
+	uint32_t max_knocks;           /* MAX_KNOCKS_PER_MINUTE, 0: no limit */
+	struct spa_knock_limit *knocks;     /* set by spa_config_finish when max_knocks */
 	int64_t access_expire;         /* 0: never */
 	char firewall_type[32];        /* "": the global FIREWALL_TYPE */
 	char firewall_type_where[64];  /* file:line of that line */
@@ -89,6 +113,7 @@ struct spa_config {
 	char pcap_file[PATH_MAX];      /* "": live capture */
 	bool pcap_promisc;
 	uint32_t max_sniff_bytes;
+	uint32_t max_grants_total;     /* MAX_GRANTS_TOTAL */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error
@@ -97,6 +122,9 @@ struct spa_config {
 	/* access.conf */
 	struct spa_stanza *stanzas;
 	size_t n_stanzas;
+	/* changes with every spa_config_finish: what is cached for one
+	 * configuration (the host's addresses) is re-read after a reload */
+	uint64_t generation;
 };
 
 /* Compiled defaults. */

@@ -95,17 +95,30 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 {
-	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode };
+	/* the host's addresses, for the allow IP checks: one cache for the
+	 * process, re-read when stale or after a reload (spa_hostaddr.h) */
+	static struct spa_hostaddrs host;
+	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = &host };
 	struct spa_decision dec;
 	struct spa_plugin *p;
 	char detail[256] = "";
 	size_t off = 0;
 	const char *what = "opened";
+	unsigned long dropped = 0;
 	int rc = 0;
 
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
 	if (dec.authenticated)
 		d->authenticated++;
+	/* A key holder can knock far past MAX_KNOCKS_PER_MINUTE: those
+	 * refusals get a budget of lines per stanza unless -v asked for all. */
+	if (dec.rate_limited && d->opt.verbosity <= 0) {
+		if (!spa_log_limit_allow(&dec.stanza->knocks->log, pkt->now, &dropped))
+			return;
+		if (dropped)
+			spa_log(SPA_L_WARNING, "stanza %s: %lu more knocks refused by "
+				"MAX_KNOCKS_PER_MINUTE were not logged", dec.stanza->label, dropped);
+	}
 	if (dec.verdict != SPA_GRANT) {
 		log_decision(d, pkt, &dec, "reject", "");
 		return;
@@ -114,6 +127,14 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	if (!p || (dec.allow_family == AF_INET6 && !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6))) {
 		snprintf(dec.reason, sizeof(dec.reason), "backend cannot serve this address family");
 		dec.verdict = SPA_REJECT;
+		log_decision(d, pkt, &dec, "reject", "");
+		return;
+	}
+	rc = spa_daemon_check_limits(d, &dec, p, pkt->now, dec.reason, sizeof(dec.reason));
+	if (rc < 0) {
+		dec.verdict = SPA_REJECT;
+		if (rc != -EDQUOT)
+			snprintf(dec.reason, sizeof(dec.reason), "grant limits: %s", strerror(-rc));
 		log_decision(d, pkt, &dec, "reject", "");
 		return;
 	}

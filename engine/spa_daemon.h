@@ -108,6 +108,11 @@ void spa_daemon_bind_plugin(struct spa_daemon *d, struct spa_plugin *p);
 void spa_daemon_arm_timer(struct spa_daemon *d);
 /* Closes what is due: expired grants and closes to retry. */
 void spa_daemon_expire_due(struct spa_daemon *d);
+/* MAX_GRANTS_TOTAL, and the deciding stanza's MAX_GRANTS and
+ * MAX_GRANTS_PER_USER, against the grants the decision would add (refreshes
+ * are free). 0, or -EDQUOT with the log reason in why; -ENOMEM. */
+int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
+			    struct spa_plugin *p, int64_t now, char *why, size_t cap);
 /* Opens or refreshes the grant of one port of a decision. */
 int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 			  struct spa_plugin *p, const struct spa_port *port, int64_t now,

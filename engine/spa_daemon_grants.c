@@ -185,6 +185,89 @@ static void fill_addr(struct spa_grant_addr *a, int family, const uint8_t *bin)
 	inet_ntop(family, bin, a->text, sizeof(a->text));
 }
 
+/* The record one port of a decision would be stored as. */
+static int make_rec(struct spa_daemon *d, const struct spa_decision *dec, struct spa_plugin *p,
+		    const struct spa_port *port, int64_t now, struct spa_grant_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->g.struct_size = sizeof(rec->g);
+	rec->g.family = dec->allow_family;
+	fill_addr(&rec->g.src, dec->allow_family, dec->allow_bin);
+	rec->g.proto = port->proto;
+	rec->g.port = port->port;
+	rec->g.timeout = dec->timeout;
+	rec->g.expires = now + dec->timeout;
+	snprintf(rec->g.stanza, sizeof(rec->g.stanza), "%s", dec->stanza->label);
+	snprintf(rec->g.username, sizeof(rec->g.username), "%s", dec->msg.username);
+	snprintf(rec->plugin, sizeof(rec->plugin), "%s", p->d->name);
+	rec->policy = spa_policy_of_stanza(&d->grants.policies, p->d->name, dec->stanza);
+	return rec->policy ? 0 : -ENOMEM;
+}
+
+/* Grants of the store a limit counts: closing ones too, since their hole
+ * may still be open. A stanza is known by its label: grants made before a
+ * reload moved it keep the old label and stop counting towards it (they
+ * still count towards MAX_GRANTS_TOTAL and expire on their own). */
+static void count_grants(const struct spa_daemon *d, const struct spa_decision *dec,
+			 size_t *stanza, size_t *user)
+{
+	*stanza = *user = 0;
+	for (size_t i = 0; i < d->grants.n; i++) {
+		const struct spa_grant *g = &d->grants.recs[i].g;
+		if (strcmp(g->stanza, dec->stanza->label) == 0)
+			(*stanza)++;
+		if (strcmp(g->username, dec->msg.username) == 0)
+			(*user)++;
+	}
+}
+
+int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
+			    struct spa_plugin *p, int64_t now, char *why, size_t cap)
+{
+	const struct spa_stanza *s = dec->stanza;
+	size_t fresh = 0, in_stanza, of_user;
+	struct spa_grant_rec rec;
+	int rc;
+
+	/* Only new grants count: a re-knock refreshing what the user holds
+	 * (same source, port and policy) adds nothing to the store. A port
+	 * named twice in one packet is one grant. */
+	for (size_t i = 0; i < dec->n_ports; i++) {
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = dec->ports[j].proto == dec->ports[i].proto &&
+				dec->ports[j].port == dec->ports[i].port;
+		if (again)
+			continue;
+		rc = make_rec(d, dec, p, &dec->ports[i], now, &rec);
+		if (rc < 0)
+			return rc;
+		if (!spa_grants_find(&d->grants, &rec))
+			fresh++;
+	}
+	if (fresh == 0)
+		return 0;
+	/* The whole knock is refused, not the ports past the limit: half a
+	 * grant is harder to understand than none. */
+	if (d->grants.n + fresh > d->cfg.max_grants_total) {
+		snprintf(why, cap, "MAX_GRANTS_TOTAL %u reached (%zu grant%s held); knock refused",
+			 d->cfg.max_grants_total, d->grants.n, spa_plural(d->grants.n));
+		return -EDQUOT;
+	}
+	count_grants(d, dec, &in_stanza, &of_user);
+	if (s->max_grants && in_stanza + fresh > s->max_grants) {
+		snprintf(why, cap, "stanza %s: MAX_GRANTS %u reached; knock refused", s->label,
+			 s->max_grants);
+		return -EDQUOT;
+	}
+	if (s->max_grants_per_user && of_user + fresh > s->max_grants_per_user) {
+		snprintf(why, cap, "stanza %s: MAX_GRANTS_PER_USER %u reached for user '%s'; "
+			 "knock refused", s->label, s->max_grants_per_user, dec->msg.username);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
 int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 			  struct spa_plugin *p, const struct spa_port *port, int64_t now,
 			  const char **what)
@@ -192,20 +275,9 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 	struct spa_grant_rec rec, *old;
 	int rc;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.g.struct_size = sizeof(rec.g);
-	rec.g.family = dec->allow_family;
-	fill_addr(&rec.g.src, dec->allow_family, dec->allow_bin);
-	rec.g.proto = port->proto;
-	rec.g.port = port->port;
-	rec.g.timeout = dec->timeout;
-	rec.g.expires = now + dec->timeout;
-	snprintf(rec.g.stanza, sizeof(rec.g.stanza), "%s", dec->stanza->label);
-	snprintf(rec.g.username, sizeof(rec.g.username), "%s", dec->msg.username);
-	snprintf(rec.plugin, sizeof(rec.plugin), "%s", p->d->name);
-	rec.policy = spa_policy_of_stanza(&d->grants.policies, p->d->name, dec->stanza);
-	if (!rec.policy)
-		return -ENOMEM;
+	rc = make_rec(d, dec, p, port, now, &rec);
+	if (rc < 0)
+		return rc;
 
 	old = spa_grants_find(&d->grants, &rec);
 	if (old && old->closing) {

@@ -97,15 +97,10 @@ void spa_log(int level, const char *fmt, ...)
 bool spa_log_limit_allow(struct spa_log_limit *l, int64_t now, unsigned long *report)
 {
 	*report = 0;
-	if (now != l->second) {
-		l->second = now;
-		l->used = 0;
-	}
-	if (l->used >= SPA_LOG_LIMIT_PER_SEC) {
+	if (!spa_rate_take(&l->budget, SPA_LOG_LIMIT_PER_SEC, 1, now)) {
 		l->suppressed++;
 		return false;
 	}
-	l->used++;
 	*report = l->suppressed;
 	l->suppressed = 0;
 	return true;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spa_rate.h"
+
 /* syslog levels, shared with the plugin ABI */
 #define SPA_L_ERR     3
 #define SPA_L_WARNING 4
@@ -37,8 +39,7 @@ void spa_logv(int level, const char *fmt, va_list ap) __attribute__((format(prin
 #define SPA_LOG_LIMIT_PER_SEC 10
 
 struct spa_log_limit {
-	int64_t second;            /* the window the budget applies to */
-	unsigned int used;         /* lines let through in that window */
+	struct spa_rate budget;    /* SPA_LOG_LIMIT_PER_SEC lines a second */
 	unsigned long suppressed;  /* not let through since the last report */
 };
 

@@ -49,13 +49,65 @@ static uint32_t pick_timeout(const struct spa_stanza *s, const struct spa_messag
 	return s->fw_access_timeout;
 }
 
+/*
+ * The resolved allow IP (after 0.0.0.0 became the packet's source). fwknop
+ * grants whatever address the message names; that stays the default, but
+ * never for an address that is not one remote host. Same returns as
+ * policy().
+ */
+static int check_allow(const struct spa_config *c, const struct spa_stanza *s,
+		       const struct spa_pkt *pkt, struct spa_hostaddrs *host,
+		       struct spa_decision *d)
+{
+	const char *what = spa_addr_never_grantable(d->allow_family, d->allow_bin);
+	bool is_source = spa_addr_same(d->allow_family, d->allow_bin, pkt->family, pkt->src_bin);
+
+	/* these can never be a sender, so not even "the source" excuses them */
+	if (what) {
+		reject(d, s, "allow IP %s is %s", d->allow, what);
+		return 1;
+	}
+	/* a failed re-read keeps the previous table: better than none */
+	if (host)
+		(void)spa_hostaddrs_refresh(host, pkt->now, c->generation);
+	if (spa_hostaddrs_is_broadcast(host, d->allow_family, d->allow_bin)) {
+		reject(d, s, "allow IP %s is a broadcast address of this host", d->allow);
+		return 1;
+	}
+	/*
+	 * Loopback and this host's own addresses are refused unless they are
+	 * the packet's own source. Asking for the source is what fwknop's -s
+	 * (0.0.0.0) means, so naming it explicitly must not be worse; and it
+	 * gives an outsider nothing: the kernel drops loopback sources that
+	 * arrive on the wire, and a grant for loopback or for one of our
+	 * addresses only admits processes of this host. What is refused is a
+	 * key holder elsewhere opening the port to this host itself.
+	 */
+	if (!is_source && spa_addr_is_loopback(d->allow_family, d->allow_bin)) {
+		reject(d, s, "allow IP %s is loopback and not the packet's source", d->allow);
+		return 1;
+	}
+	if (!is_source && spa_hostaddrs_is_own(host, d->allow_family, d->allow_bin)) {
+		reject(d, s, "allow IP %s is an address of this host and not the packet's source",
+		       d->allow);
+		return 1;
+	}
+	if (s->require_allow_is_source && !is_source) {
+		reject(d, s, "allow IP %s is not the packet's source but REQUIRE_ALLOW_IP_IS_SOURCE "
+		       "is set", d->allow);
+		return -1;
+	}
+	return 0;
+}
+
 /* 0: keep going; 1: decided (grant or final reject); -1: try next stanza. */
 static int policy(const struct spa_config *c, const struct spa_stanza *s,
-		  const struct spa_pkt *pkt, struct spa_decision *d)
+		  const struct spa_pkt *pkt, struct spa_hostaddrs *host, struct spa_decision *d)
 {
 	struct spa_message *m = &d->msg;
 	char ip[16];
 	int64_t age;
+	int rc;
 
 	age = pkt->now - (int64_t)m->timestamp;
 	if (c->packet_aging && (age > (int64_t)c->max_packet_age ||
@@ -93,6 +145,9 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 		}
 		snprintf(d->allow, sizeof(d->allow), "%s", ip);
 	}
+	rc = check_allow(c, s, pkt, host, d);
+	if (rc != 0)
+		return rc;
 	if (s->require_username[0] && strcmp(s->require_username, m->username) != 0) {
 		reject(d, s, "username '%s' not allowed", m->username);
 		return -1;
@@ -216,7 +271,15 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 				return;
 			recorded = true;
 		}
-		rc = policy(c, s, pkt, d);
+		/* After the replay check: an eavesdropper replaying one captured
+		 * packet must not be able to drain the stanza's budget. */
+		if (s->knocks && !spa_rate_take(&s->knocks->bucket, s->max_knocks, 60, pkt->now)) {
+			d->rate_limited = true;
+			reject(d, s, "stanza %s: MAX_KNOCKS_PER_MINUTE %u reached; knock refused",
+			       s->label, s->max_knocks);
+			return;
+		}
+		rc = policy(c, s, pkt, o->host, d);
 		if (rc > 0)
 			return;
 		/* Remember why the stanza that could read the packet refused it:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "spa_config.h"
+#include "spa_hostaddr.h"
 #include "spa_replay.h"
 #include "spa_wire.h"
 
@@ -32,6 +33,7 @@ struct spa_decision {
 	const struct spa_stanza *stanza;     /* deciding stanza, or NULL */
 	bool authenticated;                  /* some stanza's key verified it */
 	bool replayed;                       /* ...but its digest was spent */
+	bool rate_limited;                   /* refused by MAX_KNOCKS_PER_MINUTE */
 	char reason[192];
 	struct spa_message msg;
 	int allow_family;                    /* address the grant is for */
@@ -44,6 +46,9 @@ struct spa_decision {
 
 struct spa_pipeline_opts {
 	bool test_mode;          /* -t: decide, record nothing */
+	/* the host's addresses, re-read here when stale (spa_hostaddr.h);
+	 * NULL: only the address classes are checked, not the interfaces */
+	struct spa_hostaddrs *host;
 };
 
 /* Never logs; the caller logs exactly one line per decision. */
