@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "spa_addr.h"
 
@@ -67,9 +68,11 @@ static int check_allow(const struct spa_config *c, const struct spa_stanza *s,
 		reject(d, s, "allow IP %s is %s", d->allow, what);
 		return 1;
 	}
-	/* a failed re-read keeps the previous table: better than none */
+	/* The interfaces' age is wall-clock time, not the packet's (a
+	 * --pcap-file replay stamps packets in the past); a failed re-read
+	 * keeps the previous table: better than none. */
 	if (host)
-		(void)spa_hostaddrs_refresh(host, pkt->now, c->generation);
+		(void)spa_hostaddrs_refresh(host, (int64_t)time(NULL), c->generation);
 	if (spa_hostaddrs_is_broadcast(host, d->allow_family, d->allow_bin)) {
 		reject(d, s, "allow IP %s is a broadcast address of this host", d->allow);
 		return 1;
