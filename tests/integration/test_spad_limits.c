@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "engine_helpers.h"
 #include "spad_fixture.h"
@@ -120,6 +121,35 @@ static void test_knocks_per_minute(void **state)
 	assert_non_null(strstr(line, "reason=\"stanza access.conf:2: MAX_KNOCKS_PER_MINUTE 2 "
 				     "reached; knock refused\""));
 	assert_int_equal(fx_count(f->calls, "refresh id=1 "), 1);
+	assert_int_equal(fx_stop(f, SIGTERM), 0);
+}
+
+/* Without -v, a key holder knocking far past the limit gets a budget of
+ * log lines, and the count of those not logged comes with the next one. */
+static void test_knock_refusals_log_budget(void **state)
+{
+	struct fx *f = *state;
+	char pkt[SPA_WIRE_CAP];
+	size_t len;
+	int lines;
+
+	f->quiet = true;
+	fx_write_access(f, "MAX_KNOCKS_PER_MINUTE 1\n");
+	assert_true(fx_start(f));
+	assert_non_null(strstr(knock(f, "alice", "127.0.0.1,tcp/22"), "opened"));
+	for (int i = 0; i < 40; i++) {
+		len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 60, pkt);
+		assert_true(fx_send_raw(f, pkt, len, false));
+	}
+	assert_true(fx_wait_for(f->log, "MAX_KNOCKS_PER_MINUTE 1 reached", 10, FX_WAIT_MS));
+	nanosleep(&(struct timespec){ 1, 500000000L }, NULL);
+	lines = fx_count(f->log, "MAX_KNOCKS_PER_MINUTE 1 reached");
+	/* 40 sent in well under a second: 10 lines, 20 if a second began */
+	assert_true(lines >= 10 && lines <= 20);
+	len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 60, pkt);
+	assert_non_null(strstr(fx_send(f, pkt, len, false), "MAX_KNOCKS_PER_MINUTE 1 reached"));
+	assert_int_equal(fx_count(f->log, "knocks refused by MAX_KNOCKS_PER_MINUTE were not "
+				  "logged"), 1);
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
 }
 
@@ -229,6 +259,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_max_grants_per_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_grants_total, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knocks_per_minute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knock_refusals_log_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_ip_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_errors_and_dump, setup, teardown),
 	};
