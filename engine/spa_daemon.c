@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spa_fsutil.h"
 #include "spa_log.h"
 
 #define BURST 64   /* datagrams per wakeup before timers and signals get a turn */
@@ -352,10 +353,18 @@ int spa_daemon_start(struct spa_daemon *d)
 	int rc;
 
 	if (d->cfg.json_log[0]) {
-		d->json_fd = open(d->cfg.json_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		/* opened as root: never through a link (or a hard link) planted
+		 * at its name, never anything but a regular file */
+		d->json_fd = spa_fs_openat(AT_FDCWD, d->cfg.json_log, O_WRONLY | O_APPEND | O_CREAT,
+					   0600);
 		if (d->json_fd < 0) {
-			spa_log(SPA_L_ERR, "JSON log %s: %s", d->cfg.json_log, strerror(errno));
-			return -errno;
+			rc = d->json_fd;
+			d->json_fd = -1;
+			spa_log(SPA_L_ERR, "JSON log %s: %s", d->cfg.json_log,
+				rc == -ELOOP ? "is a symbolic link; refusing to write through it" :
+				rc == -EMLINK ? "has other hard links; refusing to write to it" :
+				strerror(-rc));
+			return rc;
 		}
 	}
 	rc = open_replay(&d->cfg, &d->replay);
@@ -409,11 +418,13 @@ int spa_daemon_start(struct spa_daemon *d)
 	/* The journal is rewritten whole (fsync, rename) once here, so that
 	 * the first grant only appends a line instead of paying for it. */
 	rc = spa_grants_save(&d->grants);
-	if (rc < 0) {
-		spa_log(SPA_L_ERR, "grant journal %s: cannot write (%s); refusing to start",
+	/* Not a reason to stop: the grants just re-opened would stay open
+	 * with nobody to close them. Knocks are refused (journal first)
+	 * until the journal can be written; journaled grants still close. */
+	if (rc < 0)
+		spa_log(SPA_L_ERR, "grant journal %s: cannot write it (%s); new grants are "
+			"refused until it can be, the ones it holds still close on time",
 			d->cfg.journal_file, strerror(-rc));
-		return rc;
-	}
 	if (!d->cfg.udp_server)
 		return spa_daemon_open_captures(d);
 	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
@@ -441,10 +452,12 @@ static void sync_state(struct spa_daemon *d)
 	int rc = spa_replay_sync(d->replay);
 
 	if (rc < 0)
-		spa_log(SPA_L_ERR, "digest cache %s: %s", d->cfg.digest_file, strerror(-rc));
+		spa_log(SPA_L_ERR, "digest cache %s: flush to disk failed: %s", d->cfg.digest_file,
+			strerror(-rc));
 	rc = spa_grants_sync(&d->grants);
 	if (rc < 0)
-		spa_log(SPA_L_ERR, "grant journal %s: %s", d->cfg.journal_file, strerror(-rc));
+		spa_log(SPA_L_ERR, "grant journal %s: flush to disk or rewrite failed: %s",
+			d->cfg.journal_file, strerror(-rc));
 }
 
 static uint64_t mono_ns(void)

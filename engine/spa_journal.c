@@ -3,6 +3,9 @@
  * compacted into a snapshot (atomically) when it is mostly history. */
 #include "spa_grants.h"
 
+#include "spa_fsutil.h"
+#include "spa_log.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,8 @@
 
 #define JOURNAL_VERSION 3  /* 3: grants carry their policy and closing state */
 #define JOURNAL_VERSION_MIN 2
+#define JOURNAL_MAX ((size_t)1 << 30) /* a million grants is ~300 MB: refuse beyond */
+#define EXPIRES_MAX ((json_int_t)1 << 40) /* a sane epoch time, year < 36000 */
 
 static json_t *addr_json(const struct spa_grant_addr *a)
 {
@@ -52,28 +57,25 @@ static json_t *grant_json(const struct spa_grant_rec *r)
 	return o;
 }
 
-/* One line, newline included, in a single write so a crash leaves at
- * most a torn last line, which the loader ignores. */
+/* One record as a line, newline included (free *text). */
+static int dump_line(json_t *o, char **text, size_t *len)
+{
+	*text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (!*text)
+		return -ENOMEM;
+	*len = strlen(*text);
+	(*text)[(*len)++] = '\n'; /* over the NUL: json_dumps' buffer holds len + 1 */
+	return 0;
+}
+
 static int write_line(int fd, json_t *o)
 {
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	size_t len, off = 0;
-	int rc = 0;
+	char *text;
+	size_t len;
+	int rc = dump_line(o, &text, &len);
 
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	text[len++] = '\n'; /* over the NUL: json_dumps' buffer holds len + 1 */
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	if (rc == 0)
+		rc = spa_fs_write_all(fd, text, len);
 	free(text);
 	return rc;
 }
@@ -89,17 +91,28 @@ static json_t *op_json(const char *op, json_t *arg)
 	return arg ? json_pack("{s:o}", op, arg) : NULL;
 }
 
+/* The snapshot goes to a temp file created exclusively in the checked
+ * directory, never through a link planted there. */
 int spa_grants_save(struct spa_grants *gs)
 {
-	char tmp[PATH_MAX + 8];
-	int fd, rc = 0;
+	char tmp[NAME_MAX + 1];
+	const char *base;
+	int dfd, fd = -1, rc;
 
 	if (!gs->journal[0])
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", gs->journal);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
+	rc = spa_fs_open_dir(gs->journal, &dfd, &base, NULL, 0);
+	if (rc < 0)
+		return rc;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", base) >= (int)sizeof(tmp)) {
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = spa_fs_create_temp(dfd, tmp);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
 	{
 		json_t *h = header_json(gs);
 		rc = write_line(fd, h);
@@ -110,30 +123,41 @@ int spa_grants_save(struct spa_grants *gs)
 		rc = write_line(fd, o);
 		json_decref(o);
 	}
-	/* The rename is the commit point; the data must be on disk before. */
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc == 0 && rename(tmp, gs->journal) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
+	if (rc == 0)
+		rc = spa_fs_commit(dfd, fd, tmp, base);
+	else
+		unlinkat(dfd, tmp, 0);
+	if (rc < 0)
+		goto out;
 	if (gs->jfd >= 0)
 		close(gs->jfd);
-	gs->jfd = open(gs->journal, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (gs->jfd < 0)
-		return -errno;
+	gs->jfd = spa_fs_openat(dfd, base, O_WRONLY | O_APPEND, 0);
+	if (gs->jfd < 0) {
+		rc = gs->jfd;
+		gs->jfd = -1;
+		goto out;
+	}
 	gs->jlines = gs->n;
 	gs->jdirty = false;
-	return 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return rc;
 }
 
-/* Appends one change; the first change after open writes a snapshot,
- * which already holds it. */
+/*
+ * Appends one change; the first change after open writes a snapshot,
+ * which already holds it. A failed append (the disk full half-way through
+ * the line) is cut back off the file, so the journal still ends at its
+ * last complete record; if even that fails the descriptor is dropped and
+ * the next change rewrites the journal whole from memory.
+ */
 static int append(struct spa_grants *gs, json_t *o)
 {
+	char *text = NULL;
+	size_t len;
+	off_t torn = -1;
 	int rc;
 
 	if (!gs->journal[0]) {
@@ -142,13 +166,28 @@ static int append(struct spa_grants *gs, json_t *o)
 	}
 	if (gs->jfd < 0) {
 		json_decref(o);
-		return spa_grants_save(gs);
+		rc = spa_grants_save(gs);
+		if (rc < 0)
+			spa_log(SPA_L_ERR, "grant journal %s: cannot write it (%s); the change is "
+				"not recorded", gs->journal, strerror(-rc));
+		return rc;
 	}
-	rc = write_line(gs->jfd, o);
+	rc = dump_line(o, &text, &len);
 	json_decref(o);
+	if (rc == 0)
+		rc = spa_fs_append(gs->jfd, text, len, &torn);
+	free(text);
 	if (rc == 0) {
 		gs->jlines++;
 		gs->jdirty = true;
+		return 0;
+	}
+	spa_log(SPA_L_ERR, "grant journal %s: append failed (%s); the change is not recorded%s",
+		gs->journal, strerror(-rc), torn >= 0 ? " and the file could not be cut back to its "
+		"last record: the next change rewrites it" : "");
+	if (torn >= 0) {
+		close(gs->jfd);
+		gs->jfd = -1;
 	}
 	return rc;
 }
@@ -253,16 +292,20 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	json_int_t id, expires;
 	int proto, port, nat_port, timeout;
 	const char *plugin, *stanza, *user;
-	json_t *src, *dst, *nat;
+	json_t *src, *dst, *nat, *policy = NULL;
+	int closing = 0, attempts = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (json_unpack(o, "{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s}",
+	/* every key known and of its type ('!': no other key) */
+	if (json_unpack(o, "{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s, "
+			"s?o, s?b, s?i !}",
 			"id", &id, "plugin", &plugin, "src", &src, "dst", &dst,
 			"proto", &proto, "port", &port, "nat_addr", &nat, "nat_port", &nat_port,
 			"timeout", &timeout, "expires", &expires, "stanza", &stanza,
-			"username", &user) < 0)
+			"username", &user, "policy", &policy, "closing", &closing,
+			"attempts", &attempts) < 0)
 		return -EINVAL;
-	if (id <= 0 || proto < 0 || proto > 255 || port < 0 || port > 65535 || nat_port < 0 ||
+	if (id <= 0 || expires < 0 || expires >= EXPIRES_MAX || proto < 0 || proto > 255 || port < 0 || port > 65535 || nat_port < 0 ||
 	    nat_port > 65535 || timeout < 0 || strlen(plugin) >= sizeof(r->plugin) ||
 	    strlen(stanza) >= sizeof(r->g.stanza) || strlen(user) >= sizeof(r->g.username))
 		return -EINVAL;
@@ -280,13 +323,12 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	snprintf(r->plugin, sizeof(r->plugin), "%s", plugin);
 	snprintf(r->g.stanza, sizeof(r->g.stanza), "%s", stanza);
 	snprintf(r->g.username, sizeof(r->g.username), "%s", user);
-	if (json_is_true(json_object_get(o, "closing"))) {
-		json_int_t attempts = json_integer_value(json_object_get(o, "attempts"));
+	if (closing) {
 		r->closing = true;
 		r->attempts = attempts > 0 && attempts < 1000000 ? (unsigned)attempts : 1;
 		r->retry_at = 0; /* a new start retries at once */
 	}
-	return parse_policy(gs, json_object_get(o, "policy"), r);
+	return parse_policy(gs, policy, r);
 }
 
 static struct spa_grant_rec *find_id(struct spa_grants *gs, json_int_t id)
@@ -325,8 +367,9 @@ static int load_op(struct spa_grants *gs, json_t *o)
 	if ((v = json_object_get(o, "add")))
 		return load_add(gs, v);
 	if ((v = json_object_get(o, "update"))) {
-		if (json_unpack(v, "{s:I, s:I, s:i}", "id", &id, "expires", &expires, "timeout",
-				&timeout) < 0 || timeout < 0 || !(r = find_id(gs, id)))
+		if (json_unpack(v, "{s:I, s:I, s:i !}", "id", &id, "expires", &expires, "timeout",
+				&timeout) < 0 || timeout < 0 || expires < 0 || expires >= EXPIRES_MAX ||
+		    !(r = find_id(gs, id)))
 			return -EINVAL;
 		r->g.expires = expires;
 		r->g.timeout = (uint32_t)timeout;
@@ -334,7 +377,7 @@ static int load_op(struct spa_grants *gs, json_t *o)
 	}
 	if ((v = json_object_get(o, "closing"))) {
 		int closing, attempts;
-		if (json_unpack(v, "{s:I, s:b, s:i}", "id", &id, "closing", &closing, "attempts",
+		if (json_unpack(v, "{s:I, s:b, s:i !}", "id", &id, "closing", &closing, "attempts",
 				&attempts) < 0 || attempts < 0 || !(r = find_id(gs, id)))
 			return -EINVAL;
 		r->closing = closing;
@@ -352,89 +395,126 @@ static int load_op(struct spa_grants *gs, json_t *o)
 	return -EINVAL;
 }
 
-static char *read_file(const char *path, size_t *len)
+/* One record: a whole JSON object of a known op that applies. */
+static int load_record(struct spa_grants *gs, const char *text, size_t len)
 {
-	FILE *in = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	json_t *o = json_loadb(text, len, 0, NULL);
+	int rc = o ? load_op(gs, o) : -EINVAL;
 
-	if (!in)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			/* a journal of a million grants is ~300 MB: refuse beyond */
-			char *grown = cap > ((size_t)1 << 30) ? NULL : realloc(buf, cap ? 2 * cap : 65536);
-			if (!grown) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = grown;
-			cap = cap ? 2 * cap : 65536;
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * A line that is a fragment with a whole record glued after it (a write cut
+ * short, then the next record appended by a version that did not cut the
+ * fragment off): the record starts at one of the op markers. None of them
+ * can occur inside a JSON string (its quotes would be escaped), nor as a
+ * nested object of a record (those start with "id" or are values).
+ */
+static int load_glued(struct spa_grants *gs, const char *text, size_t len)
+{
+	static const char *const ops[] = { "{\"add\":{", "{\"update\":{", "{\"closing\":{",
+					    "{\"remove\":" };
+
+	for (size_t i = 1; i + 2 < len; i++) {
+		if (text[i] != '{' || text[i + 1] != '"')
+			continue;
+		for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+			size_t n = strlen(ops[k]);
+			if (n <= len - i && memcmp(text + i, ops[k], n) == 0 &&
+			    load_record(gs, text + i, len - i) == 0)
+				return 0;
 		}
-		size_t r = fread(buf + n, 1, cap - n - 1, in);
-		n += r;
-		if (r == 0)
-			break;
 	}
-	if (buf && ferror(in)) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(in);
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
+	return -EINVAL;
+}
+
+static int load_header(struct spa_grants *gs, const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+	json_int_t next_id = 1;
+	int version, rc = 0;
+
+	if (!o || json_unpack(o, "{s:i, s:I}", "version", &version, "next_id", &next_id) < 0 ||
+	    version < JOURNAL_VERSION_MIN || version > JOURNAL_VERSION || next_id < 1)
+		rc = -EINVAL;
+	else
+		gs->next_id = (uint64_t)next_id;
+	json_decref(o);
+	return rc;
 }
 
 /*
  * The journal is a log of JSON lines: a header {"version":3,"next_id":N},
  * then {"add":grant}, {"update":{id,expires,timeout}}, {"closing":{id,
  * closing,attempts}} and {"remove":id} in the order they happened; a
- * version 2 file (no policies, no closing) still loads. A last line cut short by a crash (no
- * newline, not JSON) is what a write interrupted by the crash looks like
- * and is ignored; anything else malformed refuses the file.
+ * version 2 file (no policies, no closing) still loads.
+ *
+ * The header is only ever written by a snapshot (temp file, rename), so a
+ * file that does not start with one is not a journal and is refused. A
+ * damaged record after it (a torn last line after a crash, a fragment left
+ * by a full disk, a record glued to one) is skipped with a warning naming
+ * the line, and loading goes on: refusing the file would leave every hole
+ * it records open with nobody to close it.
  */
 int spa_grants_load_journal(struct spa_grants *gs)
 {
-	json_int_t next_id = 1;
 	size_t len = 0, off = 0;
-	char *buf;
-	int rc = 0, version, lines = 0;
+	const char *base;
+	char *buf = NULL, err[PATH_MAX + 128];
+	int dfd, rc, line = 0;
+	bool header = false;
 
-	if (access(gs->journal, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	buf = read_file(gs->journal, &len);
-	if (!buf)
-		return -EIO;
-	while (off < len && rc == 0) {
+	rc = spa_fs_open_dir(gs->journal, &dfd, &base, err, sizeof(err));
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "grant journal %s: %s", gs->journal, err);
+		return rc;
+	}
+	rc = spa_fs_read(dfd, base, JOURNAL_MAX, &buf, &len);
+	close(dfd);
+	if (rc == -ENOENT)
+		return 0;
+	while (rc == 0 && off < len) {
 		char *nl = memchr(buf + off, '\n', len - off);
 		size_t end = nl ? (size_t)(nl - buf) : len;
-		json_t *o;
+		const char *text = buf + off;
+		size_t n = end - off;
 
-		if (end == off) { /* blank line */
-			off = end + 1;
+		line++;
+		off = end + 1;
+		if (n == 0)
+			continue;
+		if (!header) {
+			rc = load_header(gs, text, n);
+			if (rc < 0)
+				spa_log(SPA_L_ERR, "grant journal %s:%d: not a journal header "
+					"(version %d..%d); refusing the file", gs->journal, line,
+					JOURNAL_VERSION_MIN, JOURNAL_VERSION);
+			header = true;
 			continue;
 		}
-		o = json_loadb(buf + off, end - off, 0, NULL);
-		if (!o) {
-			rc = nl || lines == 0 ? -EINVAL : 0; /* torn last line */
-		} else if (lines == 0) {
-			if (json_unpack(o, "{s:i, s:I}", "version", &version, "next_id",
-					&next_id) < 0 ||
-			    version < JOURNAL_VERSION_MIN || version > JOURNAL_VERSION ||
-			    next_id < 1)
-				rc = -EINVAL;
-			else
-				gs->next_id = (uint64_t)next_id;
-		} else {
-			rc = load_op(gs, o);
-		}
-		json_decref(o);
-		lines++;
-		off = end + 1;
+		rc = load_record(gs, text, n);
+		if (rc == -ENOMEM)
+			break;
+		if (rc == 0)
+			continue;
+		rc = 0;
+		if (!nl)
+			spa_log(SPA_L_WARNING, "grant journal %s:%d: last record cut short (a "
+				"write interrupted by a crash or a full disk); ignored",
+				gs->journal, line);
+		else if (load_glued(gs, text, n) == 0)
+			spa_log(SPA_L_WARNING, "grant journal %s:%d: a record cut short was "
+				"glued to the next one; the fragment is skipped, the record kept",
+				gs->journal, line);
+		else
+			spa_log(SPA_L_WARNING, "grant journal %s:%d: damaged or inconsistent "
+				"record skipped", gs->journal, line);
+	}
+	if (rc == 0 && !header && len > 0) {
+		spa_log(SPA_L_ERR, "grant journal %s: no header; refusing the file", gs->journal);
+		rc = -EINVAL;
 	}
 	free(buf);
 	return rc;

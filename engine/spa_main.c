@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spa_daemon.h"
+#include "spa_fsutil.h"
 #include "spa_log.h"
 
 #define EXIT_CONFIG 2
@@ -100,7 +101,7 @@ static void usage(FILE *f)
 static pid_t pid_from_file(const char *path, bool *locked)
 {
 	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t r;
 
 	*locked = false;
@@ -176,12 +177,19 @@ static int signal_running(const struct spa_config *c, enum action a)
  * the terminal); *holder is the running one's pid on -EEXIST. */
 static int lock_pid_file(const char *path, pid_t *holder)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	const char *base;
 	bool locked;
+	int dfd, fd;
 
 	*holder = -1;
+	/* root writes it: in the checked directory, never through a link */
+	fd = spa_fs_open_dir(path, &dfd, &base, NULL, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	fd = spa_fs_openat(dfd, base, O_RDWR | O_CREAT, 0600);
+	close(dfd);
+	if (fd < 0)
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		*holder = pid_from_file(path, &locked);
@@ -399,54 +407,77 @@ static int set_action(enum action *a, enum action next)
  * -a, -c, -d, -p, -r (and the other file options) may be relative, as for
  * fwknopd: they are made absolute against the cwd now, since the daemon
  * chdirs to / and re-reads its files on SIGHUP. The strings live until
- * exit (struct spa_options keeps pointers to them).
+ * exit (struct spa_options keeps pointers to them), in static slots: one
+ * per option at most, so nothing is allocated that exit would leak.
  */
-static const char *absolute(const char *what, const char *path)
+#define PATH_SLOTS 16
+static char path_slots[PATH_SLOTS][PATH_MAX];
+static size_t path_slots_used;
+
+static char *path_slot(const char *what)
+{
+	if (path_slots_used == PATH_SLOTS) {
+		fprintf(stderr, "spad: %s: too many path options\n", what);
+		return NULL;
+	}
+	return path_slots[path_slots_used++];
+}
+
+/* cwd + "/" + path into out (PATH_MAX); path unchanged when absolute. */
+static int make_absolute(const char *what, const char *path, char *out)
 {
 	static char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/' || path[0] == '\0')
+		n = snprintf(out, PATH_MAX, "%s", path);
+	else if (!cwd[0] && !getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "spad: %s '%s': cannot resolve against the current directory: %s\n",
+			what, path, strerror(errno));
+		return -1;
+	} else
+		n = snprintf(out, PATH_MAX, "%s/%s", cwd, path);
+	if (n < 0 || n >= PATH_MAX) {
+		fprintf(stderr, "spad: %s '%s': path too long\n", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *absolute(const char *what, const char *path)
+{
 	char *out;
-	size_t len, clen;
 
 	if (path[0] == '/' || path[0] == '\0')
 		return path;
-	if (!cwd[0] && !getcwd(cwd, sizeof(cwd))) {
-		fprintf(stderr, "spad: %s '%s': cannot resolve against the current directory: %s\n",
-			what, path, strerror(errno));
-		return NULL;
-	}
-	clen = strlen(cwd);
-	len = clen + 1 + strlen(path) + 1;
-	if (len > PATH_MAX || !(out = malloc(len))) {
-		fprintf(stderr, "spad: %s '%s': path too long\n", what, path);
-		return NULL;
-	}
-	memcpy(out, cwd, clen);
-	out[clen] = '/';
-	memcpy(out + clen + 1, path, strlen(path) + 1);
-	return out;
+	out = path_slot(what);
+	return out && make_absolute(what, path, out) == 0 ? out : NULL;
 }
 
 /* -O F[,F]: each file of the list made absolute. */
 static const char *absolute_list(const char *list)
 {
-	char *copy = strdup(list), *save = NULL, *out = NULL;
+	char copy[PATH_MAX], one[PATH_MAX], *save = NULL, *out = path_slot("-O");
 	size_t used = 0;
 
-	if (!copy)
+	if (!out)
 		return NULL;
-	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-		const char *abs = absolute("-O", f);
-		size_t need = abs ? strlen(abs) + 2 : 0;
-		char *grown = abs ? realloc(out, used + need) : NULL;
-		if (!grown) {
-			free(out);
-			out = NULL;
-			break;
-		}
-		out = grown;
-		used += (size_t)sprintf(out + used, "%s%s", used ? "," : "", abs);
+	if (snprintf(copy, sizeof(copy), "%s", list) >= (int)sizeof(copy)) {
+		fprintf(stderr, "spad: -O: list too long\n");
+		return NULL;
 	}
-	free(copy);
+	out[0] = '\0';
+	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		int n;
+		if (make_absolute("-O", f, one) < 0)
+			return NULL;
+		n = snprintf(out + used, PATH_MAX - used, "%s%s", used ? "," : "", one);
+		if (n < 0 || (size_t)n >= PATH_MAX - used) {
+			fprintf(stderr, "spad: -O: list too long\n");
+			return NULL;
+		}
+		used += (size_t)n;
+	}
 	return out;
 }
 
@@ -595,6 +626,32 @@ static bool needs_access(enum action a)
 	       a != FW_FLUSH;
 }
 
+/*
+ * spad writes its state as root: a directory someone else owns or may
+ * write to would let them plant a link at a state file's name and have
+ * root write through it (OpenSSH's StrictModes, for the same reason).
+ */
+static int check_state_dirs(const struct spa_config *c)
+{
+	const char *files[] = { c->pid_file, c->journal_file,
+				c->digest_persistence ? c->digest_file : NULL };
+	char err[PATH_MAX + 128];
+	int rc = spa_fs_check_dir(c->run_dir, err, sizeof(err));
+
+	for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *base;
+		int dfd;
+		if (!files[i])
+			continue;
+		rc = spa_fs_open_dir(files[i], &dfd, &base, err, sizeof(err));
+		if (rc == 0)
+			close(dfd);
+	}
+	if (rc < 0)
+		fprintf(stderr, "spad: %s\n", err);
+	return rc;
+}
+
 static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool rotate)
 {
 	char err[SPA_CONF_ERR_LEN] = "", line[SPA_CONF_ERR_LEN];
@@ -612,6 +669,8 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 		fprintf(stderr, "spad: run dir %s: %s\n", d->cfg.run_dir, strerror(errno));
 		return 1;
 	}
+	if (check_state_dirs(&d->cfg) < 0)
+		return 1;
 	pid_fd = lock_pid_file(d->cfg.pid_file, &holder);
 	if (pid_fd == -EEXIST) {
 		fprintf(stderr, "spad: another spad (pid %d) holds %s\n", (int)holder,
@@ -619,7 +678,10 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 		return 1;
 	}
 	if (pid_fd < 0) {
-		fprintf(stderr, "spad: pid file %s: %s\n", d->cfg.pid_file, strerror(-pid_fd));
+		fprintf(stderr, "spad: pid file %s: %s\n", d->cfg.pid_file,
+			pid_fd == -ELOOP ? "is a symbolic link; refusing to write through it" :
+			pid_fd == -EMLINK ? "has other hard links; refusing to write to it" :
+			strerror(-pid_fd));
 		return 1;
 	}
 	if (!o->foreground)
