@@ -208,13 +208,15 @@ static int make_rec(struct spa_daemon *d, const struct spa_decision *dec, struct
  * may still be open. A stanza is known by its label: grants made before a
  * reload moved it keep the old label and stop counting towards it (they
  * still count towards MAX_GRANTS_TOTAL and expire on their own). */
+/* A stanza's grants are those of its policy (its content, interned), not of
+ * its file:line: grants made before an edit above it still count. */
 static void count_grants(const struct spa_daemon *d, const struct spa_decision *dec,
-			 size_t *stanza, size_t *user)
+			 const struct spa_policy *pol, size_t *stanza, size_t *user)
 {
 	*stanza = *user = 0;
 	for (size_t i = 0; i < d->grants.n; i++) {
 		const struct spa_grant *g = &d->grants.recs[i].g;
-		if (strcmp(g->stanza, dec->stanza->label) == 0)
+		if (d->grants.recs[i].policy == pol)
 			(*stanza)++;
 		if (strcmp(g->username, dec->msg.username) == 0)
 			(*user)++;
@@ -254,7 +256,7 @@ int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec
 			 d->cfg.max_grants_total, d->grants.n, spa_plural(d->grants.n));
 		return -EDQUOT;
 	}
-	count_grants(d, dec, &in_stanza, &of_user);
+	count_grants(d, dec, rec.policy, &in_stanza, &of_user);
 	if (s->max_grants && in_stanza + fresh > s->max_grants) {
 		snprintf(why, cap, "stanza %s: MAX_GRANTS %u reached; knock refused", s->label,
 			 s->max_grants);
