@@ -60,7 +60,8 @@ FIREWALL_TYPE iptables
 CONF
 write_access() { # [stanza above the others]
   {
-    printf '%s' "${1:-}"
+    # $(...) strips trailing newlines: end the stanza here
+    [ -n "${1:-}" ] && printf '%s\n\n' "$1"
     cat <<CONF
 SOURCE ANY
 OPEN_PORTS tcp/22
