@@ -204,9 +204,17 @@ static int write_pid(int fd)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
-		return -EIO;
-	return 0;
+	ssize_t w;
+
+	if (ftruncate(fd, 0) < 0)
+		return -errno;
+	w = pwrite(fd, buf, (size_t)n, 0);
+	if (w == n)
+		return 0;
+	/* a partial pid would name another process: leave the file empty */
+	n = w < 0 ? -errno : -ENOSPC;
+	(void)ftruncate(fd, 0);
+	return n;
 }
 
 static void fmt_expiry(int64_t expires, time_t now, char *out, size_t cap)
@@ -663,10 +671,13 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 	}
 	if (!o->foreground)
 		ready_fd = go_background();
-	if (write_pid(pid_fd) < 0) {
-		fprintf(stderr, "spad: pid file %s: cannot write\n", d->cfg.pid_file);
-		goto out;
-	}
+	/* The lock, held on the open file, is what keeps a second spad out;
+	 * the number is for -K/-R/-S. Not writing it (a full disk) is no
+	 * reason to stop: the journal's grants must still be closed. */
+	rc = write_pid(pid_fd);
+	if (rc < 0)
+		fprintf(stderr, "spad: pid file %s: cannot write the pid (%s); -K, -R and -S "
+			"will not find this daemon\n", d->cfg.pid_file, strerror(-rc));
 	spa_log_set_facility(d->cfg.syslog_facility);
 	spa_log_set_timestamps(o->foreground);
 	/* stderr until ready even in the background: the caller is waiting */

@@ -88,12 +88,29 @@ static void fill(const char *dir, off_t spare)
 	close(fd);
 }
 
+/* Takes whatever space was freed since. */
+static void fill_more(const char *dir)
+{
+	char path[4200], block[4096];
+	int fd;
+
+	memset(block, 'y', sizeof(block));
+	snprintf(path, sizeof(path), "%s/filler2", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	assert_true(fd >= 0);
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	close(fd);
+}
+
 static void unfill(const char *dir)
 {
 	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/filler", dir);
 	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/filler2", dir);
+	unlink(path);
 }
 
 /* Number of distinct grant ids the recorder saw opened, and whether each
@@ -180,7 +197,12 @@ static void test_disk_full_burst(void **state)
 	 * nothing of damage (every failed write was cut back off), and the
 	 * grants it recorded close on time */
 	assert_int_equal(fx_stop(f, SIGKILL), 128 + SIGKILL);
+	/* not a byte left, even for a new pid file */
+	snprintf(opts, sizeof(opts), "%s/spad.pid", f->run);
+	assert_int_equal(unlink(opts), 0);
+	fill_more(f->run);
 	assert_true(fx_start(f));
+	assert_true(fx_count(f->log, "cannot write the pid") == 1);
 	assert_int_equal(fx_count(f->log, "refusing"), 0);
 	assert_int_equal(fx_count(f->log, "damaged"), 0);
 	assert_int_equal(fx_count(f->log, "cut short"), 0);
