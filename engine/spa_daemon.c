@@ -360,10 +360,7 @@ int spa_daemon_start(struct spa_daemon *d)
 		if (d->json_fd < 0) {
 			rc = d->json_fd;
 			d->json_fd = -1;
-			spa_log(SPA_L_ERR, "JSON log %s: %s", d->cfg.json_log,
-				rc == -ELOOP ? "is a symbolic link; refusing to write through it" :
-				rc == -EMLINK ? "has other hard links; refusing to write to it" :
-				strerror(-rc));
+			spa_log(SPA_L_ERR, "JSON log %s: %s", d->cfg.json_log, spa_fs_strerror(rc));
 			return rc;
 		}
 	}

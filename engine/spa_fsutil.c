@@ -123,6 +123,15 @@ int spa_fs_openat(int dirfd, const char *name, int flags, mode_t mode)
 	return fd;
 }
 
+const char *spa_fs_strerror(int rc)
+{
+	if (rc == -ELOOP)
+		return "is a symbolic link: refusing to use it";
+	if (rc == -EMLINK)
+		return "has other hard links: refusing to use it";
+	return strerror(-rc);
+}
+
 int spa_fs_create_temp(int dirfd, const char *name)
 {
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)

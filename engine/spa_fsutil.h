@@ -30,6 +30,9 @@ int spa_fs_check_dir(const char *dir, char *err, size_t errlen);
  */
 int spa_fs_openat(int dirfd, const char *name, int flags, mode_t mode);
 
+/* strerror, with what -ELOOP and -EMLINK from spa_fs_openat mean. */
+const char *spa_fs_strerror(int rc);
+
 /* Creates name exclusively (0600), after unlinking whatever stale entry is
  * there (unlinkat never follows a link: a planted one is removed, its
  * target untouched). */

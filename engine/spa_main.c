@@ -664,9 +664,7 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 	}
 	if (pid_fd < 0) {
 		fprintf(stderr, "spad: pid file %s: %s\n", d->cfg.pid_file,
-			pid_fd == -ELOOP ? "is a symbolic link; refusing to write through it" :
-			pid_fd == -EMLINK ? "has other hard links; refusing to write to it" :
-			strerror(-pid_fd));
+			spa_fs_strerror(pid_fd));
 		return 1;
 	}
 	if (!o->foreground)
