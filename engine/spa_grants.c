@@ -146,10 +146,18 @@ int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int6
 
 int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r)
 {
+	struct spa_grant_rec old = *r;
+	int rc;
+
 	r->closing = false;
 	r->attempts = 0;
 	r->retry_at = 0;
-	return spa_grants_journal_closing(gs, r);
+	rc = spa_grants_journal_closing(gs, r);
+	/* not journaled (a full disk): the knock is refused and the close
+	 * keeps being retried as before */
+	if (rc < 0)
+		*r = old;
+	return rc;
 }
 
 static int64_t due_at(const struct spa_grant_rec *r)

@@ -303,6 +303,7 @@ static void test_journal_short_write(void **state)
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	make(&a, "198.51.100.9", 6, 22, 1000);
 	assert_int_equal(spa_grants_add(&gs, &a), 0);
+	assert_int_equal(spa_grants_close_failed(&gs, &gs.recs[0], 900), 0);
 	assert_int_equal(stat(path, &st), 0);
 	good = st.st_size;
 
@@ -316,6 +317,12 @@ static void test_journal_short_write(void **state)
 	assert_int_equal(gs.n, 1); /* not in the store: the grant is refused */
 	assert_true(spa_grants_update(&gs, &gs.recs[0], 3000, 60) < 0);
 	assert_int_equal(gs.recs[0].g.expires, 1000);
+	/* a re-knock of the closing grant that cannot be journaled leaves it
+	 * closing, its close still retried */
+	assert_true(spa_grants_reopened(&gs, &gs.recs[0]) < 0);
+	assert_true(gs.recs[0].closing);
+	assert_int_equal(gs.recs[0].attempts, 1);
+	assert_int_equal(gs.recs[0].retry_at, 901);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, good);
@@ -324,10 +331,11 @@ static void test_journal_short_write(void **state)
 	assert_int_equal(spa_grants_add(&gs, &b), 0);
 	spa_grants_close(&gs);
 	text = th_read(path);
-	assert_int_equal(th_count(text, "\n"), 3);
+	assert_int_equal(th_count(text, "\n"), 4); /* header, add, closing, add */
 	free(text);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 2);
+	assert_true(spa_grants_by_id(&gs, 1)->closing);
 	assert_true(has_port(&gs, 22));
 	assert_true(has_port(&gs, 80));
 	spa_grants_close(&gs);

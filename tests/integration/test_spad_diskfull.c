@@ -156,7 +156,8 @@ static void test_disk_full_burst(void **state)
 	char msg[64], opts[4200];
 
 	if (geteuid() != 0 || !in_own_ns) {
-		printf("SKIP: the disk-full test needs root (a tmpfs in a mount namespace)\n");
+		printf("SKIP: the disk-full test needs root and a mount namespace of its own "
+		       "(for its tmpfs)\n");
 		skip();
 	}
 	assert_int_equal(mkdir(f->run, 0700), 0);
