@@ -307,6 +307,19 @@ static void test_links_refused(void **state)
 		assert_int_equal(unlink(path), 0);
 	}
 	assert_int_equal(fx_count(f->log, "symbolic link"), 4);
+
+	/* a hard link to the victim (protected_hardlinks off, or a victim
+	 * its planter owns) is refused the same way */
+	snprintf(path, sizeof(path), "%s/decisions.json", f->run);
+	unlink(path);
+	{
+		char victim[4200];
+		snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+		assert_int_equal(link(victim, path), 0);
+	}
+	assert_int_equal(run_briefly(f), 1);
+	assert_int_equal(fx_count(f->log, "decisions.json: has other hard links"), 1);
+	assert_victim_intact(f);
 }
 
 /* A link at a temp file's name is removed, never written through: the
