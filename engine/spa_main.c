@@ -415,54 +415,77 @@ static int set_action(enum action *a, enum action next)
  * -a, -c, -d, -p, -r (and the other file options) may be relative, as for
  * fwknopd: they are made absolute against the cwd now, since the daemon
  * chdirs to / and re-reads its files on SIGHUP. The strings live until
- * exit (struct spa_options keeps pointers to them).
+ * exit (struct spa_options keeps pointers to them), in static slots: one
+ * per option at most, so nothing is allocated that exit would leak.
  */
-static const char *absolute(const char *what, const char *path)
+#define PATH_SLOTS 16
+static char path_slots[PATH_SLOTS][PATH_MAX];
+static size_t path_slots_used;
+
+static char *path_slot(const char *what)
+{
+	if (path_slots_used == PATH_SLOTS) {
+		fprintf(stderr, "spad: %s: too many path options\n", what);
+		return NULL;
+	}
+	return path_slots[path_slots_used++];
+}
+
+/* cwd + "/" + path into out (PATH_MAX); path unchanged when absolute. */
+static int make_absolute(const char *what, const char *path, char *out)
 {
 	static char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/' || path[0] == '\0')
+		n = snprintf(out, PATH_MAX, "%s", path);
+	else if (!cwd[0] && !getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "spad: %s '%s': cannot resolve against the current directory: %s\n",
+			what, path, strerror(errno));
+		return -1;
+	} else
+		n = snprintf(out, PATH_MAX, "%s/%s", cwd, path);
+	if (n < 0 || n >= PATH_MAX) {
+		fprintf(stderr, "spad: %s '%s': path too long\n", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *absolute(const char *what, const char *path)
+{
 	char *out;
-	size_t len, clen;
 
 	if (path[0] == '/' || path[0] == '\0')
 		return path;
-	if (!cwd[0] && !getcwd(cwd, sizeof(cwd))) {
-		fprintf(stderr, "spad: %s '%s': cannot resolve against the current directory: %s\n",
-			what, path, strerror(errno));
-		return NULL;
-	}
-	clen = strlen(cwd);
-	len = clen + 1 + strlen(path) + 1;
-	if (len > PATH_MAX || !(out = malloc(len))) {
-		fprintf(stderr, "spad: %s '%s': path too long\n", what, path);
-		return NULL;
-	}
-	memcpy(out, cwd, clen);
-	out[clen] = '/';
-	memcpy(out + clen + 1, path, strlen(path) + 1);
-	return out;
+	out = path_slot(what);
+	return out && make_absolute(what, path, out) == 0 ? out : NULL;
 }
 
 /* -O F[,F]: each file of the list made absolute. */
 static const char *absolute_list(const char *list)
 {
-	char *copy = strdup(list), *save = NULL, *out = NULL;
+	char copy[PATH_MAX], one[PATH_MAX], *save = NULL, *out = path_slot("-O");
 	size_t used = 0;
 
-	if (!copy)
+	if (!out)
 		return NULL;
-	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-		const char *abs = absolute("-O", f);
-		size_t need = abs ? strlen(abs) + 2 : 0;
-		char *grown = abs ? realloc(out, used + need) : NULL;
-		if (!grown) {
-			free(out);
-			out = NULL;
-			break;
-		}
-		out = grown;
-		used += (size_t)sprintf(out + used, "%s%s", used ? "," : "", abs);
+	if (snprintf(copy, sizeof(copy), "%s", list) >= (int)sizeof(copy)) {
+		fprintf(stderr, "spad: -O: list too long\n");
+		return NULL;
 	}
-	free(copy);
+	out[0] = '\0';
+	for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		int n;
+		if (make_absolute("-O", f, one) < 0)
+			return NULL;
+		n = snprintf(out + used, PATH_MAX - used, "%s%s", used ? "," : "", one);
+		if (n < 0 || (size_t)n >= PATH_MAX - used) {
+			fprintf(stderr, "spad: -O: list too long\n");
+			return NULL;
+		}
+		used += (size_t)n;
+	}
 	return out;
 }
 
