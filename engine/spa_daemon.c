@@ -152,7 +152,12 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 					dec.ports[i].port);
 	if (rc < 0) {
 		dec.verdict = SPA_REJECT;
-		snprintf(dec.reason, sizeof(dec.reason), "backend %s failed (%d)", p->d->name, rc);
+		if (what == spa_daemon_journal_failed)
+			snprintf(dec.reason, sizeof(dec.reason), "grant journal %.100s not written (%s)",
+				 d->cfg.journal_file, strerror(-rc));
+		else
+			snprintf(dec.reason, sizeof(dec.reason), "backend %s failed (%s)",
+				 p->d->name, strerror(-rc));
 		log_decision(d, pkt, &dec, "error", detail);
 	} else {
 		snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s", dec.allow,
@@ -366,13 +371,13 @@ int spa_daemon_start(struct spa_daemon *d)
 	}
 	rc = open_replay(&d->cfg, &d->replay);
 	if (rc < 0) {
-		spa_log(SPA_L_ERR, "digest cache %s: %s", d->cfg.digest_file, strerror(-rc));
+		spa_log(SPA_L_ERR, "digest cache %s: %s", d->cfg.digest_file, spa_fs_strerror(rc));
 		return rc;
 	}
 	rc = spa_grants_open(&d->grants, d->opt.test_mode ? NULL : d->cfg.journal_file);
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "grant journal %s: unreadable (%s); refusing to start blind",
-			d->cfg.journal_file, strerror(-rc));
+			d->cfg.journal_file, spa_fs_strerror(rc));
 		return rc;
 	}
 	rc = spa_daemon_load_journal_plugins(d);

@@ -113,7 +113,10 @@ void spa_daemon_expire_due(struct spa_daemon *d);
  * are free). 0, or -EDQUOT with the log reason in why; -ENOMEM. */
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
 			    struct spa_plugin *p, int64_t now, char *why, size_t cap);
-/* Opens or refreshes the grant of one port of a decision. */
+/* Opens or refreshes the grant of one port of a decision. On an error,
+ * *what is spa_daemon_journal_failed when the journal, not the backend,
+ * refused (nothing was asked of the backend then). */
+extern const char spa_daemon_journal_failed[];
 int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 			  struct spa_plugin *p, const struct spa_port *port, int64_t now,
 			  const char **what);

@@ -270,6 +270,8 @@ int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec
 	return 0;
 }
 
+const char spa_daemon_journal_failed[] = "not journaled";
+
 int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 			  struct spa_plugin *p, const struct spa_port *port, int64_t now,
 			  const char **what)
@@ -289,6 +291,8 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
 		if (rc == 0)
 			rc = spa_grants_reopened(&d->grants, old);
+		if (rc < 0)
+			*what = spa_daemon_journal_failed;
 		return rc < 0 ? rc : grant_op(d, p, OP_OPEN, old);
 	}
 	if (old) {
@@ -297,14 +301,18 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 		if (rec.g.expires < old->g.expires)
 			return 0;
 		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
+		if (rc < 0)
+			*what = spa_daemon_journal_failed;
 		return rc < 0 ? rc : grant_op(d, p, OP_REFRESH, old);
 	}
 	*what = "opened";
 	/* journal first: a crash between these two lines leaves a record of a
 	 * hole that may not exist, never a hole without a record */
 	rc = spa_grants_add(&d->grants, &rec);
-	if (rc < 0)
+	if (rc < 0) {
+		*what = spa_daemon_journal_failed;
 		return rc;
+	}
 	rc = grant_op(d, p, OP_OPEN, &rec);
 	/* A failed open may have half-happened (a command that timed out
 	 * after adding its rule): close it like any other grant, retried
