@@ -380,8 +380,12 @@ static int load_op(struct spa_grants *gs, json_t *o)
 		if (json_unpack(v, "{s:I, s:b, s:i !}", "id", &id, "closing", &closing, "attempts",
 				&attempts) < 0 || attempts < 0 || !(r = find_id(gs, id)))
 			return -EINVAL;
+		/* read as a grant line's pair is (parse_grant): a snapshot
+		 * writes attempts only for a closing grant, so any other
+		 * value would not survive the next rewrite */
 		r->closing = closing;
-		r->attempts = (unsigned)attempts;
+		r->attempts = !closing ? 0
+			      : attempts > 0 && attempts < 1000000 ? (unsigned)attempts : 1;
 		r->retry_at = 0;
 		return 0;
 	}
