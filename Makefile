@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc)
 # (build-release, build-deb) do not, as a user's or distribution's would not.
 DEV_FLAGS  := -DSPA_WERROR=ON
 
-.PHONY: all deps build build-asan build-fuzz build-release build-deb check test demo bench clean
+.PHONY: all deps build build-asan build-fuzz build-release build-deb check test fuzz demo bench clean
 
 all: build
 
@@ -66,6 +66,16 @@ check: build build-asan build-fuzz build-release build-deb
 
 test: build
 	@scripts/run-tests.sh $(BUILD)
+
+# Every libFuzzer harness for FUZZ_SECONDS each (make fuzz FUZZ_SECONDS=600),
+# one after the other, in the clang fuzz build; FUZZ_JOBS runs several at
+# once. Each run's log, grown corpus and any crash input stay under
+# $(BUILD_FUZZ)/tests/fuzz/run-<harness>/.
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS    ?= 1
+fuzz: build-fuzz
+	@cd $(BUILD_FUZZ) && SPA_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	  ctest -L '^fuzz$$' -j $(FUZZ_JOBS) --output-on-failure -V
 
 demo: build
 	@if [ -x scripts/demo.sh ]; then scripts/demo.sh $(BUILD); \
