@@ -203,7 +203,6 @@ static int write_pid(int fd)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
 	ssize_t w;
 
 	if (ftruncate(fd, 0) < 0)
@@ -213,7 +212,8 @@ static int write_pid(int fd)
 		return 0;
 	/* a partial pid would name another process: leave the file empty */
 	n = w < 0 ? -errno : -ENOSPC;
-	(void)ftruncate(fd, 0);
+	if (ftruncate(fd, 0) < 0)
+		n = -errno; /* the pid file may still hold a partial pid: say why */
 	return n;
 }
 
