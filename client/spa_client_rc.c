@@ -189,7 +189,10 @@ static int rc_split(char *line, char **name, char **value)
 	if (*p)
 		*p++ = '\0';
 	e = *name + strlen(*name);
-	if (e > *name && e[-1] == ':')
+	/* "NAME:" is NAME, but a lone ":" stays a (bad) name: emptied, a
+	 * --save-rc-stanza rewrite would write its value at the start of
+	 * the line, where "[..." reads as a section */
+	if (e > *name + 1 && e[-1] == ':')
 		e[-1] = '\0';
 	while (*p == ' ' || *p == '\t')
 		p++;
