@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,32 @@ static void cleanup(void)
 		rm_tree(tmp_dir);
 }
 
+/* libFuzzer ends a timed run and a crash with _Exit, so the atexit
+ * cleanup never runs there: each new process removes the directories of
+ * harness processes that are gone (their pid is in the name). */
+static void sweep_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char p[600];
+		long pid;
+		char *end;
+
+		if (strncmp(e->d_name, "spa-fuzz-", 9) != 0)
+			continue;
+		pid = strtol(e->d_name + 9, &end, 10);
+		if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", base, e->d_name);
+		rm_tree(p);
+	}
+	closedir(d);
+}
+
 const char *fuzz_tmp_dir(void)
 {
 	const char *base = getenv("SPA_FUZZ_TMPDIR");
@@ -68,7 +95,8 @@ const char *fuzz_tmp_dir(void)
 				       access("/dev/shm", W_OK) == 0
 			       ? "/dev/shm"
 			       : "/tmp";
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/spa-fuzz-XXXXXX", base);
+	sweep_stale(base);
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/spa-fuzz-%ld-XXXXXX", base, (long)getpid());
 	if (mkdtemp(tmp_dir) == NULL) {
 		perror("fuzz: mkdtemp");
 		abort();
