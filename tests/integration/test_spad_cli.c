@@ -150,7 +150,8 @@ static void test_restart_digest_cache_and_list_all(void **state)
 	assert_int_equal(run(f, digest, &out), 1);
 
 	assert_true(fx_start(f));
-	len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 0, pkt);
+	/* 60 s: the grant must outlive the steps below on a loaded machine */
+	len = fx_build(f, f->keys, "alice", "127.0.0.1,tcp/22", 0, 60, pkt);
 	assert_non_null(strstr(fx_send(f, pkt, len, false), "decision=grant"));
 	/* -R reaches the running daemon through the pid file: a reload */
 	assert_int_equal(run(f, restart, &out), 0);
