@@ -60,6 +60,7 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
 	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
 	c->max_grants_total = SPA_DEFAULT_MAX_GRANTS_TOTAL;
+	c->privsep_seccomp = true;
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -168,6 +169,9 @@ static const struct server_var server_vars[] = {
 	{ "MAX_SNIFF_BYTES", V_U32, F(max_sniff_bytes), 1, 32768 },
 	/* no "unlimited": the point is that memory is bounded */
 	{ "MAX_GRANTS_TOTAL", V_U32, F(max_grants_total), 1, SPA_MAX_GRANTS_LIMIT },
+	{ "PRIVSEP_USER", V_STR, F(privsep_user), 0, 0 },
+	{ "PRIVSEP_CHROOT", V_PATH, F(privsep_chroot), 0, 0 },
+	{ "PRIVSEP_SECCOMP", V_BOOL, F(privsep_seccomp), 0, 0 },
 	/* the capture descriptor is polled, so batch size and sleep have no
 	 * meaning; fwknop itself ignores the direction variable (only the
 	 * flag works) and a capture error always ends the daemon here */
@@ -369,6 +373,9 @@ void spa_config_derive_paths(struct spa_config *c)
 		snprintf(c->pid_file, sizeof(c->pid_file), "%.*s/spad.pid", PATH_MAX - 20, c->run_dir);
 	if (!c->journal_file[0])
 		snprintf(c->journal_file, sizeof(c->journal_file), "%.*s/grants.json",
+			 PATH_MAX - 20, c->run_dir);
+	if (!c->privsep_chroot[0])
+		snprintf(c->privsep_chroot, sizeof(c->privsep_chroot), "%.*s/empty",
 			 PATH_MAX - 20, c->run_dir);
 }
 

@@ -114,6 +114,10 @@ struct spa_config {
 	bool pcap_promisc;
 	uint32_t max_sniff_bytes;
 	uint32_t max_grants_total;     /* MAX_GRANTS_TOTAL */
+	/* the packet process (docs/SECURITY.md) */
+	char privsep_user[64];         /* PRIVSEP_USER; "": _spad, else nobody */
+	char privsep_chroot[PATH_MAX]; /* PRIVSEP_CHROOT; "": <run dir>/empty */
+	bool privsep_seccomp;          /* PRIVSEP_SECCOMP, Y unless set */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_sandbox.h - what the packet process gives up before it reads its
+ * first byte from the network (docs/SECURITY.md): root (an unprivileged
+ * user in an empty chroot), every capability, the right to gain privileges
+ * again (NO_NEW_PRIVS), the file system and TCP (Landlock, where the kernel
+ * has it) and every system call the packet path does not make (a seccomp
+ * allow-list; anything else kills the process).
+ */
+#ifndef SPA_SANDBOX_H
+#define SPA_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spa_sandbox_opts {
+	/* When started as root: the user to become and the empty directory
+	 * to chroot into (root-owned, not group/world-writable). Ignored when
+	 * not root: the process keeps its uid and file system view. */
+	bool drop_user;
+	uid_t uid;
+	gid_t gid;
+	const char *chroot_dir;
+	bool seccomp;              /* install the allow-list (PRIVSEP_SECCOMP) */
+};
+
+/* What spa_sandbox_enter achieved, for the log line. */
+struct spa_sandbox_report {
+	bool user_dropped;
+	bool chrooted;
+	int landlock_abi;          /* 0: the kernel has no Landlock */
+	bool seccomp;
+};
+
+/*
+ * Before the fork, as root: the uid/gid of name, or when name is "" the
+ * dedicated user _spad and, if that does not exist, nobody. 0, or -ENOENT
+ * with the reason in err.
+ */
+int spa_sandbox_resolve_user(const char *name, uid_t *uid, gid_t *gid, char *err,
+			     size_t errlen);
+
+/*
+ * Before the fork, as root: makes sure dir exists as an empty directory
+ * owned by root and not writable by group or others (creates it 0755 if
+ * missing). 0, or a negative code with the reason in err.
+ */
+int spa_sandbox_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/*
+ * In the child, after every descriptor it needs is open: drops what
+ * spa_sandbox.h lists, in that order. On any error the caller must exit:
+ * a half-entered sandbox is not one. 0, or a negative code with the step
+ * that failed in err.
+ */
+int spa_sandbox_enter(const struct spa_sandbox_opts *o, struct spa_sandbox_report *r, char *err,
+		      size_t errlen);
+
+#endif
