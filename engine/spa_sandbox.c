@@ -301,7 +301,9 @@ static const char *const allowed[] = {
 	"rt_sigreturn", "rt_sigprocmask", "sched_yield", "restart_syscall",
 	"exit", "exit_group",
 #ifdef SPA_SANDBOX_ASAN
-	/* the ASan runtime during normal operation */
+	/* ASan builds: the runtime reads the alternate signal stack at _exit.
+	 * Its leak check at exit() (clone, ptrace, /proc) cannot run in here:
+	 * the packet process ends with _exit. */
 	"sigaltstack",
 #endif
 };
@@ -350,6 +352,9 @@ int spa_sandbox_enter(const struct spa_sandbox_opts *o, struct spa_sandbox_repor
 {
 	int rc;
 
+	/* The order is forced: chroot and the id changes need root's
+	 * capabilities, Landlock needs NO_NEW_PRIVS, and seccomp comes last
+	 * because it forbids every call made before it. */
 	memset(r, 0, sizeof(*r));
 	if (geteuid() == 0 && o->drop_user) {
 		rc = drop_user(o, r, err, errlen);
