@@ -281,8 +281,7 @@ static int landlock(struct spa_sandbox_report *r, char *err, size_t errlen)
 static const char *const allowed[] = {
 	/* packets in: UDP sockets and pcap handles opened before the fork */
 	"read", "readv", "recvfrom", "recvmsg", "recvmmsg",
-	/* messages to the parent over the socketpair, log lines to stderr */
-	"write", "writev", "sendto", "sendmsg",
+	/* (write, writev, sendto, sendmsg: see out_rules) */
 	/* the event loop */
 	"epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll",
 	/* time for replay windows and rate limits (vDSO fallbacks), sleeps */
@@ -308,7 +307,32 @@ static const char *const allowed[] = {
 #endif
 };
 
-static int seccomp_install(char *err, size_t errlen)
+/* Records to the monitor over the pair, and stderr for a dying process's
+ * last words; with restrict_out nothing else, so a compromised packet
+ * process cannot send through the UDP sockets it reads. */
+static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, const char **what)
+{
+	static const char *const out[] = { "write", "writev", "sendto", "sendmsg" };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]) && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(out[i]);
+
+		*what = out[i];
+		if (!o->restrict_out) {
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+			continue;
+		}
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd));
+		if (rc == 0 && (strcmp(out[i], "write") == 0 || strcmp(out[i], "writev") == 0))
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)2));
+	}
+	return rc;
+}
+
+static int seccomp_install(const struct spa_sandbox_opts *o, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	const char *what = "seccomp_init";
@@ -326,6 +350,9 @@ static int seccomp_install(char *err, size_t errlen)
 		if (rc < 0)
 			goto out;
 	}
+	rc = out_rules(ctx, o, &what);
+	if (rc < 0)
+		goto out;
 	/* Memory, but never executable memory: no W^X bypass for an
 	 * attacker who gets a write primitive into the packet process. */
 	what = "mmap";
@@ -370,7 +397,7 @@ int spa_sandbox_enter(const struct spa_sandbox_opts *o, struct spa_sandbox_repor
 	if (rc < 0)
 		return rc;
 	if (o->seccomp) {
-		rc = seccomp_install(err, errlen);
+		rc = seccomp_install(o, err, errlen);
 		if (rc < 0)
 			return rc;
 		r->seccomp = true;

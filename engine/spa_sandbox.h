@@ -23,6 +23,11 @@ struct spa_sandbox_opts {
 	gid_t gid;
 	const char *chroot_dir;
 	bool seccomp;              /* install the allow-list (PRIVSEP_SECCOMP) */
+	/* With the allow-list: the one descriptor anything may be sent or
+	 * written to (the pair to the monitor; write also to stderr), so the
+	 * process cannot send through the sockets it reads. */
+	bool restrict_out;
+	int out_fd;
 };
 
 /* What spa_sandbox_enter achieved, for the log line. */
@@ -35,8 +40,8 @@ struct spa_sandbox_report {
 
 /*
  * Before the fork, as root: the uid/gid of name, or when name is "" the
- * dedicated user _spad and, if that does not exist, nobody. 0, or -ENOENT
- * with the reason in err.
+ * dedicated user _spad and, if that does not exist, nobody. 0, -ENOENT
+ * (no such user) or -EPERM (its uid is 0) with the reason in err.
  */
 int spa_sandbox_resolve_user(const char *name, uid_t *uid, gid_t *gid, char *err,
 			     size_t errlen);

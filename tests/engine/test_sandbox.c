@@ -332,9 +332,11 @@ static void test_allowed_calls(void **state)
 }
 
 /* c. Calls off the list kill the process with SIGSYS. */
-enum forbidden { F_SOCKET, F_OPENAT, F_EXECVE, F_FORK, F_MPROTECT_EXEC, F_SETSOCKOPT };
+enum forbidden { F_SOCKET, F_OPENAT, F_EXECVE, F_FORK, F_MPROTECT_EXEC, F_SETSOCKOPT,
+		 F_SEND_OTHER, F_WRITE_OTHER };
 static const char *const forbidden_name[] = {
 	"socket", "openat", "execve", "clone (fork)", "mprotect PROT_EXEC", "setsockopt",
+	"sendto on a socket other than out_fd", "write to a descriptor other than out_fd",
 };
 
 static void child_forbidden(const struct spa_sandbox_opts *o, int sp, enum forbidden f)
@@ -342,10 +344,12 @@ static void child_forbidden(const struct spa_sandbox_opts *o, int sp, enum forbi
 	char *const argv[] = { (char *)"true", NULL };
 	char *const envp[] = { NULL };
 	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int one = 1;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int one = 1, udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (page == MAP_FAILED)
+	if (page == MAP_FAILED || udp < 0)
 		_exit(20);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	child_enter(o, sp);
 	switch (f) {
 	case F_SOCKET:
@@ -368,6 +372,14 @@ static void child_forbidden(const struct spa_sandbox_opts *o, int sp, enum forbi
 	case F_SETSOCKOPT:
 		(void)setsockopt(sp, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
 		break;
+	case F_SEND_OTHER:
+		/* the packet process must not send through what it reads */
+		(void)sendto(udp, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+		break;
+	case F_WRITE_OTHER:
+		if (write(udp, "x", 1) == 1)
+			_exit(23);
+		break;
 	}
 	/* Still alive: the call was let through. */
 	_exit(21);
@@ -379,7 +391,8 @@ static void test_forbidden_calls(void **state)
 	(void)state;
 
 	box_init(&b, true);
-	for (int f = F_SOCKET; f <= F_SETSOCKOPT; f++) {
+	b.o.restrict_out = true;
+	for (int f = F_SOCKET; f <= F_WRITE_OTHER; f++) {
 		struct entered e;
 		int sp[2], status;
 		pid_t pid;
@@ -389,6 +402,7 @@ static void test_forbidden_calls(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(sp[0]);
+			b.o.out_fd = sp[1];
 			child_forbidden(&b.o, sp[1], (enum forbidden)f);
 		}
 		close(sp[1]);
