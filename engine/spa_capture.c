@@ -19,7 +19,7 @@
 
 #define SPA_PCAP_FUNCS(X)                                                        \
 	X(activate) X(breakloop) X(close) X(compile) X(create) X(datalink)       \
-	X(dispatch) X(freecode) X(get_selectable_fd) X(geterr) X(open_offline)   \
+	X(dispatch) X(file) X(freecode) X(get_selectable_fd) X(geterr) X(open_offline)   \
 	X(set_immediate_mode) X(set_promisc) X(set_snaplen) X(setdirection)      \
 	X(setfilter) X(setnonblock) X(statustostr)
 
@@ -212,4 +212,14 @@ void spa_capture_close(struct spa_capture *c)
 		pc.close(c->p);
 	c->p = NULL;
 	c->fd = -1;
+}
+
+int spa_capture_fileno(const struct spa_capture *c)
+{
+	FILE *f;
+
+	if (c->fd >= 0 || !c->p)
+		return c->fd;
+	f = pc.file(c->p);
+	return f ? fileno(f) : -1;
 }

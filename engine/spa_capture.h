@@ -39,5 +39,7 @@ int spa_capture_dispatch(struct spa_capture *c, int max, spa_capture_cb *cb, voi
 /* Makes a running dispatch return after the current frame. */
 void spa_capture_break(struct spa_capture *c);
 void spa_capture_close(struct spa_capture *c);
+/* The descriptor reading needs: the live one, or a file's. -1 if none. */
+int spa_capture_fileno(const struct spa_capture *c);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,13 +95,8 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 	json_decision(d->json_fd, pkt, dec, outcome);
 }
 
-void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
+void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec)
 {
-	/* the host's addresses, for the allow IP checks: one cache for the
-	 * process, re-read when stale or after a reload (spa_hostaddr.h) */
-	static struct spa_hostaddrs host;
-	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = &host };
-	struct spa_decision dec;
 	struct spa_plugin *p;
 	char detail[256] = "";
 	size_t off = 0;
@@ -108,61 +104,58 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	unsigned long dropped = 0;
 	int rc = 0;
 
-	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
-	if (dec.authenticated)
-		d->authenticated++;
 	/* A key holder can knock far past MAX_KNOCKS_PER_MINUTE: those
 	 * refusals get a budget of lines per stanza unless -v asked for all. */
-	if (dec.rate_limited && d->opt.verbosity <= 0) {
-		if (!spa_log_limit_allow(&dec.stanza->knocks->log, pkt->now, &dropped))
+	if (dec->rate_limited && dec->stanza && dec->stanza->knocks && d->opt.verbosity <= 0) {
+		if (!spa_log_limit_allow(&dec->stanza->knocks->log, pkt->now, &dropped))
 			return;
 		if (dropped)
 			spa_log(SPA_L_WARNING, "stanza %s: %lu more knocks refused by "
-				"MAX_KNOCKS_PER_MINUTE were not logged", dec.stanza->label, dropped);
+				"MAX_KNOCKS_PER_MINUTE were not logged", dec->stanza->label, dropped);
 	}
-	if (dec.verdict != SPA_GRANT) {
-		log_decision(d, pkt, &dec, "reject", "");
+	if (dec->verdict != SPA_GRANT) {
+		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
-	p = spa_daemon_plugin_for(d, dec.stanza);
-	if (!p || (dec.allow_family == AF_INET6 && !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6))) {
-		snprintf(dec.reason, sizeof(dec.reason), "backend cannot serve this address family");
-		dec.verdict = SPA_REJECT;
-		log_decision(d, pkt, &dec, "reject", "");
+	p = spa_daemon_plugin_for(d, dec->stanza);
+	if (!p || (dec->allow_family == AF_INET6 && !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6))) {
+		snprintf(dec->reason, sizeof(dec->reason), "backend cannot serve this address family");
+		dec->verdict = SPA_REJECT;
+		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
-	rc = spa_daemon_check_limits(d, &dec, p, pkt->now, dec.reason, sizeof(dec.reason));
+	rc = spa_daemon_check_limits(d, dec, p, pkt->now, dec->reason, sizeof(dec->reason));
 	if (rc < 0) {
-		dec.verdict = SPA_REJECT;
+		dec->verdict = SPA_REJECT;
 		if (rc != -EDQUOT)
-			snprintf(dec.reason, sizeof(dec.reason), "grant limits: %s", strerror(-rc));
-		log_decision(d, pkt, &dec, "reject", "");
+			snprintf(dec->reason, sizeof(dec->reason), "grant limits: %s", strerror(-rc));
+		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
-	for (size_t i = 0; i < dec.n_ports && rc == 0; i++) {
+	for (size_t i = 0; i < dec->n_ports && rc == 0; i++) {
 		if (d->opt.test_mode) {
 			what = "not opened (test mode)";
 			break;
 		}
-		rc = spa_daemon_apply_port(d, &dec, p, &dec.ports[i], pkt->now, &what);
+		rc = spa_daemon_apply_port(d, dec, p, &dec->ports[i], pkt->now, &what);
 	}
-	for (size_t i = 0; i < dec.n_ports && off < sizeof(detail) - 16; i++)
+	for (size_t i = 0; i < dec->n_ports && off < sizeof(detail) - 16; i++)
 		off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s%s/%u",
-					i ? "," : ": ", dec.ports[i].proto == 6 ? "tcp" : "udp",
-					dec.ports[i].port);
+					i ? "," : ": ", dec->ports[i].proto == 6 ? "tcp" : "udp",
+					dec->ports[i].port);
 	if (rc < 0) {
-		dec.verdict = SPA_REJECT;
+		dec->verdict = SPA_REJECT;
 		if (what == spa_daemon_journal_failed)
-			snprintf(dec.reason, sizeof(dec.reason), "grant journal %.100s not written (%s)",
+			snprintf(dec->reason, sizeof(dec->reason), "grant journal %.100s not written (%s)",
 				 d->cfg.journal_file, strerror(-rc));
 		else
-			snprintf(dec.reason, sizeof(dec.reason), "backend %s failed (%s)",
+			snprintf(dec->reason, sizeof(dec->reason), "backend %s failed (%s)",
 				 p->d->name, strerror(-rc));
-		log_decision(d, pkt, &dec, "error", detail);
+		log_decision(d, pkt, dec, "error", detail);
 	} else {
-		snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s", dec.allow,
-			 dec.timeout, what);
-		log_decision(d, pkt, &dec, "grant", detail);
+		snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s", dec->allow,
+			 dec->timeout, what);
+		log_decision(d, pkt, dec, "grant", detail);
 	}
 	spa_daemon_arm_timer(d);
 }
@@ -272,6 +265,22 @@ static int open_replay(const struct spa_config *c, struct spa_replay **out)
 	return spa_replay_open(c->digest_persistence ? c->digest_file : NULL, now_s(), keep, out);
 }
 
+static void sync_state(struct spa_daemon *d);
+
+static void restart_worker(struct spa_daemon *d)
+{
+	int rc;
+
+	if (d->stop)
+		return;
+	rc = spa_daemon_worker_start(d);
+	if (rc < 0) {
+		/* the tick retries; grants keep closing meanwhile */
+		spa_log(SPA_L_ERR, "cannot start the packet process: %s", strerror(-rc));
+		d->restart_at = 0;
+	}
+}
+
 static void reload(struct spa_daemon *d)
 {
 	struct spa_replay *replay = NULL;
@@ -301,7 +310,11 @@ static void reload(struct spa_daemon *d)
 		spa_config_free(&fresh);
 		return;
 	}
+	/* Only a check here: the cache is loaded after the packet process
+	 * stopped, so that it holds the digests spent meanwhile. */
 	rc = open_replay(&fresh, &replay);
+	spa_replay_close(replay);
+	replay = NULL;
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "reload refused: digest cache %s: %s", fresh.digest_file,
 			strerror(-rc));
@@ -311,12 +324,22 @@ static void reload(struct spa_daemon *d)
 	rc = spa_daemon_reopen_network(d, &fresh);
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "reload refused, keeping the running config and sockets");
-		spa_replay_close(replay);
 		spa_config_free(&fresh);
 		return;
 	}
-	spa_replay_close(d->replay);
-	d->replay = replay;
+	/* The packet process holds the old keys and stanzas: it finishes
+	 * what it read, and a new one starts on the same sockets (packets
+	 * queued meanwhile wait there) under the new configuration. */
+	spa_daemon_worker_stop(d);
+	sync_state(d);
+	rc = open_replay(&fresh, &replay);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "digest cache %s: %s; the one in use (%s) is kept",
+			fresh.digest_file, strerror(-rc), d->cfg.digest_file);
+	} else {
+		spa_replay_close(d->replay);
+		d->replay = replay;
+	}
 	/* Live grants keep the policy they were granted under (their own
 	 * copy), and plugins keep the keys they were initialised with. */
 	for (size_t i = 0; i < d->n_plugins; i++) {
@@ -331,6 +354,7 @@ static void reload(struct spa_daemon *d)
 	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanza%s, %zu grant%s kept",
 		d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas), d->grants.n,
 		spa_plural(d->grants.n));
+	restart_worker(d);
 }
 
 static void handle_signal(struct spa_daemon *d)
@@ -350,6 +374,8 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	memset(d, 0, sizeof(*d));
 	d->opt = *o;
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
+	d->ps_fd = -1;
+	d->worker_pid = -1;
 }
 
 int spa_daemon_start(struct spa_daemon *d)
@@ -427,16 +453,25 @@ int spa_daemon_start(struct spa_daemon *d)
 		spa_log(SPA_L_ERR, "grant journal %s: cannot write it (%s); new grants are "
 			"refused until it can be, the ones it holds still close on time",
 			d->cfg.journal_file, strerror(-rc));
-	if (!d->cfg.udp_server)
-		return spa_daemon_open_captures(d);
-	rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
+	if (!d->cfg.udp_server) {
+		rc = spa_daemon_open_captures(d);
+		if (rc < 0)
+			return rc;
+	} else {
+		rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
+		if (rc < 0)
+			return rc;
+		spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanza%s, %zu plugin%s%s",
+			d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
+			d->n_plugins, spa_plural(d->n_plugins),
+			d->opt.test_mode ? " (test mode)" : "");
+	}
+	/* Last: the packet process starts with every socket and capture it
+	 * reads already open, so it never needs the right to open one. */
+	rc = spa_daemon_worker_start(d);
 	if (rc < 0)
-		return rc;
-	spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanza%s, %zu plugin%s%s",
-		d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
-		d->n_plugins, spa_plural(d->n_plugins),
-		d->opt.test_mode ? " (test mode)" : "");
-	return 0;
+		spa_log(SPA_L_ERR, "cannot start the packet process: %s", strerror(-rc));
+	return rc;
 }
 
 static struct spa_capture *capture_of(struct spa_daemon *d, int fd)
@@ -491,19 +526,43 @@ static void coalesce(uint64_t woke, uint64_t slept_at, long packets, unsigned lo
 		nanosleep(&pause, NULL);
 }
 
-int spa_daemon_run(struct spa_daemon *d)
+void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 {
 	uint64_t slept_at = 0;
 
-	if (d->cfg.pcap_file[0] && !d->cfg.udp_server)
-		return spa_daemon_replay_file(d);
 	while (!d->stop) {
 		struct epoll_event ev[8];
-		int n = epoll_wait(d->epfd, ev, 8, -1);
+		int n = epoll_wait(epfd, ev, 8, -1);
 		uint64_t woke = mono_ns();
 		long packets = d->packets;
 		unsigned long authentic = d->authenticated;
 		bool drained = true;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (int i = 0; i < n && !d->stop; i++) {
+			int fd = ev[i].data.fd;
+			if (fd == ctl_fd)
+				return;
+			if (capture_of(d, fd))
+				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
+			else
+				drained = read_udp(d, fd) && drained;
+		}
+		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic,
+			 drained);
+		slept_at = mono_ns();
+	}
+}
+
+int spa_daemon_run(struct spa_daemon *d)
+{
+	while (!d->stop) {
+		struct epoll_event ev[8];
+		int n = epoll_wait(d->epfd, ev, 8, spa_daemon_worker_timeout_ms(d));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -519,23 +578,29 @@ int spa_daemon_run(struct spa_daemon *d)
 				spa_daemon_expire_due(d);
 			} else if (fd == d->sfd) {
 				handle_signal(d);
-			} else if (capture_of(d, fd)) {
-				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
-			} else {
-				drained = read_udp(d, fd) && drained;
+			} else if (fd == d->ps_fd) {
+				spa_daemon_worker_read(d);
 			}
 		}
 		sync_state(d);
-		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic,
-			 drained);
-		slept_at = mono_ns();
+		spa_daemon_worker_tick(d);
 	}
-	return 0;
+	/* what the packet process decided before the stop is acted on (and
+	 * closed again by the clean stop that follows) */
+	spa_daemon_worker_stop(d);
+	sync_state(d);
+	return d->worker_failed ? -EIO : 0;
 }
 
 void spa_daemon_free(struct spa_daemon *d)
 {
-	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd };
+	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd, d->ps_fd };
+
+	if (d->worker_pid > 0) {
+		kill(d->worker_pid, SIGKILL);
+		waitpid(d->worker_pid, NULL, 0);
+		d->worker_pid = -1;
+	}
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)

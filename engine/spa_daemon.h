@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "spa_capture.h"
 #include "spa_config.h"
@@ -55,6 +56,19 @@ struct spa_daemon {
 	/* the grant a plugin op is serving now, for stanza_get */
 	uint64_t op_id;
 	const struct spa_policy *op_policy;
+	/* the host's addresses, for the allow IP checks (spa_hostaddr.h) */
+	struct spa_hostaddrs host;
+	/* privilege separation (spa_daemon_worker.c): the monitor's view of
+	 * the packet process; worker is true in the packet process itself */
+	bool worker;
+	pid_t worker_pid;            /* -1: none running */
+	int ps_fd;                   /* the monitor's end of the pair */
+	bool worker_done;            /* its exit was asked for or announced */
+	bool worker_failed;          /* a --pcap-file run ended by its death */
+	uint64_t worker_started;     /* monotonic ms */
+	uint64_t restart_at;         /* monotonic ms: start a new one then */
+	uint32_t restart_delay_ms;
+	bool captures_fresh;         /* no packet process has read them yet */
 };
 
 void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o);
@@ -96,9 +110,13 @@ int spa_daemon_watch(struct spa_daemon *d, int fd);
 /* The IPv4 (required) and IPv6 (if possible) UDP
  * sockets on port, watched by the loop; fds[1] is -1 without IPv6. */
 int spa_daemon_open_udp(struct spa_daemon *d, uint16_t port, int fds[2]);
-/* For a reload: re-opens sockets or captures whose settings differ in
- * fresh; on failure the running ones are kept and a reason is logged. */
+/* For a reload: re-opens the UDP port if it changed, and the captures
+ * (always: spa_daemon_renew_captures); on failure the running ones are
+ * kept and a reason is logged. */
 int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh);
+/* A new set of live captures under cfg for the next packet process, new
+ * before old (spa_daemon_net.c says why); no-op for UDP or a file. */
+int spa_daemon_renew_captures(struct spa_daemon *d, const struct spa_config *cfg);
 
 /* spa_daemon_grants.c: the open/refresh/close cycle. */
 struct spa_plugin *spa_daemon_plugin_named(struct spa_daemon *d, const char *name);
@@ -125,7 +143,23 @@ int spa_daemon_load_journal_plugins(struct spa_daemon *d);
 /* At start: closes what is due, re-opens live journal grants. */
 void spa_daemon_reconcile(struct spa_daemon *d);
 
-/* Acts on one decision (grant store, journal, plugins) and logs it. */
+/* In the packet process: decides one packet and sends the record. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);
+/* In the packet process: reads the sockets or captures in epfd until
+ * ctl_fd is readable (STOP, or the monitor gone) or d->stop. */
+void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd);
+/* In the monitor: acts on a decision the monitor re-checked (grant store,
+ * journal, plugins) and logs it. */
+void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec);
+
+/* spa_daemon_worker.c: the packet process, from the monitor's side. */
+int spa_daemon_worker_start(struct spa_daemon *d);
+/* Asks it to stop, acts on what it still sends, reaps it. */
+void spa_daemon_worker_stop(struct spa_daemon *d);
+/* Takes what it sent (a burst); true when that drained the pair. */
+bool spa_daemon_worker_read(struct spa_daemon *d);
+/* After a crash: ms until a new one is due (-1: none due), and starting it. */
+int spa_daemon_worker_timeout_ms(const struct spa_daemon *d);
+void spa_daemon_worker_tick(struct spa_daemon *d);
 
 #endif

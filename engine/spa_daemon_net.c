@@ -63,18 +63,17 @@ int spa_daemon_watch(struct spa_daemon *d, int fd)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void unwatch_close(struct spa_daemon *d, int fd)
+static void close_fd(int fd)
 {
-	if (fd < 0)
-		return;
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 int spa_daemon_open_udp(struct spa_daemon *d, uint16_t port, int fds[2])
 {
 	int rc;
 
+	(void)d;
 	fds[0] = open_udp(AF_INET, port);
 	fds[1] = -1;
 	if (fds[0] < 0) {
@@ -88,71 +87,68 @@ int spa_daemon_open_udp(struct spa_daemon *d, uint16_t port, int fds[2])
 			strerror(-fds[1]));
 		fds[1] = -1;
 	}
-	if ((rc = spa_daemon_watch(d, fds[0])) < 0 ||
-	    (fds[1] >= 0 && (rc = spa_daemon_watch(d, fds[1])) < 0)) {
-		unwatch_close(d, fds[0]);
-		unwatch_close(d, fds[1]);
-		fds[0] = fds[1] = -1;
-	}
-	return rc;
+	/* watched by the packet process, never by the monitor's loop */
+	return 0;
 }
 
-static bool captures_changed(const struct spa_config *a, const struct spa_config *b)
+/*
+ * A live pcap handle keeps its place in the kernel's capture ring in the
+ * memory of the process that reads it: a new packet process given the
+ * handles its predecessor read would wait at a place the ring has long
+ * left. So each one gets a new set, opened before the old one is closed
+ * (the old packet process still reads its copies until it stops); if the
+ * new set cannot be opened, the old one stays.
+ */
+int spa_daemon_renew_captures(struct spa_daemon *d, const struct spa_config *cfg)
 {
-	return strcmp(a->pcap_intf, b->pcap_intf) != 0 ||
-	       strcmp(a->pcap_filter, b->pcap_filter) != 0 ||
-	       a->max_sniff_bytes != b->max_sniff_bytes || a->pcap_promisc != b->pcap_promisc;
+	struct spa_capture old[SPA_MAX_CAPTURES];
+	size_t n_old = d->n_cap;
+	int rc;
+
+	if (cfg->udp_server || cfg->pcap_file[0])
+		return 0;
+	/* The capture code reads d->cfg: open the new set under cfg, then
+	 * keep whichever set wins. */
+	memcpy(old, d->cap, sizeof(old));
+	{
+		struct spa_config running = d->cfg;
+		d->cfg = *cfg;
+		d->n_cap = 0;
+		rc = spa_daemon_open_captures(d);
+		d->cfg = running;
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < d->n_cap; i++)
+			spa_capture_close(&d->cap[i]);
+		memcpy(d->cap, old, sizeof(old));
+		d->n_cap = n_old;
+		return rc;
+	}
+	for (size_t i = 0; i < n_old; i++)
+		spa_capture_close(&old[i]);
+	d->captures_fresh = true;
+	return 0;
 }
 
 int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh)
 {
-	struct spa_capture old[SPA_MAX_CAPTURES];
-	size_t n_old = d->n_cap;
 	int fds[2], rc;
 
 	if (fresh->udp_server != d->cfg.udp_server || fresh->pcap_file[0] != d->cfg.pcap_file[0]) {
 		spa_log(SPA_L_ERR, "ENABLE_UDP_SERVER or the capture source changed: restart needed");
 		return -EINVAL;
 	}
-	if (fresh->udp_server) {
-		if (fresh->udp_port == d->cfg.udp_port)
-			return 0;
-		rc = spa_daemon_open_udp(d, fresh->udp_port, fds);
-		if (rc < 0)
-			return rc;
-		unwatch_close(d, d->udp[0]);
-		unwatch_close(d, d->udp[1]);
-		d->udp[0] = fds[0];
-		d->udp[1] = fds[1];
-		spa_log(SPA_L_NOTICE, "now listening on UDP port %u", fresh->udp_port);
+	if (!fresh->udp_server)
+		return spa_daemon_renew_captures(d, fresh);
+	if (fresh->udp_port == d->cfg.udp_port)
 		return 0;
-	}
-	if (fresh->pcap_file[0] || !captures_changed(&d->cfg, fresh))
-		return 0;
-	/* The capture code reads d->cfg: open the new set under the fresh
-	 * config, then keep whichever set wins. */
-	memcpy(old, d->cap, sizeof(old));
-	{
-		struct spa_config running = d->cfg;
-		d->cfg = *fresh;
-		d->n_cap = 0;
-		rc = spa_daemon_open_captures(d);
-		d->cfg = running;
-	}
-	if (rc < 0) {
-		for (size_t i = 0; i < d->n_cap; i++) {
-			if (d->cap[i].fd >= 0)
-				epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->cap[i].fd, NULL);
-			spa_capture_close(&d->cap[i]);
-		}
-		memcpy(d->cap, old, sizeof(old));
-		d->n_cap = n_old;
+	rc = spa_daemon_open_udp(d, fresh->udp_port, fds);
+	if (rc < 0)
 		return rc;
-	}
-	for (size_t i = 0; i < n_old; i++) {
-		if (old[i].fd >= 0)
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, old[i].fd, NULL);
-		spa_capture_close(&old[i]);
-	}
+	close_fd(d->udp[0]);
+	close_fd(d->udp[1]);
+	d->udp[0] = fds[0];
+	d->udp[1] = fds[1];
+	spa_log(SPA_L_NOTICE, "now listening on UDP port %u", fresh->udp_port);
 	return 0;
 }

@@ -86,10 +86,8 @@ int spa_daemon_open_captures(struct spa_daemon *d)
 			return rc;
 		}
 		d->n_cap++;
-		rc = spa_daemon_watch(d, c->fd);
-		if (rc < 0)
-			return rc;
 	}
+	d->captures_fresh = true;
 	if (d->n_cap == 0) {
 		spa_log(SPA_L_ERR, "no interface to capture on (PCAP_INTF / -i)");
 		return -EINVAL;

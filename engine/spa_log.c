@@ -13,6 +13,12 @@ static bool log_syslog;
 static bool log_stamps;
 static int log_verbosity;
 static int log_facility = LOG_DAEMON;
+static void (*log_sink)(int level, const char *text);
+
+void spa_log_set_sink(void (*sink)(int level, const char *text))
+{
+	log_sink = sink;
+}
 
 void spa_log_set_facility(int facility)
 {
@@ -65,6 +71,12 @@ void spa_logv(int level, const char *fmt, va_list ap)
 	 * turn into a flood of writes unless the operator asked for -v. */
 	if (level >= SPA_L_INFO && level - SPA_L_NOTICE > log_verbosity)
 		return;
+	if (log_sink) {
+		char buf[1024];
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		log_sink(level, buf);
+		return;
+	}
 	if (log_syslog) {
 		va_list cp;
 		va_copy(cp, ap);

@@ -27,6 +27,11 @@ int spa_log_facility_from_name(const char *name, int *facility);
 /* Local-time stamps on stderr lines (-f): syslog adds its own. */
 void spa_log_set_timestamps(bool on);
 void spa_log_close(void);
+/* Every line that passes the verbosity filter goes to sink instead of
+ * stderr and syslog (NULL: back to those). The packet process sends its
+ * lines to the monitor this way: it can open neither syslog's socket nor
+ * the time zone file (docs/SECURITY.md). */
+void spa_log_set_sink(void (*sink)(int level, const char *text));
 void spa_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void spa_logv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 

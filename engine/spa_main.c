@@ -721,11 +721,12 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 		ready_fd = -1;
 		spa_log_setup(d->cfg.syslog_identity, false, true, o->verbosity);
 	}
-	if (spa_daemon_run(d) < 0)
-		goto out;
+	/* a failed run still closes what it opened: the journal would
+	 * otherwise keep it open until the next start */
+	rc = spa_daemon_run(d);
 	spa_daemon_close_all(d);
-	spa_log(SPA_L_NOTICE, "exiting");
-	status = 0;
+	spa_log(SPA_L_NOTICE, "exiting%s", rc < 0 ? " after an error" : "");
+	status = rc < 0 ? 1 : 0;
 out:
 	/* the pid file is removed while still locked: a new instance that
 	 * opens it after the unlink makes a new one */

@@ -221,6 +221,8 @@ static bool spend_digest(struct spa_replay *replay,
 		       seen->sport, (long long)seen->created);
 		return false;
 	}
+	memcpy(d->digest, e.digest, sizeof(d->digest));
+	d->spent = true;
 	if (o->test_mode)
 		return true;
 	snprintf(e.src, sizeof(e.src), "%s", pkt->src);
@@ -299,4 +301,31 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		memcpy(d->reason, kept_reason, sizeof(d->reason));
 		memcpy(d->msg.username, kept_user, sizeof(d->msg.username));
 	}
+}
+
+void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s,
+			  const struct spa_pkt *pkt, const struct spa_message *m,
+			  struct spa_hostaddrs *host, struct spa_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->msg = *m;
+	d->authenticated = true;
+	if (!spa_addr_list_match(&s->source, pkt->family, pkt->src_bin)) {
+		reject(d, s, "source %s is not in the stanza's SOURCE", pkt->src);
+		return;
+	}
+	if (!destination_ok(s, pkt)) {
+		reject(d, s, "destination %s is not in the stanza's DESTINATION", pkt->dst);
+		return;
+	}
+	if (s->access_expire && pkt->now > s->access_expire) {
+		reject(d, s, "stanza expired");
+		return;
+	}
+	/* policy()'s "try the next stanza" is a refusal here: the packet
+	 * process named this stanza as the one that grants */
+	if (policy(c, s, pkt, host, d) > 0 && d->verdict == SPA_GRANT)
+		return;
+	d->verdict = SPA_REJECT;
+	d->stanza = s;
 }

@@ -34,6 +34,8 @@ struct spa_decision {
 	bool authenticated;                  /* some stanza's key verified it */
 	bool replayed;                       /* ...but its digest was spent */
 	bool rate_limited;                   /* refused by MAX_KNOCKS_PER_MINUTE */
+	bool spent;                          /* digest is this packet's, new here */
+	char digest[44];                     /* replay digest (spa_replay.h) */
 	char reason[192];
 	struct spa_message msg;
 	int allow_family;                    /* address the grant is for */
@@ -55,5 +57,16 @@ struct spa_pipeline_opts {
 void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
 		      struct spa_decision *d);
+
+/*
+ * The monitor's second opinion (spa_privsep.h): decides the message m,
+ * which the packet process authenticated for stanza s, again, without the
+ * packet's bytes: s must match pkt's source and destination, not be
+ * expired, and its policy must grant m. Fills d as spa_pipeline_run would
+ * (verdict, reason, allow IP, ports, timeout); no replay or rate check.
+ */
+void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s,
+			  const struct spa_pkt *pkt, const struct spa_message *m,
+			  struct spa_hostaddrs *host, struct spa_decision *d);
 
 #endif

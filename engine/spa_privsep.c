@@ -1,3 +1,235 @@
 /* SPDX-License-Identifier: MIT */
-/* spa_privsep.c - being written. */
-#include "spa_daemon.h"
+/*
+ * spa_privsep.c - the records between the packet process and the monitor
+ * (spa_privsep.h): packing on the unprivileged side, and on the privileged
+ * side the checks that make a record from a compromised packet process
+ * worth no more than a packet from a key holder.
+ */
+#include "spa_privsep.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	/* records are zero-filled first: unused bytes never carry stale data */
+	snprintf(dst, cap, "%s", src);
+}
+
+void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt *pkt,
+			       const struct spa_decision *d, uint32_t unlogged,
+			       struct spa_ps_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->h.magic = SPA_PS_MAGIC;
+	out->h.type = SPA_PS_DECISION;
+	out->h.generation = c->generation;
+	out->family = pkt->family;
+	memcpy(out->src_bin, pkt->src_bin, sizeof(out->src_bin));
+	memcpy(out->dst_bin, pkt->dst_bin, sizeof(out->dst_bin));
+	out->sport = pkt->sport;
+	out->dport = pkt->dport;
+	out->proto = pkt->proto;
+	out->now = pkt->now;
+	out->verdict = (uint8_t)d->verdict;
+	out->authenticated = d->authenticated;
+	out->replayed = d->replayed;
+	out->rate_limited = d->rate_limited;
+	out->spent = d->spent;
+	out->stanza = d->stanza ? (int32_t)(d->stanza - c->stanzas) : -1;
+	copy_str(out->reason, sizeof(out->reason), d->reason);
+	copy_str(out->msg.username, sizeof(out->msg.username), d->msg.username);
+	out->msg.timestamp = d->msg.timestamp;
+	out->msg.type = d->msg.type;
+	copy_str(out->msg.message, sizeof(out->msg.message), d->msg.message);
+	out->msg.client_timeout = d->msg.client_timeout;
+	if (d->spent)
+		copy_str(out->digest, sizeof(out->digest), d->digest);
+	out->n_ports = (uint32_t)d->n_ports;
+	for (size_t i = 0; i < d->n_ports && i < SPA_MAX_PORTS; i++) {
+		out->ports[i].proto = d->ports[i].proto;
+		out->ports[i].port = d->ports[i].port;
+	}
+	out->unlogged = unlogged;
+}
+
+static int bad(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+/* Terminated inside its field, and (when set) only these characters. */
+static bool str_ok(const char *s, size_t cap, bool (*char_ok)(unsigned char))
+{
+	const char *end = memchr(s, '\0', cap);
+
+	if (!end)
+		return false;
+	for (; s < end; s++)
+		if (!char_ok((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool printable(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x7f;
+}
+
+static bool b64_char(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '+' || ch == '/';
+}
+
+static bool flag_ok(uint8_t v)
+{
+	return v == 0 || v == 1;
+}
+
+static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap)
+{
+	if (m->family != AF_INET && m->family != AF_INET6)
+		return bad(why, cap, "address family %d", (int)m->family);
+	/* what carried the packet: TCP, UDP, or ICMP in pcap mode */
+	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP && m->proto != IPPROTO_ICMP &&
+	    m->proto != IPPROTO_ICMPV6)
+		return bad(why, cap, "transport protocol %u", m->proto);
+	if (m->verdict != SPA_REJECT && m->verdict != SPA_GRANT)
+		return bad(why, cap, "verdict %u", m->verdict);
+	if (!flag_ok(m->authenticated) || !flag_ok(m->replayed) || !flag_ok(m->rate_limited) ||
+	    !flag_ok(m->spent))
+		return bad(why, cap, "flag not 0 or 1");
+	if (m->stanza < -1)
+		return bad(why, cap, "stanza index %d", (int)m->stanza);
+	if (m->verdict == SPA_GRANT && (m->stanza < 0 || !m->authenticated))
+		return bad(why, cap, "a grant without an authenticating stanza");
+	if (!str_ok(m->reason, sizeof(m->reason), printable))
+		return bad(why, cap, "reason not terminated printable text");
+	if (!str_ok(m->msg.username, sizeof(m->msg.username), printable) ||
+	    (m->msg.username[0] && spa_validate_username(m->msg.username) < 0))
+		return bad(why, cap, "username not valid");
+	if (!str_ok(m->msg.message, sizeof(m->msg.message), printable))
+		return bad(why, cap, "message not terminated printable text");
+	if (m->verdict == SPA_GRANT && spa_validate_access_msg(m->msg.message) < 0)
+		return bad(why, cap, "access request not valid");
+	if (m->spent && (!str_ok(m->digest, sizeof(m->digest), b64_char) ||
+			 strlen(m->digest) != sizeof(m->digest) - 1))
+		return bad(why, cap, "replay digest not 43 base64 characters");
+	if (m->spent && !m->authenticated)
+		return bad(why, cap, "a digest spent without authentication");
+	if (m->n_ports > SPA_MAX_PORTS)
+		return bad(why, cap, "%u ports", m->n_ports);
+	for (uint32_t i = 0; i < m->n_ports; i++)
+		if (m->ports[i].proto != 6 && m->ports[i].proto != 17)
+			return bad(why, cap, "port protocol %u", m->ports[i].proto);
+	return SPA_PS_DECISION;
+}
+
+int spa_privsep_decode(const void *buf, size_t len, char *why, size_t cap)
+{
+	struct spa_ps_header h;
+
+	if (len < sizeof(h))
+		return bad(why, cap, "record of %zu bytes", len);
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != SPA_PS_MAGIC)
+		return bad(why, cap, "bad magic");
+	switch (h.type) {
+	case SPA_PS_DECISION: {
+		struct spa_ps_decision m;
+		if (len != sizeof(m))
+			return bad(why, cap, "decision record of %zu bytes", len);
+		memcpy(&m, buf, sizeof(m));
+		return check_decision(&m, why, cap);
+	}
+	case SPA_PS_LOG: {
+		struct spa_ps_log m;
+		if (len != sizeof(m))
+			return bad(why, cap, "log record of %zu bytes", len);
+		memcpy(&m, buf, sizeof(m));
+		if (m.level < 0 || m.level > 7)
+			return bad(why, cap, "log level %d", (int)m.level);
+		/* the text may quote what a packet carried: the monitor
+		 * prints it, so it must be one line of plain text */
+		if (!str_ok(m.text, sizeof(m.text), printable))
+			return bad(why, cap, "log text not terminated printable text");
+		return SPA_PS_LOG;
+	}
+	case SPA_PS_DONE:
+	case SPA_PS_STOP:
+		if (len != sizeof(h))
+			return bad(why, cap, "control record of %zu bytes", len);
+		return (int)h.type;
+	default:
+		return bad(why, cap, "record type %u", h.type);
+	}
+}
+
+int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
+			const struct spa_ps_decision *m, struct spa_pkt *pkt,
+			struct spa_decision *d)
+{
+	const struct spa_stanza *s;
+	struct spa_message msg;
+
+	if (m->h.generation != c->generation)
+		return -ESTALE;
+	if (m->stanza >= 0 && (size_t)m->stanza >= c->n_stanzas)
+		return -EBADMSG;
+	s = m->stanza >= 0 ? &c->stanzas[m->stanza] : NULL;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->family = m->family;
+	memcpy(pkt->src_bin, m->src_bin, sizeof(pkt->src_bin));
+	memcpy(pkt->dst_bin, m->dst_bin, sizeof(pkt->dst_bin));
+	inet_ntop(pkt->family, pkt->src_bin, pkt->src, sizeof(pkt->src));
+	inet_ntop(pkt->family, pkt->dst_bin, pkt->dst, sizeof(pkt->dst));
+	pkt->sport = m->sport;
+	pkt->dport = m->dport;
+	pkt->proto = m->proto;
+	pkt->now = m->now;
+	memset(&msg, 0, sizeof(msg));
+	copy_str(msg.username, sizeof(msg.username), m->msg.username);
+	msg.timestamp = m->msg.timestamp;
+	msg.type = m->msg.type;
+	copy_str(msg.message, sizeof(msg.message), m->msg.message);
+	msg.client_timeout = m->msg.client_timeout;
+	if (m->verdict == SPA_GRANT) {
+		spa_pipeline_recheck(c, s, pkt, &msg, host, d);
+		if (d->verdict != SPA_GRANT) {
+			char reason[sizeof(d->reason)];
+			memcpy(reason, d->reason, sizeof(reason));
+			snprintf(d->reason, sizeof(d->reason), "refused by the monitor: %.160s",
+				 reason);
+		}
+	} else {
+		memset(d, 0, sizeof(*d));
+		d->verdict = SPA_REJECT;
+		d->stanza = s;
+		d->msg = msg;
+		copy_str(d->reason, sizeof(d->reason), m->reason);
+		d->n_ports = m->n_ports;
+		for (size_t i = 0; i < d->n_ports; i++) {
+			d->ports[i].proto = m->ports[i].proto;
+			d->ports[i].port = m->ports[i].port;
+		}
+	}
+	d->authenticated = m->authenticated;
+	d->replayed = m->replayed;
+	d->rate_limited = m->rate_limited;
+	d->spent = m->spent;
+	memcpy(d->digest, m->digest, sizeof(d->digest));
+	return 0;
+}

@@ -404,6 +404,14 @@ int spa_replay_sync(struct spa_replay *r)
 	return fdatasync(r->fd) < 0 ? -errno : 0;
 }
 
+void spa_replay_detach(struct spa_replay *r)
+{
+	if (r && r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
 size_t spa_replay_count(const struct spa_replay *r)
 {
 	return r->n;

@@ -37,6 +37,9 @@ int spa_replay_add(struct spa_replay *r, const struct spa_replay_entry *e);
 /* Flushes what spa_replay_add wrote to stable storage (no-op if nothing). */
 int spa_replay_sync(struct spa_replay *r);
 size_t spa_replay_count(const struct spa_replay *r);
+/* From now on the cache lives in memory only (the packet process's copy:
+ * the monitor's cache is the one on disk). */
+void spa_replay_detach(struct spa_replay *r);
 /* --rotate-digest-cache: renames path to path-old. */
 int spa_replay_rotate(const char *path);
 

@@ -116,7 +116,11 @@ void fx_free(struct fx *f)
 		fx_stop(f, SIGKILL);
 	spa_keys_free(f->keys);
 	spa_keys_free(f->wrong);
-	th_rmrf(f->dir);
+	/* SPA_TEST_KEEP=1: the logs and state stay for a post-mortem */
+	if (getenv("SPA_TEST_KEEP"))
+		fprintf(stderr, "kept %s\n", f->dir);
+	else
+		th_rmrf(f->dir);
 }
 
 struct fx *fx_new(const char *spad, const char *plugin_dir)
