@@ -9,7 +9,7 @@ packages=(
   libssl-dev libpcap-dev libseccomp-dev libgpgme-dev libjansson-dev libcmocka-dev
   fwknop-client fwknop-server libfko3-dev
   iproute2 iptables nftables ipset libipset-dev libnftables-dev socat
-  firewalld dbus groff-base
+  firewalld dbus libsystemd-dev groff-base
 )
 
 missing=()

@@ -5,6 +5,10 @@
  * it. Rich rules carry no comment, so ours are recognised by their exact
  * shape: a rule is ours only if rebuilding it from its parsed fields gives
  * back the very same text.
+ *
+ * Two transports carry the same calls (FIREWD_TRANSPORT): firewalld's
+ * D-Bus API through one sd-bus connection (when built with libsystemd),
+ * or one firewall-cmd run per call through the host's runner.
  */
 #ifndef SPA_FWD_H
 #define SPA_FWD_H
@@ -16,9 +20,39 @@
 #define SPA_FWD_ZONE_LEN 18 /* firewalld caps zone names at 17 characters */
 #define SPA_FWD_RULE_LEN 256
 
+enum spa_fwd_mode { SPA_FWD_AUTO, SPA_FWD_DBUS, SPA_FWD_EXEC };
+
+struct spa_fwd_state;
+
+/* Outcomes match across transports: an add of a rule already there and a
+ * remove of one already gone are success (firewall-cmd exits 0 on its
+ * ALREADY_ENABLED/NOT_ENABLED warnings), anything else is an error. */
+struct spa_fwd_xport {
+	const char *name; /* value of FIREWD_TRANSPORT */
+	/* Reaches firewalld and checks it runs. -EHOSTUNREACH: the bus or
+	 * firewalld's name cannot be reached (auto then tries exec). */
+	int (*start)(struct spa_fwd_state *st);
+	void (*stop)(struct spa_fwd_state *st);
+	int (*add)(struct spa_fwd_state *st, const char *rule, long timeout);
+	/* quiet: failure is expected and not worth a log line */
+	int (*remove)(struct spa_fwd_state *st, const char *rule, int quiet);
+	/* The zone's runtime rich rules, one a line, in *text (free()d by
+	 * the caller). */
+	int (*list)(struct spa_fwd_state *st, char **text);
+};
+
+extern const struct spa_fwd_xport spa_fwd_xport_exec;
+#ifdef SPA_FWD_HAVE_SDBUS
+extern const struct spa_fwd_xport spa_fwd_xport_dbus;
+#endif
+
 struct spa_fwd_state {
 	const struct spa_host_api *host;
 	const char *exe;
+	enum spa_fwd_mode mode;
+	const struct spa_fwd_xport *xport; /* set by init */
+	void *bus;                          /* the D-Bus transport's sd_bus */
+	char zone[SPA_FWD_ZONE_LEN];
 	char zone_arg[8 + SPA_FWD_ZONE_LEN]; /* "--zone=<name>" */
 };
 
@@ -32,7 +66,7 @@ int spa_fwd_rule_parse(const char *line, size_t len, struct spa_grant *g);
 long spa_fwd_timeout(const struct spa_grant *g, long long now);
 
 /* spa_fwd_plugin.c: reads and validates every key into st without
- * running firewall-cmd, the one parser of both ops.init and ops.check */
+ * reaching firewalld, the one parser of both ops.init and ops.check */
 int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *st);
 
 #endif

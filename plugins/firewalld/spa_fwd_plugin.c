@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The firewalld backend's ops, all through firewall-cmd (argv only, one
- * rich rule per argument). Runtime rules only: a timed rule cannot be
- * permanent, and a reboot must not leave holes behind.
+ * The firewalld backend's ops, carried by the transport init picks
+ * (spa_fwd_dbus.c: firewalld's D-Bus API; spa_fwd_exec.c: firewall-cmd).
+ * Runtime rules only: a timed rule cannot be permanent, and a reboot must
+ * not leave holes behind.
  */
 #include "spa_fwd.h"
 
@@ -13,10 +14,39 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef SPA_FWD_HAVE_SDBUS
+#define SPA_FWD_XPORT_NAMES "auto, dbus, exec"
+#else
+#define SPA_FWD_XPORT_NAMES "auto, exec (built without libsystemd)"
+#endif
+
+/* FIREWD_TRANSPORT: auto (D-Bus when the bus answers at init, else
+ * firewall-cmd), dbus, or exec (e.g. to wrap FIREWD_EXE in a test). */
+static int pick_transport(const struct spa_host_api *host, struct spa_fwd_state *st)
+{
+	const char *v = host->config_get(host->self, "FIREWD_TRANSPORT");
+
+	if (!v || !*v || strcmp(v, "auto") == 0)
+		st->mode = SPA_FWD_AUTO;
+	else if (strcmp(v, "exec") == 0)
+		st->mode = SPA_FWD_EXEC;
+#ifdef SPA_FWD_HAVE_SDBUS
+	else if (strcmp(v, "dbus") == 0)
+		st->mode = SPA_FWD_DBUS;
+#endif
+	else {
+		host->log(host->self, SPA_LOG_ERR,
+			  "FIREWD_TRANSPORT: '%s' is not one of: " SPA_FWD_XPORT_NAMES, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *st)
 {
 	const char *zone = host->config_get(host->self, "FIREWD_ZONE");
 	const char *exe;
+	int rc;
 
 	if (!zone || !*zone)
 		zone = "public";
@@ -24,6 +54,7 @@ int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *s
 		host->log(host->self, SPA_LOG_ERR, "FIREWD_ZONE '%s' is not a zone name", zone);
 		return -EINVAL;
 	}
+	snprintf(st->zone, sizeof(st->zone), "%s", zone);
 	snprintf(st->zone_arg, sizeof(st->zone_arg), "--zone=%s", zone);
 	/* fwknop's generic FIREWALL_EXE is outside our key namespace: the
 	 * engine only shows us FIREWD_* keys. FLUSH_FIREWD_AT_INIT/EXIT are
@@ -31,6 +62,9 @@ int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *s
 	exe = spa_pu_config_exe(host, "FIREWD_EXE", "/usr/bin/firewall-cmd");
 	if (!exe)
 		return -EINVAL;
+	rc = pick_transport(host, st);
+	if (rc < 0)
+		return rc;
 	st->exe = exe;
 	st->host = host;
 	return 0;
@@ -45,22 +79,6 @@ static int load_config(const struct spa_host_api *host, void *st)
 static int fwd_check(const struct spa_host_api *host, const struct spa_grant *probe)
 {
 	return spa_pu_check_global(host, probe, sizeof(struct spa_fwd_state), load_config);
-}
-
-static int rich(struct spa_fwd_state *st, const char *verb, const char *rule,
-		long timeout, int quiet)
-{
-	char rule_arg[32 + SPA_FWD_RULE_LEN];
-	char timeout_arg[32];
-	const char *argv[] = { st->exe, st->zone_arg, rule_arg, NULL, NULL };
-	struct spa_run_result res;
-
-	snprintf(rule_arg, sizeof(rule_arg), "--%s-rich-rule=%s", verb, rule);
-	if (timeout > 0) {
-		snprintf(timeout_arg, sizeof(timeout_arg), "--timeout=%ld", timeout);
-		argv[3] = timeout_arg;
-	}
-	return spa_pu_run(st->host, argv, &res, quiet);
 }
 
 static int fwd_open(void *state, const struct spa_grant *g)
@@ -80,8 +98,8 @@ static int fwd_open(void *state, const struct spa_grant *g)
 		return (int)timeout;
 	/* Adding a rule that already exists keeps its old timer, so a
 	 * re-knock first removes it; absence is only a warning. */
-	rich(st, "remove", rule, 0, 1);
-	return rich(st, "add", rule, timeout, 0);
+	st->xport->remove(st, rule, 1);
+	return st->xport->add(st, rule, timeout);
 }
 
 static int fwd_close(void *state, const struct spa_grant *g)
@@ -95,7 +113,7 @@ static int fwd_close(void *state, const struct spa_grant *g)
 	rc = spa_fwd_rule_text(g, rule, sizeof(rule));
 	if (rc < 0)
 		return rc;
-	return rich(st, "remove", rule, 0, 0);
+	return st->xport->remove(st, rule, 0);
 }
 
 /* Calls fn for each of our rules in the zone's runtime rich rules. */
@@ -104,20 +122,12 @@ static int walk(struct spa_fwd_state *st, int (*fn)(struct spa_fwd_state *st,
 						    const struct spa_grant *g, void *arg),
 		void *arg)
 {
-	const char *argv[] = { st->exe, st->zone_arg, "--list-rich-rules", NULL };
-	struct spa_run_result res;
 	char *copy = NULL;
 	int rc;
 
-	rc = spa_pu_run(st->host, argv, &res, 0);
+	rc = st->xport->list(st, &copy);
 	if (rc < 0)
 		goto out;
-	/* the output buffer is reused by the next run, which fn may do */
-	copy = strdup(res.out ? res.out : "");
-	if (!copy) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (char *p = copy; *p;) {
 		size_t n = strcspn(p, "\n");
 		struct spa_grant g;
@@ -176,12 +186,49 @@ static int flush_one(struct spa_fwd_state *st, const char *line, size_t len,
 		return -ENAMETOOLONG;
 	memcpy(rule, line, len);
 	rule[len] = '\0';
-	return rich(st, "remove", rule, 0, 0);
+	return st->xport->remove(st, rule, 0);
 }
 
 static int fwd_flush(void *state)
 {
 	return walk(state, flush_one, NULL);
+}
+
+/* auto: D-Bus when the system bus and firewalld's name answer now, else
+ * firewall-cmd for the plugin's lifetime (it may reach firewalld where we
+ * cannot, e.g. through a FIREWD_EXE wrapper naming another bus). */
+static int start_transport(struct spa_fwd_state *st)
+{
+	const struct spa_host_api *host = st->host;
+	int rc;
+
+#ifdef SPA_FWD_HAVE_SDBUS
+	if (st->mode != SPA_FWD_EXEC) {
+		st->xport = &spa_fwd_xport_dbus;
+		rc = st->xport->start(st);
+		if (rc == 0 || st->mode == SPA_FWD_DBUS || rc != -EHOSTUNREACH)
+			goto out;
+		host->log(host->self, SPA_LOG_NOTICE,
+			  "firewalld: D-Bus unreachable, falling back to %s", st->exe);
+	}
+#endif
+	st->xport = &spa_fwd_xport_exec;
+	rc = st->xport->start(st);
+#ifdef SPA_FWD_HAVE_SDBUS
+out:
+#endif
+	if (rc < 0) {
+		host->log(host->self, SPA_LOG_ERR, "firewalld is not running");
+		st->xport = NULL;
+		return rc;
+	}
+	if (st->xport == &spa_fwd_xport_exec)
+		host->log(host->self, SPA_LOG_INFO, "firewalld: zone %s, transport exec (%s)",
+			  st->zone, st->exe);
+	else
+		host->log(host->self, SPA_LOG_INFO, "firewalld: zone %s, transport %s",
+			  st->zone, st->xport->name);
+	return 0;
 }
 
 static int fwd_init(const struct spa_host_api *host, void **state)
@@ -196,16 +243,9 @@ static int fwd_init(const struct spa_host_api *host, void **state)
 	rc = spa_fwd_load_config(host, st);
 	if (rc < 0)
 		goto out;
-	{
-		const char *argv[] = { st->exe, "--state", NULL };
-		struct spa_run_result res;
-
-		rc = spa_pu_run(host, argv, &res, 0);
-		if (rc < 0) {
-			host->log(host->self, SPA_LOG_ERR, "firewalld is not running");
-			goto out;
-		}
-	}
+	rc = start_transport(st);
+	if (rc < 0)
+		goto out;
 	*state = st;
 	st = NULL;
 out:
@@ -215,7 +255,11 @@ out:
 
 static void fwd_fini(void *state)
 {
-	free(state);
+	struct spa_fwd_state *st = state;
+
+	if (st && st->xport)
+		st->xport->stop(st);
+	free(st);
 }
 
 __attribute__((visibility("default")))

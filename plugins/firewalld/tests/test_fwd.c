@@ -399,10 +399,63 @@ static void test_check(void **tstate)
 	assert_int_equal(plugin_case_check_refused("FIREWD_ZONE", "pub lic", "not a zone name"), 0);
 	assert_int_equal(plugin_case_check_refused("FIREWD_ZONE", "--panic-on", "FIREWD_ZONE"), 0);
 	assert_int_equal(plugin_case_check_refused("FIREWD_EXE", "firewall-cmd", "absolute"), 0);
+	assert_int_equal(plugin_case_check_refused("FIREWD_TRANSPORT", "nft", "not one of"), 0);
+	assert_int_equal(plugin_case_check_refused("FIREWD_TRANSPORT", "DBUS", "auto"), 0);
+#ifndef SPA_FWD_HAVE_SDBUS
+	/* a build without libsystemd says so instead of failing at init */
+	assert_int_equal(plugin_case_check_refused("FIREWD_TRANSPORT", "dbus", "libsystemd"), 0);
+#endif
 }
+
+/* The whole binary runs with a system bus that does not exist (main), so
+ * auto (every other test) falls back to firewall-cmd; exec never tries. */
+static void test_transport_exec(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+
+	fake_host_set(&c->h, "FIREWD_TRANSPORT", "exec");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --state");
+}
+
+static void test_transport_auto_falls_back(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+
+	fake_host_set(&c->h, "FIREWD_TRANSPORT", "auto");
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --state");
+	assert_int_equal(c->h.nerrors, 0);
+	/* firewall-cmd cannot reach firewalld either: init fails */
+	fini_and_clear(c);
+	c->h.reply_status[0] = 252;
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+}
+
+#ifdef SPA_FWD_HAVE_SDBUS
+/* dbus asked for explicitly never falls back to a command. */
+static void test_transport_dbus_unreachable(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+
+	fake_host_set(&c->h, "FIREWD_TRANSPORT", "dbus");
+	assert_int_equal(OPS.check(&c->h.api, NULL), 0);
+	assert_int_not_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_null(c->state);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_true(c->h.nerrors > 0);
+}
+#endif
 
 int main(void)
 {
+	/* never the host's bus: sd_bus_open_system reads this, and a bus
+	 * that is not there sends auto to firewall-cmd (the fake runner) */
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/spa-test-system-bus", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor),
 		cmocka_unit_test(test_check),
@@ -423,6 +476,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_relative_exe_refused, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_default_exe, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_transport_exec, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_transport_auto_falls_back, setup,
+						plugin_case_teardown),
+#ifdef SPA_FWD_HAVE_SDBUS
+		cmocka_unit_test_setup_teardown(test_transport_dbus_unreachable, setup,
+						plugin_case_teardown),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
