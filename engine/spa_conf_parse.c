@@ -156,6 +156,8 @@ static bool has_conf_ext(const char *name)
 	return len > 5 && strcmp(name + len - 5, ".conf") == 0;
 }
 
+static int check_owner_mode(struct spa_conf_ctx *x, const char *path, int fd, bool dir);
+
 int spa_conf_parse_folder(struct spa_conf_ctx *x, const char *dir, int depth,
 			  const struct spa_conf_pos *p)
 {
@@ -167,6 +169,10 @@ int spa_conf_parse_folder(struct spa_conf_ctx *x, const char *dir, int depth,
 
 	if (!d)
 		return spa_conf_fail(x, p, "cannot open directory: %s", strerror(errno));
+	/* whoever may add a file here decides what spad reads as root */
+	rc = check_owner_mode(x, dir, dirfd(d), true);
+	if (rc < 0)
+		goto out;
 	while ((de = readdir(d))) {
 		char **grown;
 		if (de->d_name[0] == '.' || !has_conf_ext(de->d_name))
@@ -208,7 +214,7 @@ out:
  * on the open descriptor, so a rename between check and read cannot swap
  * the file. Only readable by others (the keys leak, nothing runs) is a
  * warning, as fwknopd gives. */
-static int check_permissions(struct spa_conf_ctx *x, const char *path, int fd)
+static int check_owner_mode(struct spa_conf_ctx *x, const char *path, int fd, bool dir)
 {
 	static const char *const who[] = { "", "group", "others", "group and others" };
 	static const char *const fix[] = { "", "g-w", "o-w", "go-w" };
@@ -239,10 +245,16 @@ static int check_permissions(struct spa_conf_ctx *x, const char *path, int fd)
 			 path, who[w], mode, fix[w]);
 		return -EPERM;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
+	/* a directory others may list gives nothing away: its files are 0600 */
+	if (!dir && (st.st_mode & (S_IRWXG | S_IRWXO)))
 		spa_log(SPA_L_WARNING, "%s: permissions %03o; files with secrets should be 0600",
 			path, mode & 0777);
 	return 0;
+}
+
+static int check_permissions(struct spa_conf_ctx *x, const char *path, int fd)
+{
+	return check_owner_mode(x, path, fd, false);
 }
 
 static int handle_directive(struct spa_conf_ctx *x, const struct spa_conf_pos *p,

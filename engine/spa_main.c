@@ -139,12 +139,14 @@ static void status_journal(const struct spa_config *c)
 	if (closing)
 		printf(", %zu stuck closing (the backend refused the close; retried)", closing);
 	printf("\n");
-	for (size_t i = 0; i < gs.n; i++)
-		if (gs.recs[i].closing)
+	for (size_t i = 0; i < gs.n; i++) {
+		struct spa_grant_rec r;
+		spa_grants_at(&gs, i, &r);
+		if (r.closing)
 			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s\n",
-			       gs.recs[i].g.src.text, gs.recs[i].g.proto == 6 ? "tcp" : "udp",
-			       gs.recs[i].g.port, gs.recs[i].g.stanza, gs.recs[i].attempts,
-			       spa_plural(gs.recs[i].attempts));
+			       r.g.src.text, r.g.proto == 6 ? "tcp" : "udp", r.g.port,
+			       r.g.stanza, r.attempts, spa_plural(r.attempts));
+	}
 	spa_grants_close(&gs);
 }
 
@@ -254,8 +256,10 @@ static void list_journal(const struct spa_daemon *d)
 	}
 	printf("journal %s: %zu grant%s\n", d->cfg.journal_file, gs.n, spa_plural(gs.n));
 	for (size_t i = 0; i < gs.n; i++) {
-		printf("  [%s]", gs.recs[i].plugin);
-		print_grant(NULL, &gs.recs[i].g);
+		struct spa_grant_rec r;
+		spa_grants_at(&gs, i, &r);
+		printf("  [%s]", r.plugin);
+		print_grant(NULL, &r.g);
 	}
 	spa_grants_close(&gs);
 }
@@ -642,7 +646,8 @@ static bool needs_access(enum action a)
 static int check_state_dirs(const struct spa_config *c)
 {
 	const char *files[] = { c->pid_file, c->journal_file,
-				c->digest_persistence ? c->digest_file : NULL };
+				c->digest_persistence ? c->digest_file : NULL,
+				c->json_log[0] ? c->json_log : NULL };
 	char err[PATH_MAX + 128];
 	int rc = spa_fs_check_dir(c->run_dir, err, sizeof(err));
 

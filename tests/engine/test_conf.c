@@ -415,6 +415,15 @@ static void test_permissions(void **state)
 	expect_refused(sub, 0, true, inc, "writable by group (mode 0664)");
 	assert_int_equal(chmod(inc, 0600), 0);
 	assert_int_equal(load_one(sub, 0, true, err, sizeof(err)), 0);
+	/* and the folder itself: whoever may add a file there decides what is
+	 * read; listing it (0755) is fine */
+	assert_int_equal(chmod(sub, 0775), 0);
+	expect_refused(sub, 0, true, sub, "writable by group (mode 0775)");
+	expect_refused(apath, 0, false, sub, "writable by group (mode 0775)");
+	assert_int_equal(chmod(sub, 01777), 0);
+	expect_refused(sub, 0, true, sub, "writable by group and others (mode 1777)");
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(load_one(sub, 0, true, err, sizeof(err)), 0);
 
 	/* owned by someone else: root when we are root, else our own uid */
 	if (geteuid() == 0) {

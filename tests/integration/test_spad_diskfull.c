@@ -361,6 +361,25 @@ static void test_group_writable_run_dir(void **state)
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
 }
 
+/* The JSON log is written as root too: its directory is checked alike. */
+static void test_group_writable_json_log_dir(void **state)
+{
+	struct fx *f = *state;
+	char dir[4200], line[4300], needle[4400];
+
+	snprintf(dir, sizeof(dir), "%s/logs", f->dir);
+	assert_int_equal(mkdir(dir, 0770), 0);
+	assert_int_equal(chmod(dir, 0770), 0);
+	snprintf(line, sizeof(line), "SPA_JSON_LOG %s/decisions.json\n", dir);
+	fx_append_conf(f, line);
+	assert_int_equal(run_briefly(f), 1);
+	snprintf(needle, sizeof(needle), "directory %s is group- or world-writable", dir);
+	assert_int_equal(fx_count(f->log, needle), 1);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_true(fx_start(f));
+	assert_int_equal(fx_stop(f, SIGTERM), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +387,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_links_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temp_links_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_writable_run_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_writable_json_log_dir, setup, teardown),
 	};
 
 	if (argc < 3) {
