@@ -324,10 +324,10 @@ static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, cons
 			continue;
 		}
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd, 0));
 		if (rc == 0 && (strcmp(out[i], "write") == 0 || strcmp(out[i], "writev") == 0))
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)2));
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)2, 0));
 	}
 	return rc;
 }
