@@ -51,14 +51,9 @@ struct spa_plugin *spa_daemon_plugin_named(struct spa_daemon *d, const char *nam
 static const char *grant_var(void *ctx, const struct spa_grant *g, const char *key, bool *found)
 {
 	struct spa_daemon *d = ctx;
-	const struct spa_policy *pol = NULL;
+	const struct spa_policy *pol = g->id == d->op_id ? d->op_policy
+				       : spa_grants_policy(&d->grants, g->id);
 
-	if (g->id == d->op_id)
-		pol = d->op_policy;
-	else {
-		const struct spa_grant_rec *r = spa_grants_by_id(&d->grants, g->id);
-		pol = r ? r->policy : NULL;
-	}
 	return spa_policy_var(pol, key, found);
 }
 
@@ -132,17 +127,16 @@ static void json_grant_event(struct spa_daemon *d, const struct spa_grant_rec *r
  * open with nobody to close it. Returns the plugin's result. */
 static int close_grant(struct spa_daemon *d, uint64_t id, const char *why, int64_t now)
 {
-	struct spa_grant_rec *r = spa_grants_by_id(&d->grants, id);
-	struct spa_grant_rec copy;
+	struct spa_grant_rec rec, *r = &rec;
 	struct spa_plugin *p;
 	int rc;
 
-	if (!r)
+	if (!spa_grants_by_id(&d->grants, id, r))
 		return -ENOENT;
 	p = spa_daemon_plugin_named(d, r->plugin);
 	rc = p && p->initialised ? grant_op(d, p, OP_CLOSE, r) : -ENOENT;
-	r = spa_grants_by_id(&d->grants, id); /* a plugin op may not add, but be sure */
-	if (!r)
+	/* a plugin op may not add, but be sure */
+	if (!spa_grants_by_id(&d->grants, id, r))
 		return rc;
 	if (rc < 0) {
 		if (spa_grants_close_failed(&d->grants, r, now) < 0)
@@ -156,24 +150,23 @@ static int close_grant(struct spa_daemon *d, uint64_t id, const char *why, int64
 		json_grant_event(d, r, "close-failed", why, rc);
 		return rc;
 	}
-	copy = *r;
 	if (spa_grants_remove(&d->grants, id) < 0)
 		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)id);
 	spa_log(SPA_L_NOTICE, "grant %llu closed (%s): src=%s %s/%u stanza=%s%s",
-		(unsigned long long)id, why, copy.g.src.text, proto_name(copy.g.proto),
-		copy.g.port, copy.g.stanza, copy.attempts ? " after failed attempts" : "");
-	json_grant_event(d, &copy, "close", why, 0);
+		(unsigned long long)id, why, r->g.src.text, proto_name(r->g.proto),
+		r->g.port, r->g.stanza, r->attempts ? " after failed attempts" : "");
+	json_grant_event(d, r, "close", why, 0);
 	return 0;
 }
 
 void spa_daemon_expire_due(struct spa_daemon *d)
 {
-	const struct spa_grant_rec *r;
+	struct spa_grant_rec r;
 	int64_t now = (int64_t)time(NULL);
 
 	/* a failed close moves its retry_at past now, so this ends */
-	while ((r = spa_grants_due(&d->grants, now)))
-		close_grant(d, r->g.id, r->closing ? "retry" : "expired", now);
+	while (spa_grants_due(&d->grants, now, &r))
+		close_grant(d, r.g.id, r.closing ? "retry" : "expired", now);
 	spa_daemon_arm_timer(d);
 }
 
@@ -213,14 +206,9 @@ static int make_rec(struct spa_daemon *d, const struct spa_decision *dec, struct
 static void count_grants(const struct spa_daemon *d, const struct spa_decision *dec,
 			 const struct spa_policy *pol, size_t *stanza, size_t *user)
 {
-	*stanza = *user = 0;
-	for (size_t i = 0; i < d->grants.n; i++) {
-		const struct spa_grant *g = &d->grants.recs[i].g;
-		if (d->grants.recs[i].policy == pol)
-			(*stanza)++;
-		if (strcmp(g->username, dec->msg.username) == 0)
-			(*user)++;
-	}
+	/* counted by the store as grants come and go */
+	*stanza = spa_grants_of_policy(&d->grants, pol);
+	*user = spa_grants_of_user(&d->grants, dec->msg.username);
 }
 
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
@@ -244,7 +232,7 @@ int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec
 		rc = make_rec(d, dec, p, &dec->ports[i], now, &rec);
 		if (rc < 0)
 			return rc;
-		if (!spa_grants_find(&d->grants, &rec))
+		if (!spa_grants_find(&d->grants, &rec, NULL))
 			fresh++;
 	}
 	if (fresh == 0)
@@ -276,14 +264,15 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 			  struct spa_plugin *p, const struct spa_port *port, int64_t now,
 			  const char **what)
 {
-	struct spa_grant_rec rec, *old;
+	struct spa_grant_rec rec, found, *old = &found;
 	int rc;
 
 	rc = make_rec(d, dec, p, port, now, &rec);
 	if (rc < 0)
 		return rc;
 
-	old = spa_grants_find(&d->grants, &rec);
+	if (!spa_grants_find(&d->grants, &rec, &found))
+		old = NULL;
 	if (old && old->closing) {
 		/* the user wants again what we failed to take away: keep the
 		 * record, open (idempotent) and track it as live */
@@ -330,8 +319,11 @@ int spa_daemon_load_journal_plugins(struct spa_daemon *d)
 	/* A grant of a backend the config no longer names still closes: its
 	 * plugin is loaded for it. */
 	for (size_t i = 0; i < d->grants.n && rc == 0; i++) {
-		const char *name = d->grants.recs[i].plugin;
+		struct spa_grant_rec r;
+		const char *name = r.plugin;
 		struct spa_plugin *p;
+
+		spa_grants_at(&d->grants, i, &r);
 		if (spa_daemon_plugin_named(d, name))
 			continue;
 		if (d->n_plugins == SPA_MAX_PLUGINS) {
@@ -361,8 +353,11 @@ void spa_daemon_reconcile(struct spa_daemon *d)
 
 	spa_daemon_expire_due(d);
 	for (size_t i = 0; i < d->grants.n; i++) {
-		struct spa_grant_rec *r = &d->grants.recs[i];
-		struct spa_plugin *p = spa_daemon_plugin_named(d, r->plugin);
+		struct spa_grant_rec rec, *r = &rec;
+		struct spa_plugin *p;
+
+		spa_grants_at(&d->grants, i, r);
+		p = spa_daemon_plugin_named(d, r->plugin);
 		if (r->closing)
 			continue;
 		live++;
@@ -386,8 +381,11 @@ void spa_daemon_close_all(struct spa_daemon *d)
 	size_t n = d->grants.n, left;
 	uint64_t *ids = n ? calloc(n, sizeof(*ids)) : NULL;
 
-	for (size_t i = 0; ids && i < n; i++)
-		ids[i] = d->grants.recs[i].g.id;
+	for (size_t i = 0; ids && i < n; i++) {
+		struct spa_grant_rec r;
+		spa_grants_at(&d->grants, i, &r);
+		ids[i] = r.g.id;
+	}
 	for (size_t i = 0; ids && i < n; i++)
 		close_grant(d, ids[i], "shutdown", now);
 	free(ids);

@@ -14,8 +14,12 @@
 #include <stdint.h>
 
 #include "spa/plugin.h"
+#include "spa_grants_index.h"
 #include "spa_policy.h"
 
+/* A grant as callers see it, materialised from the store's compact record
+ * (spa_grants.c) on their stack: a copy, not a view. Functions that change
+ * a grant find it by r->g.id and bring the copy up to date too. */
 struct spa_grant_rec {
 	struct spa_grant g;
 	char plugin[32];
@@ -28,9 +32,22 @@ struct spa_grant_rec {
 	int64_t retry_at;         /* next close attempt (epoch s), if closing */
 };
 
+struct spa_grant_slot;            /* the compact record (spa_grants.c) */
+struct spa_grant_extra;           /* its rarely set fields: dst, NAT */
+
 struct spa_grants {
-	struct spa_grant_rec *recs;
+	struct spa_grant_slot *slots; /* in no order: a remove moves the last one
+				       * into the hole (spa_grants_at) */
 	size_t n, cap;
+	uint32_t *heap;           /* slot indexes, a min-heap by (due time, id) */
+	struct spa_gtab by_id;    /* slot indexes by id */
+	struct spa_gtab by_key;   /* ... by what a re-knock refreshes */
+	struct spa_gstrs names;   /* stanza labels and plugin names */
+	struct spa_gstrs users;   /* usernames: refs counts a user's grants */
+	struct spa_grant_extra *extras;
+	size_t n_extras, cap_extras;
+	uint32_t free_extra;
+	size_t n_closing;
 	uint64_t next_id;
 	char journal[PATH_MAX];   /* "" : no journal (tests, --test mode) */
 	int jfd;                  /* append descriptor, -1 until the first snapshot */
@@ -43,12 +60,14 @@ struct spa_grants {
 int spa_grants_open(struct spa_grants *gs, const char *journal);
 void spa_grants_close(struct spa_grants *gs);
 /* Same source, proto, port, backend and policy: the one a re-knock
- * refreshes (a closing one included: the knock wants it open again). */
-struct spa_grant_rec *spa_grants_find(struct spa_grants *gs, const struct spa_grant_rec *like);
-/* Assigns r->g.id, stores a copy and journals it (with r->policy, which
- * must come from gs->policies). */
+ * refreshes (a closing one included: the knock wants it open again).
+ * Copies it to *out (unless NULL). */
+bool spa_grants_find(const struct spa_grants *gs, const struct spa_grant_rec *like,
+		     struct spa_grant_rec *out);
+/* Assigns r->g.id, stores it and journals it (with r->policy, which must
+ * come from gs->policies). */
 int spa_grants_add(struct spa_grants *gs, struct spa_grant_rec *r);
-/* Journals the new expiry of an existing record. */
+/* Journals the new expiry of grant r->g.id. */
 int spa_grants_update(struct spa_grants *gs, struct spa_grant_rec *r, int64_t expires,
 		      uint32_t timeout);
 int spa_grants_remove(struct spa_grants *gs, uint64_t id);
@@ -57,24 +76,40 @@ int spa_grants_remove(struct spa_grants *gs, uint64_t id);
 int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now);
 /* Journals that r is wanted open again (a re-knock of a closing grant). */
 int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r);
-struct spa_grant_rec *spa_grants_by_id(struct spa_grants *gs, uint64_t id);
+bool spa_grants_by_id(const struct spa_grants *gs, uint64_t id, struct spa_grant_rec *out);
+/* Grant id's policy, or NULL (no such grant). */
+const struct spa_policy *spa_grants_policy(const struct spa_grants *gs, uint64_t id);
+/* The i-th grant (i < gs->n) for a walk of the store; a remove reorders. */
+void spa_grants_at(const struct spa_grants *gs, size_t i, struct spa_grant_rec *out);
 /* Earliest expiry or close retry, or INT64_MAX when nothing is pending. */
 int64_t spa_grants_next_expiry(const struct spa_grants *gs);
-/* First record due at now (expired, or a close to retry), or NULL. */
-const struct spa_grant_rec *spa_grants_due(const struct spa_grants *gs, int64_t now);
+/* The record due at now (expired, or a close to retry) with the earliest
+ * due time, the lowest id of those; false when none is. */
+bool spa_grants_due(const struct spa_grants *gs, int64_t now, struct spa_grant_rec *out);
 /* Records whose close is being retried. */
 size_t spa_grants_closing(const struct spa_grants *gs);
+/* Grants (closing ones included) of this username / under this policy. */
+size_t spa_grants_of_user(const struct spa_grants *gs, const char *username);
+size_t spa_grants_of_policy(const struct spa_grants *gs, const struct spa_policy *p);
 /* Rewrites the journal as a snapshot (temp file, fsync, rename). */
 int spa_grants_save(struct spa_grants *gs);
 /* fdatasync of what was appended; compacts a log that is mostly history. */
 int spa_grants_sync(struct spa_grants *gs);
 
-/* Between spa_grants.c and spa_journal.c only. */
+/* Between spa_grants.c and spa_journal.c only: changes without a journal
+ * line (the journal's own replay); -ENOENT for an unknown id. */
 int spa_grants_push(struct spa_grants *gs, const struct spa_grant_rec *r);
+int spa_grants_set_expiry(struct spa_grants *gs, uint64_t id, int64_t expires,
+			  uint32_t timeout);
+int spa_grants_set_closing(struct spa_grants *gs, uint64_t id, bool closing,
+			   unsigned attempts);
+int spa_grants_drop(struct spa_grants *gs, uint64_t id);
 int spa_grants_load_journal(struct spa_grants *gs);
 int spa_grants_journal_add(struct spa_grants *gs, const struct spa_grant_rec *r);
-int spa_grants_journal_update(struct spa_grants *gs, const struct spa_grant_rec *r);
+int spa_grants_journal_update(struct spa_grants *gs, uint64_t id, int64_t expires,
+			      uint32_t timeout);
 int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id);
-int spa_grants_journal_closing(struct spa_grants *gs, const struct spa_grant_rec *r);
+int spa_grants_journal_closing(struct spa_grants *gs, uint64_t id, bool closing,
+			       unsigned attempts);
 
 #endif

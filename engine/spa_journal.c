@@ -119,7 +119,10 @@ int spa_grants_save(struct spa_grants *gs)
 		json_decref(h);
 	}
 	for (size_t i = 0; i < gs->n && rc == 0; i++) {
-		json_t *o = op_json("add", grant_json(&gs->recs[i]));
+		struct spa_grant_rec r;
+		json_t *o;
+		spa_grants_at(gs, i, &r);
+		o = op_json("add", grant_json(&r));
 		rc = write_line(fd, o);
 		json_decref(o);
 	}
@@ -197,20 +200,20 @@ int spa_grants_journal_add(struct spa_grants *gs, const struct spa_grant_rec *r)
 	return append(gs, op_json("add", grant_json(r)));
 }
 
-int spa_grants_journal_update(struct spa_grants *gs, const struct spa_grant_rec *r)
+int spa_grants_journal_update(struct spa_grants *gs, uint64_t id, int64_t expires,
+			      uint32_t timeout)
 {
-	return append(gs, op_json("update", json_pack("{s:I, s:I, s:i}", "id",
-						       (json_int_t)r->g.id, "expires",
-						       (json_int_t)r->g.expires, "timeout",
-						       (int)r->g.timeout)));
+	return append(gs, op_json("update", json_pack("{s:I, s:I, s:i}", "id", (json_int_t)id,
+						       "expires", (json_int_t)expires,
+						       "timeout", (int)timeout)));
 }
 
-int spa_grants_journal_closing(struct spa_grants *gs, const struct spa_grant_rec *r)
+int spa_grants_journal_closing(struct spa_grants *gs, uint64_t id, bool closing,
+			       unsigned attempts)
 {
-	return append(gs, op_json("closing", json_pack("{s:I, s:b, s:i}", "id",
-						       (json_int_t)r->g.id, "closing",
-						       r->closing, "attempts",
-						       (int)r->attempts)));
+	return append(gs, op_json("closing", json_pack("{s:I, s:b, s:i}", "id", (json_int_t)id,
+						       "closing", closing, "attempts",
+						       (int)attempts)));
 }
 
 int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id)
@@ -331,14 +334,6 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	return parse_policy(gs, policy, r);
 }
 
-static struct spa_grant_rec *find_id(struct spa_grants *gs, json_int_t id)
-{
-	for (size_t i = 0; i < gs->n; i++)
-		if (gs->recs[i].g.id == (uint64_t)id)
-			return &gs->recs[i];
-	return NULL;
-}
-
 static int load_add(struct spa_grants *gs, json_t *v)
 {
 	struct spa_grant_rec r;
@@ -346,7 +341,7 @@ static int load_add(struct spa_grants *gs, json_t *v)
 
 	if (rc < 0)
 		return rc;
-	if (find_id(gs, (json_int_t)r.g.id))
+	if (spa_grants_by_id(gs, r.g.id, NULL))
 		return -EINVAL;
 	rc = spa_grants_push(gs, &r);
 	if (rc == 0 && r.g.id >= gs->next_id)
@@ -360,7 +355,6 @@ static int load_op(struct spa_grants *gs, json_t *o)
 	json_t *v;
 	json_int_t id, expires;
 	int timeout;
-	struct spa_grant_rec *r;
 
 	if (!json_is_object(o) || json_object_size(o) != 1)
 		return -EINVAL;
@@ -369,31 +363,27 @@ static int load_op(struct spa_grants *gs, json_t *o)
 	if ((v = json_object_get(o, "update"))) {
 		if (json_unpack(v, "{s:I, s:I, s:i !}", "id", &id, "expires", &expires, "timeout",
 				&timeout) < 0 || timeout < 0 || expires < 0 || expires >= EXPIRES_MAX ||
-		    !(r = find_id(gs, id)))
+		    id <= 0 || spa_grants_set_expiry(gs, (uint64_t)id, expires, (uint32_t)timeout) < 0)
 			return -EINVAL;
-		r->g.expires = expires;
-		r->g.timeout = (uint32_t)timeout;
 		return 0;
 	}
 	if ((v = json_object_get(o, "closing"))) {
 		int closing, attempts;
 		if (json_unpack(v, "{s:I, s:b, s:i !}", "id", &id, "closing", &closing, "attempts",
-				&attempts) < 0 || attempts < 0 || !(r = find_id(gs, id)))
+				&attempts) < 0 || attempts < 0 || id <= 0)
 			return -EINVAL;
 		/* read as a grant line's pair is (parse_grant): a snapshot
 		 * writes attempts only for a closing grant, so any other
 		 * value would not survive the next rewrite */
-		r->closing = closing;
-		r->attempts = !closing ? 0
-			      : attempts > 0 && attempts < 1000000 ? (unsigned)attempts : 1;
-		r->retry_at = 0;
-		return 0;
+		return spa_grants_set_closing(gs, (uint64_t)id, closing,
+					      !closing ? 0
+					      : attempts > 0 && attempts < 1000000
+					      ? (unsigned)attempts : 1) < 0 ? -EINVAL : 0;
 	}
 	if ((v = json_object_get(o, "remove"))) {
-		if (!json_is_integer(v) || !(r = find_id(gs, json_integer_value(v))))
+		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+		    spa_grants_drop(gs, (uint64_t)json_integer_value(v)) < 0)
 			return -EINVAL;
-		*r = gs->recs[gs->n - 1];
-		gs->n--;
 		return 0;
 	}
 	return -EINVAL;

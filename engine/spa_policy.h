@@ -24,6 +24,8 @@ struct spa_policy {
 	char plugin[32];
 	struct spa_conf_kv *vars;     /* the stanza's plugin variables, copied */
 	size_t n_vars;
+	size_t n_grants;              /* grants of the store under it (kept by
+				       * spa_grants.c, for the limits) */
 };
 
 /* Interned policies: one object per distinct content, alive until the set

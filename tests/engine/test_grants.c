@@ -37,10 +37,28 @@ static void make(struct spa_grant_rec *r, const char *src, uint8_t proto, uint16
 	snprintf(r->plugin, sizeof(r->plugin), "recorder");
 }
 
+/* The i-th grant of the store, as a copy. */
+static struct spa_grant_rec at(const struct spa_grants *gs, size_t i)
+{
+	struct spa_grant_rec r;
+
+	assert_true(i < gs->n);
+	spa_grants_at(gs, i, &r);
+	return r;
+}
+
+static struct spa_grant_rec by_id(const struct spa_grants *gs, uint64_t id)
+{
+	struct spa_grant_rec r;
+
+	assert_true(spa_grants_by_id(gs, id, &r));
+	return r;
+}
+
 static void test_store(void **state)
 {
 	struct spa_grants gs;
-	struct spa_grant_rec a, b, c, *f;
+	struct spa_grant_rec a, b, c, f;
 	(void)state;
 
 	assert_int_equal(spa_grants_open(&gs, NULL), 0);
@@ -54,20 +72,21 @@ static void test_store(void **state)
 	assert_int_equal(a.g.id, 1);
 	assert_int_equal(c.g.id, 3);
 	assert_int_equal(spa_grants_next_expiry(&gs), 300);
-	assert_null(spa_grants_due(&gs, 299));
-	assert_int_equal(spa_grants_due(&gs, 300)->g.port, 443);
+	assert_false(spa_grants_due(&gs, 299, &f));
+	assert_true(spa_grants_due(&gs, 300, &f));
+	assert_int_equal(f.g.port, 443);
 
 	struct spa_grant_rec probe;
 	make(&probe, "198.51.100.1", 6, 22, 0);
-	f = spa_grants_find(&gs, &probe);
-	assert_non_null(f);
-	assert_int_equal(f->g.id, 1);
+	assert_true(spa_grants_find(&gs, &probe, &f));
+	assert_int_equal(f.g.id, 1);
 	probe.g.proto = 17;
-	assert_null(spa_grants_find(&gs, &probe));
+	assert_false(spa_grants_find(&gs, &probe, NULL));
 	make(&probe, "198.51.100.2", 6, 22, 0);
-	assert_null(spa_grants_find(&gs, &probe));
+	assert_false(spa_grants_find(&gs, &probe, NULL));
 
-	assert_int_equal(spa_grants_update(&gs, f, 1000, 60), 0);
+	assert_int_equal(spa_grants_update(&gs, &f, 1000, 60), 0);
+	assert_int_equal(f.g.expires, 1000);
 	assert_int_equal(spa_grants_remove(&gs, 2), 0);
 	assert_int_equal(spa_grants_remove(&gs, 2), -ENOENT);
 	assert_int_equal(spa_grants_next_expiry(&gs), 400);
@@ -97,12 +116,12 @@ static void test_journal(void **state)
 
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 1);
-	assert_int_equal(gs.recs[0].g.id, 2);
-	assert_int_equal(gs.recs[0].g.family, AF_INET6);
-	assert_int_equal(gs.recs[0].g.port, 500);
-	assert_int_equal(gs.recs[0].g.expires, 99);
-	assert_string_equal(gs.recs[0].g.username, "alice");
-	assert_string_equal(gs.recs[0].plugin, "recorder");
+	assert_int_equal(at(&gs, 0).g.id, 2);
+	assert_int_equal(at(&gs, 0).g.family, AF_INET6);
+	assert_int_equal(at(&gs, 0).g.port, 500);
+	assert_int_equal(at(&gs, 0).g.expires, 99);
+	assert_string_equal(at(&gs, 0).g.username, "alice");
+	assert_string_equal(at(&gs, 0).plugin, "recorder");
 	assert_int_equal(gs.next_id, 3);   /* ids never reused */
 	spa_grants_close(&gs);
 
@@ -125,6 +144,7 @@ static void test_journal(void **state)
  * skipped, and a log that is mostly history is compacted. */
 static void test_journal_log(void **state)
 {
+	struct spa_grant_rec r0;
 	char dir[64], path[4096], *text;
 	struct spa_grants gs;
 	struct spa_grant_rec a, b;
@@ -138,7 +158,7 @@ static void test_journal_log(void **state)
 	make(&b, "203.0.113.5", 6, 443, 2000);
 	assert_int_equal(spa_grants_add(&gs, &a), 0);
 	assert_int_equal(spa_grants_add(&gs, &b), 0);
-	assert_int_equal(spa_grants_update(&gs, &gs.recs[0], 5000, 77), 0);
+	assert_int_equal(spa_grants_update(&gs, (r0 = at(&gs, 0), &r0), 5000, 77), 0);
 	assert_int_equal(spa_grants_sync(&gs), 0);
 	spa_grants_close(&gs); /* no remove: a kill -9 leaves this file */
 
@@ -148,29 +168,29 @@ static void test_journal_log(void **state)
 	fclose(f);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 2);
-	assert_int_equal(gs.recs[0].g.expires, 5000);
-	assert_int_equal(gs.recs[0].g.timeout, 77);
-	assert_int_equal(gs.recs[1].g.port, 443);
+	assert_int_equal(at(&gs, 0).g.expires, 5000);
+	assert_int_equal(at(&gs, 0).g.timeout, 77);
+	assert_int_equal(at(&gs, 1).g.port, 443);
 	/* the first change after a restart rewrites the file whole, so the
 	 * torn fragment never ends up in the middle of the log */
-	assert_int_equal(spa_grants_remove(&gs, gs.recs[1].g.id), 0);
+	assert_int_equal(spa_grants_remove(&gs, at(&gs, 1).g.id), 0);
 	spa_grants_close(&gs);
 	text = th_read(path);
 	assert_null(strstr(text, "remove"));
 	free(text);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 1);
-	assert_int_equal(gs.recs[0].g.port, 22);
+	assert_int_equal(at(&gs, 0).g.port, 22);
 
 	/* 300 refreshes of one grant: the log is compacted at a sync */
 	for (int i = 0; i < 300; i++)
-		assert_int_equal(spa_grants_update(&gs, &gs.recs[0], 6000 + i, 60), 0);
+		assert_int_equal(spa_grants_update(&gs, (r0 = at(&gs, 0), &r0), 6000 + i, 60), 0);
 	assert_int_equal(spa_grants_sync(&gs), 0);
 	assert_true(gs.jlines < 10);
 	spa_grants_close(&gs);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 1);
-	assert_int_equal(gs.recs[0].g.expires, 6299);
+	assert_int_equal(at(&gs, 0).g.expires, 6299);
 	spa_grants_close(&gs);
 
 	/* damage before the last line is skipped, the records after it kept */
@@ -188,6 +208,7 @@ static void test_journal_log(void **state)
  * first (expires 5000), as lines; returns the text (free it). */
 static char *three_grants(const char *dir, char *path, size_t cap)
 {
+	struct spa_grant_rec r0;
 	struct spa_grants gs;
 	struct spa_grant_rec r;
 	static const uint16_t ports[] = { 22, 80, 443 };
@@ -198,7 +219,7 @@ static char *three_grants(const char *dir, char *path, size_t cap)
 		make(&r, "198.51.100.9", 6, ports[i], 1000);
 		assert_int_equal(spa_grants_add(&gs, &r), 0);
 	}
-	assert_int_equal(spa_grants_update(&gs, &gs.recs[0], 5000, 77), 0);
+	assert_int_equal(spa_grants_update(&gs, (r0 = at(&gs, 0), &r0), 5000, 77), 0);
 	spa_grants_close(&gs);
 	return th_read(path);
 }
@@ -217,7 +238,7 @@ static char *line_at(char *text, int n)
 static bool has_port(const struct spa_grants *gs, uint16_t port)
 {
 	for (size_t i = 0; i < gs->n; i++)
-		if (gs->recs[i].g.port == port)
+		if (at(gs, i).g.port == port)
 			return true;
 	return false;
 }
@@ -243,7 +264,7 @@ static void test_journal_resync(void **state)
 	th_write(dir, "grants.json", damaged, NULL, 0);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 3);
-	assert_int_equal(spa_grants_by_id(&gs, 1)->g.expires, 5000);
+	assert_int_equal(by_id(&gs, 1).g.expires, 5000);
 	spa_grants_close(&gs);
 
 	/* the add of port 80 cut half-way, the add of port 443 glued to it:
@@ -255,7 +276,7 @@ static void test_journal_resync(void **state)
 	assert_true(has_port(&gs, 22));
 	assert_true(has_port(&gs, 443));
 	assert_false(has_port(&gs, 80));
-	assert_int_equal(spa_grants_by_id(&gs, 1)->g.expires, 5000);
+	assert_int_equal(by_id(&gs, 1).g.expires, 5000);
 	assert_int_equal(gs.next_id, 4);
 	spa_grants_close(&gs);
 
@@ -270,7 +291,7 @@ static void test_journal_resync(void **state)
 	assert_int_equal(gs.n, 2); /* 2 removed; the torn remove of 3 ignored */
 	assert_true(has_port(&gs, 22));
 	assert_true(has_port(&gs, 443));
-	assert_int_equal(spa_grants_by_id(&gs, 1)->g.expires, 5000);
+	assert_int_equal(by_id(&gs, 1).g.expires, 5000);
 	/* the next change rewrites the file whole: no fragment left behind */
 	assert_int_equal(spa_grants_remove(&gs, 3), 0);
 	spa_grants_close(&gs);
@@ -290,6 +311,7 @@ static void test_journal_resync(void **state)
  * back lands on a line of its own. */
 static void test_journal_short_write(void **state)
 {
+	struct spa_grant_rec r0;
 	char dir[64], path[4096], *text;
 	struct spa_grants gs;
 	struct spa_grant_rec a, b;
@@ -303,7 +325,7 @@ static void test_journal_short_write(void **state)
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	make(&a, "198.51.100.9", 6, 22, 1000);
 	assert_int_equal(spa_grants_add(&gs, &a), 0);
-	assert_int_equal(spa_grants_close_failed(&gs, &gs.recs[0], 900), 0);
+	assert_int_equal(spa_grants_close_failed(&gs, (r0 = at(&gs, 0), &r0), 900), 0);
 	assert_int_equal(stat(path, &st), 0);
 	good = st.st_size;
 
@@ -315,14 +337,14 @@ static void test_journal_short_write(void **state)
 	make(&b, "198.51.100.9", 6, 443, 2000);
 	assert_true(spa_grants_add(&gs, &b) < 0);
 	assert_int_equal(gs.n, 1); /* not in the store: the grant is refused */
-	assert_true(spa_grants_update(&gs, &gs.recs[0], 3000, 60) < 0);
-	assert_int_equal(gs.recs[0].g.expires, 1000);
+	assert_true(spa_grants_update(&gs, (r0 = at(&gs, 0), &r0), 3000, 60) < 0);
+	assert_int_equal(at(&gs, 0).g.expires, 1000);
 	/* a re-knock of the closing grant that cannot be journaled leaves it
 	 * closing, its close still retried */
-	assert_true(spa_grants_reopened(&gs, &gs.recs[0]) < 0);
-	assert_true(gs.recs[0].closing);
-	assert_int_equal(gs.recs[0].attempts, 1);
-	assert_int_equal(gs.recs[0].retry_at, 901);
+	assert_true(spa_grants_reopened(&gs, (r0 = at(&gs, 0), &r0)) < 0);
+	assert_true(at(&gs, 0).closing);
+	assert_int_equal(at(&gs, 0).attempts, 1);
+	assert_int_equal(at(&gs, 0).retry_at, 901);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, good);
@@ -335,7 +357,7 @@ static void test_journal_short_write(void **state)
 	free(text);
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	assert_int_equal(gs.n, 2);
-	assert_true(spa_grants_by_id(&gs, 1)->closing);
+	assert_true(by_id(&gs, 1).closing);
 	assert_true(has_port(&gs, 22));
 	assert_true(has_port(&gs, 80));
 	spa_grants_close(&gs);

@@ -62,19 +62,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (spa_grants_open(&gs, path) != 0)
 		return 0;
 	for (size_t i = 0; i < gs.n; i++) {
-		check_rec(&gs, &gs.recs[i]);
-		for (size_t j = 0; j < i; j++)
-			if (gs.recs[j].g.id == gs.recs[i].g.id)
-				fuzz_fail("two journal grants with one id", NULL);
+		struct spa_grant_rec r, by_id;
+		spa_grants_at(&gs, i, &r);
+		check_rec(&gs, &r);
+		/* ids are unique: the id index finds this very grant */
+		if (!spa_grants_by_id(&gs, r.g.id, &by_id) || !same_rec(&r, &by_id))
+			fuzz_fail("two journal grants with one id", NULL);
 	}
 	if (spa_grants_save(&gs) == 0) {
 		if (spa_grants_open(&again, path) != 0)
 			fuzz_fail("a saved journal does not load", NULL);
 		if (again.n != gs.n || again.next_id != gs.next_id)
 			fuzz_fail("a saved journal loads other grants", NULL);
-		for (size_t i = 0; i < gs.n; i++)
-			if (!same_rec(&gs.recs[i], &again.recs[i]))
-				fuzz_fail("a saved journal changed a grant", gs.recs[i].g.stanza);
+		for (size_t i = 0; i < gs.n; i++) {
+			struct spa_grant_rec a, b;
+			spa_grants_at(&gs, i, &a);
+			spa_grants_at(&again, i, &b);
+			if (!same_rec(&a, &b))
+				fuzz_fail("a saved journal changed a grant", a.g.stanza);
+		}
 		spa_grants_close(&again);
 	}
 	spa_grants_close(&gs);
