@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -112,7 +113,12 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 	int64_t age;
 	int rc;
 
-	age = pkt->now - (int64_t)m->timestamp;
+	/* A time stamp (or, from a broken packet process, a packet time) at
+	 * the ends of the range must not overflow the difference: such a
+	 * packet is simply outside any window. */
+	if (m->timestamp > (uint64_t)INT64_MAX ||
+	    __builtin_sub_overflow(pkt->now, (int64_t)m->timestamp, &age) || age == INT64_MIN)
+		age = INT64_MAX;
 	if (c->packet_aging && (age > (int64_t)c->max_packet_age ||
 				-age > (int64_t)c->max_packet_age)) {
 		reject(d, s, "packet age %lld s outside +/-%u s", (long long)age, c->max_packet_age);

@@ -171,6 +171,15 @@ static void test_policy_refusals(void **state)
 	m = x->good;
 	m.msg.timestamp = (uint64_t)(NOW - 100000);
 	assert_refused(x, &m, "packet age");
+	/* the ends of the ranges: refused, without overflowing the age (the
+	 * privsep fuzzer found that one; UBSan builds check it here) */
+	m = x->good;
+	m.msg.timestamp = UINT64_MAX;
+	assert_refused(x, &m, "packet age");
+	m = x->good;
+	m.msg.timestamp = (uint64_t)INT64_MAX;
+	m.now = INT64_MIN;
+	assert_refused(x, &m, "packet age");
 
 	/* the timeout is the monitor's to compute: MAX_FW_TIMEOUT caps it */
 	m = x->good;
