@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,339 @@ static void test_journal_short_write(void **state)
 	th_rmrf(dir);
 }
 
+/* ---- at scale: the store against a model that is obviously right */
+
+#define SCALE_N 10000          /* live grants the test builds up to */
+#define KEYS (16 * 2500)       /* refresh keys: 2500 sources x 16 */
+
+/* A grant of the model, by refresh key; id 0: none. */
+struct model {
+	uint64_t id;
+	int64_t expires, retry_at;
+	uint32_t timeout;
+	unsigned attempts;
+	bool closing;
+};
+
+struct scale {
+	struct spa_grants gs;
+	struct model *m;        /* KEYS */
+	uint32_t *live, *pos;   /* live keys, and each key's place there */
+	size_t n_live;
+	const struct spa_policy *pol[2];
+	uint64_t rng;
+	int64_t now;
+};
+
+static uint32_t rnd(struct scale *t, uint32_t below)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return (uint32_t)(t->rng % below);
+}
+
+/* Key k: source k / 16 (every other one IPv6); its low bits choose the
+ * proto, backend, policy and port. */
+static void key_rec(struct scale *t, uint32_t k, struct spa_grant_rec *r)
+{
+	char src[64];
+	uint32_t a = k / 16;
+
+	if (a % 2)
+		snprintf(src, sizeof(src), "2001:db8::%x:%x", a >> 8, a & 0xff);
+	else
+		snprintf(src, sizeof(src), "10.%u.%u.%u", a >> 16, (a >> 8) & 0xff, a & 0xff);
+	make(r, src, k & 1 ? 17 : 6, k & 8 ? 443 : 22, 0);
+	/* as the daemon writes it: the store renders addresses from bytes */
+	inet_ntop(r->g.family, &r->g.src.bin, r->g.src.text, sizeof(r->g.src.text));
+	snprintf(r->plugin, sizeof(r->plugin), "%s", k & 2 ? "nft" : "recorder");
+	snprintf(r->g.username, sizeof(r->g.username), "user%u", (k * 7919u) % 97);
+	snprintf(r->g.stanza, sizeof(r->g.stanza), "access.conf:%u", k % 7);
+	r->policy = t->pol[(k >> 2) & 1];
+}
+
+static void check_key(struct scale *t, uint32_t k)
+{
+	struct spa_grant_rec like, r;
+	const struct model *m = &t->m[k];
+
+	key_rec(t, k, &like);
+	if (!m->id) {
+		assert_false(spa_grants_find(&t->gs, &like, NULL));
+		return;
+	}
+	assert_true(spa_grants_find(&t->gs, &like, &r));
+	assert_int_equal(r.g.id, m->id);
+	assert_true(spa_grants_by_id(&t->gs, m->id, &r));
+	assert_string_equal(r.g.src.text, like.g.src.text);
+	assert_int_equal(r.g.family, like.g.family);
+	assert_int_equal(r.g.port, like.g.port);
+	assert_int_equal(r.g.proto, like.g.proto);
+	assert_string_equal(r.plugin, like.plugin);
+	assert_string_equal(r.g.username, like.g.username);
+	assert_string_equal(r.g.stanza, like.g.stanza);
+	assert_ptr_equal(r.policy, like.policy);
+	assert_ptr_equal(spa_grants_policy(&t->gs, m->id), like.policy);
+	assert_int_equal(r.g.expires, m->expires);
+	assert_int_equal(r.g.timeout, m->timeout);
+	assert_int_equal(r.closing, m->closing);
+	assert_int_equal(r.attempts, m->attempts);
+	assert_int_equal(r.retry_at, m->retry_at);
+}
+
+static int64_t model_due(const struct model *m)
+{
+	return m->closing ? m->retry_at : m->expires;
+}
+
+static bool model_before(const struct model *a, const struct model *b)
+{
+	return model_due(a) < model_due(b) || (model_due(a) == model_due(b) && a->id < b->id);
+}
+
+static int64_t model_next(const struct scale *t)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < t->n_live; i++)
+		if (model_due(&t->m[t->live[i]]) < next)
+			next = model_due(&t->m[t->live[i]]);
+	return next;
+}
+
+static void model_drop(struct scale *t, uint32_t k)
+{
+	uint32_t last = t->live[--t->n_live];
+
+	t->live[t->pos[k]] = last;
+	t->pos[last] = t->pos[k];
+	memset(&t->m[k], 0, sizeof(t->m[k]));
+}
+
+/* A knock for key k, as spa_daemon_apply_port does it. */
+static void knock(struct scale *t, uint32_t k)
+{
+	struct spa_grant_rec rec, old;
+	struct model *m = &t->m[k];
+	uint32_t timeout = 10 + rnd(t, 3000);
+
+	key_rec(t, k, &rec);
+	rec.g.timeout = timeout;
+	rec.g.expires = t->now + timeout;
+	if (spa_grants_find(&t->gs, &rec, &old)) {
+		assert_int_equal(old.g.id, m->id);
+		if (!old.closing && rec.g.expires < old.g.expires)
+			return;
+		assert_int_equal(spa_grants_update(&t->gs, &old, rec.g.expires, timeout), 0);
+		assert_int_equal(old.g.expires, rec.g.expires);
+		if (old.closing)
+			assert_int_equal(spa_grants_reopened(&t->gs, &old), 0);
+		assert_false(old.closing);
+		m->expires = rec.g.expires;
+		m->timeout = timeout;
+		m->closing = false;
+		m->attempts = 0;
+		m->retry_at = 0;
+		return;
+	}
+	assert_int_equal(m->id, 0);
+	assert_int_equal(spa_grants_add(&t->gs, &rec), 0);
+	m->id = rec.g.id;
+	m->expires = rec.g.expires;
+	m->timeout = timeout;
+	t->pos[k] = (uint32_t)t->n_live;
+	t->live[t->n_live++] = k;
+}
+
+static void fail_close(struct scale *t, uint32_t k)
+{
+	struct model *m = &t->m[k];
+	struct spa_grant_rec r;
+	int64_t wait = (int64_t)1 << (m->attempts < 9 ? m->attempts : 9);
+
+	assert_true(spa_grants_by_id(&t->gs, m->id, &r));
+	assert_int_equal(spa_grants_close_failed(&t->gs, &r, t->now), 0);
+	m->closing = true;
+	m->attempts++;
+	m->retry_at = t->now + (wait < 300 ? wait : 300);
+	assert_true(r.closing);
+	assert_int_equal(r.attempts, m->attempts);
+	assert_int_equal(r.retry_at, m->retry_at);
+}
+
+static int by_due(const void *a, const void *b, void *ctx)
+{
+	const struct model *m = ctx;
+	const struct model *x = &m[*(const uint32_t *)a], *y = &m[*(const uint32_t *)b];
+
+	return model_before(x, y) ? -1 : model_before(y, x) ? 1 : 0;
+}
+
+/* Time passes: what is due comes out in (due time, id) order, and is
+ * closed or, now and then, fails to close. */
+static void expire(struct scale *t)
+{
+	uint32_t *due = malloc(t->n_live * sizeof(*due) + 1);
+	size_t n = 0;
+	struct spa_grant_rec r;
+
+	assert_non_null(due);
+	t->now += rnd(t, 20);
+	for (size_t i = 0; i < t->n_live; i++)
+		if (model_due(&t->m[t->live[i]]) <= t->now)
+			due[n++] = t->live[i];
+	qsort_r(due, n, sizeof(*due), by_due, t->m);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(spa_grants_due(&t->gs, t->now, &r));
+		assert_int_equal(r.g.id, t->m[due[i]].id);
+		if (rnd(t, 8) == 0) {
+			fail_close(t, due[i]);
+		} else {
+			assert_int_equal(spa_grants_remove(&t->gs, r.g.id), 0);
+			model_drop(t, due[i]);
+		}
+	}
+	assert_false(spa_grants_due(&t->gs, t->now, &r));
+	assert_int_equal(spa_grants_next_expiry(&t->gs), model_next(t));
+	free(due);
+}
+
+/* The whole store against the model: walk, counts, indexes. */
+static void check_all(struct scale *t)
+{
+	size_t closing = 0, of_pol[2] = { 0 }, of_user[97] = { 0 };
+
+	assert_int_equal(t->gs.n, t->n_live);
+	for (size_t i = 0; i < t->n_live; i++) {
+		uint32_t k = t->live[i];
+		check_key(t, k);
+		closing += t->m[k].closing;
+		of_pol[(k >> 2) & 1]++;
+		of_user[(k * 7919u) % 97]++;
+	}
+	for (size_t i = 0; i < t->gs.n; i++) {
+		struct spa_grant_rec r, by;
+		spa_grants_at(&t->gs, i, &r);
+		assert_true(spa_grants_by_id(&t->gs, r.g.id, &by));
+		assert_int_equal(by.g.port, r.g.port);
+	}
+	assert_int_equal(spa_grants_closing(&t->gs), closing);
+	assert_int_equal(spa_grants_of_policy(&t->gs, t->pol[0]), of_pol[0]);
+	assert_int_equal(spa_grants_of_policy(&t->gs, t->pol[1]), of_pol[1]);
+	for (unsigned u = 0; u < 97; u++) {
+		char name[16];
+		snprintf(name, sizeof(name), "user%u", u);
+		assert_int_equal(spa_grants_of_user(&t->gs, name), of_user[u]);
+	}
+	assert_int_equal(spa_grants_next_expiry(&t->gs), model_next(t));
+}
+
+/* 10,000 live grants under random knocks, refreshes, removes, failed
+ * closes and expiries: every answer as the model's. */
+static void test_scale(void **state)
+{
+	struct scale *t = calloc(1, sizeof(*t));
+	(void)state;
+
+	assert_non_null(t);
+	t->m = calloc(KEYS, sizeof(*t->m));
+	t->live = calloc(KEYS, sizeof(*t->live));
+	t->pos = calloc(KEYS, sizeof(*t->pos));
+	assert_true(t->m && t->live && t->pos);
+	t->rng = 0x9e3779b97f4a7c15ULL;
+	t->now = 1000;
+	assert_int_equal(spa_grants_open(&t->gs, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		static const char *const ids[] = { "00112233445566aa", "00112233445566bb" };
+		t->pol[i] = spa_policy_intern(&t->gs.policies, ids[i], "recorder", NULL, 0);
+		assert_non_null(t->pol[i]);
+	}
+	while (t->n_live < SCALE_N)
+		knock(t, rnd(t, KEYS));
+	check_all(t);
+	for (int op = 0; op < 30000; op++) {
+		uint32_t c = rnd(t, 100), k = rnd(t, KEYS);
+		if (c < 50) {
+			knock(t, k);
+		} else if (c < 70 && t->n_live) {
+			k = t->live[rnd(t, (uint32_t)t->n_live)];
+			assert_int_equal(spa_grants_remove(&t->gs, t->m[k].id), 0);
+			assert_int_equal(spa_grants_remove(&t->gs, t->m[k].id), -ENOENT);
+			model_drop(t, k);
+		} else if (c < 80 && t->n_live) {
+			fail_close(t, t->live[rnd(t, (uint32_t)t->n_live)]);
+		} else if (c < 82) {
+			expire(t);
+		}
+		check_key(t, k);
+		if (op % 5000 == 0)
+			check_all(t);
+	}
+	/* everything expires, in order */
+	t->now += 4000;
+	expire(t);
+	while (t->n_live) {
+		t->now += 300;
+		expire(t);
+	}
+	check_all(t);
+	assert_int_equal(spa_grants_next_expiry(&t->gs), INT64_MAX);
+	spa_grants_close(&t->gs);
+	free(t->m);
+	free(t->live);
+	free(t->pos);
+	free(t);
+}
+
+/* Heap bytes (glibc's count, mmapped blocks included); 0 under an
+ * allocator that does not keep it (ASan, valgrind). */
+static size_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* What 10,000 live grants cost, all indexes included: 10 stanzas, 100
+ * users, one backend; then with a username each. */
+static void test_memory(void **state)
+{
+	const size_t n = 10000;
+	(void)state;
+
+	for (int distinct = 0; distinct < 2; distinct++) {
+		struct spa_grants gs;
+		struct spa_grant_rec r;
+		size_t before, after;
+		double per;
+
+		before = heap_bytes();
+		assert_int_equal(spa_grants_open(&gs, NULL), 0);
+		for (size_t i = 0; i < n; i++) {
+			char src[32];
+			snprintf(src, sizeof(src), "10.0.%zu.%zu", i / 256, i % 256);
+			make(&r, src, 6, 22, 1000 + (int64_t)(i % 977));
+			snprintf(r.g.stanza, sizeof(r.g.stanza), "/etc/spa/access.conf:%zu", i % 10);
+			snprintf(r.g.username, sizeof(r.g.username), "user%zu",
+				 distinct ? i : i % 100);
+			assert_int_equal(spa_grants_add(&gs, &r), 0);
+		}
+		after = heap_bytes();
+		spa_grants_close(&gs);
+		if (before == 0 && after == 0) {
+			print_message("memory: allocator without mallinfo2 counts; not measured\n");
+			return;
+		}
+		per = (double)(after - before) / (double)n;
+		print_message("memory: %.1f bytes per grant at %zu grants (%s usernames)\n", per, n,
+			      distinct ? "all distinct" : "100");
+		/* the budget is for the realistic mix; a username per grant
+		 * adds its interned copy */
+		assert_true(per <= (distinct ? 200.0 : 150.0));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +706,8 @@ int main(void)
 		cmocka_unit_test(test_journal_log),
 		cmocka_unit_test(test_journal_resync),
 		cmocka_unit_test(test_journal_short_write),
+		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
