@@ -39,11 +39,13 @@ bench_table() {
   local v l
   echo "| figure | fwknopd 2.6.10 | spad | ratio spad/fwknopd |"
   echo "|---|---|---|---|"
-  for v in "ipt:iptables" "nft:nftables" "ipset:ipset" "cc:cmdcycle (ipset add)" "fwd:firewalld"; do
+  for v in "ipt:iptables" "nft:nftables" "ipset:ipset" "cc:cmdcycle (ipset add)" "fwd:firewalld (D-Bus)" \
+    "fwdexec:firewalld (firewall-cmd)"; do
     l=${v#*:}; v=${v%%:*}
     bench_row "time to open, median: fwknopd UDP vs spad $l" us open_fwknopd_udp_med "open_spad_${v}_med"
     bench_row "time to open, p90: fwknopd UDP vs spad $l" us open_fwknopd_udp_p90 "open_spad_${v}_p90"
   done
+  bench_row "time to open, median: spad firewalld, firewall-cmd vs D-Bus" us open_spad_fwdexec_med open_spad_fwd_med
   bench_row "time to open, median: fwknopd pcap vs spad iptables" us open_fwknopd_pcap_med open_spad_ipt_med
   bench_row "time to open, p90: fwknopd pcap vs spad iptables" us open_fwknopd_pcap_p90 open_spad_ipt_p90
   bench_row "time to open, median: fwknopd pcap vs spad pcap (iptables)" us open_fwknopd_pcap_med open_spad_pcap_med
@@ -141,7 +143,7 @@ holds ${#BENCH_SRCS[@]} addresses (198.51.100.4-254, 203.0.113.1-254) used as fr
   in UDP-server mode and in pcap mode; spad runs in UDP mode with each plugin (ipset and
   cmdcycle behind the consuming rule \`-m set --match-set\`; cmdcycle runs
   \`ipset -exist add\` per grant; firewalld is a real firewalld on a private dbus in
-  the namespace) and in pcap mode with iptables. The raw lines give how many trials
+  the namespace, timed through both plugin transports: D-Bus, and firewall-cmd) and in pcap mode with iptables. The raw lines give how many trials
   opened and the prober's real interval between connects (it falls behind on a busy
   CPU); the p90 is over the trials that opened.
 - CPU per garbage packet: datagrams of random base64 text as long as a real packet (so
