@@ -450,7 +450,7 @@ bool spa_grants_find(const struct spa_grants *gs, const struct spa_grant_rec *li
 		     struct spa_grant_rec *out)
 {
 	uint8_t src[16];
-	struct key k = { .src = src, .port = like->g.port, .proto = like->g.proto,
+	struct key k = { .src = src, .plugin = 0, .port = like->g.port, .proto = like->g.proto,
 			 .fam = fam_code(like->g.src.family), .policy = policy_id(like->policy) };
 	size_t mask = gs->by_key.cap - 1;
 
