@@ -22,6 +22,9 @@ if(SPA_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "SPA_FUZZ needs clang (CC=clang)")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -O1 -g)
+  # undefined behaviour is a finding like a crash: without no-recover
+  # UBSan only prints it and the fuzzer runs on
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-sanitize-recover=undefined -O1 -g)
   add_link_options(-fsanitize=address,undefined)
 endif()
