@@ -41,9 +41,9 @@ struct spa_grant_slot {
 
 struct spa_grant_extra {
 	uint8_t dst[16], nat[16];
-	uint8_t dst_fam, nat_fam; /* FAM_*; free entry: dst_fam links the next */
+	uint8_t dst_fam, nat_fam; /* FAM_* */
 	uint16_t nat_port;
-	uint32_t next_free;
+	uint32_t next_free;       /* a free entry: 1 + the next free one, 0 none */
 };
 
 /* What spa_grants_find compares; the policy by id, as two sets' objects

@@ -365,6 +365,57 @@ static void test_journal_short_write(void **state)
 	th_rmrf(dir);
 }
 
+static void set_addr(struct spa_grant_addr *a, const char *text)
+{
+	a->family = strchr(text, ':') ? AF_INET6 : AF_INET;
+	inet_pton(a->family, text, &a->bin);
+	snprintf(a->text, sizeof(a->text), "%s", text);
+}
+
+/* dst and NAT, kept out of line, come back whole: from the store, after a
+ * remove reuses their room, and from the journal. */
+static void test_extra(void **state)
+{
+	char dir[64], path[4096];
+	struct spa_grants gs;
+	struct spa_grant_rec a, b, c, r;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/grants.json", dir);
+	assert_int_equal(spa_grants_open(&gs, path), 0);
+	make(&a, "198.51.100.9", 6, 22, 1000);
+	set_addr(&a.g.dst, "192.0.2.1");
+	make(&b, "2001:db8::9", 6, 22, 1000);
+	set_addr(&b.g.nat_addr, "2001:db8::80");
+	b.g.nat_port = 8022;
+	make(&c, "198.51.100.10", 17, 53, 1000);
+	set_addr(&c.g.dst, "2001:db8::1");
+	assert_int_equal(spa_grants_add(&gs, &a), 0);
+	assert_int_equal(spa_grants_add(&gs, &b), 0);
+	assert_int_equal(spa_grants_remove(&gs, a.g.id), 0);
+	assert_int_equal(spa_grants_add(&gs, &c), 0);
+	assert_true(spa_grants_by_id(&gs, c.g.id, &r));
+	assert_string_equal(r.g.dst.text, "2001:db8::1");
+	assert_int_equal(r.g.nat_addr.family, 0);
+	assert_int_equal(r.g.nat_port, 0);
+	spa_grants_close(&gs);
+
+	assert_int_equal(spa_grants_open(&gs, path), 0);
+	assert_int_equal(gs.n, 2);
+	assert_true(spa_grants_by_id(&gs, b.g.id, &r));
+	assert_int_equal(r.g.dst.family, 0);
+	assert_int_equal(r.g.nat_addr.family, AF_INET6);
+	assert_string_equal(r.g.nat_addr.text, "2001:db8::80");
+	assert_memory_equal(&r.g.nat_addr.bin, &b.g.nat_addr.bin, 16);
+	assert_int_equal(r.g.nat_port, 8022);
+	assert_true(spa_grants_by_id(&gs, c.g.id, &r));
+	assert_int_equal(r.g.dst.family, AF_INET6);
+	assert_string_equal(r.g.dst.text, "2001:db8::1");
+	spa_grants_close(&gs);
+	th_rmrf(dir);
+}
+
 /* ---- at scale: the store against a model that is obviously right */
 
 #define SCALE_N 10000          /* live grants the test builds up to */
@@ -706,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_journal_log),
 		cmocka_unit_test(test_journal_resync),
 		cmocka_unit_test(test_journal_short_write),
+		cmocka_unit_test(test_extra),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_memory),
 	};
