@@ -80,9 +80,12 @@ case "$backend" in
     printf 'IPSET_TRANSPORT exec\nIPSET_EXE %s\n' "$dir/wrap-ipset" >>"$dir/fwknopd.conf" ;;
   firewalld)
     faults_wrap "$fwcmd" "$dir/wrap-fwcmd"
-    sed -i "s|^FIREWD_EXE .*|FIREWD_EXE $dir/wrap-fwcmd|" "$dir/fwknopd.conf" ;;
+    # the wrapper can fail only what runs through it: the exec transport
+    sed -i -e "s|^FIREWD_EXE .*|FIREWD_EXE $dir/wrap-fwcmd|" \
+      -e "s|^FIREWD_TRANSPORT .*|FIREWD_TRANSPORT exec|" "$dir/fwknopd.conf" ;;
 esac
 check faults_start
+[ "$backend" = firewalld ] && check faults_wait_log "transport exec" 1 "$WAIT"
 check knock "$E2E_CLI4"
 check wait_rules 1 "$WAIT"
 touch "$flag"

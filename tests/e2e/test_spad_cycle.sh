@@ -61,9 +61,13 @@ dir=$E2E_TMPDIR
 mkdir -m 700 "$dir/run"
 # firewalld: a real daemon on a private system bus in the server namespace,
 # with a dedicated zone "spa" on the server interface (rejects all but the
-# knock port). spad runs commands with an empty environment, so FIREWD_EXE
-# is a test-only wrapper that names the private bus.
+# knock port). The cycle runs on the D-Bus transport: spad's own sd-bus
+# connection finds the private bus through DBUS_SYSTEM_BUS_ADDRESS in its
+# environment (spad_env). spad runs commands with an empty environment, so
+# FIREWD_EXE, for the exec transport of the faults below, is a test-only
+# wrapper that names the private bus.
 fwcmd="$dir/fwd/firewall-cmd"
+spad_env=()
 if [ "$backend" = firewalld ]; then
   e2e_firewalld_prepare "$dir/fwd" || { echo "FAIL: firewalld files"; exit 1; }
   printf '<?xml version="1.0" encoding="utf-8"?>\n<zone><short>spa</short><interface name="%s"/><port port="%s" protocol="udp"/></zone>\n' \
@@ -71,6 +75,7 @@ if [ "$backend" = firewalld ]; then
   e2e_firewalld_start || { echo "FAIL: firewalld did not come up"; exit 1; }
   [ "$(e2e_srv "$fwcmd" --get-zone-of-interface="$E2E_IF_SRV" 2>/dev/null)" = spa ] ||
     { echo "FAIL: firewalld not up with zone spa"; tail -20 "$dir/fwd/firewalld.log"; exit 1; }
+  spad_env=(env DBUS_SYSTEM_BUS_ADDRESS="$E2E_FWD_BUS")
 fi
 key=$(head -c 32 /dev/urandom | base64 -w0)
 hmac=$(head -c 64 /dev/urandom | base64 -w0)
@@ -83,6 +88,7 @@ FIREWALL_TYPE $backend
 NFT_PROTECT_PORTS tcp/22
 FIREWD_EXE $fwcmd
 FIREWD_ZONE spa
+FIREWD_TRANSPORT dbus
 CONF
 [ "$backend" = nftables ] || sed -i '/^NFT_/d' "$dir/fwknopd.conf"
 [ "$backend" = firewalld ] || sed -i '/^FIREWD_/d' "$dir/fwknopd.conf"
@@ -114,7 +120,7 @@ rules() { # [4|6]: grants the firewall holds right now
 
 spad_pid=""
 start_spad() {
-  e2e_spawn ip netns exec "$E2E_NS_SRV" "$spad" -f -U -v -c "$dir/fwknopd.conf" \
+  e2e_spawn ip netns exec "$E2E_NS_SRV" "${spad_env[@]}" "$spad" -f -U -v -c "$dir/fwknopd.conf" \
     -a "$dir/access.conf" -r "$dir/run"
   spad_pid=$E2E_LAST_PID
   local end=$((SECONDS + WAIT / 10))
@@ -130,7 +136,7 @@ stop_spad() { # graceful: spad closes its grants, then fini
   e2e_kill_pid "$spad_pid"
 }
 spad_admin() { # --fw-list / --fw-flush, a second process beside the daemon
-  e2e_srv "$spad" "$1" -c "$dir/fwknopd.conf" -a "$dir/access.conf" -r "$dir/run" 2>&1
+  e2e_srv "${spad_env[@]}" "$spad" "$1" -c "$dir/fwknopd.conf" -a "$dir/access.conf" -r "$dir/run" 2>&1
 }
 knock() { # <allow-ip> | -6 (over IPv6, the packet's source is granted)
   local rc
