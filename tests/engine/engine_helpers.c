@@ -84,3 +84,27 @@ int th_count(const char *hay, const char *needle)
 	}
 	return n;
 }
+
+int th_proc_status(int pid, const char *name, char *out, size_t cap)
+{
+	char path[64], line[512];
+	size_t n = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			snprintf(out, cap, "%s", line + n + 1 + strspn(line + n + 1, " \t"));
+			n = strlen(out);
+			while (n && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
+				out[--n] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+	return out[0] ? 0 : -1;
+}

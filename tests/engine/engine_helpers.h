@@ -17,4 +17,8 @@ char *th_read(const char *path);
 /* Number of non-overlapping occurrences of needle in hay. */
 int th_count(const char *hay, const char *needle);
 
+/* The value of "name:" in /proc/<pid>/status (inner tabs kept, trailing
+ * blanks cut) into out; 0, or -1 when the process or the line is missing. */
+int th_proc_status(int pid, const char *name, char *out, size_t cap);
+
 #endif

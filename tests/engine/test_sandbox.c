@@ -141,29 +141,10 @@ static void assert_exit0(int status)
 		fail_msg("child exited %d (the step that failed)", WEXITSTATUS(status));
 }
 
-/* The value of "Name:" in /proc/<pid>/status, tabs kept. */
 static void status_field(pid_t pid, const char *name, char *out, size_t cap)
 {
-	char path[64], line[512];
-	size_t n = strlen(name);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			snprintf(out, cap, "%s", line + n + 1 + strspn(line + n + 1, " \t"));
-			n = strlen(out);
-			while (n && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
-				out[--n] = '\0';
-			break;
-		}
-	}
-	fclose(f);
-	if (!out[0])
-		fail_msg("no %s: line in %s", name, path);
+	if (th_proc_status((int)pid, name, out, cap) < 0)
+		fail_msg("no %s: line in /proc/%d/status", name, (int)pid);
 }
 
 static void assert_status(pid_t pid, const char *name, const char *want)

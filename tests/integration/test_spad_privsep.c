@@ -71,25 +71,13 @@ static pid_t packet_process(const struct fx *f, pid_t not)
 	return -1;
 }
 
-/* The value of a "Key:\t..." line of /proc/<pid>/status (static buffer). */
+/* The value of a "Key:" line of /proc/<pid>/status (static buffer). */
 static const char *status_of(pid_t pid, const char *key)
 {
 	static char val[256];
-	char path[64], line[512];
-	size_t klen = strlen(key);
-	FILE *in;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	in = fopen(path, "r");
-	assert_non_null(in);
-	val[0] = '\0';
-	while (fgets(line, sizeof(line), in))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			snprintf(val, sizeof(val), "%s", line + klen + 1 + strspn(line + klen + 1,
-										 " \t"));
-			val[strcspn(val, "\n")] = '\0';
-		}
-	fclose(in);
+	if (th_proc_status((int)pid, key, val, sizeof(val)) < 0)
+		fail_msg("no %s: line in /proc/%d/status", key, (int)pid);
 	return val;
 }
 
