@@ -136,7 +136,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
 	for (size_t i = 0; i < s->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", s->kv[i].name,
-			secret_name(s->kv[i].name) ? "<redacted>" : s->kv[i].value);
+			s->kv[i].secret || secret_name(s->kv[i].name) ? "<redacted>" : s->kv[i].value);
 }
 
 void spa_config_dump(const struct spa_config *c, FILE *out)
@@ -173,7 +173,7 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "LOCALE", c->locale[0] ? c->locale : "(unset)");
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
-			secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);
+			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);
 	fprintf(out, "access stanzas: %zu\n", c->n_stanzas);
 	for (size_t i = 0; i < c->n_stanzas; i++)
 		dump_stanza(out, c, &c->stanzas[i], i);

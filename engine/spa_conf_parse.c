@@ -98,6 +98,7 @@ int spa_conf_kv_append(struct spa_conf_kv **arr, size_t *n, const char *name, co
 	grown[*n].name = strdup(name);
 	grown[*n].value = strdup(value);
 	snprintf(grown[*n].where, sizeof(grown[*n].where), "%s", where ? where : "");
+	grown[*n].secret = false;
 	if (!grown[*n].name || !grown[*n].value) {
 		free(grown[*n].name);
 		free(grown[*n].value);

@@ -85,6 +85,7 @@ struct spa_conf_kv {
 	char *name;
 	char *value;
 	char where[64];                /* file:line, for "unknown variable" errors */
+	bool secret;                   /* a plugin's schema says so: -D redacts it */
 };
 
 struct spa_config {

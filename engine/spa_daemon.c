@@ -304,6 +304,8 @@ static void reload(struct spa_daemon *d)
 		rc = spa_config_check_keys(&fresh, prefixes, d->n_plugins, err, sizeof(err));
 	}
 	if (rc == 0)
+		rc = spa_daemon_apply_schemas(d, &fresh, err, sizeof(err));
+	if (rc == 0)
 		rc = spa_daemon_check_plugins(d, &fresh, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "reload refused, keeping the running config: %s", err);

@@ -83,6 +83,10 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
  * and capabilities; nothing is initialised yet. */
 int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen);
 struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_stanza *s);
+/* Each loaded plugin's key schema over cfg (spa_plugin_keys.h): unknown
+ * or ill-typed keys are errors, secrets' _FILEs are read into cfg. */
+int spa_daemon_apply_schemas(struct spa_daemon *d, struct spa_config *cfg, char *err,
+			     size_t errlen);
 /* Runs each loaded plugin's check op over the global keys and the stanzas
  * it serves (spa_plugin_check); nothing is initialised. */
 int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,

@@ -2,6 +2,8 @@
 /* spa_daemon_config.c - config + options, and which plugin serves what. */
 #include "spa_daemon.h"
 
+#include "spa_plugin_keys.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -323,13 +325,25 @@ int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < d->n_plugins; i++)
 		prefixes[i] = d->plugins[i]->d->key_prefix;
-	return spa_config_check_keys(&d->cfg, prefixes, d->n_plugins, err, errlen);
+	rc = spa_config_check_keys(&d->cfg, prefixes, d->n_plugins, err, errlen);
+	return rc < 0 ? rc : spa_daemon_apply_schemas(d, &d->cfg, err, errlen);
 }
 
 static bool serves(const struct spa_config *cfg, const struct spa_stanza *s,
 		   const struct spa_plugin *p)
 {
 	return strcmp(spa_config_stanza_type(cfg, s), p->d->name) == 0;
+}
+
+int spa_daemon_apply_schemas(struct spa_daemon *d, struct spa_config *cfg, char *err,
+			     size_t errlen)
+{
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		int rc = spa_plugin_keys_apply(d->plugins[i], cfg, serves, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,

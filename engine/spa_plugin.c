@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "spa_plugin.h"
+#include "spa_plugin_keys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -58,16 +59,20 @@ bool spa_plugin_key_visible(const char *prefix, const char *key)
 static const char *host_config_get(void *self, const char *key)
 {
 	struct spa_plugin *p = self;
+	const char *v;
 
 	if (!spa_plugin_key_visible(p->d->key_prefix, key))
 		return NULL;
 	/* While checking, the configuration being checked; after init, the
 	 * copy the plugin was started with (it lives until fini). */
 	if (p->check_cfg)
-		return spa_config_kv_get(p->check_cfg, key);
-	if (p->initialised)
-		return spa_conf_kv_find(p->keys, p->n_keys, key);
-	return p->cfg ? spa_config_kv_get(p->cfg, key) : NULL;
+		v = spa_config_kv_get(p->check_cfg, key);
+	else if (p->initialised)
+		v = spa_conf_kv_find(p->keys, p->n_keys, key);
+	else
+		v = p->cfg ? spa_config_kv_get(p->cfg, key) : NULL;
+	/* unset: what the plugin's schema says (ABI 1.3), if it has one */
+	return v ? v : spa_plugin_key_default(p, key);
 }
 
 static int host_run_input(void *self, const char *const argv[], const void *input,

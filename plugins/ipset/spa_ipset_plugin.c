@@ -180,9 +180,26 @@ static int ipset_list(void *state, spa_plugin_list_cb cb, void *ctx)
 	return rc;
 }
 
+/* Its keys (ABI 1.3): spad refuses any other IPSET_ key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser, which check and init share. */
+static const struct spa_plugin_key ipset_keys[] = {
+	{ "IPSET_TRANSPORT", SPA_KEY_STRING, 0, NULL, NULL, "library or exec" },
+	{ "IPSET_EXE", SPA_KEY_STRING, 0, NULL, NULL, "ipset's absolute path (exec transport)" },
+	{ "IPSET_SET4", SPA_KEY_STRING, 0, NULL, NULL, "set of IPv4 grants" },
+	{ "IPSET_SET6", SPA_KEY_STRING, 0, NULL, NULL, "set of IPv6 grants" },
+	{ "IPSET_SET4_DST", SPA_KEY_STRING, 0, NULL, NULL, "IPv4 grants with a destination" },
+	{ "IPSET_SET6_DST", SPA_KEY_STRING, 0, NULL, NULL, "IPv6 grants with a destination" },
+	/* old names: accepted here so that the plugin can say what replaced them */
+	{ "IPSET_FLUSH_AT_INIT", SPA_KEY_STRING, 0, NULL, NULL, "replaced by FLUSH_IPSET_AT_INIT" },
+	{ "IPSET_FLUSH_AT_EXIT", SPA_KEY_STRING, 0, NULL, NULL, "replaced by FLUSH_IPSET_AT_EXIT" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = ipset_keys,
+	.n_keys = sizeof(ipset_keys) / sizeof(ipset_keys[0]),
 	.name = "ipset",
 	.version = "0.2.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT,

@@ -134,9 +134,26 @@ static void nft_fini(void *state)
 	free_state(st);
 }
 
+/* Its keys (ABI 1.3): spad refuses any other NFT_ key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser (spa_nft_config.c), which check and init share. */
+static const struct spa_plugin_key nft_keys[] = {
+	{ "NFT_TRANSPORT", SPA_KEY_STRING, 0, NULL, NULL, "library or exec" },
+	{ "NFT_EXE", SPA_KEY_STRING, 0, NULL, NULL, "nft's absolute path (exec transport)" },
+	{ "NFT_TABLE", SPA_KEY_STRING, 0, NULL, NULL, "table name (family inet)" },
+	{ "NFT_PRIORITY", SPA_KEY_STRING, 0, NULL, NULL, "priority of the input chain" },
+	{ "NFT_MARK", SPA_KEY_STRING, 0, NULL, NULL, "packet mark bits on accept" },
+	{ "NFT_PROTECT_PORTS", SPA_KEY_STRING, 0, NULL, NULL, "proto/port list to drop" },
+	/* old names: accepted here so that the plugin can say what replaced them */
+	{ "NFT_FLUSH_AT_INIT", SPA_KEY_STRING, 0, NULL, NULL, "replaced by FLUSH_NFT_AT_INIT" },
+	{ "NFT_FLUSH_AT_EXIT", SPA_KEY_STRING, 0, NULL, NULL, "replaced by FLUSH_NFT_AT_EXIT" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = nft_keys,
+	.n_keys = sizeof(nft_keys) / sizeof(nft_keys[0]),
 	.name = "nftables",
 	.version = "0.2.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT |

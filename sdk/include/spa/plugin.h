@@ -25,7 +25,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  2u
+#define SPA_PLUGIN_ABI_MINOR  3u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -166,6 +166,37 @@ struct spa_plugin_ops {
 	int (*check)(const struct spa_host_api *host, const struct spa_grant *probe);
 };
 
+/*
+ * --- ABI 1.3: the keys a plugin takes (its configuration schema). ---
+ * With a schema, spad checks the plugin's keys itself when it reads the
+ * configuration (start, SIGHUP, --exit-parse-config): a key with the
+ * plugin's prefix that the schema does not name is an error naming
+ * file:line (a typo no longer means "unset"), as is a value of the wrong
+ * type, a value not among `choices`, or a required key left unset. -D
+ * redacts secret keys. A secret key may instead be given as <KEY>_FILE, a
+ * file owned by root (spad's user) that only it may read: its first line
+ * is the value, so no secret needs to sit in fwknopd.conf or in a
+ * command's argv. config_get returns `def` for an unset key.
+ */
+#define SPA_KEY_STRING 0u              /* any text */
+#define SPA_KEY_BOOL   1u              /* Y or N (any case) */
+#define SPA_KEY_UINT   2u              /* decimal, 0 .. 4294967295 */
+#define SPA_KEY_INT    3u              /* decimal, optional sign, 32 bits */
+#define SPA_KEY_PATH   4u              /* an absolute path */
+
+#define SPA_KEY_REQUIRED (1u << 0)     /* spad refuses to start without it */
+#define SPA_KEY_SECRET   (1u << 1)     /* redacted by -D; <KEY>_FILE allowed */
+#define SPA_KEY_STANZA   (1u << 2)     /* an access.conf stanza key (stanza_get) */
+
+struct spa_plugin_key {
+	const char *name;                  /* whole name: "NFT_TABLE" */
+	uint32_t type;                     /* SPA_KEY_STRING ... */
+	uint32_t flags;                    /* SPA_KEY_REQUIRED | ... */
+	const char *def;                   /* value when unset, or NULL */
+	const char *choices;               /* "library|exec": the only values, or NULL */
+	const char *doc;                   /* one line, for -D and documentation */
+};
+
 struct spa_plugin_descriptor {
 	uint32_t magic;                    /* SPA_PLUGIN_MAGIC */
 	uint16_t abi_major;                /* SPA_PLUGIN_ABI_MAJOR */
@@ -176,6 +207,9 @@ struct spa_plugin_descriptor {
 	uint32_t capabilities;             /* SPA_PLUGIN_CAP_* */
 	const char *key_prefix;            /* e.g. "IPT_": config keys it owns */
 	struct spa_plugin_ops ops;
+	/* --- ABI 1.3, optional (NULL/0: no schema, keys unchecked by spad) --- */
+	const struct spa_plugin_key *keys;
+	size_t n_keys;
 };
 
 /* Convenience for plugin authors. */

@@ -73,6 +73,7 @@ static int rec_init(const struct spa_host_api *host, void **state)
 	const char *path = host->config_get(host->self, RECORDER_PREFIX "FILE");
 	const char *argv[] = { "/bin/echo", "runner-ok", NULL };
 	struct spa_run_result res;
+	const char *token;
 	struct recorder *r;
 	int rc;
 
@@ -91,6 +92,12 @@ static int rec_init(const struct spa_host_api *host, void **state)
 	if (rc == 0)
 		rc = record(r, "init run=%d out=%.*s", res.exit_status,
 			    (int)strcspn(res.out, "\n"), res.out);
+	/* the schema's tests: a secret (maybe from RECORDER_TOKEN_FILE) and a
+	 * default reach the plugin through config_get */
+	token = host->config_get(host->self, RECORDER_PREFIX "TOKEN");
+	if (rc == 0 && token)
+		rc = record(r, "keys token=%s mode=%s", token,
+			    host->config_get(host->self, RECORDER_PREFIX "MODE"));
 	if (rc < 0) {
 		free(r);
 		return rc;
@@ -147,9 +154,25 @@ static void rec_fini(void *state)
 	free(state);
 }
 
+/* Its keys (ABI 1.3): the engine checks them before the plugin sees any. */
+static const struct spa_plugin_key recorder_keys[] = {
+	{ RECORDER_PREFIX "FILE", SPA_KEY_PATH, SPA_KEY_REQUIRED, NULL, NULL,
+	  "where every call is recorded" },
+	{ RECORDER_PREFIX "FAIL_CLOSE_IF", SPA_KEY_PATH, 0, NULL, NULL,
+	  "close fails while this file exists" },
+	{ RECORDER_PREFIX "TOKEN", SPA_KEY_STRING, SPA_KEY_SECRET, NULL, NULL,
+	  "a secret, recorded at init (tests of _FILE and -D)" },
+	{ RECORDER_PREFIX "MODE", SPA_KEY_STRING, 0, "fast", "fast|slow", "a choice" },
+	{ RECORDER_PREFIX "LIMIT", SPA_KEY_UINT, 0, "5", NULL, "a number" },
+	{ RECORDER_PREFIX "TAG", SPA_KEY_STRING, SPA_KEY_STANZA, NULL, NULL,
+	  "recorded with each grant of the stanza" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = recorder_keys,
+	.n_keys = sizeof(recorder_keys) / sizeof(recorder_keys[0]),
 	.name = RECORDER_NAME,
 	.version = "1.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6,
