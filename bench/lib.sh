@@ -231,13 +231,20 @@ bench_sched_ns() {
   for p in $(bench_family "$1"); do cat /proc/"$p"/task/*/schedstat; done |
     awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
-# Resident memory of the family, summed: pages the packet process shares
-# with the monitor (copy-on-write after the fork) count twice, so this
-# overstates spad's memory rather than understating it.
+# Resident memory: the daemon's RSS, plus for each other process of the
+# family (spad's packet process) only the pages it does not share with the
+# monitor (Private_* of smaps_rollup): the copy-on-write pages they share
+# are counted once, not twice, and nothing the second process costs is left
+# out.
 bench_rss_kb() {
-  local p
-  for p in $(bench_family "$1"); do cat "/proc/$p/status"; done |
-    awk '/^VmRSS:/ { s += $2 } END { print s + 0 }'
+  local p rss
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status")
+  for p in $(bench_family "$1"); do
+    [ "$p" = "$1" ] && continue
+    rss=$((rss + $(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' \
+      "/proc/$p/smaps_rollup")))
+  done
+  echo "$rss"
 }
 # Context switches of all threads of the family: every wakeup is one.
 bench_ctxt() {

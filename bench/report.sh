@@ -173,7 +173,11 @@ holds ${#BENCH_SRCS[@]} addresses (198.51.100.4-254, 203.0.113.1-254) used as fr
 - RSS: VmRSS of the daemon 0.5 s after start, after the garbage flood, and with
   $RSS_GRANTS live grants ($PLAN_RSS_TEXT, $BENCH_PORTS_PER_PKT ports per packet;
   spad with nftables, fwknopd with iptables; fwknopd is given at most ${RSS_FWKNOPD_S} s,
-  and the table gives how many grants each daemon held when its RSS was read).
+  and the table gives how many grants each daemon held when its RSS was read). For
+  spad, whose packets are read by a separate sandboxed process (docs/SECURITY.md), the
+  figure is the monitor's VmRSS plus the pages private to the packet process
+  (Private_Clean + Private_Dirty of its smaps_rollup): pages the two share after the
+  fork count once. CPU figures (ticks, schedstat) and wakeups sum both processes.
 - Knock during a garbage flood: bench/spa_bench_net blast sends garbage datagrams of
   a real packet's length from one address, unpaced, as fast as one client thread can; after
   1 s, $FLOOD_TRIALS knocks from fresh sources are timed as above (timeout
