@@ -56,6 +56,8 @@ struct spa_daemon {
 	/* the grant a plugin op is serving now, for stanza_get */
 	uint64_t op_id;
 	const struct spa_policy *op_policy;
+	bool op_closing;          /* the op is a close: token_set may only clear */
+	int op_token_rc;          /* a token_set the journal refused: fails the op */
 	/* the host's addresses, for the allow IP checks (spa_hostaddr.h) */
 	struct spa_hostaddrs host;
 	/* privilege separation (spa_daemon_worker.c): the monitor's view of

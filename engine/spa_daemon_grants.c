@@ -57,13 +57,57 @@ static const char *grant_var(void *ctx, const struct spa_grant *g, const char *k
 	return spa_policy_var(pol, key, found);
 }
 
+/* token_set (ABI 1.3) for the grant being served, journaled before the
+ * plugin goes on; a journal that refuses it fails the op (grant_op), as a
+ * grant that cannot be journaled is refused. */
+static int grant_token_set(void *ctx, const struct spa_plugin *p, const struct spa_grant *g,
+			   const void *data, size_t len)
+{
+	struct spa_daemon *d = ctx;
+	int rc;
+
+	(void)p; /* ops run one at a time: the grant served is the caller's */
+	if (g->id != d->op_id || (len && d->op_closing))
+		return -EINVAL;
+	rc = spa_grants_set_token(&d->grants, g->id, data, len);
+	/* a close that went through is one whatever its clear: the grant
+	 * and its token go with the remove */
+	if (rc < 0 && !d->op_closing)
+		d->op_token_rc = rc;
+	return rc;
+}
+
+/* token_get (ABI 1.3): a grant's token goes to the plugin that holds it. */
+static const void *grant_token_get(void *ctx, const struct spa_plugin *p,
+				   const struct spa_grant *g, size_t *len)
+{
+	struct spa_daemon *d = ctx;
+	struct spa_grant_rec r;
+
+	if (!spa_grants_by_id(&d->grants, g->id, &r) || strcmp(r.plugin, p->d->name) != 0)
+		return NULL;
+	return spa_grants_token(&d->grants, g->id, len);
+}
+
 void spa_daemon_bind_plugin(struct spa_daemon *d, struct spa_plugin *p)
 {
 	p->grant_var = grant_var;
+	p->token_set = grant_token_set;
+	p->token_get = grant_token_get;
 	p->grant_var_ctx = d;
 }
 
 enum grant_op { OP_OPEN, OP_CLOSE, OP_REFRESH };
+
+static int plugin_close(struct spa_daemon *d, struct spa_plugin *p, const struct spa_grant *g)
+{
+	int rc;
+
+	d->op_closing = true;
+	rc = p->d->ops.close(p->state, g);
+	d->op_closing = false;
+	return rc;
+}
 
 /* One place calls plugin ops on grants, so stanza_get always knows which
  * grant (and policy) is being served. */
@@ -74,14 +118,15 @@ static int grant_op(struct spa_daemon *d, struct spa_plugin *p, enum grant_op op
 
 	d->op_id = r->g.id;
 	d->op_policy = r->policy;
+	d->op_token_rc = 0;
 	switch (op) {
 	case OP_OPEN: rc = p->d->ops.open(p->state, &r->g); break;
-	case OP_CLOSE: rc = p->d->ops.close(p->state, &r->g); break;
+	case OP_CLOSE: rc = plugin_close(d, p, &r->g); break;
 	default:
 		if (p->d->ops.refresh)
 			rc = p->d->ops.refresh(p->state, &r->g);
 		else if (p->d->capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT)
-			rc = (rc = p->d->ops.close(p->state, &r->g)) < 0
+			rc = (rc = plugin_close(d, p, &r->g)) < 0
 				     ? rc : p->d->ops.open(p->state, &r->g);
 		else
 			rc = 0;
@@ -89,6 +134,8 @@ static int grant_op(struct spa_daemon *d, struct spa_plugin *p, enum grant_op op
 	}
 	d->op_id = 0;
 	d->op_policy = NULL;
+	if (rc == 0)
+		rc = d->op_token_rc;
 	return rc > 0 ? -EIO : rc;
 }
 

@@ -2,7 +2,7 @@
 /*
  * spa_grants.c - the grant store. Tens of thousands of live grants must
  * cost little and be found at once, so a grant is kept as a compact record
- * (strings interned, the rarely set dst and NAT fields out of line) with
+ * (strings interned, the rarely set dst, NAT and plugin token out of line) with
  * three indexes over it: hash tables by id and by refresh key, and a
  * min-heap by due time. A full struct spa_grant exists only as a copy on
  * the stack of whoever asked (spa_grants_at and friends).
@@ -33,7 +33,7 @@ struct spa_grant_slot {
 	uint32_t stanza, plugin;  /* in gs->names */
 	uint32_t user;            /* in gs->users */
 	uint32_t heap;            /* position in gs->heap */
-	uint32_t extra;           /* 1 + index in gs->extras; 0: dst, NAT unset */
+	uint32_t extra;           /* 1 + index in gs->extras; 0: dst, NAT, token unset */
 	uint16_t port;
 	uint8_t proto;
 	uint8_t flags;            /* SLOT_FAM of src, SLOT_CLOSING */
@@ -44,6 +44,8 @@ struct spa_grant_extra {
 	uint8_t dst_fam, nat_fam; /* FAM_* */
 	uint16_t nat_port;
 	uint32_t next_free;       /* a free entry: 1 + the next free one, 0 none */
+	uint8_t *token;           /* the plugin's (token_set), malloc'd; NULL: none */
+	uint16_t token_len;
 };
 
 /* What spa_grants_find compares; the policy by id, as two sets' objects
@@ -225,7 +227,11 @@ static void materialise(const struct spa_grants *gs, const struct spa_grant_slot
 		const struct spa_grant_extra *e = &gs->extras[s->extra - 1];
 		get_addr(&r->g.dst, e->dst_fam, e->dst);
 		get_addr(&r->g.nat_addr, e->nat_fam, e->nat);
-		r->g.nat_port = e->nat_port;
+			r->g.nat_port = e->nat_port;
+		if (e->token) {
+			memcpy(r->token, e->token, e->token_len);
+			r->token_len = e->token_len;
+		}
 	}
 	r->g.proto = s->proto;
 	r->g.port = s->port;
@@ -236,14 +242,11 @@ static void materialise(const struct spa_grants *gs, const struct spa_grant_slot
 	copy_state(s, r);
 }
 
-static int add_extra(struct spa_grants *gs, const struct spa_grant *g, uint32_t *idx)
+/* A zeroed extra entry; *idx is 1 + its index. */
+static int alloc_extra(struct spa_grants *gs, uint32_t *idx)
 {
-	struct spa_grant_extra *e;
 	uint32_t i;
 
-	*idx = 0;
-	if (!g->dst.family && !g->nat_addr.family && !g->nat_port)
-		return 0;
 	if (gs->free_extra) {
 		i = gs->free_extra - 1;
 		gs->free_extra = gs->extras[i].next_free;
@@ -258,13 +261,77 @@ static int add_extra(struct spa_grants *gs, const struct spa_grant *g, uint32_t 
 		}
 		i = (uint32_t)gs->n_extras++;
 	}
-	e = &gs->extras[i];
+	memset(&gs->extras[i], 0, sizeof(gs->extras[i]));
+	*idx = i + 1;
+	return 0;
+}
+
+static void free_extra(struct spa_grants *gs, uint32_t idx)
+{
+	struct spa_grant_extra *e = &gs->extras[idx - 1];
+
+	free(e->token);
+	memset(e, 0, sizeof(*e));
+	e->next_free = gs->free_extra;
+	gs->free_extra = idx;
+}
+
+static bool extra_has_addr(const struct spa_grant_extra *e)
+{
+	return e->dst_fam || e->nat_fam || e->nat_port;
+}
+
+/* Replaces slot s's token (len 0: none); an extra that then holds nothing
+ * is given back, so a grant without a token costs nothing. */
+static int put_token(struct spa_grants *gs, struct spa_grant_slot *s, const void *data,
+		     size_t len)
+{
+	uint8_t *copy = NULL;
+	struct spa_grant_extra *e;
+	int rc;
+
+	if (len > SPA_GRANT_TOKEN_MAX)
+		return -E2BIG;
+	if (len) {
+		copy = malloc(len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, data, len);
+		if (!s->extra && (rc = alloc_extra(gs, &s->extra)) < 0) {
+			free(copy);
+			return rc;
+		}
+	}
+	if (!s->extra)
+		return 0;
+	e = &gs->extras[s->extra - 1];
+	free(e->token);
+	e->token = copy;
+	e->token_len = (uint16_t)len;
+	if (!copy && !extra_has_addr(e)) {
+		free_extra(gs, s->extra);
+		s->extra = 0;
+	}
+	return 0;
+}
+
+static int add_extra(struct spa_grants *gs, const struct spa_grant *g, uint32_t *idx)
+{
+	struct spa_grant_extra *e;
+	int rc;
+
+	*idx = 0;
+	if (!g->dst.family && !g->nat_addr.family && !g->nat_port)
+		return 0;
+	rc = alloc_extra(gs, idx);
+	if (rc < 0)
+		return rc;
+	e = &gs->extras[*idx - 1];
 	put_addr(e->dst, &g->dst);
 	put_addr(e->nat, &g->nat_addr);
 	e->dst_fam = fam_code(g->dst.family);
 	e->nat_fam = fam_code(g->nat_addr.family);
 	e->nat_port = g->nat_port;
-	*idx = i + 1;
 	return 0;
 }
 
@@ -274,10 +341,8 @@ static void release(struct spa_grants *gs, const struct spa_grant_slot *s)
 	spa_gstrs_put(&gs->names, s->stanza);
 	spa_gstrs_put(&gs->names, s->plugin);
 	spa_gstrs_put(&gs->users, s->user);
-	if (s->extra) {
-		gs->extras[s->extra - 1].next_free = gs->free_extra;
-		gs->free_extra = s->extra;
-	}
+	if (s->extra)
+		free_extra(gs, s->extra);
 	if (s->flags & SLOT_CLOSING)
 		gs->n_closing--;
 	/* the set owns its policies mutable; the store hands them out const */
@@ -327,6 +392,8 @@ int spa_grants_push(struct spa_grants *gs, const struct spa_grant_rec *r)
 		interned++;
 	if (rc == 0)
 		rc = add_extra(gs, &r->g, &s.extra);
+	if (rc == 0 && (rc = put_token(gs, &s, r->token, r->token_len)) < 0 && s.extra)
+		free_extra(gs, s.extra);
 	if (rc < 0) {
 		if (interned > 0)
 			spa_gstrs_put(&gs->names, s.stanza);
@@ -394,6 +461,13 @@ int spa_grants_set_expiry(struct spa_grants *gs, uint64_t id, int64_t expires,
 	return 0;
 }
 
+int spa_grants_put_token(struct spa_grants *gs, uint64_t id, const void *data, size_t len)
+{
+	struct spa_grant_slot *s = slot_of(gs, id);
+
+	return s ? put_token(gs, s, data, len) : -ENOENT;
+}
+
 int spa_grants_set_closing(struct spa_grants *gs, uint64_t id, bool closing, unsigned attempts)
 {
 	struct spa_grant_slot *s = slot_of(gs, id);
@@ -431,6 +505,8 @@ void spa_grants_close(struct spa_grants *gs)
 		close(gs->jfd);
 		gs->jfd = -1;
 	}
+	for (size_t i = 0; i < gs->n_extras; i++)
+		free(gs->extras[i].token); /* NULL in a free entry */
 	free(gs->slots);
 	free(gs->heap);
 	free(gs->extras);
@@ -523,6 +599,34 @@ bool spa_grants_by_id(const struct spa_grants *gs, uint64_t id, struct spa_grant
 	if (s && out)
 		materialise(gs, s, out);
 	return s != NULL;
+}
+
+int spa_grants_set_token(struct spa_grants *gs, uint64_t id, const void *data, size_t len)
+{
+	struct spa_grant_slot *s = slot_of(gs, id);
+	size_t old_len;
+	const void *old;
+	int rc;
+
+	if (!s)
+		return -ENOENT;
+	if (len > SPA_GRANT_TOKEN_MAX)
+		return -E2BIG;
+	/* a plugin that sets its token again at every refresh costs no line */
+	old = spa_grants_token(gs, id, &old_len);
+	if (old_len == len && (len == 0 || memcmp(old, data, len) == 0))
+		return 0;
+	rc = put_token(gs, s, data, len);
+	return rc < 0 ? rc : spa_grants_journal_token(gs, id, data, len);
+}
+
+const void *spa_grants_token(const struct spa_grants *gs, uint64_t id, size_t *len)
+{
+	const struct spa_grant_slot *s = slot_of(gs, id);
+	const struct spa_grant_extra *e = s && s->extra ? &gs->extras[s->extra - 1] : NULL;
+
+	*len = e && e->token ? e->token_len : 0;
+	return *len ? e->token : NULL;
 }
 
 const struct spa_policy *spa_grants_policy(const struct spa_grants *gs, uint64_t id)

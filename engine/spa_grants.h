@@ -30,10 +30,13 @@ struct spa_grant_rec {
 	bool closing;
 	unsigned attempts;        /* failed closes so far */
 	int64_t retry_at;         /* next close attempt (epoch s), if closing */
+	/* the plugin's data for this grant (ABI 1.3 token_set), a copy */
+	size_t token_len;         /* 0: none */
+	uint8_t token[SPA_GRANT_TOKEN_MAX];
 };
 
 struct spa_grant_slot;            /* the compact record (spa_grants.c) */
-struct spa_grant_extra;           /* its rarely set fields: dst, NAT */
+struct spa_grant_extra;           /* its rarely set fields: dst, NAT, token */
 
 struct spa_grants {
 	struct spa_grant_slot *slots; /* in no order: a remove moves the last one
@@ -77,6 +80,14 @@ int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int6
 /* Journals that r is wanted open again (a re-knock of a closing grant). */
 int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r);
 bool spa_grants_by_id(const struct spa_grants *gs, uint64_t id, struct spa_grant_rec *out);
+/* Sets grant id's token (len 0: none) and journals it unless unchanged;
+ * -E2BIG beyond SPA_GRANT_TOKEN_MAX. When the journal cannot be written
+ * the token is kept in memory all the same (this run's close still gets
+ * it) and the error returned. */
+int spa_grants_set_token(struct spa_grants *gs, uint64_t id, const void *data, size_t len);
+/* Grant id's token, or NULL (*len 0) when it has none; valid until the
+ * grant's token changes or the grant is removed. */
+const void *spa_grants_token(const struct spa_grants *gs, uint64_t id, size_t *len);
 /* Grant id's policy, or NULL (no such grant). */
 const struct spa_policy *spa_grants_policy(const struct spa_grants *gs, uint64_t id);
 /* The i-th grant (i < gs->n) for a walk of the store; a remove reorders. */
@@ -104,11 +115,14 @@ int spa_grants_set_expiry(struct spa_grants *gs, uint64_t id, int64_t expires,
 int spa_grants_set_closing(struct spa_grants *gs, uint64_t id, bool closing,
 			   unsigned attempts);
 int spa_grants_drop(struct spa_grants *gs, uint64_t id);
+int spa_grants_put_token(struct spa_grants *gs, uint64_t id, const void *data, size_t len);
 int spa_grants_load_journal(struct spa_grants *gs);
 int spa_grants_journal_add(struct spa_grants *gs, const struct spa_grant_rec *r);
 int spa_grants_journal_update(struct spa_grants *gs, uint64_t id, int64_t expires,
 			      uint32_t timeout);
 int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id);
+int spa_grants_journal_token(struct spa_grants *gs, uint64_t id, const void *data,
+			     size_t len);
 int spa_grants_journal_closing(struct spa_grants *gs, uint64_t id, bool closing,
 			       unsigned attempts);
 

@@ -5,6 +5,7 @@
 
 #include "spa_fsutil.h"
 #include "spa_log.h"
+#include "spa_wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,10 +17,41 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define JOURNAL_VERSION 3  /* 3: grants carry their policy and closing state */
+#define JOURNAL_VERSION 3  /* 3: grants carry their policy, closing state and token */
 #define JOURNAL_VERSION_MIN 2
 #define JOURNAL_MAX ((size_t)1 << 30) /* a million grants is ~300 MB: refuse beyond */
 #define EXPIRES_MAX ((json_int_t)1 << 40) /* a sane epoch time, year < 36000 */
+#define TOKEN_B64_MAX (4 * ((SPA_GRANT_TOKEN_MAX + 2) / 3)) /* padded base64 */
+
+/* A plugin's token as padded base64: its bytes are anything. */
+static json_t *token_json(const uint8_t *data, size_t len)
+{
+	char text[TOKEN_B64_MAX + 1];
+
+	spa_b64_encode_padded(data, len, text);
+	return json_string(text);
+}
+
+/* Only the one spelling token_json writes is read back (padded, nothing
+ * after the padding, no stray bits, 1 to SPA_GRANT_TOKEN_MAX bytes), so a
+ * damaged field is a damaged record, not a different token. */
+static int parse_token(json_t *v, uint8_t *out, size_t *len)
+{
+	char again[TOKEN_B64_MAX + 1];
+	const char *s = json_string_value(v);
+	size_t n = s ? json_string_length(v) : 0;
+
+	*len = 0;
+	if (n == 0 || n > TOKEN_B64_MAX || strlen(s) != n ||
+	    spa_b64_decode(s, n, out, SPA_GRANT_TOKEN_MAX, len) < 0 || *len == 0)
+		return -EINVAL;
+	spa_b64_encode_padded(out, *len, again);
+	if (strcmp(again, s) != 0) {
+		*len = 0;
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static json_t *addr_json(const struct spa_grant_addr *a)
 {
@@ -54,6 +86,8 @@ static json_t *grant_json(const struct spa_grant_rec *r)
 		json_object_set_new(o, "closing", json_true());
 		json_object_set_new(o, "attempts", json_integer(r->attempts));
 	}
+	if (o && r->token_len)
+		json_object_set_new(o, "token", token_json(r->token, r->token_len));
 	return o;
 }
 
@@ -216,6 +250,17 @@ int spa_grants_journal_closing(struct spa_grants *gs, uint64_t id, bool closing,
 						       (int)attempts)));
 }
 
+int spa_grants_journal_token(struct spa_grants *gs, uint64_t id, const void *data,
+			     size_t len)
+{
+	json_t *o = json_pack("{s:I}", "id", (json_int_t)id);
+
+	/* no "token" key: the grant has none any more */
+	if (o && len)
+		json_object_set_new(o, "token", token_json(data, len));
+	return append(gs, op_json("token", o));
+}
+
 int spa_grants_journal_remove(struct spa_grants *gs, uint64_t id)
 {
 	return append(gs, op_json("remove", json_integer((json_int_t)id)));
@@ -295,18 +340,20 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	json_int_t id, expires;
 	int proto, port, nat_port, timeout;
 	const char *plugin, *stanza, *user;
-	json_t *src, *dst, *nat, *policy = NULL;
+	json_t *src, *dst, *nat, *policy = NULL, *token = NULL;
 	int closing = 0, attempts = 0;
 
 	memset(r, 0, sizeof(*r));
 	/* every key known and of its type ('!': no other key) */
 	if (json_unpack(o, "{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s, "
-			"s?o, s?b, s?i !}",
+			"s?o, s?b, s?i, s?o !}",
 			"id", &id, "plugin", &plugin, "src", &src, "dst", &dst,
 			"proto", &proto, "port", &port, "nat_addr", &nat, "nat_port", &nat_port,
 			"timeout", &timeout, "expires", &expires, "stanza", &stanza,
 			"username", &user, "policy", &policy, "closing", &closing,
-			"attempts", &attempts) < 0)
+			"attempts", &attempts, "token", &token) < 0)
+		return -EINVAL;
+	if (token && parse_token(token, r->token, &r->token_len) < 0)
 		return -EINVAL;
 	if (id <= 0 || expires < 0 || expires >= EXPIRES_MAX || proto < 0 || proto > 255 || port < 0 || port > 65535 || nat_port < 0 ||
 	    nat_port > 65535 || timeout < 0 || strlen(plugin) >= sizeof(r->plugin) ||
@@ -380,6 +427,16 @@ static int load_op(struct spa_grants *gs, json_t *o)
 					      : attempts > 0 && attempts < 1000000
 					      ? (unsigned)attempts : 1) < 0 ? -EINVAL : 0;
 	}
+	if ((v = json_object_get(o, "token"))) {
+		uint8_t token[SPA_GRANT_TOKEN_MAX];
+		size_t len = 0;
+		json_t *t = NULL;
+		if (json_unpack(v, "{s:I, s?o !}", "id", &id, "token", &t) < 0 || id <= 0 ||
+		    (t && parse_token(t, token, &len) < 0) ||
+		    spa_grants_put_token(gs, (uint64_t)id, token, len) < 0)
+			return -EINVAL;
+		return 0;
+	}
 	if ((v = json_object_get(o, "remove"))) {
 		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
 		    spa_grants_drop(gs, (uint64_t)json_integer_value(v)) < 0)
@@ -409,7 +466,7 @@ static int load_record(struct spa_grants *gs, const char *text, size_t len)
 static int load_glued(struct spa_grants *gs, const char *text, size_t len)
 {
 	static const char *const ops[] = { "{\"add\":{", "{\"update\":{", "{\"closing\":{",
-					    "{\"remove\":" };
+					    "{\"token\":{", "{\"remove\":" };
 
 	for (size_t i = 1; i + 2 < len; i++) {
 		if (text[i] != '{' || text[i + 1] != '"')
@@ -442,8 +499,11 @@ static int load_header(struct spa_grants *gs, const char *text, size_t len)
 /*
  * The journal is a log of JSON lines: a header {"version":3,"next_id":N},
  * then {"add":grant}, {"update":{id,expires,timeout}}, {"closing":{id,
- * closing,attempts}} and {"remove":id} in the order they happened; a
- * version 2 file (no policies, no closing) still loads.
+ * closing,attempts}}, {"token":{id[,token]}} and {"remove":id} in the order
+ * they happened; a version 2 file (no policies, no closing) and a version 3
+ * one written before tokens still load. A grant's "token" (in an add, or
+ * set by a token line; absent: none) is its plugin's data (ABI 1.3
+ * token_set), 1 to SPA_GRANT_TOKEN_MAX bytes as padded base64.
  *
  * The header is only ever written by a snapshot (temp file, rename), so a
  * file that does not start with one is not a journal and is refused. A

@@ -122,7 +122,7 @@ static pid_t pid_from_file(const char *path, bool *locked)
 static void status_journal(const struct spa_config *c)
 {
 	struct spa_grants gs;
-	size_t closing;
+	size_t closing, tokens = 0;
 	int rc;
 
 	if (access(c->journal_file, F_OK) < 0) {
@@ -135,17 +135,24 @@ static void status_journal(const struct spa_config *c)
 		return;
 	}
 	closing = spa_grants_closing(&gs);
+	for (size_t i = 0; i < gs.n; i++) {
+		struct spa_grant_rec r;
+		spa_grants_at(&gs, i, &r);
+		tokens += r.token_len > 0;
+	}
 	printf("journal %s: %zu grant%s", c->journal_file, gs.n, spa_plural(gs.n));
 	if (closing)
 		printf(", %zu stuck closing (the backend refused the close; retried)", closing);
+	if (tokens)
+		printf(", %zu with a plugin token", tokens);
 	printf("\n");
 	for (size_t i = 0; i < gs.n; i++) {
 		struct spa_grant_rec r;
 		spa_grants_at(&gs, i, &r);
 		if (r.closing)
-			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s\n",
-			       r.g.src.text, r.g.proto == 6 ? "tcp" : "udp", r.g.port,
-			       r.g.stanza, r.attempts, spa_plural(r.attempts));
+			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s, token %zu "
+			       "bytes\n", r.g.src.text, r.g.proto == 6 ? "tcp" : "udp", r.g.port,
+			       r.g.stanza, r.attempts, spa_plural(r.attempts), r.token_len);
 	}
 	spa_grants_close(&gs);
 }

@@ -129,6 +129,38 @@ static const char *host_stanza_get(void *self, const struct spa_grant *g, const 
 						   g->stanza), key);
 }
 
+static bool grant_ok(const struct spa_grant *g)
+{
+	return g && g->struct_size >= sizeof(*g) && g->id;
+}
+
+static int host_token_set(void *self, const struct spa_grant *g, const void *data, size_t len)
+{
+	struct spa_plugin *p = self;
+
+	if (!grant_ok(g) || (len && !data))
+		return -EINVAL;
+	if (len > SPA_GRANT_TOKEN_MAX)
+		return -E2BIG;
+	/* --fw-list, check: no grant is being served */
+	if (!p->token_set)
+		return -EINVAL;
+	return p->token_set(p->grant_var_ctx, p, g, data, len);
+}
+
+static const void *host_token_get(void *self, const struct spa_grant *g, size_t *len)
+{
+	struct spa_plugin *p = self;
+	size_t n = 0;
+	const void *t = NULL;
+
+	if (grant_ok(g) && p->token_get)
+		t = p->token_get(p->grant_var_ctx, p, g, &n);
+	if (len)
+		*len = t ? n : 0;
+	return t;
+}
+
 /* Checks the open file, not the path, so the file cannot be swapped
  * between the check and the dlopen. */
 static int check_file(int fd, const char *path, char *err, size_t errlen)
@@ -271,6 +303,8 @@ static void set_host(struct spa_plugin *p, const struct spa_config *cfg)
 	p->host.run = host_run;
 	p->host.run_input = host_run_input;
 	p->host.stanza_get = host_stanza_get;
+	p->host.token_set = host_token_set;
+	p->host.token_get = host_token_get;
 }
 
 /* The global keys this plugin may see, copied. */

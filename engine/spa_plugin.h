@@ -15,6 +15,14 @@
 typedef const char *(*spa_plugin_grant_var_fn)(void *ctx, const struct spa_grant *g,
 					       const char *key, bool *found);
 
+struct spa_plugin;
+/* token_set and token_get (ABI 1.3) for a grant the engine holds: the
+ * daemon's store keeps and journals tokens; p is the plugin asking. */
+typedef int (*spa_plugin_token_set_fn)(void *ctx, const struct spa_plugin *p,
+				       const struct spa_grant *g, const void *data, size_t len);
+typedef const void *(*spa_plugin_token_get_fn)(void *ctx, const struct spa_plugin *p,
+					       const struct spa_grant *g, size_t *len);
+
 struct spa_plugin {
 	void *dl;
 	int fd;                       /* the opened file, kept until unload */
@@ -27,7 +35,9 @@ struct spa_plugin {
 	struct spa_conf_kv *keys;
 	size_t n_keys;
 	spa_plugin_grant_var_fn grant_var;
-	void *grant_var_ctx;
+	spa_plugin_token_set_fn token_set;   /* NULL: no store (token_set fails) */
+	spa_plugin_token_get_fn token_get;
+	void *grant_var_ctx;                 /* the context of all three */
 	void *state;
 	bool initialised;
 	struct spa_host_api host;

@@ -30,6 +30,8 @@ static void check_rec(const struct spa_grants *gs, const struct spa_grant_rec *r
 		fuzz_fail("journal grant with an unterminated string", r->plugin);
 	if (r->g.id == 0 || r->g.id >= gs->next_id)
 		fuzz_fail("journal grant id not below next_id", NULL);
+	if (r->token_len > SPA_GRANT_TOKEN_MAX)
+		fuzz_fail("journal grant with a token too long", NULL);
 }
 
 static int same_rec(const struct spa_grant_rec *a, const struct spa_grant_rec *b)
@@ -44,7 +46,8 @@ static int same_rec(const struct spa_grant_rec *a, const struct spa_grant_rec *b
 	       !strcmp(a->g.username, b->g.username) && !strcmp(a->plugin, b->plugin) &&
 	       a->closing == b->closing && a->attempts == b->attempts &&
 	       !strcmp(a->policy->id, b->policy->id) &&
-	       a->policy->n_vars == b->policy->n_vars;
+	       a->policy->n_vars == b->policy->n_vars && a->token_len == b->token_len &&
+	       !memcmp(a->token, b->token, a->token_len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -45,6 +45,7 @@ extern "C" {
 #define SPA_GRANT_ADDR_LEN   46   /* INET6_ADDRSTRLEN */
 #define SPA_GRANT_LABEL_LEN  64
 #define SPA_GRANT_USER_LEN   64
+#define SPA_GRANT_TOKEN_MAX  256  /* bytes of plugin data per grant (ABI 1.3) */
 
 /* One address in both forms: plugins building command lines want text,
  * plugins talking netlink or a cloud API want bytes. */
@@ -133,6 +134,28 @@ struct spa_host_api {
 	 * change what its refresh and close see, nor do restarts. A pointer
 	 * returned here stays valid until fini returns. */
 	const char *(*stanza_get)(void *self, const struct spa_grant *g, const char *key);
+
+	/* --- ABI 1.3: per-grant plugin data; check SPA_HOST_HAS too. ---
+	 * A plugin may attach a token to a grant it serves: what it needs to
+	 * undo the open later (a cloud rule id, an ACL sequence number) and
+	 * cannot derive from the grant. The engine journals the token with
+	 * the grant and hands it back, through token_get, at refresh and close
+	 * and at the re-open after a restart (also after a kill -9). */
+
+	/* Sets g's token to a copy of len bytes of data (len 0: no token).
+	 * Only for the grant being served, from open or refresh (or close,
+	 * with len 0 only). Returns 0 once the token is journaled; -E2BIG for
+	 * len > SPA_GRANT_TOKEN_MAX; -EINVAL outside an op on g; another
+	 * negative error when the journal cannot be written: the engine then
+	 * fails the op (an open is closed again), keeping the token in memory
+	 * so that close still gets it. Setting the token it already has
+	 * writes nothing. */
+	int (*token_set)(void *self, const struct spa_grant *g, const void *data, size_t len);
+	/* The token of grant g (g->id, a grant of this plugin the engine
+	 * holds) and its length in *len, or NULL (and *len 0) when it has
+	 * none. The pointer is valid until the next token_set of g, and at
+	 * most until the next op on g returns: copy what must live longer. */
+	const void *(*token_get)(void *self, const struct spa_grant *g, size_t *len);
 };
 
 /* Whether an engine's host API has `member` (added by a later minor): a

@@ -9,12 +9,17 @@
  * them until fini: under ASan a reload that freed them is caught), records
  * the stanza variable <PREFIX>TAG of each grant (the policy it was granted
  * under), and fails every close while the file named by <PREFIX>FAIL_CLOSE_IF
- * exists (a backend that refuses to close). Built twice, as "recorder" and
+ * exists (a backend that refuses to close). With <PREFIX>TOKENS Y it attaches
+ * a token "rule-<id>-<port>" to each grant it opens (ABI 1.3 token_set) and
+ * records the token the engine hands back with every call, and what
+ * token_set answers to a token too long and to a set at close. Built
+ * twice, as "recorder" and
  * "recorder2" (prefix RECORDER2_), so one config can use two plugins.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,7 @@ struct recorder {
 	const struct spa_host_api *host;
 	const char *path;       /* config_get's, kept: valid until fini */
 	const char *fail_if;    /* likewise; NULL: closes never fail */
+	bool tokens;            /* <PREFIX>TOKENS Y */
 };
 
 static int record(struct recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -61,11 +67,19 @@ static int record(struct recorder *r, const char *fmt, ...)
 static int rec_grant(struct recorder *r, const char *op, const struct spa_grant *g)
 {
 	const char *tag = r->host->stanza_get(r->host->self, g, RECORDER_PREFIX "TAG");
+	char token[SPA_GRANT_TOKEN_MAX + 16] = "";
 
+	/* the tokens this plugin sets are text; printed as such */
+	if (r->tokens) {
+		size_t len;
+		const char *t = r->host->token_get(r->host->self, g, &len);
+		snprintf(token, sizeof(token), " token=%.*s", t ? (int)len : 1, t ? t : "-");
+	}
 	return record(r, "%s id=%llu family=%d src=%s proto=%u port=%u timeout=%u stanza=%s "
-		      "user=%s tag=%s plugin=" RECORDER_NAME,
+		      "user=%s tag=%s plugin=" RECORDER_NAME "%s",
 		      op, (unsigned long long)g->id, g->family == AF_INET6 ? 6 : 4, g->src.text,
-		      g->proto, g->port, g->timeout, g->stanza, g->username, tag ? tag : "-");
+		      g->proto, g->port, g->timeout, g->stanza, g->username, tag ? tag : "-",
+		      token);
 }
 
 static int rec_init(const struct spa_host_api *host, void **state)
@@ -87,6 +101,13 @@ static int rec_init(const struct spa_host_api *host, void **state)
 	r->host = host;
 	r->path = path;
 	r->fail_if = host->config_get(host->self, RECORDER_PREFIX "FAIL_CLOSE_IF");
+	token = host->config_get(host->self, RECORDER_PREFIX "TOKENS");
+	r->tokens = token && (token[0] == 'Y' || token[0] == 'y');
+	if (r->tokens && (!SPA_HOST_HAS(host, token_set) || !SPA_HOST_HAS(host, token_get))) {
+		host->log(host->self, SPA_LOG_ERR, "this engine keeps no grant tokens");
+		free(r);
+		return -ENOTSUP;
+	}
 	/* exercise the host's command runner so tests cover it end to end */
 	rc = host->run(host->self, argv, 2000, &res);
 	if (rc == 0)
@@ -108,18 +129,36 @@ static int rec_init(const struct spa_host_api *host, void **state)
 
 static int rec_open(void *state, const struct spa_grant *g)
 {
-	return rec_grant(state, "open", g);
+	struct recorder *r = state;
+	char big[SPA_GRANT_TOKEN_MAX + 1], token[64];
+	int rc = rec_grant(r, "open", g);
+
+	if (rc < 0 || !r->tokens)
+		return rc;
+	/* one byte too many is refused; the grant keeps what it had */
+	memset(big, 'x', sizeof(big));
+	rc = r->host->token_set(r->host->self, g, big, sizeof(big));
+	record(r, "token %zu bytes id=%llu: rc=%d", sizeof(big), (unsigned long long)g->id, rc);
+	/* what a cloud backend would keep: the id of the rule it made */
+	snprintf(token, sizeof(token), "rule-%llu-%u", (unsigned long long)g->id, g->port);
+	return r->host->token_set(r->host->self, g, token, strlen(token));
 }
 
 static int rec_close(void *state, const struct spa_grant *g)
 {
 	struct recorder *r = state;
+	int rc;
 
 	if (r->fail_if && access(r->fail_if, F_OK) == 0) {
 		rec_grant(r, "close-failed", g);
 		return -EIO;
 	}
-	return rec_grant(r, "close", g);
+	rc = rec_grant(r, "close", g);
+	/* at close a token may only be cleared */
+	if (rc == 0 && r->tokens)
+		record(r, "token set at close id=%llu: rc=%d", (unsigned long long)g->id,
+		       r->host->token_set(r->host->self, g, "x", 1));
+	return rc;
 }
 
 static int rec_refresh(void *state, const struct spa_grant *g)
@@ -166,6 +205,8 @@ static const struct spa_plugin_key recorder_keys[] = {
 	{ RECORDER_PREFIX "LIMIT", SPA_KEY_UINT, 0, "5", NULL, "a number" },
 	{ RECORDER_PREFIX "TAG", SPA_KEY_STRING, SPA_KEY_STANZA, NULL, NULL,
 	  "recorded with each grant of the stanza" },
+	{ RECORDER_PREFIX "TOKENS", SPA_KEY_BOOL, 0, "N", NULL,
+	  "attach a token to each grant and record the one handed back" },
 };
 
 __attribute__((visibility("default")))
