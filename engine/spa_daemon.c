@@ -463,17 +463,22 @@ int spa_daemon_start(struct spa_daemon *d)
 		rc = spa_daemon_open_udp(d, d->cfg.udp_port, d->udp);
 		if (rc < 0)
 			return rc;
-		spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanza%s, %zu plugin%s%s",
-			d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
-			d->n_plugins, spa_plural(d->n_plugins),
-			d->opt.test_mode ? " (test mode)" : "");
 	}
 	/* Last: the packet process starts with every socket and capture it
 	 * reads already open, so it never needs the right to open one. */
 	rc = spa_daemon_worker_start(d);
-	if (rc < 0)
+	if (rc < 0) {
 		spa_log(SPA_L_ERR, "cannot start the packet process: %s", strerror(-rc));
-	return rc;
+		return rc;
+	}
+	/* said once the packet process reads: what a waiting caller or test
+	 * sees next is the daemon at work, not its start-up */
+	if (d->cfg.udp_server)
+		spa_log(SPA_L_NOTICE, "listening on UDP port %u, %zu stanza%s, %zu plugin%s%s",
+			d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
+			d->n_plugins, spa_plural(d->n_plugins),
+			d->opt.test_mode ? " (test mode)" : "");
+	return 0;
 }
 
 static struct spa_capture *capture_of(struct spa_daemon *d, int fd)

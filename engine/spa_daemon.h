@@ -66,6 +66,7 @@ struct spa_daemon {
 	pid_t worker_pid;            /* -1: none running */
 	int ps_fd;                   /* the monitor's end of the pair */
 	bool worker_done;            /* its exit was asked for or announced */
+	bool worker_ready;           /* it said it is sandboxed and reading */
 	bool worker_failed;          /* a --pcap-file run ended by its death */
 	uint64_t worker_started;     /* monotonic ms */
 	uint64_t restart_at;         /* monotonic ms: start a new one then */

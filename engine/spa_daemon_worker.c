@@ -33,6 +33,8 @@
 
 /* How long a stopping packet process may take to finish what it read. */
 #define STOP_GRACE_MS 3000
+/* How long a start waits for the new packet process's READY. */
+#define READY_WAIT_MS 10000
 /* Restarts after a crash: at once, then 1 s doubling to this. */
 #define RESTART_MAX_MS 30000
 
@@ -142,6 +144,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 {
 	struct spa_sandbox_report r = { 0 };
 	struct spa_ps_header done = { SPA_PS_MAGIC, SPA_PS_DONE, 0 };
+	struct spa_ps_header ready = { SPA_PS_MAGIC, SPA_PS_READY, 0 };
 	uid_t monitor_uid = getuid();
 	char err[256] = "";
 	int epfd, rc;
@@ -184,6 +187,8 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	spa_log(SPA_L_INFO, "packet process %d: uid %u%s, Landlock %s, seccomp %s", (int)getpid(),
 		(unsigned)(r.user_dropped ? so->uid : monitor_uid), r.chrooted ? " in an empty chroot" : "",
 		r.landlock_abi ? "on" : "not in this kernel", r.seccomp ? "on" : "OFF");
+	/* the monitor waits for this before it says spad is ready */
+	send_record(&ready, sizeof(ready));
 	if (d->cfg.pcap_file[0] && !d->cfg.udp_server) {
 		(void)spa_daemon_replay_file(d);
 		d->stop = true;
@@ -226,6 +231,30 @@ static int sandbox_opts(struct spa_daemon *d, struct spa_sandbox_opts *so)
 	return rc;
 }
 
+static bool take_record(struct spa_daemon *d);
+
+/* Until the new packet process says it is sandboxed and reading (its log
+ * lines before that are acted on): "ready", at start and after a reload,
+ * means packets are being read, and an idle spad is idle from then on. A
+ * process that never says so is left to the crash handling. */
+static void wait_ready(struct spa_daemon *d)
+{
+	uint64_t deadline = mono_ms() + READY_WAIT_MS;
+
+	while (d->ps_fd >= 0 && !d->worker_ready) {
+		struct pollfd pfd = { .fd = d->ps_fd, .events = POLLIN };
+		uint64_t now = mono_ms();
+
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0) {
+			spa_log(SPA_L_WARNING, "packet process %d: not ready after %d ms",
+				(int)d->worker_pid, READY_WAIT_MS);
+			return;
+		}
+		while (d->ps_fd >= 0 && !d->worker_ready && take_record(d))
+			;
+	}
+}
+
 int spa_daemon_worker_start(struct spa_daemon *d)
 {
 	struct spa_sandbox_opts so;
@@ -259,7 +288,10 @@ int spa_daemon_worker_start(struct spa_daemon *d)
 	d->ps_fd = sv[0];
 	d->worker_started = mono_ms();
 	d->worker_done = false;
+	d->worker_ready = false;
 	rc = spa_daemon_watch(d, d->ps_fd);
+	if (rc == 0)
+		wait_ready(d);
 	return rc;
 }
 
@@ -408,6 +440,9 @@ static bool take_record(struct spa_daemon *d)
 	case SPA_PS_DONE:
 		d->worker_done = true;
 		d->stop = true;
+		break;
+	case SPA_PS_READY:
+		d->worker_ready = true;
 		break;
 	default:
 		misbehaved(d, type < 0 ? why : "a record only the monitor sends");

@@ -185,7 +185,7 @@ out:
 static int resolve_file(const struct spa_plugin *p, struct spa_config *cfg, size_t i,
 			char *err, size_t errlen)
 {
-	char name[128], *secret = NULL;
+	char name[128], where[sizeof(cfg->kv[i].where)], *secret = NULL;
 	const struct spa_plugin_key *k;
 	size_t n = strlen(cfg->kv[i].name) - strlen(FILE_SUFFIX);
 	int rc;
@@ -206,8 +206,10 @@ static int resolve_file(const struct spa_plugin *p, struct spa_config *cfg, size
 	if (!secret)
 		return -ENOMEM;
 	rc = read_secret(&cfg->kv[i], secret, SECRET_FILE_MAX, err, errlen);
+	/* the append may move the array cfg->kv[i] lives in */
+	memcpy(where, cfg->kv[i].where, sizeof(where));
 	if (rc == 0)
-		rc = spa_conf_kv_append(&cfg->kv, &cfg->n_kv, name, secret, cfg->kv[i].where);
+		rc = spa_conf_kv_append(&cfg->kv, &cfg->n_kv, name, secret, where);
 	if (rc == 0)
 		cfg->kv[cfg->n_kv - 1].secret = true;
 	spa_wipe(secret, SECRET_FILE_MAX);

@@ -170,6 +170,7 @@ int spa_privsep_decode(const void *buf, size_t len, char *why, size_t cap)
 	}
 	case SPA_PS_DONE:
 	case SPA_PS_STOP:
+	case SPA_PS_READY:
 		if (len != sizeof(h))
 			return bad(why, cap, "control record of %zu bytes", len);
 		return (int)h.type;

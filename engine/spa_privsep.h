@@ -33,6 +33,7 @@ enum spa_ps_type {
 	SPA_PS_DONE = 3,       /* packet process -> monitor: exiting on purpose
 				* (-C reached, end of --pcap-file) */
 	SPA_PS_STOP = 4,       /* monitor -> packet process: finish and exit */
+	SPA_PS_READY = 5,      /* packet process -> monitor: sandboxed, reading */
 };
 
 struct spa_ps_header {
