@@ -169,6 +169,7 @@ static const struct server_var server_vars[] = {
 	{ "MAX_SNIFF_BYTES", V_U32, F(max_sniff_bytes), 1, 32768 },
 	/* no "unlimited": the point is that memory is bounded */
 	{ "MAX_GRANTS_TOTAL", V_U32, F(max_grants_total), 1, SPA_MAX_GRANTS_LIMIT },
+	{ "RECONCILE_INTERVAL", V_U32, F(reconcile_interval), 0, 86400 },
 	{ "PRIVSEP_USER", V_STR, F(privsep_user), 0, 0 },
 	{ "PRIVSEP_CHROOT", V_PATH, F(privsep_chroot), 0, 0 },
 	{ "PRIVSEP_SECCOMP", V_BOOL, F(privsep_seccomp), 0, 0 },

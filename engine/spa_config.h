@@ -115,6 +115,7 @@ struct spa_config {
 	bool pcap_promisc;
 	uint32_t max_sniff_bytes;
 	uint32_t max_grants_total;     /* MAX_GRANTS_TOTAL */
+	uint32_t reconcile_interval;   /* RECONCILE_INTERVAL seconds, 0: off */
 	/* the packet process (docs/SECURITY.md) */
 	char privsep_user[64];         /* PRIVSEP_USER; "": _spad, else nobody */
 	char privsep_chroot[PATH_MAX]; /* PRIVSEP_CHROOT; "": <run dir>/empty */

@@ -267,6 +267,28 @@ static int open_replay(const struct spa_config *c, struct spa_replay **out)
 
 static void sync_state(struct spa_daemon *d);
 
+/* RECONCILE_INTERVAL: a periodic timer of its own, or none. */
+static int arm_reconcile_timer(struct spa_daemon *d)
+{
+	struct itimerspec its = { 0 };
+
+	if (d->rfd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->rfd, NULL);
+		close(d->rfd);
+		d->rfd = -1;
+	}
+	if (!d->cfg.reconcile_interval || d->opt.test_mode)
+		return 0;
+	d->rfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->rfd < 0)
+		return -errno;
+	its.it_value.tv_sec = (time_t)d->cfg.reconcile_interval;
+	its.it_interval.tv_sec = (time_t)d->cfg.reconcile_interval;
+	if (timerfd_settime(d->rfd, 0, &its, NULL) < 0)
+		return -errno;
+	return spa_daemon_watch(d, d->rfd);
+}
+
 static void restart_worker(struct spa_daemon *d)
 {
 	int rc;
@@ -353,6 +375,8 @@ static void reload(struct spa_daemon *d)
 	}
 	spa_config_free(&d->cfg);
 	d->cfg = fresh;
+	if (arm_reconcile_timer(d) < 0)
+		spa_log(SPA_L_ERR, "RECONCILE_INTERVAL: cannot arm its timer: %s", strerror(errno));
 	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanza%s, %zu grant%s kept",
 		d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas), d->grants.n,
 		spa_plural(d->grants.n));
@@ -366,6 +390,8 @@ static void handle_signal(struct spa_daemon *d)
 	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			reload(d);
+		else if (si.ssi_signo == SIGUSR1)
+			spa_daemon_reconcile_backends(d, "SIGUSR1");
 		else
 			d->stop = true;
 	}
@@ -377,6 +403,7 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	d->opt = *o;
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
 	d->ps_fd = -1;
+	d->rfd = -1;
 	d->worker_pid = -1;
 }
 
@@ -432,6 +459,7 @@ int spa_daemon_start(struct spa_daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -445,6 +473,12 @@ int spa_daemon_start(struct spa_daemon *d)
 	 * the port (or capture) is open, what a client or test sees is final,
 	 * not a flush on its way to being re-filled. */
 	spa_daemon_reconcile(d);
+	/* what the backends hold that the journal does not (a journal lost,
+	 * rules restored from elsewhere) is closed before spad listens */
+	spa_daemon_reconcile_backends(d, "start");
+	rc = arm_reconcile_timer(d);
+	if (rc < 0)
+		return rc;
 	/* The journal is rewritten whole (fsync, rename) once here, so that
 	 * the first grant only appends a line instead of paying for it. */
 	rc = spa_grants_save(&d->grants);
@@ -587,6 +621,10 @@ int spa_daemon_run(struct spa_daemon *d)
 				handle_signal(d);
 			} else if (fd == d->ps_fd) {
 				spa_daemon_worker_read(d);
+			} else if (fd == d->rfd) {
+				uint64_t ticks;
+				if (read(fd, &ticks, sizeof(ticks)) > 0)
+					spa_daemon_reconcile_backends(d, "RECONCILE_INTERVAL");
 			}
 		}
 		sync_state(d);
@@ -601,7 +639,8 @@ int spa_daemon_run(struct spa_daemon *d)
 
 void spa_daemon_free(struct spa_daemon *d)
 {
-	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd, d->ps_fd };
+	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd, d->ps_fd,
+		      d->rfd };
 
 	if (d->worker_pid > 0) {
 		kill(d->worker_pid, SIGKILL);

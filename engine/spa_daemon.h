@@ -46,6 +46,7 @@ struct spa_daemon {
 	struct spa_plugin *plugins[SPA_MAX_PLUGINS];
 	size_t n_plugins;
 	int epfd, tfd, sfd, udp[2];
+	int rfd;                     /* RECONCILE_INTERVAL's timer, -1: off */
 	struct spa_capture cap[SPA_MAX_CAPTURES];
 	size_t n_cap;
 	int json_fd;                 /* JSON decision lines, -1: off */
@@ -149,6 +150,12 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 int spa_daemon_load_journal_plugins(struct spa_daemon *d);
 /* At start: closes what is due, re-opens live journal grants. */
 void spa_daemon_reconcile(struct spa_daemon *d);
+/* Asks grant id's backend to open it again (it lost it); 0 or negative. */
+int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id);
+/* spa_daemon_reconcile.c: compares what each backend that can list holds
+ * with the grant store; re-opens live grants a backend lost and closes
+ * entries no grant covers. `why` names the trigger for the log. */
+void spa_daemon_reconcile_backends(struct spa_daemon *d, const char *why);
 
 /* In the packet process: decides one packet and sends the record. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);

@@ -419,6 +419,17 @@ void spa_daemon_reconcile(struct spa_daemon *d)
 			spa_grants_closing(&d->grants));
 }
 
+int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id)
+{
+	struct spa_grant_rec r;
+	struct spa_plugin *p;
+
+	if (!spa_grants_by_id(&d->grants, id, &r) || r.closing)
+		return -ENOENT;
+	p = spa_daemon_plugin_named(d, r.plugin);
+	return p && p->initialised ? grant_op(d, p, OP_OPEN, &r) : -ENOENT;
+}
+
 /* A clean stop closes every hole: nothing would expire them otherwise. A
  * close that fails stays journaled as closing; the next start retries it
  * instead of re-opening it. */

@@ -4,7 +4,9 @@
 #  1. a grant opened before a reload (same files), then access.conf edited
 #     with a stanza inserted above the grant's, closes on time;
 #  2. a close the backend refuses (its command made to fail through a
-#     wrapper) keeps the hole tracked and is retried until it succeeds.
+#     wrapper) keeps the hole tracked and is retried until it succeeds;
+#  3. reconciliation: a grant flushed from the backend is re-opened on
+#     SIGUSR1, and an entry left without a journal is closed at start.
 # Uses the cycle's backend, dir, spad, knock, check, rules, wait_rules,
 # start_spad, stop_spad, TIMEOUT, WAIT and CLOSE_WAIT.
 
@@ -98,6 +100,43 @@ rm -f "$flag"
 # backoff doubles from 1 s: the next retry comes within ~8 s
 check wait_rules 0 "$CLOSE_WAIT"
 check faults_wait_log "closed (retry)" 1 50
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+stop_spad
+cp "$dir/fwknopd.conf.orig" "$dir/fwknopd.conf"
+
+echo "== reconciliation: a grant the backend lost is opened again (SIGUSR1)"
+check faults_start
+check knock "$E2E_CLI4"
+check wait_rules 1 "$WAIT"
+# an administrator flushes the backend behind spad's back
+spad_admin --fw-flush >/dev/null
+check wait_rules 0 "$WAIT"
+kill -USR1 "$spad_pid"
+check faults_wait_log "missing from backend $backend (SIGUSR1); re-opened" 1 "$WAIT"
+check wait_rules 1 "$WAIT"
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+# and it still closes on time
+check wait_rules 0 "$CLOSE_WAIT"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+stop_spad
+
+echo "== reconciliation: an entry no grant covers is closed at start"
+case "$backend" in
+  iptables) fp=IPT ;; nftables) fp=NFT ;; ipset) fp=IPSET ;; firewalld) fp=FIREWD ;;
+esac
+cp "$dir/fwknopd.conf" "$dir/fwknopd.conf.orig"
+# no flush at either end: only reconciliation can find the stale entry
+printf 'FLUSH_%s_AT_INIT N\nFLUSH_%s_AT_EXIT N\n' "$fp" "$fp" >>"$dir/fwknopd.conf"
+check faults_start
+check knock "$E2E_CLI4"
+check wait_rules 1 "$WAIT"
+kill -9 "$spad_pid"
+while kill -0 "$spad_pid" 2>/dev/null; do sleep 0.1; done
+# the journal is lost (a tmpfs after a reboot that kept the rules)
+rm -f "$dir/run/grants.json"
+check faults_start
+check faults_wait_log "no grant covers (start); closed" 1 "$WAIT"
+check test "$(rules)" = 0
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
 stop_spad
 cp "$dir/fwknopd.conf.orig" "$dir/fwknopd.conf"
