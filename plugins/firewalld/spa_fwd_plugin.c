@@ -262,9 +262,33 @@ static void fwd_fini(void *state)
 	free(st);
 }
 
+/* Its keys (ABI 1.3): spad refuses any other FIREWD_ key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser, which check and init share. fwknop's variables
+ * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
+ * nothing yet. */
+static const struct spa_plugin_key fwd_keys[] = {
+	{ "FIREWD_ZONE", SPA_KEY_STRING, 0, NULL, NULL, "the zone of our rich rules" },
+	{ "FIREWD_TRANSPORT", SPA_KEY_STRING, 0, NULL, NULL, "auto, dbus or exec" },
+	{ "FIREWD_EXE", SPA_KEY_STRING, 0, NULL, NULL, "firewall-cmd (exec transport)" },
+	{ "FIREWD_INPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
+	{ "FIREWD_OUTPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
+	{ "ENABLE_FIREWD_OUTPUT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
+	{ "ENABLE_FIREWD_FORWARDING", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_FIREWD_LOCAL_NAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_FIREWD_SNAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_FIREWD_COMMENT_CHECK", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
+	{ "FIREWD_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "FIREWD_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "FIREWD_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "FIREWD_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = fwd_keys,
+	.n_keys = sizeof(fwd_keys) / sizeof(fwd_keys[0]),
 	.name = "firewalld",
 	.version = "0.1.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT,

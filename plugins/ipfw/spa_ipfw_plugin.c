@@ -355,9 +355,26 @@ static void ipfw_fini(void *state)
 	free(state);
 }
 
+/* Its keys (ABI 1.3): spad refuses any other IPFW_ key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser, which check and init share. fwknop's variables
+ * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
+ * nothing yet. */
+static const struct spa_plugin_key ipfw_keys[] = {
+	{ "IPFW_EXE", SPA_KEY_STRING, 0, NULL, NULL, "ipfw" },
+	{ "IPFW_START_RULE_NUM", SPA_KEY_STRING, 0, NULL, NULL, "first rule number of ours" },
+	{ "IPFW_MAX_RULES", SPA_KEY_STRING, 0, NULL, NULL, "how many rule numbers are ours" },
+	{ "IPFW_ACTIVE_SET_NUM", SPA_KEY_STRING, 0, NULL, NULL, "set of live rules" },
+	{ "IPFW_EXPIRE_SET_NUM", SPA_KEY_STRING, 0, NULL, NULL, "set of expired rules" },
+	{ "IPFW_EXPIRE_PURGE_INTERVAL", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
+	{ "IPFW_ADD_CHECK_STATE", SPA_KEY_STRING, 0, NULL, NULL, "add a check-state rule" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = ipfw_keys,
+	.n_keys = sizeof(ipfw_keys) / sizeof(ipfw_keys[0]),
 	.name = "ipfw",
 	.version = "0.1.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6,

@@ -199,9 +199,34 @@ static void ipt_fini(void *state)
 	free(st);
 }
 
+/* Its keys (ABI 1.3): spad refuses any other IPT_ key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser, which check and init share. fwknop's variables
+ * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
+ * nothing yet. */
+static const struct spa_plugin_key ipt_keys[] = {
+	{ "IPT_INPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "target, table, chain, pos, our chain, pos" },
+	{ "IPT_OUTPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "the same for OUTPUT" },
+	{ "ENABLE_IPT_OUTPUT", SPA_KEY_STRING, 0, NULL, NULL, "also open the reply direction" },
+	{ "IPT_SAVE_EXE", SPA_KEY_STRING, 0, NULL, NULL, "iptables-save" },
+	{ "IPT_RESTORE_EXE", SPA_KEY_STRING, 0, NULL, NULL, "iptables-restore" },
+	{ "IPT_IP6_SAVE_EXE", SPA_KEY_STRING, 0, NULL, NULL, "ip6tables-save" },
+	{ "IPT_IP6_RESTORE_EXE", SPA_KEY_STRING, 0, NULL, NULL, "ip6tables-restore" },
+	{ "ENABLE_IPT_FORWARDING", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_IPT_LOCAL_NAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_IPT_SNAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "ENABLE_IPT_COMMENT_CHECK", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
+	{ "IPT_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "IPT_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "IPT_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "IPT_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = ipt_keys,
+	.n_keys = sizeof(ipt_keys) / sizeof(ipt_keys[0]),
 	.name = "iptables",
 	.version = "0.2.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_BATCH,

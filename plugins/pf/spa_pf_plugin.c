@@ -165,9 +165,22 @@ static void pf_fini(void *state)
 	free(state);
 }
 
+/* Its keys (ABI 1.3): spad refuses any other PF key, naming file:line
+ * (a typo must not silently mean "the default"). Values are checked by
+ * the plugin's own parser, which check and init share. fwknop's variables
+ * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
+ * nothing yet. */
+static const struct spa_plugin_key pf_keys[] = {
+	{ "PFCTL_EXE", SPA_KEY_STRING, 0, NULL, NULL, "pfctl" },
+	{ "PF_ANCHOR_NAME", SPA_KEY_STRING, 0, NULL, NULL, "the anchor of our rules" },
+	{ "PF_EXPIRE_INTERVAL", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
+};
+
 __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
+	.keys = pf_keys,
+	.n_keys = sizeof(pf_keys) / sizeof(pf_keys[0]),
 	.name = "pf",
 	.version = "0.1.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6,

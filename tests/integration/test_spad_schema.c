@@ -5,7 +5,7 @@
  * is an error naming file:line and the key it resembles, values are typed,
  * a secret comes from <KEY>_FILE (never from a file others may read) and
  * -D never prints it, defaults reach the plugin.
- * argv[1]: spad, argv[2]: directory of recorder.so.
+ * argv[1]: spad, argv[2]: directory of recorder.so, argv[3]: of the shipped plugins.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +26,7 @@
 #include "engine_helpers.h"
 #include "spad_fixture.h"
 
-static const char *spad_bin, *plugin_dir;
+static const char *spad_bin, *plugin_dir, *shipped_dir;
 
 static int setup(void **state)
 {
@@ -155,6 +155,52 @@ static void test_secret_inline_redacted(void **state)
 	free(text);
 }
 
+/*
+ * The iptables plugin's schema against Debian's fwknop-server 2.6.10
+ * fwknopd.conf with every variable of its backends set (uncommented): an
+ * fwknop admin's file loads; a typo in one of its names does not.
+ */
+static void test_fwknop_conf_with_iptables(void **state)
+{
+	static const char stock[] = "/etc/fwknop/fwknopd.conf";
+	struct fx *f = *state;
+	char line[512], extra[8400];
+	FILE *in, *out;
+
+	if (access(stock, R_OK) != 0) {
+		if (getenv("CI"))
+			fail_msg("%s is needed under CI (package fwknop-server)", stock);
+		printf("SKIP: no %s\n", stock);
+		return;
+	}
+	in = fopen(stock, "r");
+	out = fopen(f->conf, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in)) {
+		const char *v = line + strspn(line, "# ");
+		size_t n = strlen(v);
+		/* fwknop's iptables and firewalld variables, as an admin sets
+		 * them: "NAME value;" lines, not the prose around them */
+		if (n < 3 || v[n - 2] != ';' || v[n - 1] != '\n')
+			continue;
+		if (strncmp(v, "IPT_", 4) == 0 || strncmp(v, "ENABLE_IPT_", 11) == 0 ||
+		    strncmp(v, "FIREWD_", 7) == 0 || strncmp(v, "ENABLE_FIREWD_", 14) == 0 ||
+		    strncmp(v, "FLUSH_IPT_", 10) == 0)
+			fputs(v, out);
+	}
+	fclose(in);
+	snprintf(extra, sizeof(extra), "FIREWALL_TYPE iptables\nPLUGIN_DIR %s\n"
+		 "FWKNOP_RUN_DIR %s\n", shipped_dir, f->run);
+	fputs(extra, out);
+	fclose(out);
+	assert_int_equal(chmod(f->conf, 0600), 0);
+	assert_int_equal(fx_cli(f, "--exit-parse-config"), 0);
+	fx_append_conf(f, "IPT_INPUT_ACESS ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1;\n");
+	refused(f, "IPT_INPUT_ACESS: not a fwknopd.conf key of plugin iptables (did you mean "
+		   "IPT_INPUT_ACCESS?)");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,13 +210,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stanza_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_from_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_inline_redacted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fwknop_conf_with_iptables, setup, teardown),
 	};
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s spad plugin-dir\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s spad recorder-dir shipped-plugin-dir\n", argv[0]);
 		return 2;
 	}
 	spad_bin = argv[1];
 	plugin_dir = argv[2];
+	shipped_dir = argv[3];
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
