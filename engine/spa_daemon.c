@@ -89,10 +89,12 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 				"were replays were not logged (at most %d lines a second)",
 				dropped, SPA_LOG_LIMIT_PER_SEC);
 	}
+	/* the JSON line first: whoever has seen the log line (a test, a
+	 * shipper reading both) finds the JSON one already written */
+	json_decision(d->json_fd, pkt, dec, outcome);
 	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
 		pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
 		dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
-	json_decision(d->json_fd, pkt, dec, outcome);
 }
 
 void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec)

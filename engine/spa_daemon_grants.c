@@ -189,20 +189,21 @@ static int close_grant(struct spa_daemon *d, uint64_t id, const char *why, int64
 		if (spa_grants_close_failed(&d->grants, r, now) < 0)
 			spa_log(SPA_L_ERR, "grant %llu: journal update failed",
 				(unsigned long long)id);
+		/* JSON first, as for decisions (log_decision) */
+		json_grant_event(d, r, "close-failed", why, rc);
 		spa_log(SPA_L_ERR, "grant %llu: plugin %s failed to close %s %s/%u (%s; attempt "
 			"%u), retrying in %lld s; the hole stays open until it succeeds",
 			(unsigned long long)id, r->plugin, r->g.src.text, proto_name(r->g.proto),
 			r->g.port, p ? strerror(-rc) : "plugin not loaded", r->attempts,
 			(long long)(r->retry_at - now));
-		json_grant_event(d, r, "close-failed", why, rc);
 		return rc;
 	}
 	if (spa_grants_remove(&d->grants, id) < 0)
 		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)id);
+	json_grant_event(d, r, "close", why, 0);
 	spa_log(SPA_L_NOTICE, "grant %llu closed (%s): src=%s %s/%u stanza=%s%s",
 		(unsigned long long)id, why, r->g.src.text, proto_name(r->g.proto),
 		r->g.port, r->g.stanza, r->attempts ? " after failed attempts" : "");
-	json_grant_event(d, r, "close", why, 0);
 	return 0;
 }
 
