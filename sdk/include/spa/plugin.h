@@ -14,6 +14,7 @@
 #ifndef SPA_PLUGIN_H
 #define SPA_PLUGIN_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,7 +26,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  3u
+#define SPA_PLUGIN_ABI_MINOR  4u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -33,7 +34,8 @@ extern "C" {
 #define SPA_PLUGIN_CAP_IPV6            (1u << 0)
 #define SPA_PLUGIN_CAP_NAT             (1u << 1)
 #define SPA_PLUGIN_CAP_NATIVE_TIMEOUT  (1u << 2) /* backend expires rules itself */
-#define SPA_PLUGIN_CAP_BATCH           (1u << 3) /* several grants per call are cheap */
+#define SPA_PLUGIN_CAP_BATCH           (1u << 3) /* several grants per call are cheap:
+						  * open_batch/close_batch (ABI 1.4) */
 
 /* Log levels handed to spa_host_api.log (syslog numbering). */
 #define SPA_LOG_ERR     3
@@ -156,7 +158,29 @@ struct spa_host_api {
 	 * none. The pointer is valid until the next token_set of g, and at
 	 * most until the next op on g returns: copy what must live longer. */
 	const void *(*token_get)(void *self, const struct spa_grant *g, size_t *len);
+
+	/* --- ABI 1.4: failure classes; check SPA_HOST_HAS too. ---
+	 * Says why an op fails and whether trying again can help, and returns
+	 * the code the op then returns:
+	 *   return host->op_fail(host->self, g, SPA_FAIL_TRANSIENT,
+	 *                        "router busy: %s", reply);
+	 * g is the grant that failed (in a batch op, each failing one in
+	 * turn), NULL for list. A transient failure is retried with backoff
+	 * (an open while the grant lives, a close until it succeeds); a
+	 * permanent one is not retried for an open (the grant is closed
+	 * again), and a close so refused is kept, retried at the longest
+	 * interval and shown as stuck by spad -S: a hole is never forgotten.
+	 * An op that fails without op_fail is classed by its errno
+	 * (docs/plugins.md lists the transient ones). */
+	int (*op_fail)(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
+		__attribute__((format(printf, 4, 5)));
 };
+
+/* op_fail's kinds, and the codes it returns for them. */
+#define SPA_FAIL_TRANSIENT 1
+#define SPA_FAIL_PERMANENT 2
+#define SPA_ERR_TRANSIENT  (-EAGAIN)
+#define SPA_ERR_PERMANENT  (-ENOTRECOVERABLE)
 
 /* Whether an engine's host API has `member` (added by a later minor): a
  * 1.1 plugin may be loaded by a 1.0 engine, whose struct ends at run. */
@@ -165,10 +189,20 @@ struct spa_host_api {
 				sizeof((host)->member) && (host)->member != NULL)
 
 /*
- * Operations. Every op returns 0 or a negative error; a failing open is
- * logged and the grant is dropped. Optional ops may be NULL: without
- * refresh the engine calls close then open; without list the engine trusts
- * its journal at reconciliation.
+ * Operations. Every op returns 0 or a negative error (op_fail, ABI 1.4,
+ * says which errors are worth a retry). Optional ops may be NULL: without
+ * refresh a native-timeout backend gets close then open, another nothing;
+ * without list the engine trusts its journal at reconciliation.
+ *
+ * Threads (ABI 1.4 engines): open, close, refresh, list and the batch ops
+ * of one plugin instance run on that instance's own worker thread, one at
+ * a time and in the order the engine queued them, so they need no locks
+ * among themselves; the daemon's event loop never waits for them. init,
+ * flush and fini run on the main thread while the worker is stopped.
+ * check may run on the main thread while ops run: it must not touch the
+ * state init made (it has none to touch). Every host API call may be made
+ * from the worker thread. A plugin must not create threads that call the
+ * host API outside an op.
  */
 struct spa_plugin_ops {
 	int (*init)(const struct spa_host_api *host, void **state);
@@ -233,6 +267,17 @@ struct spa_plugin_descriptor {
 	/* --- ABI 1.3, optional (NULL/0: no schema, keys unchecked by spad) --- */
 	const struct spa_plugin_key *keys;
 	size_t n_keys;
+	/* --- ABI 1.4, optional, for SPA_PLUGIN_CAP_BATCH plugins ---
+	 * n grants (n >= 1) in one call, e.g. one "iptables-restore" run or
+	 * one netlink transaction: grants that became due together (a burst
+	 * of knocks, many expiring at once, a stop) reach the backend as one
+	 * batch. rc[i] receives grant g[i]'s result, as open or close would
+	 * return it (op_fail with g[i] for its class). The call returns 0
+	 * when rc[] says it all, or a negative error when the whole batch
+	 * failed (every rc[i] is then that error). Without these the engine
+	 * calls open or close once per grant. */
+	int (*open_batch)(void *state, const struct spa_grant *const *g, size_t n, int *rc);
+	int (*close_batch)(void *state, const struct spa_grant *const *g, size_t n, int *rc);
 };
 
 /* Convenience for plugin authors. */
