@@ -60,6 +60,9 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
 	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
 	c->max_grants_total = SPA_DEFAULT_MAX_GRANTS_TOTAL;
+	c->plugin_op_timeout = SPA_DEFAULT_PLUGIN_OP_TIMEOUT;
+	c->plugin_queue_max = SPA_DEFAULT_PLUGIN_QUEUE_MAX;
+	c->plugin_batch_max = SPA_DEFAULT_PLUGIN_BATCH_MAX;
 	c->privsep_seccomp = true;
 }
 
@@ -170,6 +173,9 @@ static const struct server_var server_vars[] = {
 	/* no "unlimited": the point is that memory is bounded */
 	{ "MAX_GRANTS_TOTAL", V_U32, F(max_grants_total), 1, SPA_MAX_GRANTS_LIMIT },
 	{ "RECONCILE_INTERVAL", V_U32, F(reconcile_interval), 0, 86400 },
+	{ "PLUGIN_OP_TIMEOUT", V_U32, F(plugin_op_timeout), 1, 3600 },
+	{ "PLUGIN_QUEUE_MAX", V_U32, F(plugin_queue_max), 1, SPA_MAX_GRANTS_LIMIT },
+	{ "PLUGIN_BATCH_MAX", V_U32, F(plugin_batch_max), 1, 4096 },
 	{ "PRIVSEP_USER", V_STR, F(privsep_user), 0, 0 },
 	{ "PRIVSEP_CHROOT", V_PATH, F(privsep_chroot), 0, 0 },
 	{ "PRIVSEP_SECCOMP", V_BOOL, F(privsep_seccomp), 0, 0 },

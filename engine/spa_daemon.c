@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,17 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		return;
 	}
 	rc = spa_daemon_check_limits(d, dec, p, pkt->now, dec->reason, sizeof(dec->reason));
+	if (rc == 0 && !d->opt.test_mode) {
+		const struct spa_opq *q = spa_daemon_opq_of(d, p);
+		/* a backend that cannot keep up refuses knocks; closes it still
+		 * takes, whatever its queue holds */
+		if (!q || q->waiting_opens + dec->n_ports > d->cfg.plugin_queue_max) {
+			snprintf(dec->reason, sizeof(dec->reason), "backend %s busy: %zu ops "
+				 "waiting (PLUGIN_QUEUE_MAX %u); knock refused", p->d->name,
+				 q ? q->waiting_opens : 0, d->cfg.plugin_queue_max);
+			rc = -EDQUOT;
+		}
+	}
 	if (rc < 0) {
 		dec->verdict = SPA_REJECT;
 		if (rc != -EDQUOT)
@@ -377,6 +389,10 @@ static void reload(struct spa_daemon *d)
 	}
 	spa_config_free(&d->cfg);
 	d->cfg = fresh;
+	for (size_t i = 0; i < d->n_plugins; i++)
+		if (d->opq[i])
+			spa_opq_set_limits(d->opq[i], d->cfg.plugin_op_timeout * 1000u,
+					   d->cfg.plugin_batch_max);
 	if (arm_reconcile_timer(d) < 0)
 		spa_log(SPA_L_ERR, "RECONCILE_INTERVAL: cannot arm its timer: %s", strerror(errno));
 	spa_log(SPA_L_NOTICE, "configuration reloaded: %zu stanza%s, %zu grant%s kept",
@@ -406,6 +422,7 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
 	d->ps_fd = -1;
 	d->rfd = -1;
+	d->ofd = -1;
 	d->worker_pid = -1;
 }
 
@@ -471,6 +488,8 @@ int spa_daemon_start(struct spa_daemon *d)
 		return -errno;
 	if ((rc = spa_daemon_watch(d, d->tfd)) < 0 || (rc = spa_daemon_watch(d, d->sfd)) < 0)
 		return rc;
+	if (!d->opt.test_mode && (rc = spa_daemon_ops_start(d)) < 0)
+		return rc;
 	/* The firewall is made to match the journal before spad listens: once
 	 * the port (or capture) is open, what a client or test sees is final,
 	 * not a flush on its way to being re-filled. */
@@ -478,6 +497,11 @@ int spa_daemon_start(struct spa_daemon *d)
 	/* what the backends hold that the journal does not (a journal lost,
 	 * rules restored from elsewhere) is closed before spad listens */
 	spa_daemon_reconcile_backends(d, "start");
+	/* up to PLUGIN_OP_TIMEOUT: a slow backend delays no knock for longer,
+	 * what it has not done by then it does while spad listens */
+	if (!spa_daemon_drain(d, (int)d->cfg.plugin_op_timeout * 1000))
+		spa_log(SPA_L_WARNING, "start: backends still busy with the journal's grants "
+			"after PLUGIN_OP_TIMEOUT; listening meanwhile");
 	rc = arm_reconcile_timer(d);
 	if (rc < 0)
 		return rc;
@@ -601,11 +625,44 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 	}
 }
 
+/* The nearest of: a packet process to restart, an op's deadline, a retry. */
+static int loop_timeout_ms(struct spa_daemon *d)
+{
+	int a = spa_daemon_worker_timeout_ms(d), b = spa_daemon_ops_timeout_ms(d);
+
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+bool spa_daemon_drain(struct spa_daemon *d, int wait_ms)
+{
+	uint64_t end = spa_opq_now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+
+	for (;;) {
+		struct pollfd pfd = { .fd = d->ofd, .events = POLLIN };
+		uint64_t now;
+		int t;
+
+		spa_daemon_ops_tick(d);
+		sync_state(d);
+		spa_daemon_ops_release(d);
+		if (d->ofd < 0 || spa_daemon_ops_idle(d))
+			return true;
+		now = spa_opq_now_ms();
+		if (now >= end)
+			return false;
+		t = spa_daemon_ops_timeout_ms(d);
+		if (t < 0 || (uint64_t)t > end - now)
+			t = (int)(end - now);
+		if (poll(&pfd, 1, t) > 0)
+			spa_daemon_ops_event(d);
+	}
+}
+
 int spa_daemon_run(struct spa_daemon *d)
 {
 	while (!d->stop) {
 		struct epoll_event ev[8];
-		int n = epoll_wait(d->epfd, ev, 8, spa_daemon_worker_timeout_ms(d));
+		int n = epoll_wait(d->epfd, ev, 8, loop_timeout_ms(d));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -627,9 +684,15 @@ int spa_daemon_run(struct spa_daemon *d)
 				uint64_t ticks;
 				if (read(fd, &ticks, sizeof(ticks)) > 0)
 					spa_daemon_reconcile_backends(d, "RECONCILE_INTERVAL");
+			} else if (fd == d->ofd) {
+				spa_daemon_ops_event(d);
 			}
 		}
+		spa_daemon_ops_tick(d);
+		/* what this wakeup journaled is on disk before the backends
+		 * are asked to act on it */
 		sync_state(d);
+		spa_daemon_ops_release(d);
 		spa_daemon_worker_tick(d);
 	}
 	/* what the packet process decided before the stop is acted on (and
@@ -642,7 +705,8 @@ int spa_daemon_run(struct spa_daemon *d)
 void spa_daemon_free(struct spa_daemon *d)
 {
 	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd, d->ps_fd,
-		      d->rfd };
+		      d->rfd, d->ofd };
+	bool hung[SPA_MAX_PLUGINS] = { false };
 
 	if (d->worker_pid > 0) {
 		kill(d->worker_pid, SIGKILL);
@@ -654,8 +718,20 @@ void spa_daemon_free(struct spa_daemon *d)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	spa_daemon_close_captures(d);
+	spa_daemon_ops_stop(d, 1000);
+	for (size_t i = 0; i < d->n_plugins; i++) {
+		hung[i] = d->opq[i] && d->opq[i]->hung;
+		spa_opq_free(d->opq[i]);
+		d->opq[i] = NULL;
+	}
+	/* a plugin whose op never returned keeps its code mapped and its
+	 * state: its thread still runs in them until the process exits */
 	for (size_t i = 0; i < d->n_plugins; i++)
-		spa_plugin_unload(d->plugins[i]);
+		if (!hung[i])
+			spa_plugin_unload(d->plugins[i]);
+	free(d->retries);
+	d->retries = NULL;
+	d->n_retries = d->cap_retries = 0;
 	d->n_plugins = 0;
 	spa_replay_close(d->replay);
 	d->replay = NULL;

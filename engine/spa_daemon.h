@@ -11,6 +11,7 @@
 #include "spa_config.h"
 #include "spa_grants.h"
 #include "spa_log.h"
+#include "spa_opq.h"
 #include "spa_pipeline.h"
 #include "spa_plugin.h"
 #include "spa_replay.h"
@@ -54,11 +55,12 @@ struct spa_daemon {
 	unsigned long authenticated;     /* packets some key verified */
 	struct spa_log_limit unauth_log; /* lines for packets no key verified */
 	bool stop;
-	/* the grant a plugin op is serving now, for stanza_get */
-	uint64_t op_id;
-	const struct spa_policy *op_policy;
-	bool op_closing;          /* the op is a close: token_set may only clear */
-	int op_token_rc;          /* a token_set the journal refused: fails the op */
+	/* the plugin runtime (spa_daemon_ops.c): plugins[i]'s worker is
+	 * opq[i]; ofd wakes the loop when one has finished an op */
+	struct spa_opq *opq[SPA_MAX_PLUGINS];
+	int ofd;
+	struct spa_daemon_retry *retries;  /* ops to try again, by time */
+	size_t n_retries, cap_retries;
 	/* the host's addresses, for the allow IP checks (spa_hostaddr.h) */
 	struct spa_hostaddrs host;
 	/* privilege separation (spa_daemon_worker.c): the monitor's view of
@@ -126,6 +128,66 @@ int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh);
  * before old (spa_daemon_net.c says why); no-op for UDP or a file. */
 int spa_daemon_renew_captures(struct spa_daemon *d, const struct spa_config *cfg);
 
+/* An op that failed transiently, to submit again at `at` (monotonic ms). */
+struct spa_daemon_retry {
+	uint64_t id;
+	uint64_t at;
+	enum spa_op_kind kind;
+	unsigned attempt;
+};
+
+/* What became of an op, as its handlers see it: from the worker, or from
+ * the loop when PLUGIN_OP_TIMEOUT ran out first. */
+struct spa_op_result {
+	enum spa_op_kind kind;
+	const struct spa_grant *g;
+	unsigned attempt;
+	int rc;
+	bool transient;
+	const char *msg;              /* "": none given */
+	const char *why;
+	bool lost;                    /* an open reconciliation asked for */
+};
+
+/* spa_daemon_ops.c: the plugin runtime of the daemon. */
+/* The eventfd and a worker per initialised plugin. */
+int spa_daemon_ops_start(struct spa_daemon *d);
+/* Stops the workers; a worker that does not stop in wait_ms is left hung
+ * and its plugin is never unloaded. */
+void spa_daemon_ops_stop(struct spa_daemon *d, int wait_ms);
+struct spa_opq *spa_daemon_opq_of(struct spa_daemon *d, const struct spa_plugin *p);
+/* Submits an op on grant r (a copy is taken, with its token and policy);
+ * a close marks the grant busy so that it is not due again meanwhile. */
+int spa_daemon_submit(struct spa_daemon *d, struct spa_plugin *p, enum spa_op_kind kind,
+		      const struct spa_grant_rec *r, const char *why, unsigned attempt);
+/* The same, returning the op (NULL: not submitted) for the caller to mark
+ * before the loop releases it. */
+struct spa_op *spa_daemon_submit_op(struct spa_daemon *d, struct spa_plugin *p,
+				    enum spa_op_kind kind, const struct spa_grant_rec *r,
+				    const char *why, unsigned attempt);
+/* A close of a backend entry no grant covers (reconciliation). */
+int spa_daemon_submit_foreign_close(struct spa_daemon *d, struct spa_plugin *p,
+				    const struct spa_grant *g, const char *why);
+int spa_daemon_submit_list(struct spa_daemon *d, struct spa_plugin *p, const char *why);
+/* Hands what was submitted to the workers: after the journal is synced. */
+void spa_daemon_ops_release(struct spa_daemon *d);
+/* The eventfd fired: answers token_set requests, handles finished ops. */
+void spa_daemon_ops_event(struct spa_daemon *d);
+/* ms until a retry or an op's deadline is due, -1 none. */
+int spa_daemon_ops_timeout_ms(struct spa_daemon *d);
+/* Ops past PLUGIN_OP_TIMEOUT fail; retries that are due are submitted. */
+void spa_daemon_ops_tick(struct spa_daemon *d);
+bool spa_daemon_ops_idle(struct spa_daemon *d);
+/* Whether an op's failure is worth a retry: op_fail's class, else errno. */
+bool spa_daemon_op_transient(int rc, int fail_kind);
+/* Schedules another try of an op on grant id, with backoff. */
+void spa_daemon_retry_later(struct spa_daemon *d, uint64_t id, enum spa_op_kind kind,
+			    unsigned attempt, uint64_t delay_ms);
+/* spa_daemon.c: runs the loop's runtime part (journal sync, release,
+ * finished ops, retries) until every worker is idle or wait_ms passed;
+ * true when idle. */
+bool spa_daemon_drain(struct spa_daemon *d, int wait_ms);
+
 /* spa_daemon_grants.c: the open/refresh/close cycle. */
 struct spa_plugin *spa_daemon_plugin_named(struct spa_daemon *d, const char *name);
 /* Lets p's stanza_get answer from the policies of d's grants. */
@@ -150,12 +212,23 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 int spa_daemon_load_journal_plugins(struct spa_daemon *d);
 /* At start: closes what is due, re-opens live journal grants. */
 void spa_daemon_reconcile(struct spa_daemon *d);
-/* Asks grant id's backend to open it again (it lost it); 0 or negative. */
-int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id);
+/* Asks grant id's backend to open it again (it lost it); 0 or negative.
+ * The outcome is logged when the open comes back. */
+int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id, const char *why);
+/* Submits the close of grant id (unless one is already with the backend). */
+int spa_daemon_grant_close(struct spa_daemon *d, uint64_t id, const char *why);
+/* What became of an open, refresh or close of a grant. */
+void spa_daemon_grant_done(struct spa_daemon *d, struct spa_plugin *p,
+			   const struct spa_op_result *res);
 /* spa_daemon_reconcile.c: compares what each backend that can list holds
  * with the grant store; re-opens live grants a backend lost and closes
  * entries no grant covers. `why` names the trigger for the log. */
 void spa_daemon_reconcile_backends(struct spa_daemon *d, const char *why);
+/* A listing (or a reconciliation close) is back. */
+void spa_daemon_list_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_op *op,
+			  const struct spa_op_result *res);
+void spa_daemon_foreign_done(struct spa_daemon *d, struct spa_plugin *p,
+			     const struct spa_op_result *res);
 
 /* In the packet process: decides one packet and sends the record. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);

@@ -6,7 +6,9 @@
  * it, a close the backend refuses keeps the grant (journaled as closing)
  * and is retried with backoff until the backend confirms, and refresh and
  * close use the policy the grant was made under, not whatever access.conf
- * says by then (spa_policy.h).
+ * says by then (spa_policy.h). The backend is asked through the plugin
+ * runtime (spa_daemon_ops.c): this file submits ops and, when they come
+ * back, decides what their outcome means for the grant.
  */
 #include "spa_daemon.h"
 
@@ -47,96 +49,38 @@ struct spa_plugin *spa_daemon_plugin_named(struct spa_daemon *d, const char *nam
 	return NULL;
 }
 
-/* stanza_get for a grant of the store: from the policy it was made under. */
+/* stanza_get of a grant of the store outside an op (the worker answers
+ * its ops from the policy they carry): from the policy it was made under. */
 static const char *grant_var(void *ctx, const struct spa_grant *g, const char *key, bool *found)
 {
 	struct spa_daemon *d = ctx;
-	const struct spa_policy *pol = g->id == d->op_id ? d->op_policy
-				       : spa_grants_policy(&d->grants, g->id);
 
-	return spa_policy_var(pol, key, found);
-}
-
-/* token_set (ABI 1.3) for the grant being served, journaled before the
- * plugin goes on; a journal that refuses it fails the op (grant_op), as a
- * grant that cannot be journaled is refused. */
-static int grant_token_set(void *ctx, const struct spa_plugin *p, const struct spa_grant *g,
-			   const void *data, size_t len)
-{
-	struct spa_daemon *d = ctx;
-	int rc;
-
-	(void)p; /* ops run one at a time: the grant served is the caller's */
-	if (g->id != d->op_id || (len && d->op_closing))
-		return -EINVAL;
-	rc = spa_grants_set_token(&d->grants, g->id, data, len);
-	/* a close that went through is one whatever its clear: the grant
-	 * and its token go with the remove */
-	if (rc < 0 && !d->op_closing)
-		d->op_token_rc = rc;
-	return rc;
-}
-
-/* token_get (ABI 1.3): a grant's token goes to the plugin that holds it. */
-static const void *grant_token_get(void *ctx, const struct spa_plugin *p,
-				   const struct spa_grant *g, size_t *len)
-{
-	struct spa_daemon *d = ctx;
-	struct spa_grant_rec r;
-
-	if (!spa_grants_by_id(&d->grants, g->id, &r) || strcmp(r.plugin, p->d->name) != 0)
-		return NULL;
-	return spa_grants_token(&d->grants, g->id, len);
+	return spa_policy_var(spa_grants_policy(&d->grants, g->id), key, found);
 }
 
 void spa_daemon_bind_plugin(struct spa_daemon *d, struct spa_plugin *p)
 {
 	p->grant_var = grant_var;
-	p->token_set = grant_token_set;
-	p->token_get = grant_token_get;
+	/* tokens are set and read within ops only (spa_opq_token_set) */
+	p->token_set = NULL;
+	p->token_get = NULL;
 	p->grant_var_ctx = d;
 }
 
-enum grant_op { OP_OPEN, OP_CLOSE, OP_REFRESH };
-
-static int plugin_close(struct spa_daemon *d, struct spa_plugin *p, const struct spa_grant *g)
+static const char *kind_name(enum spa_op_kind kind)
 {
-	int rc;
+	static const char *const names[] = { "open", "close", "refresh", "list" };
 
-	d->op_closing = true;
-	rc = p->d->ops.close(p->state, g);
-	d->op_closing = false;
-	return rc;
+	return names[kind];
 }
 
-/* One place calls plugin ops on grants, so stanza_get always knows which
- * grant (and policy) is being served. */
-static int grant_op(struct spa_daemon *d, struct spa_plugin *p, enum grant_op op,
-		    const struct spa_grant_rec *r)
+/* Backoff of an op that failed transiently: 250 ms doubling to 30 s. */
+static uint64_t retry_delay_ms(unsigned attempt)
 {
-	int rc;
+	unsigned shift = attempt < 7 ? attempt : 7;
+	uint64_t ms = 250u << shift;
 
-	d->op_id = r->g.id;
-	d->op_policy = r->policy;
-	d->op_token_rc = 0;
-	switch (op) {
-	case OP_OPEN: rc = p->d->ops.open(p->state, &r->g); break;
-	case OP_CLOSE: rc = plugin_close(d, p, &r->g); break;
-	default:
-		if (p->d->ops.refresh)
-			rc = p->d->ops.refresh(p->state, &r->g);
-		else if (p->d->capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT)
-			rc = (rc = plugin_close(d, p, &r->g)) < 0
-				     ? rc : p->d->ops.open(p->state, &r->g);
-		else
-			rc = 0;
-		break;
-	}
-	d->op_id = 0;
-	d->op_policy = NULL;
-	if (rc == 0)
-		rc = d->op_token_rc;
-	return rc > 0 ? -EIO : rc;
+	return ms < 30000 ? ms : 30000;
 }
 
 /* Close and expiry events for log shippers, beside the decisions. */
@@ -169,42 +113,131 @@ static void json_grant_event(struct spa_daemon *d, const struct spa_grant_rec *r
 	json_decref(o);
 }
 
-/* Closes grant `id`. A backend that fails keeps the grant, journaled as
- * closing, for a retry with backoff: forgetting it would leave the hole
- * open with nobody to close it. Returns the plugin's result. */
-static int close_grant(struct spa_daemon *d, uint64_t id, const char *why, int64_t now)
+int spa_daemon_grant_close(struct spa_daemon *d, uint64_t id, const char *why)
 {
-	struct spa_grant_rec rec, *r = &rec;
+	struct spa_grant_rec r;
 	struct spa_plugin *p;
-	int rc;
+	int64_t now = (int64_t)time(NULL);
 
-	if (!spa_grants_by_id(&d->grants, id, r))
+	if (!spa_grants_by_id(&d->grants, id, &r))
 		return -ENOENT;
-	p = spa_daemon_plugin_named(d, r->plugin);
-	rc = p && p->initialised ? grant_op(d, p, OP_CLOSE, r) : -ENOENT;
-	/* a plugin op may not add, but be sure */
-	if (!spa_grants_by_id(&d->grants, id, r))
-		return rc;
-	if (rc < 0) {
-		if (spa_grants_close_failed(&d->grants, r, now) < 0)
+	if (r.close_busy)
+		return 0;
+	p = spa_daemon_plugin_named(d, r.plugin);
+	if (p && spa_daemon_opq_of(d, p) && spa_daemon_submit(d, p, SPA_OP_CLOSE, &r, why, 0) == 0)
+		return 0;
+	/* no worker to ask: the close fails now and is retried like any */
+	if (spa_grants_close_failed(&d->grants, &r, now, false, "plugin not running") < 0)
+		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)id);
+	spa_log(SPA_L_ERR, "grant %llu: plugin %s is not running; its close is retried in "
+		"%lld s", (unsigned long long)id, r.plugin, (long long)(r.retry_at - now));
+	return -ENOENT;
+}
+
+/* A close came back. A backend that failed keeps the grant, journaled as
+ * closing, for a retry with backoff: forgetting it would leave the hole
+ * open with nobody to close it. */
+static void close_done(struct spa_daemon *d, struct spa_grant_rec *r,
+		       const struct spa_op_result *res)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint64_t id = r->g.id;
+
+	spa_grants_set_busy(&d->grants, id, false);
+	if (r->want_open) {
+		/* re-knocked meanwhile: the open queued behind this close
+		 * makes it live again, whatever became of the close */
+		spa_grants_set_want_open(&d->grants, id, false);
+		return;
+	}
+	if (res->rc < 0) {
+		bool permanent = !res->transient;
+		char error[SPA_GRANT_ERROR_LEN];
+		snprintf(error, sizeof(error), "%s", res->msg[0] ? res->msg : strerror(-res->rc));
+		if (spa_grants_close_failed(&d->grants, r, now, permanent, error) < 0)
 			spa_log(SPA_L_ERR, "grant %llu: journal update failed",
 				(unsigned long long)id);
 		/* JSON first, as for decisions (log_decision) */
-		json_grant_event(d, r, "close-failed", why, rc);
-		spa_log(SPA_L_ERR, "grant %llu: plugin %s failed to close %s %s/%u (%s; attempt "
-			"%u), retrying in %lld s; the hole stays open until it succeeds",
+		json_grant_event(d, r, "close-failed", res->why, res->rc);
+		spa_log(SPA_L_ERR, "grant %llu: plugin %s failed to close %s %s/%u (%s: %s; "
+			"attempt %u), retrying in %lld s; the hole stays open until it succeeds",
 			(unsigned long long)id, r->plugin, r->g.src.text, proto_name(r->g.proto),
-			r->g.port, p ? strerror(-rc) : "plugin not loaded", r->attempts,
+			r->g.port, permanent ? "permanent" : "transient", error, r->attempts,
 			(long long)(r->retry_at - now));
-		return rc;
+		return;
 	}
 	if (spa_grants_remove(&d->grants, id) < 0)
 		spa_log(SPA_L_ERR, "grant %llu: journal update failed", (unsigned long long)id);
-	json_grant_event(d, r, "close", why, 0);
+	json_grant_event(d, r, "close", res->why, 0);
 	spa_log(SPA_L_NOTICE, "grant %llu closed (%s): src=%s %s/%u stanza=%s%s",
-		(unsigned long long)id, why, r->g.src.text, proto_name(r->g.proto),
+		(unsigned long long)id, res->why, r->g.src.text, proto_name(r->g.proto),
 		r->g.port, r->g.stanza, r->attempts ? " after failed attempts" : "");
-	return 0;
+}
+
+/* An open or refresh came back: a transient failure is tried again while
+ * the grant lives; anything else that failed closes it again (an open may
+ * have half-happened, a command that timed out after adding its rule). */
+static void open_done(struct spa_daemon *d, struct spa_grant_rec *r,
+		      const struct spa_op_result *res)
+{
+	int64_t now_ms = (int64_t)time(NULL) * 1000;
+	uint64_t delay = retry_delay_ms(res->attempt);
+	const char *msg = res->msg[0] ? res->msg : strerror(-res->rc);
+
+	if (res->lost)
+		spa_log(res->rc < 0 ? SPA_L_ERR : SPA_L_WARNING,
+			"grant %llu (%s %s/%u): missing from backend %s (%s); %s%s",
+			(unsigned long long)r->g.id, r->g.src.text, proto_name(r->g.proto),
+			r->g.port, r->plugin, res->why, res->rc < 0 ? "re-open failed: " : "re-opened",
+			res->rc < 0 ? msg : "");
+	if (res->rc == 0) {
+		if (res->attempt)
+			spa_log(SPA_L_NOTICE, "grant %llu: %s by %s after %u failed attempt%s",
+				(unsigned long long)r->g.id, res->kind == SPA_OP_OPEN ? "opened"
+				: "refreshed", r->plugin, res->attempt, spa_plural(res->attempt));
+		return;
+	}
+	/* a close is on its way or pending: it covers whatever happened */
+	if (r->closing || r->close_busy) {
+		spa_log(SPA_L_WARNING, "grant %llu: %s failed (%s) while being closed",
+			(unsigned long long)r->g.id, kind_name(res->kind), msg);
+		return;
+	}
+	if (res->transient && r->g.expires * 1000 > now_ms + (int64_t)delay) {
+		spa_log(SPA_L_WARNING, "grant %llu: backend %s could not %s it (transient: %s); "
+			"retry %u in %llu ms", (unsigned long long)r->g.id, r->plugin,
+			kind_name(res->kind), msg, res->attempt + 1, (unsigned long long)delay);
+		spa_daemon_retry_later(d, r->g.id, res->kind, res->attempt + 1, delay);
+		return;
+	}
+	if (res->kind == SPA_OP_REFRESH && res->transient) {
+		/* it expires before another try: the expiry closes it */
+		spa_log(SPA_L_WARNING, "grant %llu: refresh failed (%s); it expires first",
+			(unsigned long long)r->g.id, msg);
+		return;
+	}
+	spa_log(SPA_L_ERR, "grant %llu: backend %s could not %s it (%s: %s); closing it again",
+		(unsigned long long)r->g.id, r->plugin, kind_name(res->kind),
+		res->transient ? "transient, no time left to retry" : "permanent", msg);
+	spa_daemon_grant_close(d, r->g.id, res->kind == SPA_OP_OPEN ? "open failed"
+				: "refresh failed");
+}
+
+void spa_daemon_grant_done(struct spa_daemon *d, struct spa_plugin *p,
+			   const struct spa_op_result *res)
+{
+	struct spa_grant_rec r;
+
+	(void)p;
+	spa_grants_inflight(&d->grants, res->g->id, -1);
+	/* removed since: its close came back first (it was queued after) */
+	if (!spa_grants_by_id(&d->grants, res->g->id, &r))
+		return;
+	if (res->kind == SPA_OP_CLOSE)
+		close_done(d, &r, res);
+	else
+		open_done(d, &r, res);
+	spa_daemon_arm_timer(d);
 }
 
 void spa_daemon_expire_due(struct spa_daemon *d)
@@ -212,9 +245,10 @@ void spa_daemon_expire_due(struct spa_daemon *d)
 	struct spa_grant_rec r;
 	int64_t now = (int64_t)time(NULL);
 
-	/* a failed close moves its retry_at past now, so this ends */
+	/* a submitted close takes the grant off the due heap (busy), a
+	 * failed submission moves its retry_at past now, so this ends */
 	while (spa_grants_due(&d->grants, now, &r))
-		close_grant(d, r.g.id, r.closing ? "retry" : "expired", now);
+		spa_daemon_grant_close(d, r.g.id, r.closing ? "retry" : "expired");
 	spa_daemon_arm_timer(d);
 }
 
@@ -321,16 +355,21 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 
 	if (!spa_grants_find(&d->grants, &rec, &found))
 		old = NULL;
-	if (old && old->closing) {
-		/* the user wants again what we failed to take away: keep the
-		 * record, open (idempotent) and track it as live */
+	if (old && (old->closing || old->close_busy)) {
+		/* the user wants again what we are taking away: keep the
+		 * record, open (idempotent) behind the close, and track it
+		 * as live */
 		*what = "re-opened";
 		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
-		if (rc == 0)
+		if (rc == 0 && old->closing)
 			rc = spa_grants_reopened(&d->grants, old);
-		if (rc < 0)
+		if (rc < 0) {
 			*what = spa_daemon_journal_failed;
-		return rc < 0 ? rc : grant_op(d, p, OP_OPEN, old);
+			return rc;
+		}
+		if (old->close_busy)
+			spa_grants_set_want_open(&d->grants, old->g.id, true);
+		return spa_daemon_submit(d, p, SPA_OP_OPEN, old, "re-knock", 0);
 	}
 	if (old) {
 		*what = "refreshed";
@@ -338,24 +377,27 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 		if (rec.g.expires < old->g.expires)
 			return 0;
 		rc = spa_grants_update(&d->grants, old, rec.g.expires, rec.g.timeout);
-		if (rc < 0)
+		if (rc < 0) {
 			*what = spa_daemon_journal_failed;
-		return rc < 0 ? rc : grant_op(d, p, OP_REFRESH, old);
+			return rc;
+		}
+		/* only a backend that expires rules itself has anything to do */
+		if (!p->d->ops.refresh && !(p->d->capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT))
+			return 0;
+		return spa_daemon_submit(d, p, SPA_OP_REFRESH, old, "re-knock", 0);
 	}
 	*what = "opened";
-	/* journal first: a crash between these two lines leaves a record of a
+	/* journal first, and the op reaches the backend only once that line
+	 * is on disk (spa_daemon_ops_release): a crash leaves a record of a
 	 * hole that may not exist, never a hole without a record */
 	rc = spa_grants_add(&d->grants, &rec);
 	if (rc < 0) {
 		*what = spa_daemon_journal_failed;
 		return rc;
 	}
-	rc = grant_op(d, p, OP_OPEN, &rec);
-	/* A failed open may have half-happened (a command that timed out
-	 * after adding its rule): close it like any other grant, retried
-	 * until the backend confirms, rather than drop the record. */
+	rc = spa_daemon_submit(d, p, SPA_OP_OPEN, &rec, "knock", 0);
 	if (rc < 0)
-		close_grant(d, rec.g.id, "open failed", now);
+		spa_daemon_grant_close(d, rec.g.id, "open not submitted");
 	return rc;
 }
 
@@ -401,17 +443,17 @@ void spa_daemon_reconcile(struct spa_daemon *d)
 
 	spa_daemon_expire_due(d);
 	for (size_t i = 0; i < d->grants.n; i++) {
-		struct spa_grant_rec rec, *r = &rec;
+		struct spa_grant_rec r;
 		struct spa_plugin *p;
 
-		spa_grants_at(&d->grants, i, r);
-		p = spa_daemon_plugin_named(d, r->plugin);
-		if (r->closing)
+		spa_grants_at(&d->grants, i, &r);
+		if (r.closing || r.close_busy)
 			continue;
 		live++;
-		if (p && grant_op(d, p, OP_OPEN, r) < 0)
-			spa_log(SPA_L_ERR, "grant %llu: re-open after restart failed",
-				(unsigned long long)r->g.id);
+		p = spa_daemon_plugin_named(d, r.plugin);
+		if (p && spa_daemon_submit(d, p, SPA_OP_OPEN, &r, "restart", 0) < 0)
+			spa_log(SPA_L_ERR, "grant %llu: re-open after restart not submitted",
+				(unsigned long long)r.g.id);
 	}
 	if (live)
 		spa_log(SPA_L_NOTICE, "%zu grants from the journal re-armed", live);
@@ -420,44 +462,68 @@ void spa_daemon_reconcile(struct spa_daemon *d)
 			spa_grants_closing(&d->grants));
 }
 
-int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id)
+int spa_daemon_grant_reopen(struct spa_daemon *d, uint64_t id, const char *why)
 {
 	struct spa_grant_rec r;
 	struct spa_plugin *p;
+	struct spa_op *op;
 
-	if (!spa_grants_by_id(&d->grants, id, &r) || r.closing)
+	if (!spa_grants_by_id(&d->grants, id, &r) || r.closing || r.close_busy)
 		return -ENOENT;
 	p = spa_daemon_plugin_named(d, r.plugin);
-	return p && p->initialised ? grant_op(d, p, OP_OPEN, &r) : -ENOENT;
+	op = p ? spa_daemon_submit_op(d, p, SPA_OP_OPEN, &r, why, 0) : NULL;
+	if (!op)
+		return -ENOENT;
+	op->lost = true;
+	return 0;
 }
 
-/* A clean stop closes every hole: nothing would expire them otherwise. A
- * close that fails stays journaled as closing; the next start retries it
- * instead of re-opening it. */
+/* A clean stop closes every hole: nothing would expire them otherwise. The
+ * closes go out together (a batch per backend that takes them) and the
+ * stop waits for them up to PLUGIN_OP_TIMEOUT. A close that fails, or
+ * does not come back in time, stays journaled as closing; the next start
+ * retries it instead of re-opening it. */
 void spa_daemon_close_all(struct spa_daemon *d)
 {
-	int64_t now = (int64_t)time(NULL);
 	size_t n = d->grants.n, left;
 	uint64_t *ids = n ? calloc(n, sizeof(*ids)) : NULL;
+	bool idle;
 
 	for (size_t i = 0; ids && i < n; i++) {
 		struct spa_grant_rec r;
 		spa_grants_at(&d->grants, i, &r);
 		ids[i] = r.g.id;
 	}
-	for (size_t i = 0; ids && i < n; i++)
-		close_grant(d, ids[i], "shutdown", now);
+	d->n_retries = 0;
+	for (size_t i = 0; ids && i < n; i++) {
+		struct spa_grant_rec r;
+		struct spa_plugin *p;
+		if (!spa_grants_by_id(&d->grants, ids[i], &r))
+			continue;
+		p = spa_daemon_plugin_named(d, r.plugin);
+		/* a close already with the backend may have a re-knock's
+		 * open queued behind it: one more close goes last */
+		spa_grants_set_want_open(&d->grants, ids[i], false);
+		if (!r.close_busy || !p || spa_daemon_submit(d, p, SPA_OP_CLOSE, &r, "shutdown",
+							     0) < 0)
+			spa_daemon_grant_close(d, ids[i], "shutdown");
+	}
 	free(ids);
+	idle = spa_daemon_drain(d, (int)d->cfg.plugin_op_timeout * 1000);
+	/* what did not finish is neither retried now nor forgotten */
 	left = d->grants.n;
 	if (left)
-		spa_log(SPA_L_ERR, "%zu grants could not be closed; they stay in the journal "
-			"and the next start retries closing them", left);
+		spa_log(SPA_L_ERR, "%zu grants could not be closed%s; they stay in the journal "
+			"and the next start retries closing them", left,
+			idle ? "" : " within PLUGIN_OP_TIMEOUT");
+	spa_daemon_ops_stop(d, idle ? 5000 : 1000);
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		struct spa_plugin *p = d->plugins[i];
 		/* a flush also takes the holes we failed to close; their
 		 * records stay, and the next start's close (idempotent)
 		 * confirms they are gone */
-		if (!p->initialised || !spa_plugin_flush_wanted(p, "AT_EXIT"))
+		if (!p->initialised || (d->opq[i] && d->opq[i]->hung) ||
+		    !spa_plugin_flush_wanted(p, "AT_EXIT"))
 			continue;
 		if (p->d->ops.flush(p->state) < 0)
 			spa_log(SPA_L_ERR, "plugin %s: flush at exit failed", p->d->name);

@@ -18,48 +18,6 @@
 
 #include "spa_log.h"
 
-/* A backend's listing, copied: its callback's grant is only lent. */
-struct listing {
-	struct spa_grant *v;
-	bool *seen;               /* a store grant accounts for v[i] */
-	size_t n, cap;
-	int err;
-};
-
-/* Enough for MAX_GRANTS_TOTAL's ceiling; a longer listing is not ours. */
-#define LISTING_MAX 1000000u
-
-static void on_listed(void *ctx, const struct spa_grant *g)
-{
-	struct listing *l = ctx;
-
-	if (l->err || !g)
-		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct spa_grant *v;
-		bool *seen;
-		if (cap > LISTING_MAX) {
-			l->err = -E2BIG;
-			return;
-		}
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v)
-			l->v = v;
-		seen = v ? realloc(l->seen, cap * sizeof(*seen)) : NULL;
-		if (seen)
-			l->seen = seen;
-		if (!v || !seen) {
-			l->err = -ENOMEM;
-			return;
-		}
-		l->cap = cap;
-	}
-	l->v[l->n] = *g;
-	l->seen[l->n] = false;
-	l->n++;
-}
-
 static size_t addr_len(int family)
 {
 	return family == AF_INET6 ? 16 : 4;
@@ -83,23 +41,29 @@ static const char *proto_name(uint8_t proto)
 	return proto == 6 ? "tcp" : "udp";
 }
 
-static void reconcile_plugin(struct spa_daemon *d, struct spa_plugin *p, const char *why)
+/* A listing is back: compared with the store as it is now. Grants made
+ * after the list op was submitted, and grants with an op still on its way,
+ * may be missing from it for good reasons: they are left alone. */
+void spa_daemon_list_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_op *op,
+			  const struct spa_op_result *res)
 {
-	struct listing l = { 0 };
-	size_t reopened = 0, removed = 0, failed = 0;
+	size_t reopened = 0, removed = 0, failed = 0, n_lost = 0;
 	uint64_t *lost = NULL;
-	size_t n_lost = 0;
-	int rc;
+	bool *seen = NULL;
+	const char *why = res->why;
+	int rc = res->rc;
 
-	rc = p->d->ops.list(p->state, on_listed, &l);
-	if (rc < 0 || l.err < 0) {
+	if (rc == 0 && op && op->list_err)
+		rc = op->list_err;
+	if (rc < 0 || !op) {
 		/* without a complete listing nothing can be called lost or stale */
 		spa_log(SPA_L_ERR, "plugin %s: cannot list its entries (%s); not reconciled (%s)",
-			p->d->name, strerror(-(rc < 0 ? rc : l.err)), why);
-		goto out;
+			p->d->name, res->msg[0] ? res->msg : strerror(-rc), why);
+		return;
 	}
 	lost = d->grants.n ? calloc(d->grants.n, sizeof(*lost)) : NULL;
-	if (d->grants.n && !lost) {
+	seen = op->n_listed ? calloc(op->n_listed, sizeof(*seen)) : NULL;
+	if ((d->grants.n && !lost) || (op->n_listed && !seen)) {
 		spa_log(SPA_L_ERR, "plugin %s: out of memory; not reconciled", p->d->name);
 		goto out;
 	}
@@ -110,53 +74,63 @@ static void reconcile_plugin(struct spa_daemon *d, struct spa_plugin *p, const c
 		spa_grants_at(&d->grants, i, &r);
 		if (strcmp(r.plugin, p->d->name) != 0)
 			continue;
-		for (size_t k = 0; k < l.n; k++)
-			if (!l.seen[k] && same_hole(&r.g, &l.v[k])) {
-				l.seen[k] = found = true;
+		for (size_t k = 0; k < op->n_listed; k++)
+			if (!seen[k] && same_hole(&r.g, &op->listed[k])) {
+				seen[k] = found = true;
 				break;
 			}
 		/* a closing grant's entry is its retry's to remove */
-		if (!found && !r.closing)
+		if (!found && !r.closing && !r.close_busy && !r.inflight &&
+		    r.g.id < op->watermark)
 			lost[n_lost++] = r.g.id;
 	}
-	/* re-opened after the walk: an open may reorder the store */
 	for (size_t i = 0; i < n_lost; i++) {
 		struct spa_grant_rec r;
 		if (!spa_grants_by_id(&d->grants, lost[i], &r))
 			continue;
-		rc = spa_daemon_grant_reopen(d, lost[i]);
-		spa_log(rc < 0 ? SPA_L_ERR : SPA_L_WARNING,
-			"grant %llu (%s %s/%u): missing from backend %s (%s); %s",
-			(unsigned long long)lost[i], r.g.src.text, proto_name(r.g.proto), r.g.port,
-			p->d->name, why, rc < 0 ? "re-open failed, tried again next time" :
-			"re-opened");
+		/* the outcome is logged when the open comes back */
+		rc = spa_daemon_grant_reopen(d, lost[i], why);
+		if (rc < 0)
+			spa_log(SPA_L_ERR, "grant %llu (%s %s/%u): missing from backend %s (%s); "
+				"re-open not submitted, tried again next time",
+				(unsigned long long)lost[i], r.g.src.text, proto_name(r.g.proto),
+				r.g.port, p->d->name, why);
 		if (rc < 0)
 			failed++;
 		else
 			reopened++;
 	}
-	for (size_t k = 0; k < l.n; k++) {
-		if (l.seen[k])
+	for (size_t k = 0; k < op->n_listed; k++) {
+		if (seen[k])
 			continue;
-		d->op_id = 0;
-		d->op_policy = NULL;
-		rc = p->d->ops.close(p->state, &l.v[k]);
-		spa_log(rc < 0 ? SPA_L_ERR : SPA_L_WARNING,
-			"backend %s holds %s %s/%u that no grant covers (%s); %s", p->d->name,
-			l.v[k].src.text, proto_name(l.v[k].proto), l.v[k].port, why,
-			rc < 0 ? "closing it failed, tried again next time" : "closed");
+		rc = spa_daemon_submit_foreign_close(d, p, &op->listed[k], why);
+		if (rc < 0)
+			spa_log(SPA_L_ERR, "backend %s holds %s %s/%u that no grant covers (%s); "
+				"close not submitted, tried again next time", p->d->name,
+				op->listed[k].src.text, proto_name(op->listed[k].proto),
+				op->listed[k].port, why);
 		if (rc < 0)
 			failed++;
 		else
 			removed++;
 	}
 	if (reopened || removed || failed)
-		spa_log(SPA_L_NOTICE, "plugin %s reconciled (%s): %zu re-opened, %zu removed, "
+		spa_log(SPA_L_NOTICE, "plugin %s reconciled (%s): %zu to re-open, %zu to remove, "
 			"%zu failed", p->d->name, why, reopened, removed, failed);
 out:
 	free(lost);
-	free(l.v);
-	free(l.seen);
+	free(seen);
+}
+
+void spa_daemon_foreign_done(struct spa_daemon *d, struct spa_plugin *p,
+			     const struct spa_op_result *res)
+{
+	(void)d;
+	spa_log(res->rc < 0 ? SPA_L_ERR : SPA_L_WARNING,
+		"backend %s holds %s %s/%u that no grant covers (%s); %s%s", p->d->name,
+		res->g->src.text, proto_name(res->g->proto), res->g->port, res->why,
+		res->rc < 0 ? "closing it failed, tried again next time: " : "closed",
+		res->rc < 0 ? (res->msg[0] ? res->msg : strerror(-res->rc)) : "");
 }
 
 void spa_daemon_reconcile_backends(struct spa_daemon *d, const char *why)
@@ -165,7 +139,8 @@ void spa_daemon_reconcile_backends(struct spa_daemon *d, const char *why)
 		return;
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		struct spa_plugin *p = d->plugins[i];
-		if (p->initialised && p->d->ops.list)
-			reconcile_plugin(d, p, why);
+		if (p->initialised && p->d->ops.list && spa_daemon_submit_list(d, p, why) < 0)
+			spa_log(SPA_L_ERR, "plugin %s: listing not submitted (%s)", p->d->name,
+				why);
 	}
 }

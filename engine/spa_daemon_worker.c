@@ -255,7 +255,18 @@ static void wait_ready(struct spa_daemon *d)
 	}
 }
 
+/* At start and reload the caller waits for READY, so that "listening"
+ * means it; a replacement after a crash does not: the loop keeps serving
+ * the plugins' results and timers meanwhile, and READY arrives as a record
+ * like any other. */
+static int start_worker(struct spa_daemon *d, bool wait);
+
 int spa_daemon_worker_start(struct spa_daemon *d)
+{
+	return start_worker(d, true);
+}
+
+static int start_worker(struct spa_daemon *d, bool wait)
 {
 	struct spa_sandbox_opts so;
 	pid_t monitor = getpid();
@@ -290,7 +301,7 @@ int spa_daemon_worker_start(struct spa_daemon *d)
 	d->worker_done = false;
 	d->worker_ready = false;
 	rc = spa_daemon_watch(d, d->ps_fd);
-	if (rc == 0)
+	if (rc == 0 && wait)
 		wait_ready(d);
 	return rc;
 }
@@ -504,7 +515,7 @@ void spa_daemon_worker_tick(struct spa_daemon *d)
 
 	if (d->worker_pid > 0 || d->stop || mono_ms() < d->restart_at)
 		return;
-	rc = spa_daemon_worker_start(d);
+	rc = start_worker(d, false);
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "cannot start the packet process: %s", strerror(-rc));
 		d->restart_delay_ms = RESTART_MAX_MS;

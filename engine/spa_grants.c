@@ -20,6 +20,8 @@
 enum { FAM_NONE, FAM_V4, FAM_V6 };
 #define SLOT_FAM 0x03u
 #define SLOT_CLOSING 0x04u
+#define SLOT_BUSY 0x08u       /* a close is with the backend: not due meanwhile */
+#define SLOT_WANT_OPEN 0x10u  /* re-knocked while that close runs: keep it */
 
 /* 80 bytes; sizes and order keep the padding out. */
 struct spa_grant_slot {
@@ -29,7 +31,8 @@ struct spa_grant_slot {
 	const struct spa_policy *policy;
 	uint8_t src[16];          /* network order; a v4 address in the first 4 */
 	uint32_t timeout;
-	uint32_t attempts;
+	uint16_t attempts;        /* saturates: 65535 tries at 5 min is 7 months */
+	uint16_t inflight;        /* ops submitted for it and not done */
 	uint32_t stanza, plugin;  /* in gs->names */
 	uint32_t user;            /* in gs->users */
 	uint32_t heap;            /* position in gs->heap */
@@ -146,6 +149,8 @@ static struct spa_grant_slot *slot_of(const struct spa_grants *gs, uint64_t id)
 
 static int64_t due_at(const struct spa_grant_slot *s)
 {
+	if (s->flags & SLOT_BUSY)
+		return INT64_MAX;
 	return s->flags & SLOT_CLOSING ? s->retry_at : s->expires;
 }
 
@@ -193,7 +198,7 @@ static void set_state(struct spa_grants *gs, struct spa_grant_slot *s, bool clos
 	if (closing != !!(s->flags & SLOT_CLOSING))
 		gs->n_closing += closing ? 1 : (size_t)-1;
 	s->flags = (uint8_t)((s->flags & ~SLOT_CLOSING) | (closing ? SLOT_CLOSING : 0));
-	s->attempts = attempts;
+	s->attempts = (uint16_t)(attempts < UINT16_MAX ? attempts : UINT16_MAX);
 	s->retry_at = retry_at;
 	heap_fix(gs, s->heap, gs->n);
 }
@@ -213,6 +218,9 @@ static void copy_state(const struct spa_grant_slot *s, struct spa_grant_rec *r)
 	r->closing = s->flags & SLOT_CLOSING;
 	r->attempts = s->attempts;
 	r->retry_at = s->retry_at;
+	r->close_busy = s->flags & SLOT_BUSY;
+	r->want_open = s->flags & SLOT_WANT_OPEN;
+	r->inflight = s->inflight;
 }
 
 static void materialise(const struct spa_grants *gs, const struct spa_grant_slot *s,
@@ -240,6 +248,13 @@ static void materialise(const struct spa_grants *gs, const struct spa_grant_slot
 	snprintf(r->plugin, sizeof(r->plugin), "%s", spa_gstrs_str(&gs->names, s->plugin));
 	r->policy = s->policy;
 	copy_state(s, r);
+	if (s->flags & SLOT_CLOSING) {
+		const struct spa_grant_error *e = spa_grants_error(gs, s->id);
+		if (e) {
+			r->permanent = e->permanent;
+			memcpy(r->error, e->msg, sizeof(r->error));
+		}
+	}
 }
 
 /* A zeroed extra entry; *idx is 1 + its index. */
@@ -343,8 +358,10 @@ static void release(struct spa_grants *gs, const struct spa_grant_slot *s)
 	spa_gstrs_put(&gs->users, s->user);
 	if (s->extra)
 		free_extra(gs, s->extra);
-	if (s->flags & SLOT_CLOSING)
+	if (s->flags & SLOT_CLOSING) {
 		gs->n_closing--;
+		spa_grants_error_put(gs, s->id, false, NULL);
+	}
 	/* the set owns its policies mutable; the store hands them out const */
 	((struct spa_policy *)s->policy)->n_grants--;
 }
@@ -476,6 +493,8 @@ int spa_grants_set_closing(struct spa_grants *gs, uint64_t id, bool closing, uns
 		return -ENOENT;
 	/* a new start retries at once */
 	set_state(gs, s, closing, attempts, 0);
+	if (!closing)
+		spa_grants_error_put(gs, id, false, NULL);
 	return 0;
 }
 
@@ -520,6 +539,7 @@ void spa_grants_close(struct spa_grants *gs)
 	spa_gstrs_free(&gs->names);
 	spa_gstrs_free(&gs->users);
 	spa_policy_set_free(&gs->policies);
+	spa_grants_errors_free(gs);
 }
 
 bool spa_grants_find(const struct spa_grants *gs, const struct spa_grant_rec *like,
@@ -643,26 +663,65 @@ void spa_grants_at(const struct spa_grants *gs, size_t i, struct spa_grant_rec *
 
 #define SPA_CLOSE_BACKOFF_MAX 300
 
-int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now)
+int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now,
+			    bool permanent, const char *error)
 {
 	struct spa_grant_slot *s = slot_of(gs, r->g.id);
 	unsigned shift;
 	int64_t wait;
-	bool was;
+	bool was, news;
 	int rc = 0;
 
 	if (!s)
 		return -ENOENT;
 	shift = s->attempts < 9 ? s->attempts : 9;
-	wait = (int64_t)1 << shift;
+	/* retrying soon cannot help a refusal the backend calls permanent;
+	 * retrying at all still can (an admin fixes it) */
+	wait = permanent ? SPA_CLOSE_BACKOFF_MAX : (int64_t)1 << shift;
 	was = s->flags & SLOT_CLOSING;
-	set_state(gs, s, true, s->attempts + 1,
+	set_state(gs, s, true, s->attempts + 1u,
 		  now + (wait < SPA_CLOSE_BACKOFF_MAX ? wait : SPA_CLOSE_BACKOFF_MAX));
-	/* already journaled: the next start retries at once */
-	if (!was)
+	news = spa_grants_error_put(gs, s->id, permanent, error);
+	/* journaled once, and again when the reason changes (for spad -S);
+	 * a next start retries at once */
+	if (!was || news)
 		rc = spa_grants_journal_closing(gs, s->id, true, s->attempts);
 	copy_state(s, r);
 	return rc;
+}
+
+static struct spa_grant_slot *slot_set_flag(struct spa_grants *gs, uint64_t id,
+					    uint8_t flag, bool on)
+{
+	struct spa_grant_slot *s = slot_of(gs, id);
+
+	if (s)
+		s->flags = (uint8_t)(on ? s->flags | flag : s->flags & ~flag);
+	return s;
+}
+
+int spa_grants_set_busy(struct spa_grants *gs, uint64_t id, bool busy)
+{
+	struct spa_grant_slot *s = slot_set_flag(gs, id, SLOT_BUSY, busy);
+
+	if (!s)
+		return -ENOENT;
+	heap_fix(gs, s->heap, gs->n);
+	return 0;
+}
+
+int spa_grants_set_want_open(struct spa_grants *gs, uint64_t id, bool want)
+{
+	return slot_set_flag(gs, id, SLOT_WANT_OPEN, want) ? 0 : -ENOENT;
+}
+
+void spa_grants_inflight(struct spa_grants *gs, uint64_t id, int delta)
+{
+	struct spa_grant_slot *s = slot_of(gs, id);
+
+	if (!s || (delta < 0 && s->inflight == 0) || (delta > 0 && s->inflight == UINT16_MAX))
+		return;
+	s->inflight = (uint16_t)(s->inflight + delta);
 }
 
 int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r)
@@ -675,6 +734,7 @@ int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r)
 		return -ENOENT;
 	old = *s;
 	set_state(gs, s, false, 0, 0);
+	spa_grants_error_put(gs, s->id, false, NULL);
 	rc = spa_grants_journal_closing(gs, s->id, false, 0);
 	/* not journaled (a full disk): the knock is refused and the close
 	 * keeps being retried as before */

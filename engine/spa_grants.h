@@ -17,6 +17,16 @@
 #include "spa_grants_index.h"
 #include "spa_policy.h"
 
+#define SPA_GRANT_ERROR_LEN 160
+
+/* Why a grant's close keeps failing, for the log and spad -S: only
+ * closing grants have one, so the store keeps them aside. */
+struct spa_grant_error {
+	uint64_t id;
+	bool permanent;               /* the backend said retrying cannot help */
+	char msg[SPA_GRANT_ERROR_LEN];
+};
+
 /* A grant as callers see it, materialised from the store's compact record
  * (spa_grants.c) on their stack: a copy, not a view. Functions that change
  * a grant find it by r->g.id and bring the copy up to date too. */
@@ -30,6 +40,12 @@ struct spa_grant_rec {
 	bool closing;
 	unsigned attempts;        /* failed closes so far */
 	int64_t retry_at;         /* next close attempt (epoch s), if closing */
+	bool permanent;           /* closing: the last failure's class */
+	char error[SPA_GRANT_ERROR_LEN]; /* closing: its message, "" unknown */
+	/* in memory only, for the plugin runtime (spa_daemon_ops.c) */
+	bool close_busy;          /* a close is with the backend: not due */
+	bool want_open;           /* re-knocked while that close runs */
+	unsigned inflight;        /* ops submitted for it and not done */
 	/* the plugin's data for this grant (ABI 1.3 token_set), a copy */
 	size_t token_len;         /* 0: none */
 	uint8_t token[SPA_GRANT_TOKEN_MAX];
@@ -57,6 +73,8 @@ struct spa_grants {
 	size_t jlines;            /* lines in the file: compaction when mostly history */
 	bool jdirty;              /* appended since the last fdatasync */
 	struct spa_policy_set policies;
+	struct spa_grant_error *errs; /* of closing grants (spa_grants_error.c) */
+	size_t n_errs, cap_errs;
 };
 
 /* Loads the journal if it exists. */
@@ -75,8 +93,22 @@ int spa_grants_update(struct spa_grants *gs, struct spa_grant_rec *r, int64_t ex
 		      uint32_t timeout);
 int spa_grants_remove(struct spa_grants *gs, uint64_t id);
 /* Journals that a close of r failed: r stays, closing, and is due again at
- * retry_at (backoff doubling from 1 s to 5 min with each attempt). */
-int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now);
+ * retry_at (backoff doubling from 1 s to 5 min with each attempt; 5 min at
+ * once for a permanent failure). error (may be NULL) is why, kept for
+ * spad -S: journaled with the first failure and whenever it changes. */
+int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int64_t now,
+			    bool permanent, const char *error);
+/* The plugin runtime's in-memory marks (not journaled): a close with the
+ * backend (the grant is not due meanwhile), a re-knock during it, and the
+ * count of ops submitted and not done. */
+int spa_grants_set_busy(struct spa_grants *gs, uint64_t id, bool busy);
+int spa_grants_set_want_open(struct spa_grants *gs, uint64_t id, bool want);
+void spa_grants_inflight(struct spa_grants *gs, uint64_t id, int delta);
+/* spa_grants_error.c: grant id's close error; msg NULL removes it. True
+ * when that changed what is kept. */
+bool spa_grants_error_put(struct spa_grants *gs, uint64_t id, bool permanent, const char *msg);
+const struct spa_grant_error *spa_grants_error(const struct spa_grants *gs, uint64_t id);
+void spa_grants_errors_free(struct spa_grants *gs);
 /* Journals that r is wanted open again (a re-knock of a closing grant). */
 int spa_grants_reopened(struct spa_grants *gs, struct spa_grant_rec *r);
 bool spa_grants_by_id(const struct spa_grants *gs, uint64_t id, struct spa_grant_rec *out);

@@ -17,7 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define JOURNAL_VERSION 3  /* 3: grants carry their policy, closing state and token */
+/* 3: grants carry their policy, closing state and token; 4: and why
+ * their close fails ("error", "permanent") */
+#define JOURNAL_VERSION 4
 #define JOURNAL_VERSION_MIN 2
 #define JOURNAL_MAX ((size_t)1 << 30) /* a million grants is ~300 MB: refuse beyond */
 #define EXPIRES_MAX ((json_int_t)1 << 40) /* a sane epoch time, year < 36000 */
@@ -85,6 +87,10 @@ static json_t *grant_json(const struct spa_grant_rec *r)
 	if (o && r->closing) {
 		json_object_set_new(o, "closing", json_true());
 		json_object_set_new(o, "attempts", json_integer(r->attempts));
+		if (r->error[0]) {
+			json_object_set_new(o, "error", json_string(r->error));
+			json_object_set_new(o, "permanent", json_boolean(r->permanent));
+		}
 	}
 	if (o && r->token_len)
 		json_object_set_new(o, "token", token_json(r->token, r->token_len));
@@ -245,9 +251,15 @@ int spa_grants_journal_update(struct spa_grants *gs, uint64_t id, int64_t expire
 int spa_grants_journal_closing(struct spa_grants *gs, uint64_t id, bool closing,
 			       unsigned attempts)
 {
-	return append(gs, op_json("closing", json_pack("{s:I, s:b, s:i}", "id", (json_int_t)id,
-						       "closing", closing, "attempts",
-						       (int)attempts)));
+	const struct spa_grant_error *e = closing ? spa_grants_error(gs, id) : NULL;
+	json_t *o = json_pack("{s:I, s:b, s:i}", "id", (json_int_t)id, "closing", closing,
+			      "attempts", (int)attempts);
+
+	if (o && e) {
+		json_object_set_new(o, "error", json_string(e->msg));
+		json_object_set_new(o, "permanent", json_boolean(e->permanent));
+	}
+	return append(gs, op_json("closing", o));
 }
 
 int spa_grants_journal_token(struct spa_grants *gs, uint64_t id, const void *data,
@@ -341,18 +353,24 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	int proto, port, nat_port, timeout;
 	const char *plugin, *stanza, *user;
 	json_t *src, *dst, *nat, *policy = NULL, *token = NULL;
-	int closing = 0, attempts = 0;
+	int closing = 0, attempts = 0, permanent = 0;
+	const char *error = NULL;
 
 	memset(r, 0, sizeof(*r));
 	/* every key known and of its type ('!': no other key) */
 	if (json_unpack(o, "{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s, "
-			"s?o, s?b, s?i, s?o !}",
+			"s?o, s?b, s?i, s?o, s?s, s?b !}",
 			"id", &id, "plugin", &plugin, "src", &src, "dst", &dst,
 			"proto", &proto, "port", &port, "nat_addr", &nat, "nat_port", &nat_port,
 			"timeout", &timeout, "expires", &expires, "stanza", &stanza,
 			"username", &user, "policy", &policy, "closing", &closing,
-			"attempts", &attempts, "token", &token) < 0)
+			"attempts", &attempts, "token", &token, "error", &error,
+			"permanent", &permanent) < 0)
 		return -EINVAL;
+	if (error) {
+		snprintf(r->error, sizeof(r->error), "%s", error);
+		r->permanent = permanent;
+	}
 	if (token && parse_token(token, r->token, &r->token_len) < 0)
 		return -EINVAL;
 	if (id <= 0 || expires < 0 || expires >= EXPIRES_MAX || proto < 0 || proto > 255 || port < 0 || port > 65535 || nat_port < 0 ||
@@ -391,6 +409,8 @@ static int load_add(struct spa_grants *gs, json_t *v)
 	if (spa_grants_by_id(gs, r.g.id, NULL))
 		return -EINVAL;
 	rc = spa_grants_push(gs, &r);
+	if (rc == 0 && r.closing && r.error[0])
+		spa_grants_error_put(gs, r.g.id, r.permanent, r.error);
 	if (rc == 0 && r.g.id >= gs->next_id)
 		gs->next_id = r.g.id + 1;
 	return rc;
@@ -415,10 +435,14 @@ static int load_op(struct spa_grants *gs, json_t *o)
 		return 0;
 	}
 	if ((v = json_object_get(o, "closing"))) {
-		int closing, attempts;
-		if (json_unpack(v, "{s:I, s:b, s:i !}", "id", &id, "closing", &closing, "attempts",
-				&attempts) < 0 || attempts < 0 || id <= 0)
+		int closing, attempts, permanent = 0;
+		const char *error = NULL;
+		if (json_unpack(v, "{s:I, s:b, s:i, s?s, s?b !}", "id", &id, "closing", &closing,
+				"attempts", &attempts, "error", &error, "permanent",
+				&permanent) < 0 || attempts < 0 || id <= 0)
 			return -EINVAL;
+		if (closing && error && spa_grants_by_id(gs, (uint64_t)id, NULL))
+			spa_grants_error_put(gs, (uint64_t)id, permanent, error);
 		/* read as a grant line's pair is (parse_grant): a snapshot
 		 * writes attempts only for a closing grant, so any other
 		 * value would not survive the next rewrite */

@@ -142,17 +142,24 @@ static void status_journal(const struct spa_config *c)
 	}
 	printf("journal %s: %zu grant%s", c->journal_file, gs.n, spa_plural(gs.n));
 	if (closing)
-		printf(", %zu stuck closing (the backend refused the close; retried)", closing);
+		printf(", %zu stuck closing (the backend refused the close; retried until it "
+		       "succeeds)", closing);
 	if (tokens)
 		printf(", %zu with a plugin token", tokens);
 	printf("\n");
 	for (size_t i = 0; i < gs.n; i++) {
 		struct spa_grant_rec r;
 		spa_grants_at(&gs, i, &r);
-		if (r.closing)
-			printf("  closing: %s %s/%u stanza %s, %u failed attempt%s, token %zu "
-			       "bytes\n", r.g.src.text, r.g.proto == 6 ? "tcp" : "udp", r.g.port,
-			       r.g.stanza, r.attempts, spa_plural(r.attempts), r.token_len);
+		if (!r.closing)
+			continue;
+		printf("  stuck: grant %llu, %s %s/%u, backend %s, stanza %s, %u failed "
+		       "attempt%s, token %zu bytes", (unsigned long long)r.g.id, r.g.src.text,
+		       r.g.proto == 6 ? "tcp" : "udp", r.g.port, r.plugin, r.g.stanza, r.attempts,
+		       spa_plural(r.attempts), r.token_len);
+		if (r.error[0])
+			printf(", last error (%s): %s", r.permanent ? "permanent" : "transient",
+			       r.error);
+		printf("\n");
 	}
 	spa_grants_close(&gs);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "spa_log.h"
+#include "spa_opq.h"
 
 /* The descriptor as ABI 1.0 and 1.1 laid it out: up to ops.fini. */
 #define SPA_PLUGIN_DESC_SIZE_1_0                                          \
@@ -63,9 +64,13 @@ static const char *host_config_get(void *self, const char *key)
 
 	if (!spa_plugin_key_visible(p->d->key_prefix, key))
 		return NULL;
+	/* On the worker thread, only the copy: check_cfg is the main
+	 * thread's, set while a reload's check runs beside the ops. */
+	if (spa_opq_in_worker(p))
+		v = spa_conf_kv_find(p->keys, p->n_keys, key);
 	/* While checking, the configuration being checked; after init, the
 	 * copy the plugin was started with (it lives until fini). */
-	if (p->check_cfg)
+	else if (p->check_cfg)
 		v = spa_config_kv_get(p->check_cfg, key);
 	else if (p->initialised)
 		v = spa_conf_kv_find(p->keys, p->n_keys, key);
@@ -81,8 +86,13 @@ static int host_run_input(void *self, const char *const argv[], const void *inpu
 	struct spa_plugin *p = self;
 	int status, timed_out, rc;
 
+	int left = spa_opq_time_left_ms(p);
+
 	if (!res || timeout_ms <= 0)
 		return -EINVAL;
+	/* a command may not outlive the op's PLUGIN_OP_TIMEOUT */
+	if (left > 0 && left < timeout_ms)
+		timeout_ms = left;
 	rc = spa_run_input(argv, input, input_len, timeout_ms, &p->run_buf, &status,
 			   &timed_out);
 	memset(res, 0, sizeof(*res));
@@ -117,6 +127,13 @@ static const char *host_stanza_get(void *self, const struct spa_grant *g, const 
 	if (!g || g->struct_size < sizeof(*g) || !key || !prefix || !*prefix ||
 	    strncmp(key, prefix, strlen(prefix)) != 0)
 		return NULL;
+	/* an op on the worker thread: from the policy it was submitted with */
+	if (spa_opq_in_worker(p)) {
+		const struct spa_op *op = spa_opq_current(p, g);
+		bool found = false;
+		const char *v = op ? spa_policy_var(op->policy, key, &found) : NULL;
+		return found ? v : NULL;
+	}
 	if (g->id && p->grant_var) {
 		bool found = false;
 		const char *v = p->grant_var(p->grant_var_ctx, g, key, &found);
@@ -142,6 +159,10 @@ static int host_token_set(void *self, const struct spa_grant *g, const void *dat
 		return -EINVAL;
 	if (len > SPA_GRANT_TOKEN_MAX)
 		return -E2BIG;
+	if (spa_opq_in_worker(p)) {
+		struct spa_op *op = spa_opq_current(p, g);
+		return op ? spa_opq_token_set(op, data, len) : -EINVAL;
+	}
 	/* --fw-list, check: no grant is being served */
 	if (!p->token_set)
 		return -EINVAL;
@@ -154,11 +175,44 @@ static const void *host_token_get(void *self, const struct spa_grant *g, size_t 
 	size_t n = 0;
 	const void *t = NULL;
 
-	if (grant_ok(g) && p->token_get)
+	if (grant_ok(g) && spa_opq_in_worker(p)) {
+		const struct spa_op *op = spa_opq_current(p, g);
+		if (op && op->token_len) {
+			t = op->token;
+			n = op->token_len;
+		}
+	} else if (grant_ok(g) && p->token_get) {
 		t = p->token_get(p->grant_var_ctx, p, g, &n);
+	}
 	if (len)
 		*len = t ? n : 0;
 	return t;
+}
+
+static int host_op_fail(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int host_op_fail(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
+{
+	struct spa_plugin *p = self;
+	struct spa_op *op = spa_opq_current(p, g);
+	char msg[sizeof(op->msg)];
+	va_list ap;
+
+	if (kind != SPA_FAIL_TRANSIENT)
+		kind = SPA_FAIL_PERMANENT;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt ? fmt : "", ap);
+	va_end(ap);
+	/* the engine reports it with the grant, once it is done with it */
+	if (op) {
+		op->fail_kind = kind;
+		memcpy(op->msg, msg, sizeof(msg));
+	} else {
+		spa_log(SPA_L_ERR, "plugin %s: %s failure: %s", p->d->name,
+			kind == SPA_FAIL_TRANSIENT ? "transient" : "permanent", msg);
+	}
+	return kind == SPA_FAIL_TRANSIENT ? SPA_ERR_TRANSIENT : SPA_ERR_PERMANENT;
 }
 
 /* Checks the open file, not the path, so the file cannot be swapped
@@ -305,6 +359,7 @@ static void set_host(struct spa_plugin *p, const struct spa_config *cfg)
 	p->host.stanza_get = host_stanza_get;
 	p->host.token_set = host_token_set;
 	p->host.token_get = host_token_get;
+	p->host.op_fail = host_op_fail;
 }
 
 /* The global keys this plugin may see, copied. */

@@ -326,7 +326,7 @@ static void test_journal_short_write(void **state)
 	assert_int_equal(spa_grants_open(&gs, path), 0);
 	make(&a, "198.51.100.9", 6, 22, 1000);
 	assert_int_equal(spa_grants_add(&gs, &a), 0);
-	assert_int_equal(spa_grants_close_failed(&gs, (r0 = at(&gs, 0), &r0), 900), 0);
+	assert_int_equal(spa_grants_close_failed(&gs, (r0 = at(&gs, 0), &r0), 900, false, "busy"), 0);
 	assert_int_equal(stat(path, &st), 0);
 	good = st.st_size;
 
@@ -568,7 +568,7 @@ static void fail_close(struct scale *t, uint32_t k)
 	int64_t wait = (int64_t)1 << (m->attempts < 9 ? m->attempts : 9);
 
 	assert_true(spa_grants_by_id(&t->gs, m->id, &r));
-	assert_int_equal(spa_grants_close_failed(&t->gs, &r, t->now), 0);
+	assert_int_equal(spa_grants_close_failed(&t->gs, &r, t->now, false, NULL), 0);
 	m->closing = true;
 	m->attempts++;
 	m->retry_at = t->now + (wait < 300 ? wait : 300);

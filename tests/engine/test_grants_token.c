@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_grants_token.c - a plugin's per-grant token (ABI 1.3) in the grant
- * store and its journal. */
+/* test_grants_token.c - what the store keeps beside a grant for its plugin:
+ * a per-grant token (ABI 1.3), why its close fails (journal version 4), and
+ * the runtime's in-memory marks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -201,11 +202,107 @@ static void test_token_journal_checks(void **state)
 	th_rmrf(dir);
 }
 
+/* A failing close's class and message: kept while the grant is closing,
+ * journaled once and again when they change (not at every attempt), back
+ * after a reload from the log and from a snapshot, gone with a re-open or
+ * a remove. */
+static void test_close_error(void **state)
+{
+	char dir[64], path[4096];
+	struct spa_grants gs;
+	struct spa_grant_rec a, b, r;
+	size_t lines;
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/grants.json", dir);
+	assert_int_equal(spa_grants_open(&gs, path), 0);
+	make(&a, "198.51.100.9", 6, 22, 1000);
+	make(&b, "198.51.100.10", 6, 22, 1000);
+	assert_int_equal(spa_grants_add(&gs, &a), 0);
+	assert_int_equal(spa_grants_add(&gs, &b), 0);
+	assert_int_equal(spa_grants_close_failed(&gs, &a, 1000, false, "router busy"), 0);
+	lines = gs.jlines;
+	assert_int_equal(spa_grants_close_failed(&gs, &a, 1001, false, "router busy"), 0);
+	assert_int_equal(gs.jlines, lines); /* same reason: no line */
+	assert_int_equal(spa_grants_close_failed(&gs, &a, 1002, true, "ACL 7 refused"), 0);
+	assert_int_equal(gs.jlines, lines + 1);
+	/* permanent: the longest wait at once */
+	assert_int_equal(a.retry_at, 1002 + 300);
+	assert_int_equal(spa_grants_close_failed(&gs, &b, 1000, false, "timeout"), 0);
+	assert_true(spa_grants_by_id(&gs, a.g.id, &r));
+	assert_true(r.closing && r.permanent);
+	assert_string_equal(r.error, "ACL 7 refused");
+	assert_int_equal(r.attempts, 3);
+	/* b goes live again: its error goes */
+	assert_int_equal(spa_grants_reopened(&gs, &b), 0);
+	assert_true(spa_grants_by_id(&gs, b.g.id, &r));
+	assert_string_equal(r.error, "");
+	spa_grants_close(&gs);
+
+	/* from the log */
+	assert_int_equal(spa_grants_open(&gs, path), 0);
+	assert_true(spa_grants_by_id(&gs, a.g.id, &r));
+	assert_true(r.closing && r.permanent);
+	assert_string_equal(r.error, "ACL 7 refused");
+	assert_true(spa_grants_by_id(&gs, b.g.id, &r));
+	assert_false(r.closing);
+	assert_string_equal(r.error, "");
+	/* from a snapshot */
+	assert_int_equal(spa_grants_save(&gs), 0);
+	spa_grants_close(&gs);
+	assert_int_equal(spa_grants_open(&gs, path), 0);
+	assert_true(spa_grants_by_id(&gs, a.g.id, &r));
+	assert_string_equal(r.error, "ACL 7 refused");
+	assert_true(r.permanent);
+	assert_int_equal(spa_grants_remove(&gs, a.g.id), 0);
+	assert_null(spa_grants_error(&gs, a.g.id));
+	spa_grants_close(&gs);
+}
+
+/* A close with the backend takes the grant off the due heap until it
+ * comes back; the marks are memory only. */
+static void test_runtime_marks(void **state)
+{
+	struct spa_grants gs;
+	struct spa_grant_rec a, b, r;
+	(void)state;
+
+	assert_int_equal(spa_grants_open(&gs, NULL), 0);
+	make(&a, "198.51.100.9", 6, 22, 100);
+	make(&b, "198.51.100.9", 6, 23, 200);
+	assert_int_equal(spa_grants_add(&gs, &a), 0);
+	assert_int_equal(spa_grants_add(&gs, &b), 0);
+	assert_true(spa_grants_due(&gs, 150, &r));
+	assert_int_equal(r.g.id, a.g.id);
+	assert_int_equal(spa_grants_set_busy(&gs, a.g.id, true), 0);
+	assert_false(spa_grants_due(&gs, 150, &r));
+	assert_int_equal(spa_grants_next_expiry(&gs), 200);
+	spa_grants_inflight(&gs, a.g.id, +1);
+	spa_grants_inflight(&gs, a.g.id, +1);
+	assert_int_equal(spa_grants_set_want_open(&gs, a.g.id, true), 0);
+	assert_true(spa_grants_by_id(&gs, a.g.id, &r));
+	assert_true(r.close_busy && r.want_open);
+	assert_int_equal(r.inflight, 2);
+	spa_grants_inflight(&gs, a.g.id, -1);
+	spa_grants_inflight(&gs, a.g.id, -1);
+	spa_grants_inflight(&gs, a.g.id, -1); /* never below 0 */
+	assert_int_equal(spa_grants_set_busy(&gs, a.g.id, false), 0);
+	assert_true(spa_grants_by_id(&gs, a.g.id, &r));
+	assert_int_equal(r.inflight, 0);
+	assert_true(spa_grants_due(&gs, 150, &r));
+	assert_int_equal(r.g.id, a.g.id);
+	assert_int_equal(spa_grants_set_busy(&gs, 999, true), -ENOENT);
+	spa_grants_close(&gs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_token_journal_checks),
+		cmocka_unit_test(test_close_error),
+		cmocka_unit_test(test_runtime_marks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void test_good_and_cli(void **state)
 	assert_non_null(strstr(out, "serves: access.conf:1"));
 	free(out);
 	assert_int_equal(run_spad(dir, version, &out), 0);
-	assert_non_null(strstr(out, "plugin ABI 1.3"));
+	assert_non_null(strstr(out, "plugin ABI 1.4"));
 	free(out);
 	assert_int_equal(run_spad(dir, bogus, &out), 2);
 	free(out);
