@@ -111,39 +111,42 @@ int spa_daemon_submit(struct spa_daemon *d, struct spa_plugin *p, enum spa_op_ki
 	return spa_daemon_submit_op(d, p, kind, r, why, attempt) ? 0 : -ENOENT;
 }
 
+/* An op on no grant of the store, submitted once the caller filled it. */
+static struct spa_op *submit_bare(struct spa_daemon *d, struct spa_plugin *p,
+				  enum spa_op_kind kind, const char *why)
+{
+	struct spa_opq *q = spa_daemon_opq_of(d, p);
+	struct spa_op *op = q ? spa_opq_op_new(kind) : NULL;
+
+	if (op) {
+		op->why = why;
+		spa_opq_submit(q, op);
+	}
+	return op;
+}
+
 int spa_daemon_submit_foreign_close(struct spa_daemon *d, struct spa_plugin *p,
 				    const struct spa_grant *g, const char *why)
 {
-	struct spa_opq *q = spa_daemon_opq_of(d, p);
-	struct spa_op *op;
+	struct spa_op *op = submit_bare(d, p, SPA_OP_CLOSE, why);
 
-	if (!q)
-		return -ENOENT;
-	op = spa_opq_op_new(SPA_OP_CLOSE);
 	if (!op)
-		return -ENOMEM;
+		return -ENOENT;
+	/* pending until release: still the loop's to fill */
 	op->g = *g;
 	op->g.struct_size = sizeof(op->g);
 	op->g.id = 0;
-	op->why = why;
-	spa_opq_submit(q, op);
 	return 0;
 }
 
 int spa_daemon_submit_list(struct spa_daemon *d, struct spa_plugin *p, const char *why)
 {
-	struct spa_opq *q = spa_daemon_opq_of(d, p);
-	struct spa_op *op;
+	struct spa_op *op = submit_bare(d, p, SPA_OP_LIST, why);
 
-	if (!q)
-		return -ENOENT;
-	op = spa_opq_op_new(SPA_OP_LIST);
 	if (!op)
-		return -ENOMEM;
-	op->why = why;
+		return -ENOENT;
 	/* grants made after this point may be opened after the listing */
 	op->watermark = d->grants.next_id;
-	spa_opq_submit(q, op);
 	return 0;
 }
 
