@@ -34,15 +34,16 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* The same decision as one JSON object per line, for log shippers. */
-static void json_decision(int fd, const struct spa_pkt *pkt, const struct spa_decision *dec,
-			  const char *outcome)
+/* The same decision as one JSON object per line, for log shippers; the
+ * line (newline included, malloc'd) or NULL. */
+static char *json_decision(int fd, const struct spa_pkt *pkt, const struct spa_decision *dec,
+			   const char *outcome)
 {
 	json_t *o, *ports;
 	char *text;
 
 	if (fd < 0)
-		return;
+		return NULL;
 	ports = json_array();
 	/* a reject carries the ports asked for too: the shipper sees what
 	 * was refused, not only who */
@@ -59,15 +60,57 @@ static void json_decision(int fd, const struct spa_pkt *pkt, const struct spa_de
 		json_object_set_new(o, "timeout", json_integer(dec->timeout));
 	}
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (text) {
-		size_t len = strlen(text);
-		text[len] = '\n';
-		/* one write per line keeps lines whole for concurrent readers */
-		if (write(fd, text, len + 1) < 0)
-			spa_log(SPA_L_ERR, "JSON log: %s", strerror(errno));
-		free(text);
-	}
 	json_decref(o);
+	if (text) {
+		/* json_dumps' buffer has room for the newline in place of the
+		 * NUL only; a second NUL needs one more byte */
+		size_t len = strlen(text);
+		char *line = realloc(text, len + 2);
+		if (!line) {
+			free(text);
+			return NULL;
+		}
+		line[len] = '\n';
+		line[len + 1] = '\0';
+		text = line;
+	}
+	return text;
+}
+
+static void write_json_line(int fd, const char *text)
+{
+	/* one write per line keeps lines whole for concurrent readers */
+	if (fd >= 0 && text && write(fd, text, strlen(text)) < 0)
+		spa_log(SPA_L_ERR, "JSON log: %s", strerror(errno));
+}
+
+/* A grant's decision lines wait for its ops' first outcome: "opened" in
+ * the log then means the backend did it (or a failure line precedes it),
+ * and whoever reads the log sees the backend's state, not a promise. */
+static void emit_note(struct spa_daemon *d, struct spa_decision_note *n)
+{
+	write_json_line(d->json_fd, n->json);
+	spa_log(n->level, "%s", n->line);
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		d->notes = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	free(n->json);
+	free(n);
+}
+
+void spa_daemon_note_done(struct spa_daemon *d, struct spa_decision_note *n)
+{
+	if (n && --n->left == 0)
+		emit_note(d, n);
+}
+
+void spa_daemon_notes_flush(struct spa_daemon *d)
+{
+	while (d->notes)
+		emit_note(d, d->notes);
 }
 
 static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
@@ -75,6 +118,8 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 {
 	int level = dec->verdict == SPA_GRANT ? SPA_L_NOTICE : SPA_L_WARNING;
 	unsigned long dropped = 0;
+	struct spa_decision_note *n = d->note;
+	char *json;
 
 	/* Garbage is only worth a line when the operator asked for detail. */
 	if (!dec->stanza && strncmp(dec->reason, "not SPA data", 12) == 0)
@@ -92,7 +137,18 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 	}
 	/* the JSON line first: whoever has seen the log line (a test, a
 	 * shipper reading both) finds the JSON one already written */
-	json_decision(d->json_fd, pkt, dec, outcome);
+	json = json_decision(d->json_fd, pkt, dec, outcome);
+	if (n && n->left) {
+		n->level = level;
+		n->json = json;
+		snprintf(n->line, sizeof(n->line),
+			 "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
+			 pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
+			 dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
+		return;
+	}
+	write_json_line(d->json_fd, json);
+	free(json);
 	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
 		pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
 		dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
@@ -146,6 +202,9 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
+	/* the ops submitted below carry the note; it is logged when the last
+	 * of them is back (log_decision fills it) */
+	d->note = calloc(1, sizeof(*d->note));
 	for (size_t i = 0; i < dec->n_ports && rc == 0; i++) {
 		if (d->opt.test_mode) {
 			what = "not opened (test mode)";
@@ -171,6 +230,15 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 			 dec->timeout, what);
 		log_decision(d, pkt, dec, "grant", detail);
 	}
+	if (d->note && d->note->left) {
+		d->note->next = d->notes;
+		if (d->notes)
+			d->notes->prev = d->note;
+		d->notes = d->note;
+	} else {
+		free(d->note);
+	}
+	d->note = NULL;
 	spa_daemon_arm_timer(d);
 }
 
@@ -729,6 +797,7 @@ void spa_daemon_free(struct spa_daemon *d)
 	for (size_t i = 0; i < d->n_plugins; i++)
 		if (!hung[i])
 			spa_plugin_unload(d->plugins[i]);
+	spa_daemon_notes_flush(d);
 	free(d->retries);
 	d->retries = NULL;
 	d->n_retries = d->cap_retries = 0;

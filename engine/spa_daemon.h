@@ -39,6 +39,16 @@ struct spa_options {
 	long packet_limit;
 };
 
+/* A grant decision's log and JSON lines, written when the ops it submitted
+ * are back (spa_daemon.c says why). */
+struct spa_decision_note {
+	struct spa_decision_note *next, *prev;
+	unsigned left;               /* its ops not back yet */
+	int level;
+	char *json;                  /* the JSON line, newline included, or NULL */
+	char line[1024];
+};
+
 struct spa_daemon {
 	struct spa_options opt;
 	struct spa_config cfg;
@@ -59,6 +69,8 @@ struct spa_daemon {
 	 * opq[i]; ofd wakes the loop when one has finished an op */
 	struct spa_opq *opq[SPA_MAX_PLUGINS];
 	int ofd;
+	struct spa_decision_note *note;    /* the decision being acted on */
+	struct spa_decision_note *notes;   /* decisions waiting for their ops */
 	struct spa_daemon_retry *retries;  /* ops to try again, by time */
 	size_t n_retries, cap_retries;
 	/* the host's addresses, for the allow IP checks (spa_hostaddr.h) */
@@ -148,6 +160,11 @@ struct spa_op_result {
 	const char *why;
 	bool lost;                    /* an open reconciliation asked for */
 };
+
+/* An op of the note's decision is back: the last one writes its lines. */
+void spa_daemon_note_done(struct spa_daemon *d, struct spa_decision_note *n);
+/* Writes the lines of decisions still waiting (at exit). */
+void spa_daemon_notes_flush(struct spa_daemon *d);
 
 /* spa_daemon_ops.c: the plugin runtime of the daemon. */
 /* The eventfd and a worker per initialised plugin. */

@@ -98,6 +98,10 @@ struct spa_op *spa_daemon_submit_op(struct spa_daemon *d, struct spa_plugin *p,
 	memcpy(op->token, r->token, r->token_len);
 	op->why = why;
 	op->attempt = attempt;
+	if (d->note) {
+		op->note = d->note;
+		d->note->left++;
+	}
 	spa_opq_submit(q, op);
 	spa_grants_inflight(&d->grants, r->g.id, +1);
 	if (kind == SPA_OP_CLOSE)
@@ -200,6 +204,8 @@ static void handle_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_o
 				      .transient = rc < 0 && spa_daemon_op_transient(rc,
 										   op->fail_kind) };
 	dispatch(d, p, op, &res);
+	spa_daemon_note_done(d, op->note);
+	op->note = NULL;
 }
 
 void spa_daemon_ops_event(struct spa_daemon *d)
@@ -339,6 +345,9 @@ static void fail_overdue(struct spa_daemon *d, size_t i)
 			spa_daemon_foreign_done(d, d->plugins[i], &res);
 		else
 			spa_daemon_grant_done(d, d->plugins[i], &res);
+		/* the op's own result, when it comes, is ignored */
+		spa_daemon_note_done(d, ops[k]->note);
+		ops[k]->note = NULL;
 	}
 }
 

@@ -21,6 +21,7 @@
 #include "spa_policy.h"
 
 struct spa_plugin;
+struct spa_decision_note;
 
 /* PLUGIN_BATCH_MAX's ceiling: the worker's batch arrays are this long. */
 #define SPA_OPQ_BATCH_CEILING 4096u
@@ -39,6 +40,7 @@ struct spa_op {
 	unsigned attempt;                 /* 0: first try */
 	uint64_t watermark;               /* LIST: the store's next grant id then */
 	bool lost;                        /* OPEN: reconciliation found it missing */
+	struct spa_decision_note *note;   /* the knock's decision lines wait for it */
 	/* results: the worker's until done */
 	int rc;
 	int fail_kind;                    /* SPA_FAIL_*; 0: class it by errno */

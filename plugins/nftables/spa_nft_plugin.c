@@ -8,6 +8,7 @@
 #include "spa_nft.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -111,6 +112,49 @@ static int nft_close(void *state, const struct spa_grant *g)
 	return rc;
 }
 
+/*
+ * A batch (ABI 1.4) is every grant's commands in one document, so one
+ * transaction for the lot. A transaction is all or nothing: when it
+ * fails, each grant is tried alone so that the refusal lands on the grant
+ * that caused it and the others still go through.
+ */
+static int nft_batch(void *state, const struct spa_grant *const *g, size_t n, int *rc,
+		     bool open)
+{
+	struct spa_nft_state *st = state;
+	int64_t now = (int64_t)time(NULL);
+	json_t *doc = spa_nft_batch_new();
+	size_t built = 0;
+	int arc;
+
+	if (!doc)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!g[i] || g[i]->struct_size < sizeof(*g[i]))
+			rc[i] = -EINVAL;
+		else
+			rc[i] = open ? spa_nft_batch_open(st, g[i], now, doc)
+				     : spa_nft_batch_close(st, g[i], doc);
+		built += rc[i] == 0;
+	}
+	arc = built ? spa_nft_apply(st, doc) : 0;
+	json_decref(doc);
+	for (size_t i = 0; arc < 0 && i < n; i++)
+		if (rc[i] == 0)
+			rc[i] = open ? nft_open(st, g[i]) : nft_close(st, g[i]);
+	return 0;
+}
+
+static int nft_open_batch(void *state, const struct spa_grant *const *g, size_t n, int *rc)
+{
+	return nft_batch(state, g, n, rc, true);
+}
+
+static int nft_close_batch(void *state, const struct spa_grant *const *g, size_t n, int *rc)
+{
+	return nft_batch(state, g, n, rc, false);
+}
+
 static int nft_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_nft_state *st = state;
@@ -153,6 +197,8 @@ __attribute__((visibility("default")))
 const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
 	.keys = nft_keys,
+	.open_batch = nft_open_batch,
+	.close_batch = nft_close_batch,
 	.n_keys = sizeof(nft_keys) / sizeof(nft_keys[0]),
 	.name = "nftables",
 	.version = "0.2.0",

@@ -465,6 +465,48 @@ static void test_ops_exec(void **tstate)
 	assert_int_equal(c->h.ncalls, 0);
 }
 
+/* A batch (ABI 1.4) is one document, one nft run; when nft refuses it,
+ * each grant is tried alone so the refusal lands on the right one. */
+static void test_batch_ops(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	struct spa_grant g4 = make_grant(AF_INET, "198.51.100.2", NULL, 6, 22, FAR_FUTURE);
+	struct spa_grant g6 = make_grant(AF_INET6, "2001:db8:1::2", NULL, 17, 53, FAR_FUTURE);
+	struct spa_grant old = make_grant(AF_INET, "198.51.100.3", NULL, 6, 22, 1);
+	const struct spa_grant *gv[] = { &g4, &old, &g6 };
+	int rc[3] = { 1, 1, 1 };
+	json_t *doc, *cmds;
+
+	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_BATCH);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(spa_plugin_descriptor.open_batch(c->state, gv, 3, rc), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_int_equal(rc[0], 0);
+	assert_int_not_equal(rc[1], 0); /* expired: nothing to open */
+	assert_int_equal(rc[2], 0);
+	doc = parse_doc(c->h.calls[0].file, &cmds);
+	assert_int_equal(json_array_size(cmds), 6); /* 3 commands per grant */
+	assert_non_null(strstr(c->h.calls[0].file, "198.51.100.2"));
+	assert_non_null(strstr(c->h.calls[0].file, "2001:db8:1::2"));
+	assert_null(strstr(c->h.calls[0].file, "198.51.100.3"));
+	json_decref(doc);
+
+	gv[1] = &g6;
+	gv[2] = &g4;
+	assert_int_equal(spa_plugin_descriptor.close_batch(c->state, gv, 3, rc), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_int_equal(rc[0] | rc[1] | rc[2], 0);
+
+	/* refused: the whole transaction, then each grant alone */
+	fake_host_reset_calls(&c->h);
+	fake_host_reply(&c->h, "/nft", "", 1);
+	assert_int_equal(spa_plugin_descriptor.close_batch(c->state, gv, 2, rc), 0);
+	assert_int_equal(c->h.ncalls, 3);
+	assert_int_equal(rc[0], -EIO);
+	assert_int_equal(rc[1], -EIO);
+}
+
 /* A 1.0 engine has no run_input: the same document goes through a
  * private file instead. */
 static void test_exec_without_run_input(void **tstate)
@@ -669,6 +711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_exe, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_open_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_ops, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_ops_exec, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_exec_without_run_input, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_exec_stdin_unusable, setup, plugin_case_teardown),
