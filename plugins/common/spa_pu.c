@@ -174,19 +174,35 @@ const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
 	return v;
 }
 
-/* First line of a command's stderr, enough to say why it failed without
- * flooding the log. */
+void spa_pu_first_line(const char *text, char *out, size_t len)
+{
+	const char *p = text ? text : "";
+	size_t n;
+
+	if (len == 0)
+		return;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	n = strcspn(p, "\r\n");
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* The first line of a command's stderr is enough to say why it failed
+ * without flooding the log. */
 static void log_failure(const struct spa_host_api *host, const char *const argv[],
 			const struct spa_run_result *res, int level)
 {
-	const char *err = res->err ? res->err : "";
-	size_t n = strcspn(err, "\n");
+	char err[SPA_PU_ERR_LINE];
 
-	if (n > 200)
-		n = 200;
-	host->log(host->self, level, "%s %s failed (status %d%s): %.*s",
+	spa_pu_first_line(res->err, err, sizeof(err));
+	host->log(host->self, level, "%s %s failed (status %d%s): %s",
 		  argv[0], argv[1] ? argv[1] : "", res->exit_status,
-		  res->timed_out ? ", timed out" : "", (int)n, err);
+		  res->timed_out ? ", timed out" : "", err);
 }
 
 /* Shared tail of spa_pu_run and spa_pu_run_input: rc is what the host's
@@ -214,11 +230,10 @@ int spa_pu_run(const struct spa_host_api *host, const char *const argv[],
 			    host->run(host->self, argv, SPA_PU_RUN_TIMEOUT_MS, res), quiet);
 }
 
-int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
-		     const struct spa_pu_buf *batch, int quiet)
+static int run_input_res(const struct spa_host_api *host, const char *const argv[],
+			 const struct spa_pu_buf *batch, int quiet, struct spa_run_result *res)
 {
-	struct spa_run_result res;
-
+	memset(res, 0, sizeof(*res));
 	if (!SPA_HOST_HAS(host, run_input))
 		return -ENOTSUP;
 	if (batch->failed)
@@ -228,11 +243,18 @@ int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
 			  argv[0], batch->len);
 		return -E2BIG;
 	}
-	memset(&res, 0, sizeof(res));
-	return check_result(host, argv, &res,
+	return check_result(host, argv, res,
 			    host->run_input(host->self, argv, batch->data ? batch->data : "",
-					    batch->len, SPA_PU_RUN_TIMEOUT_MS, &res),
+					    batch->len, SPA_PU_RUN_TIMEOUT_MS, res),
 			    quiet);
+}
+
+int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch, int quiet)
+{
+	struct spa_run_result res;
+
+	return run_input_res(host, argv, batch, quiet, &res);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -251,16 +273,16 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
-		     const struct spa_pu_buf *batch)
+static int run_batch_res(const struct spa_host_api *host, const char *const argv[],
+			 const struct spa_pu_buf *batch, int quiet, struct spa_run_result *res)
 {
 	const char *full[SPA_PU_ARGV_MAX + 2];
 	char path[] = "/tmp/spa-batch.XXXXXX";
-	struct spa_run_result res;
 	size_t n = 0;
 	int fd = -1;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
 	if (batch->failed) {
 		rc = -ENOMEM;
 		goto out;
@@ -287,11 +309,27 @@ int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
 		goto out;
 	full[n++] = path;
 	full[n] = NULL;
-	rc = spa_pu_run(host, full, &res, 0);
+	rc = spa_pu_run(host, full, res, quiet);
 out:
 	if (fd >= 0) {
 		close(fd);
 		unlink(path);
 	}
 	return rc;
+}
+
+int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
+		     const struct spa_pu_buf *batch)
+{
+	struct spa_run_result res;
+
+	return run_batch_res(host, argv, batch, 0, &res);
+}
+
+int spa_pu_run_feed(const struct spa_host_api *host, const char *const argv[],
+		    const struct spa_pu_buf *batch, int quiet, struct spa_run_result *res)
+{
+	int rc = run_input_res(host, argv, batch, quiet, res);
+
+	return rc == -ENOTSUP ? run_batch_res(host, argv, batch, quiet, res) : rc;
 }

@@ -69,6 +69,14 @@ int spa_pu_config_replaced(const struct spa_host_api *host, const char *old,
 const char *spa_pu_config_exe(const struct spa_host_api *host, const char *key,
 			      const char *def);
 
+/* The longest first line of a command's stderr the helpers keep. */
+#define SPA_PU_ERR_LINE 201
+
+/* The first non-empty line of text (NULL: none), without surrounding
+ * blanks, cut to fit out (len bytes, len > 0): what a log line or an
+ * op_fail message quotes of a command's stderr. */
+void spa_pu_first_line(const char *text, char *out, size_t len);
+
 /* Runs argv; returns 0 only when it exited with status 0. With quiet set a
  * non-zero exit is logged at debug level only (callers probing for
  * existence, or with a fallback). */
@@ -88,5 +96,14 @@ int spa_pu_run_batch(const struct spa_host_api *host, const char *const argv[],
  * batch is logged at debug level only (a caller with a fallback). */
 int spa_pu_run_input(const struct spa_host_api *host, const char *const argv[],
 		     const struct spa_pu_buf *batch, int quiet);
+
+/* Runs argv with batch as its input: on stdin through run_input (ABI
+ * 1.1), or from a private temporary file appended to argv for a 1.0
+ * engine. Returns as spa_pu_run_input; *res tells, for a plugin classing
+ * a failure, whether the command ran (exit_status, timed_out, err; valid
+ * until the next run) or could not start (all zero, a negative errno
+ * returned). */
+int spa_pu_run_feed(const struct spa_host_api *host, const char *const argv[],
+		    const struct spa_pu_buf *batch, int quiet, struct spa_run_result *res);
 
 #endif

@@ -5,9 +5,10 @@
  * by one jump rule, one ACCEPT rule per grant whose comment _exp_<epoch>
  * carries its expiry. All changes go through iptables-restore --noflush as
  * one atomic batch per operation. The batch is built from an in-memory view
- * of what the plugin put there (one exec per open or close); when the
- * firewall turns out to differ, a fresh iptables-save rebuilds the view and
- * a corrective batch is applied instead.
+ * of what the plugin put there (one exec per open or close, or per batch
+ * of grants of one family); when the firewall turns out to differ, a
+ * fresh iptables-save rebuilds the view and a corrective batch is applied
+ * instead.
  */
 #ifndef SPA_IPT_H
 #define SPA_IPT_H
@@ -43,9 +44,33 @@ struct spa_ipt_family {
 	const char *restore; /* iptables-restore */
 };
 
-/* Bounds the memory of one view; beyond it the view is dropped and every
- * operation takes the iptables-save path (slower, still correct). */
-#define SPA_IPT_VIEW_MAX 4096
+/* Bounds the memory of one view (48 bytes a rule); beyond it the view is
+ * dropped and every operation takes the iptables-save path (slower, still
+ * correct). Well above the thousands of live grants a busy host has. */
+#define SPA_IPT_VIEW_MAX 16384
+
+/* Grants of one family per iptables-restore run: the longest lines (IPv6
+ * with a destination, a delete and an add in INPUT and OUTPUT) keep a
+ * batch this big under the runner's 1 MiB of input. */
+#define SPA_IPT_BATCH_MAX 1024
+
+/* How long a jump rule seen in place is believed there: an open batch
+ * checks it ("-C INPUT -j FWKNOP_INPUT") only when it was last seen
+ * longer ago. With iptables-nft that check makes iptables-restore fetch
+ * every rule of our chain (~45 ms at 5,000 rules, four times the cost of
+ * a small batch without it); a burst of knocks pays it once a second. */
+#define SPA_IPT_JUMP_RECHECK_MS 1000
+
+/* The last command that failed, for op_fail (ABI 1.4). */
+struct spa_ipt_fail {
+	const char *cmd;       /* NULL: none since the last command started */
+	int start_rc;          /* negative errno: it could not start (or its
+				* output was cut) */
+	int status;            /* exit status, -1 when killed */
+	int timed_out;
+	int logged;            /* already reported through host->log */
+	char err[SPA_PU_ERR_LINE]; /* first line of its stderr */
+};
 
 /* A grant rule we believe is in a chain: the grant's key and its expiry,
  * enough to write the exact rule text again for "-D". */
@@ -65,6 +90,8 @@ struct spa_ipt_view {
 	int jump;                 /* our jump rule exists in the from-chain */
 	unsigned int from_rules;  /* rules in the from-chain (jump position) */
 	unsigned int foreign;     /* other rules jumping to our chain */
+	int64_t jump_seen;        /* st->now_ms when the jump was last read,
+				   * checked or made */
 	struct spa_ipt_held *held;
 	size_t n, cap;
 };
@@ -75,6 +102,9 @@ struct spa_ipt_state {
 	struct spa_ipt_family fam[2];                 /* IPv4, IPv6 */
 	struct spa_ipt_view view[2][SPA_IPT_NCHAINS]; /* [family][chain] */
 	int prepend;
+	struct spa_ipt_fail fail;
+	int64_t now_ms;          /* monotonic, at the op's start or last read */
+	int64_t jump_recheck_ms; /* SPA_IPT_JUMP_RECHECK_MS (tests: 0, always) */
 };
 
 /* One rule read back from iptables-save. */
@@ -158,6 +188,9 @@ void spa_ipt_rule_line(const struct spa_ipt_state *st, const struct spa_ipt_chai
 
 /* spa_ipt_view.c: the in-memory view of family index fi. */
 
+/* Sets st->now_ms from the monotonic clock. */
+void spa_ipt_clock(struct spa_ipt_state *st);
+
 /* Rebuilds the view from iptables-save output. */
 void spa_ipt_view_load(struct spa_ipt_state *st, int fi, const char *save_text);
 /* Records the effect of op once its batch has been applied. */
@@ -168,11 +201,58 @@ void spa_ipt_view_free(struct spa_ipt_state *st);
 void spa_ipt_held_from_grant(const struct spa_grant *g, struct spa_ipt_held *h);
 /* Same grant key (addresses, proto, port), whatever the expiry. */
 int spa_ipt_held_same(const struct spa_ipt_held *a, const struct spa_ipt_held *b);
-/* The batch for OPEN or CLOSE built from the view alone; -EAGAIN when the
- * view cannot tell (unknown, or a close of a grant it does not hold). */
+/* Whether every enabled chain of family fi has a view. */
+int spa_ipt_view_known(const struct spa_ipt_state *st, int fi);
+/* Whether the view of family fi has a rule of g's key in some chain. */
+int spa_ipt_view_holds(const struct spa_ipt_state *st, int fi, const struct spa_grant *g);
+/* The batch for OPEN or CLOSE of the k grants gs (all of family fi, as
+ * checked by spa_ipt_grant_ok) built from the view alone, as one
+ * transaction: what k single ops in that order would do. A grant the
+ * view does not hold has nothing to delete. -EAGAIN when the view is not
+ * known. */
 int spa_ipt_view_batch(const struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
-		       const struct spa_grant *g, struct spa_pu_buf *batch,
-		       unsigned int *changes);
+		       const struct spa_grant *const *gs, size_t k,
+		       struct spa_pu_buf *batch, unsigned int *changes);
+
+/* spa_ipt_exec.c: the commands, and what their failures mean. */
+
+/* iptables-restore --noflush of family fi with batch as input; a refusal
+ * is logged at debug level only (the caller reports what it gives up on,
+ * spa_ipt_fail). */
+int spa_ipt_restore(struct spa_ipt_state *st, int fi, const struct spa_pu_buf *batch);
+/* iptables-save of family fi, and the view rebuilt from it; *text is
+ * valid until the next command. */
+int spa_ipt_read(struct spa_ipt_state *st, int fi, const char **text);
+/* SPA_FAIL_TRANSIENT or SPA_FAIL_PERMANENT for a recorded failure. */
+int spa_ipt_fail_kind(const struct spa_ipt_fail *f);
+/* Whether the command ran and refused its batch (status 1 or 2), which a
+ * batch rebuilt from a fresh iptables-save may not be. */
+int spa_ipt_fail_refused(const struct spa_ipt_fail *f);
+/* One line saying what failed and how, for op_fail and the log. */
+void spa_ipt_fail_text(const struct spa_ipt_fail *f, char *out, size_t len);
+/* Logs st->fail at error level, once. */
+void spa_ipt_fail_log(struct spa_ipt_state *st);
+/* What an op on g (NULL: list) returns for rc < 0: classed through
+ * op_fail by st->fail when the engine has op_fail and a command failed,
+ * otherwise rc (the failure logged). rc >= 0 is returned as is. */
+int spa_ipt_fail(struct spa_ipt_state *st, const struct spa_grant *g, int rc);
+
+/* spa_ipt_grants.c */
+
+/* Whether g can be served: 0, -EINVAL, or -EAFNOSUPPORT; for an open
+ * also that every enabled chain can carry its rule. */
+int spa_ipt_grant_ok(const struct spa_ipt_state *st, const struct spa_grant *g,
+		     enum spa_ipt_op op);
+/* Reads the live ruleset, rebuilds the view of family fi from it and
+ * applies whatever op needs on top of what is really there. */
+int spa_ipt_apply_from_save(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
+			    const struct spa_grant *g);
+/* OPEN or CLOSE of n grants, rc[i] for g[i] as the single op returns it;
+ * one iptables-restore per family (and SPA_IPT_BATCH_MAX grants) when the
+ * firewall is what the view says. 0, or -ENOMEM with every rc[i] set to
+ * it. */
+int spa_ipt_grants(struct spa_ipt_state *st, const struct spa_grant *const *g, size_t n,
+		   int *rc, enum spa_ipt_op op);
 
 /* Calls cb for every grant rule of the INPUT chain found in save_text. */
 int spa_ipt_list_text(const struct spa_ipt_state *st, int af, const char *save_text,

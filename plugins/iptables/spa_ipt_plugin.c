@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The iptables backend's ops. An open, refresh or close is normally one
- * iptables-restore --noflush batch built from the plugin's view of its own
- * rules (spa_ipt_view.c). When that batch is refused because the firewall
- * is not what the view says (an admin flushed the chain, deleted a rule or
- * the jump), the plugin reads the live ruleset with iptables-save, rebuilds
- * its view from it and applies a corrective batch: today's robust path,
- * taken only when needed. Flush and init always take it.
+ * The iptables backend's ops. Open, refresh and close, single or batched,
+ * are spa_ipt_grants.c's: normally one iptables-restore --noflush built
+ * from the plugin's view of its own rules (spa_ipt_view.c), corrected from
+ * iptables-save only when the firewall turns out to differ. Flush and init
+ * always read the ruleset first.
  */
 #include "spa_ipt.h"
 
@@ -14,73 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int family_index(const struct spa_ipt_state *st, int af)
-{
-	for (int i = 0; i < 2; i++)
-		if (st->fam[i].af == af)
-			return i;
-	return -1;
-}
-
-/* Hands the batch to iptables-restore on its stdin. A 1.0 engine has no
- * run_input: the batch then goes through a private temporary file, and a
- * refused batch is logged as an error even when the caller repairs it.
- * quiet: the caller has a fallback, so a refusal is only worth a debug
- * line (the command's stderr stays in the runner's buffer). */
-static int run_restore(const struct spa_ipt_state *st, const struct spa_ipt_family *fam,
-		       const struct spa_pu_buf *batch, int quiet)
-{
-	/* "--wait" takes an optional value: without the '=' form it swallows
-	 * the argument that follows (the batch file of a 1.0 engine). */
-	const char *argv[] = { fam->restore, "--noflush", "--wait=10", NULL };
-	int rc = spa_pu_run_input(st->host, argv, batch, quiet);
-
-	return rc == -ENOTSUP ? spa_pu_run_batch(st->host, argv, batch) : rc;
-}
-
-/* Reads the live ruleset, rebuilds the view of family fi from it and
- * applies whatever batch op needs on top of what is really there. */
-static int apply_from_save(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
-			   const struct spa_grant *g)
-{
-	const struct spa_ipt_family *fam = &st->fam[fi];
-	const char *save_argv[] = { fam->save, NULL };
-	struct spa_run_result res;
-	struct spa_pu_buf batch;
-	unsigned int changes = 0;
-	int rc;
-
-	spa_pu_buf_init(&batch);
-	spa_ipt_view_forget(st, fi);
-	rc = spa_pu_run(st->host, save_argv, &res, 0);
-	if (rc < 0)
-		goto out;
-	/* res.out lives until the next run: use it before the restore */
-	rc = spa_ipt_batch(st, op, g, res.out ? res.out : "", &batch, &changes);
-	if (rc < 0)
-		goto out;
-	spa_ipt_view_load(st, fi, res.out ? res.out : "");
-	if (changes > 0)
-		rc = run_restore(st, fam, &batch, 0);
-	if (rc < 0)
-		spa_ipt_view_forget(st, fi);
-	else
-		spa_ipt_view_apply(st, fi, op, g);
-out:
-	spa_pu_buf_free(&batch);
-	return rc;
-}
-
 static int ipt_flush(void *state)
 {
 	struct spa_ipt_state *st = state;
 	int rc = 0;
 
 	for (int i = 0; i < 2; i++) {
-		int r = apply_from_save(st, i, SPA_IPT_OP_FLUSH, NULL);
+		int r = spa_ipt_apply_from_save(st, i, SPA_IPT_OP_FLUSH, NULL);
 
-		if (r < 0)
+		if (r < 0) {
+			spa_ipt_fail_log(st);
 			rc = r;
+		}
 	}
 	return rc;
 }
@@ -90,17 +33,20 @@ static int ipt_init(const struct spa_host_api *host, void **state)
 	struct spa_ipt_state *st = NULL;
 	int rc;
 
-	/* run_input (ABI 1.1) is optional, see run_restore */
+	/* run_input (ABI 1.1) is optional, see spa_ipt_restore */
 	st = spa_pu_state_new(host, sizeof(*st), &rc);
 	if (!st)
 		goto out;
 	rc = spa_ipt_load_config(host, st);
 	if (rc < 0)
 		goto out;
+	st->jump_recheck_ms = SPA_IPT_JUMP_RECHECK_MS;
 	for (int i = 0; i < 2; i++) {
-		rc = apply_from_save(st, i, SPA_IPT_OP_SETUP, NULL);
-		if (rc < 0)
+		rc = spa_ipt_apply_from_save(st, i, SPA_IPT_OP_SETUP, NULL);
+		if (rc < 0) {
+			spa_ipt_fail_log(st);
 			goto out;
+		}
 	}
 	*state = st;
 	st = NULL;
@@ -122,71 +68,46 @@ static int ipt_check(const struct spa_host_api *host, const struct spa_grant *pr
 	return spa_pu_check_global(host, probe, sizeof(struct spa_ipt_state), load_config);
 }
 
-static int grant_op(void *state, const struct spa_grant *g, enum spa_ipt_op op)
-{
-	struct spa_ipt_state *st = state;
-	struct spa_pu_buf batch;
-	unsigned int changes = 0;
-	int fi;
-	int rc;
-
-	if (!g || g->struct_size < sizeof(*g))
-		return -EINVAL;
-	fi = family_index(st, g->family);
-	if (fi < 0)
-		return -EAFNOSUPPORT;
-	spa_pu_buf_init(&batch);
-	rc = spa_ipt_view_batch(st, fi, op, g, &batch, &changes);
-	if (rc == 0 && changes > 0) {
-		rc = run_restore(st, &st->fam[fi], &batch, 1);
-		if (rc == 0) {
-			spa_ipt_view_apply(st, fi, op, g);
-			goto out;
-		}
-		st->host->log(st->host->self, SPA_LOG_DEBUG,
-			      "firewall differs from what we added; re-reading it");
-	} else if (rc != -EAGAIN) {
-		goto out; /* a grant we cannot express, or nothing to do */
-	}
-	rc = apply_from_save(st, fi, op, g);
-out:
-	spa_pu_buf_free(&batch);
-	return rc;
-}
-
 static int ipt_open(void *state, const struct spa_grant *g)
 {
-	return grant_op(state, g, SPA_IPT_OP_OPEN);
+	int rc;
+
+	spa_ipt_grants(state, &g, 1, &rc, SPA_IPT_OP_OPEN);
+	return rc;
 }
 
 static int ipt_close(void *state, const struct spa_grant *g)
 {
-	return grant_op(state, g, SPA_IPT_OP_CLOSE);
+	int rc;
+
+	spa_ipt_grants(state, &g, 1, &rc, SPA_IPT_OP_CLOSE);
+	return rc;
+}
+
+static int ipt_open_batch(void *state, const struct spa_grant *const *g, size_t n, int *rc)
+{
+	return spa_ipt_grants(state, g, n, rc, SPA_IPT_OP_OPEN);
+}
+
+static int ipt_close_batch(void *state, const struct spa_grant *const *g, size_t n, int *rc)
+{
+	return spa_ipt_grants(state, g, n, rc, SPA_IPT_OP_CLOSE);
 }
 
 /* A listing reads the live ruleset anyway: the view is refreshed from it. */
 static int ipt_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct spa_ipt_state *st = state;
-	struct spa_run_result res;
 	int rc = 0;
 
-	for (int i = 0; i < 2; i++) {
-		const char *save_argv[] = { st->fam[i].save, NULL };
+	for (int i = 0; i < 2 && rc == 0; i++) {
 		const char *text;
 
-		rc = spa_pu_run(st->host, save_argv, &res, 0);
-		if (rc < 0) {
-			spa_ipt_view_forget(st, i);
-			break;
-		}
-		text = res.out ? res.out : "";
-		spa_ipt_view_load(st, i, text);
-		rc = spa_ipt_list_text(st, st->fam[i].af, text, cb, ctx);
-		if (rc < 0)
-			break;
+		rc = spa_ipt_read(st, i, &text);
+		if (rc == 0)
+			rc = spa_ipt_list_text(st, st->fam[i].af, text, cb, ctx);
 	}
-	return rc;
+	return spa_ipt_fail(st, NULL, rc);
 }
 
 static void ipt_fini(void *state)
@@ -228,7 +149,7 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	.keys = ipt_keys,
 	.n_keys = sizeof(ipt_keys) / sizeof(ipt_keys[0]),
 	.name = "iptables",
-	.version = "0.2.0",
+	.version = "0.3.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_BATCH,
 	.key_prefix = "IPT_",
 	.ops = {
@@ -242,4 +163,7 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 		.fini = ipt_fini,
 		.check = ipt_check,
 	},
+	/* one iptables-restore per family for grants due together */
+	.open_batch = ipt_open_batch,
+	.close_batch = ipt_close_batch,
 };

@@ -12,6 +12,21 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+void spa_ipt_clock(struct spa_ipt_state *st)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	st->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether an open batch must check the jump the view believes in. */
+static int jump_check_due(const struct spa_ipt_state *st, const struct spa_ipt_view *v)
+{
+	return st->now_ms - v->jump_seen >= st->jump_recheck_ms;
+}
 
 static size_t addr_len(int af)
 {
@@ -138,6 +153,7 @@ void spa_ipt_view_load(struct spa_ipt_state *st, int fi, const char *save_text)
 		spa_ipt_chain_scan(c, save_text, &scan);
 		v->chain = scan.exists;
 		v->jump = scan.our_jumps > 0;
+		v->jump_seen = st->now_ms;
 		v->from_rules = scan.from_rules;
 		v->foreign = scan.jumps_total - scan.our_jumps;
 		v->known = 1;
@@ -167,6 +183,9 @@ void spa_ipt_view_apply(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
 		switch (op) {
 		case SPA_IPT_OP_OPEN:
 		case SPA_IPT_OP_SETUP:
+			/* the batch made the jump, or checked it if due */
+			if (!v->jump || jump_check_due(st, v))
+				v->jump_seen = st->now_ms;
 			if (!v->jump)
 				v->from_rules++;
 			v->chain = v->jump = 1;
@@ -194,8 +213,10 @@ void spa_ipt_view_apply(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
 struct fast_ctx {
 	int fi;
 	enum spa_ipt_op op;
-	const struct spa_grant *g;
-	struct spa_ipt_held key;
+	const struct spa_grant *const *gs;
+	const struct spa_ipt_held *keys; /* of gs */
+	const uint8_t *skip;             /* a later grant has the same key */
+	size_t k;
 };
 
 static int delete_held(const struct spa_ipt_chain *c, const struct spa_ipt_view *v, int af,
@@ -219,20 +240,13 @@ static int delete_held(const struct spa_ipt_chain *c, const struct spa_ipt_view 
 	return rc;
 }
 
-static int fast_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
-		      struct spa_pu_buf *sec, unsigned int *changes)
+/* Chain and jump once for the whole batch: what the view says is missing
+ * is created, and a jump it believes in is checked when it was last seen
+ * SPA_IPT_JUMP_RECHECK_MS ago or more. */
+static void open_head(const struct spa_ipt_state *st, const struct spa_ipt_chain *c,
+		      const struct spa_ipt_view *v, struct spa_pu_buf *sec,
+		      unsigned int *changes)
 {
-	const struct fast_ctx *ctx = ctxp;
-	const struct spa_ipt_chain *c = &st->chains[ci];
-	const struct spa_ipt_view *v = &st->view[ctx->fi][ci];
-	char body[SPA_IPT_LINE_LEN];
-	int rc;
-
-	if (ctx->op == SPA_IPT_OP_CLOSE)
-		return delete_held(c, v, st->fam[ctx->fi].af, &ctx->key, sec, changes);
-	rc = spa_ipt_rule_body(c, ctx->g, body, sizeof(body));
-	if (rc < 0)
-		return rc;
 	if (!v->chain) {
 		spa_pu_buf_printf(sec, "-N %s\n", c->to);
 		(*changes)++;
@@ -240,40 +254,92 @@ static int fast_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
 	if (!v->jump) {
 		spa_ipt_jump_line(c, v->from_rules, sec);
 		(*changes)++;
-	} else {
+	} else if (jump_check_due(st, v)) {
 		/* fails the batch if the admin removed our jump, so that the
-		 * fallback puts it back (fwknop checks it on every rule, too) */
+		 * fallback puts it back (fwknop checks it on every rule) */
 		spa_pu_buf_printf(sec, "-C %s -j %s\n", c->from, c->to);
 	}
-	rc = delete_held(c, v, st->fam[ctx->fi].af, &ctx->key, sec, changes);
-	if (rc < 0)
-		return rc;
-	spa_ipt_rule_line(st, c, body, sec);
-	(*changes)++;
+}
+
+static int fast_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
+		      struct spa_pu_buf *sec, unsigned int *changes)
+{
+	const struct fast_ctx *ctx = ctxp;
+	const struct spa_ipt_chain *c = &st->chains[ci];
+	const struct spa_ipt_view *v = &st->view[ctx->fi][ci];
+	int af = st->fam[ctx->fi].af;
+	char body[SPA_IPT_LINE_LEN];
+	int rc = 0;
+
+	if (ctx->op == SPA_IPT_OP_OPEN)
+		open_head(st, c, v, sec, changes);
+	for (size_t i = 0; i < ctx->k && rc == 0; i++) {
+		if (ctx->skip[i])
+			continue;
+		if (ctx->op == SPA_IPT_OP_OPEN) {
+			rc = spa_ipt_rule_body(c, ctx->gs[i], body, sizeof(body));
+			if (rc < 0)
+				break;
+		}
+		/* a re-knock replaces the old rule rather than stacking */
+		rc = delete_held(c, v, af, &ctx->keys[i], sec, changes);
+		if (rc == 0 && ctx->op == SPA_IPT_OP_OPEN) {
+			spa_ipt_rule_line(st, c, body, sec);
+			(*changes)++;
+		}
+	}
+	return rc;
+}
+
+int spa_ipt_view_known(const struct spa_ipt_state *st, int fi)
+{
+	for (int ci = 0; ci < SPA_IPT_NCHAINS; ci++)
+		if (st->chains[ci].enabled && !st->view[fi][ci].known)
+			return 0;
+	return 1;
+}
+
+int spa_ipt_view_holds(const struct spa_ipt_state *st, int fi, const struct spa_grant *g)
+{
+	struct spa_ipt_held key;
+
+	spa_ipt_held_from_grant(g, &key);
+	for (int ci = 0; ci < SPA_IPT_NCHAINS; ci++)
+		if (st->chains[ci].enabled && view_holds(&st->view[fi][ci], &key))
+			return 1;
 	return 0;
 }
 
 int spa_ipt_view_batch(const struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
-		       const struct spa_grant *g, struct spa_pu_buf *batch,
-		       unsigned int *changes)
+		       const struct spa_grant *const *gs, size_t k,
+		       struct spa_pu_buf *batch, unsigned int *changes)
 {
-	struct fast_ctx ctx = { .fi = fi, .op = op, .g = g };
-	int held = 0;
+	struct fast_ctx ctx = { .fi = fi, .op = op, .gs = gs, .k = k };
+	struct spa_ipt_held *keys = NULL;
+	uint8_t *skip = NULL;
+	int rc = -EAGAIN;
 
 	*changes = 0;
-	if (op != SPA_IPT_OP_OPEN && op != SPA_IPT_OP_CLOSE)
-		return -EAGAIN;
-	spa_ipt_held_from_grant(g, &ctx.key);
-	for (int ci = 0; ci < SPA_IPT_NCHAINS; ci++) {
-		if (!st->chains[ci].enabled)
-			continue;
-		if (!st->view[fi][ci].known)
-			return -EAGAIN;
-		held |= view_holds(&st->view[fi][ci], &ctx.key);
-	}
-	/* closing a grant we never saw: ask iptables-save rather than
-	 * assume it is gone */
-	if (op == SPA_IPT_OP_CLOSE && !held)
-		return -EAGAIN;
-	return spa_ipt_by_table(st, fast_lines, &ctx, batch, changes);
+	if ((op != SPA_IPT_OP_OPEN && op != SPA_IPT_OP_CLOSE) || !spa_ipt_view_known(st, fi))
+		goto out;
+	rc = -ENOMEM;
+	keys = calloc(k ? k : 1, sizeof(*keys));
+	skip = calloc(k ? k : 1, 1);
+	if (!keys || !skip)
+		goto out;
+	for (size_t i = 0; i < k; i++)
+		spa_ipt_held_from_grant(gs[i], &keys[i]);
+	/* one transaction cannot delete a rule twice nor should it add two
+	 * for one key: of grants with the same key only the last is written,
+	 * which is where single ops in this order would end */
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = i + 1; j < k && !skip[i]; j++)
+			skip[i] = (uint8_t)spa_ipt_held_same(&keys[i], &keys[j]);
+	ctx.keys = keys;
+	ctx.skip = skip;
+	rc = spa_ipt_by_table(st, fast_lines, &ctx, batch, changes);
+out:
+	free(keys);
+	free(skip);
+	return rc;
 }

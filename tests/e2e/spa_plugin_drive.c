@@ -12,7 +12,15 @@
  *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush;
  *        admin /ABS/PROG [ARGS]: runs a command between two ops, as an
  *        admin would behind the plugin's back (after init, so init cannot
- *        repair it); fails unless it exits 0
+ *        repair it); fails unless it exits 0;
+ *        batch open|close FILE [MAX]: the grants of FILE, one "SRC PROTO
+ *        PORT EXPIRES [DST]" a line, through open_batch/close_batch (ABI
+ *        1.4) MAX at a time (default: all in one call), or one op each
+ *        for a plugin without them; prints "batch OP: N grants, C calls,
+ *        T ms, slowest S ms" and, for each grant that failed, "batch OP:
+ *        SRC PROTO PORT failed (RC)"
+ * The host has op_fail (ABI 1.4): each call prints "op_fail: transient|
+ * permanent: SRC: MESSAGE" (SRC "-" for list) on stderr.
  * As spad does, ops.check runs before init (global keys, then the stanza):
  * a refused configuration exits 1 with "check failed" and nothing done.
  * FLUSH_<prefix>AT_INIT / AT_EXIT set to Y are honoured as the engine
@@ -146,6 +154,23 @@ static int drive_run(void *self, const char *const argv[], int timeout_ms,
 	return drive_run_input(self, argv, NULL, 0, timeout_ms, res);
 }
 
+static int drive_op_fail(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int drive_op_fail(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)self;
+	fprintf(stderr, "op_fail: %s: %s: ", kind == SPA_FAIL_PERMANENT ? "permanent" : "transient",
+		g ? g->src.text : "-");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return kind == SPA_FAIL_PERMANENT ? SPA_ERR_PERMANENT : SPA_ERR_TRANSIENT;
+}
+
 static void list_cb(void *ctx, const struct spa_grant *g)
 {
 	(void)ctx;
@@ -181,6 +206,127 @@ static int parse_grant(char **args, int n, struct spa_grant *g)
 	return g->proto ? 0 : -1;
 }
 
+/* The grants of a "batch" file, *n of them; NULL (and a message) when a
+ * line is not a grant. */
+static struct spa_grant *read_grants(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	struct spa_grant *gs = NULL, *grown;
+	size_t cap = 0;
+	char line[256];
+
+	*n = 0;
+	if (!f) {
+		perror(path);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *words[6], *save = NULL;
+		int nw = 0;
+
+		for (char *w = strtok_r(line, " \t\n", &save); w && nw < 6;
+		     w = strtok_r(NULL, " \t\n", &save))
+			words[nw++] = w;
+		if (nw == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(gs, cap * sizeof(*gs));
+			if (!grown)
+				goto bad;
+			gs = grown;
+		}
+		if (parse_grant(words, nw, &gs[*n]) < 0) {
+			fprintf(stderr, "%s: line %zu is not SRC PROTO PORT EXPIRES [DST]\n", path,
+				*n + 1);
+			goto bad;
+		}
+		(*n)++;
+	}
+	fclose(f);
+	return gs;
+bad:
+	fclose(f);
+	free(gs);
+	return NULL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* "batch open|close FILE [MAX]" */
+static int run_batch(const struct spa_plugin_descriptor *d, void *state, char **args, int n)
+{
+	int (*one)(void *, const struct spa_grant *);
+	int (*many)(void *, const struct spa_grant *const *, size_t, int *) = NULL;
+	const struct spa_grant **gv = NULL;
+	struct spa_grant *gs = NULL;
+	size_t ng = 0, max, calls = 0, failed = 0;
+	double total = 0, slowest = 0;
+	int *rc = NULL;
+	int has_batch = d->struct_size >= offsetof(struct spa_plugin_descriptor, close_batch) +
+						sizeof(d->close_batch);
+
+	if (n < 3 || (strcmp(args[1], "open") && strcmp(args[1], "close")))
+		return -EINVAL;
+	one = args[1][0] == 'o' ? d->ops.open : d->ops.close;
+	if (has_batch)
+		many = args[1][0] == 'o' ? d->open_batch : d->close_batch;
+	gs = read_grants(args[2], &ng);
+	if (!gs)
+		return -EINVAL;
+	max = n > 3 ? strtoul(args[3], NULL, 10) : ng;
+	if (max == 0)
+		max = 1;
+	gv = calloc(ng ? ng : 1, sizeof(*gv));
+	rc = calloc(ng ? ng : 1, sizeof(*rc));
+	if (!gv || !rc) {
+		failed = ng ? ng : 1;
+		goto out;
+	}
+	for (size_t i = 0; i < ng; i++)
+		gv[i] = &gs[i];
+	for (size_t i = 0; i < ng; i += max) {
+		size_t k = ng - i < max ? ng - i : max;
+		struct timespec t0;
+		double ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (many) {
+			int r = many(state, gv + i, k, rc + i);
+
+			for (size_t j = 0; r < 0 && j < k; j++)
+				rc[i + j] = r;
+		} else {
+			for (size_t j = 0; j < k; j++)
+				rc[i + j] = one(state, gv[i + j]);
+		}
+		ms = ms_since(&t0);
+		total += ms;
+		slowest = ms > slowest ? ms : slowest;
+		calls++;
+	}
+	for (size_t i = 0; i < ng; i++) {
+		if (rc[i] == 0)
+			continue;
+		failed++;
+		printf("batch %s: %s %s %u failed (%d)\n", args[1], gs[i].src.text,
+		       gs[i].proto == 6 ? "tcp" : "udp", gs[i].port, rc[i]);
+	}
+	printf("batch %s: %zu grants, %zu calls, %.1f ms, slowest %.1f ms\n", args[1], ng, calls,
+	       total, slowest);
+out:
+	free(gs);
+	free(gv);
+	free(rc);
+	return failed ? -EIO : 0;
+}
+
 /* The "admin" op: args[1..n-1] through the same runner. */
 static int run_admin(struct drive_host *h, char **args, int n)
 {
@@ -213,6 +359,8 @@ static int run_op(const struct spa_plugin_descriptor *d, void *state, struct dri
 		return d->ops.flush(state);
 	if (strcmp(args[0], "admin") == 0)
 		return run_admin(h, args, n);
+	if (strcmp(args[0], "batch") == 0)
+		return run_batch(d, state, args, n);
 	if (parse_grant(args + 1, n - 1, &g) < 0) {
 		fprintf(stderr, "bad grant arguments for %s\n", args[0]);
 		return -EINVAL;
@@ -241,6 +389,7 @@ int main(int argc, char **argv)
 	h.api.run = drive_run;
 	h.api.run_input = drive_run_input;
 	h.api.stanza_get = drive_stanza_get;
+	h.api.op_fail = drive_op_fail;
 	for (; i + 1 < argc && (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "-s") == 0);
 	     i += 2) {
 		int stanza = argv[i][1] == 's';

@@ -241,6 +241,50 @@ static void test_run_input(void **tstate)
 
 /* The exec host's stdin: more than a pipe holds, both ways at once, and a
  * command that never reads it. */
+static void test_first_line(void **tstate)
+{
+	char out[8];
+
+	(void)tstate;
+	spa_pu_first_line("\n  bad rule \t\r\nline 2\n", out, sizeof(out));
+	assert_string_equal(out, "bad rul");
+	spa_pu_first_line(" ok\n", out, sizeof(out));
+	assert_string_equal(out, "ok");
+	spa_pu_first_line(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	spa_pu_first_line("\n\n", out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+static void test_run_feed(void **tstate)
+{
+	const char *argv[] = { "/sbin/tool", "--noflush", NULL };
+	struct spa_run_result res;
+	struct fake_host h;
+	struct spa_pu_buf b;
+
+	(void)tstate;
+	fake_host_init(&h);
+	spa_pu_buf_init(&b);
+	assert_int_equal(spa_pu_buf_printf(&b, "COMMIT\n"), 0);
+	/* stdin when the engine has run_input; the result is the caller's */
+	fake_host_reply(&h, "tool", "", 2);
+	assert_int_equal(spa_pu_run_feed(&h.api, argv, &b, 1, &res), -EIO);
+	assert_int_equal(res.exit_status, 2);
+	assert_true(h.calls[0].from_stdin);
+	assert_int_equal(h.nerrors, 0); /* quiet */
+	/* a 1.0 engine: a private file as the last argument */
+	fake_host_reset_calls(&h);
+	h.api.struct_size = (uint32_t)offsetof(struct spa_host_api, run_input);
+	fake_host_reply(&h, "tool", "", 0);
+	assert_int_equal(spa_pu_run_feed(&h.api, argv, &b, 1, &res), 0);
+	assert_int_equal(fake_host_find(&h, "/sbin/tool --noflush /tmp/spa-batch."), 0);
+	assert_string_equal(h.calls[0].file, "COMMIT\n");
+	assert_false(h.calls[0].from_stdin);
+	spa_pu_buf_free(&b);
+	fake_host_free(&h);
+}
+
 static void test_exec_input(void **tstate)
 {
 	const char *cat[] = { "/bin/cat", NULL };
@@ -277,6 +321,8 @@ int main(void)
 		cmocka_unit_test(test_rule_grant),
 		cmocka_unit_test(test_grant_check),
 		cmocka_unit_test(test_run_input),
+		cmocka_unit_test(test_first_line),
+		cmocka_unit_test(test_run_feed),
 		cmocka_unit_test(test_exec_input),
 	};
 
