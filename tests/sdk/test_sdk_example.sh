@@ -2,159 +2,114 @@
 # SPDX-License-Identifier: MIT
 # The SDK as a third party sees it: install the SDK into a staging prefix,
 # build sdk/examples/cloud-sg out of tree with pkg-config only, load the
-# result into spad, knock over loopback and watch the example's state file
-# gain the grant and lose it at expiry.
+# result into spad and knock over loopback. The group's file (the simulated
+# provider) gains one rule per grant, carrying the id the plugin keeps as
+# the grant's token (two ports of one knock: two rules, two ids);
+# reconciliation (SIGUSR1) revokes a stray rule of ours and re-creates a
+# lost one, leaving other rules alone; a throttled revoke at expiry is
+# retried until it goes through.
 # Usage: test_sdk_example.sh <source-dir> <build-dir> <spad> <spa-client>
-set -u
-src=${1:?source dir}
-build=${2:?build dir}
-spad=${3:?spad}
-client=${4:?spa-client}
+# shellcheck source=sdk_lib.sh
+. "$(dirname "$0")/sdk_lib.sh" "$@"
+sdk_setup spa-sdk cmake pkg-config make cc ss base64 flock
 
-skip() { echo "SKIP: $*"; exit 77; }
-fails=0
-check() {
-  if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; fails=$((fails + 1)); fi
-}
-die() { echo "FAIL: $*"; exit 1; }
-
-for t in cmake pkg-config make cc ss base64; do
-  command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
-done
-[ -x "$spad" ] || skip "spad not built ($spad)"
-[ -x "$client" ] || skip "spa-client not built ($client)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/spa-sdk.XXXXXX") || die "mktemp"
-spad_pid=""
-cleanup() {
-  if [ -n "$spad_pid" ] && kill -0 "$spad_pid" 2>/dev/null; then
-    kill -TERM "$spad_pid"
-    wait "$spad_pid" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-echo "== install the SDK into a staging prefix"
-stage=$tmp/stage
-cmake --install "$build" --prefix "$stage" --component sdk >"$tmp/install.log" 2>&1 ||
-  { cat "$tmp/install.log"; die "cmake --install --component sdk"; }
-pc=$(find "$stage" -name spa-plugin.pc | head -n 1)
-[ -n "$pc" ] || die "no spa-plugin.pc installed under $stage"
-check test -f "$stage/include/spa/plugin.h"
-export PKG_CONFIG_PATH=${pc%/*}
-cflags=$(pkg-config --cflags spa-plugin) || die "pkg-config --cflags spa-plugin"
-echo "pkg-config --cflags spa-plugin: $cflags"
-# Relocatable: the flags must point into the staging prefix, not at the
-# build's configured prefix.
-incdir=$(pkg-config --variable=includedir spa-plugin)
-check test "$(cd "$incdir" 2>/dev/null && pwd -P)" = "$(cd "$stage/include" && pwd -P)"
-
-echo "== build the example out of tree"
-cp -r "$src/sdk/examples/cloud-sg" "$tmp/cloud-sg"
-# Nothing from the source tree may leak into the build: only the staging
-# prefix provides <spa/plugin.h>.
-make -C "$tmp/cloud-sg" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; die "make"; }
-grep -F -- "${cflags% }" "$tmp/make.log" >/dev/null || { cat "$tmp/make.log"; die "make did not use pkg-config's flags"; }
-plugins=$tmp/plugins
-mkdir "$plugins"
-make -C "$tmp/cloud-sg" install PLUGINDIR="$plugins" >>"$tmp/make.log" 2>&1 ||
-  { cat "$tmp/make.log"; die "make install"; }
-check test "$(stat -c %a "$plugins/cloudsg.so")" = 644
-
-# A free loopback port: random, then confirmed unused.
-port=""
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 40000))
-  if ! ss -Hlun "sport = :$p" | grep -q .; then port=$p; break; fi
-done
-[ -n "$port" ] || die "no free UDP port"
+sdk_stage
+sdk_build_example cloud-sg cloudsg
 
 state=$tmp/sg.rules
-key=$(head -c 32 /dev/urandom | base64 -w0)
-hmac=$(head -c 64 /dev/urandom | base64 -w0)
-mkdir -m 700 "$tmp/run"
-cat >"$tmp/fwknopd.conf" <<CONF
-ENABLE_UDP_SERVER Y
-UDPSERV_PORT $port
-FWKNOP_RUN_DIR $tmp/run
-PLUGIN_DIR $plugins
-FIREWALL_TYPE cloudsg
+(umask 077 && head -c 24 /dev/urandom | base64 -w0 >"$tmp/api.token")
+sdk_write_conf "tcp/22, tcp/443" 30 "FIREWALL_TYPE cloudsg
 CLOUDSG_STATE_FILE $state
 CLOUDSG_GROUP sg-test
-CONF
-cat >"$tmp/access.conf" <<CONF
-SOURCE ANY
-OPEN_PORTS tcp/22
-KEY_BASE64 $key
-HMAC_KEY_BASE64 $hmac
-FW_ACCESS_TIMEOUT 2
-CONF
-chmod 600 "$tmp/fwknopd.conf" "$tmp/access.conf"
-spad_args=(-c "$tmp/fwknopd.conf" -a "$tmp/access.conf" -r "$tmp/run")
+CLOUDSG_API_TOKEN_FILE $tmp/api.token
+FLUSH_CLOUDSG_AT_INIT N"
 
-echo "== spad refuses a group-writable plugin"
+echo "== spad refuses a group-writable plugin, and a key the schema does not name"
 chmod 0664 "$plugins/cloudsg.so"
 out=$("$spad" --exit-parse-config "${spad_args[@]}" 2>&1)
 echo "$out" | tail -n 2
 check grep -q "writable" <<<"$out"
 chmod 0644 "$plugins/cloudsg.so"
+check "$spad" --exit-parse-config "${spad_args[@]}"
+cp "$tmp/fwknopd.conf" "$tmp/typo.conf"
+echo "CLOUDSG_GRUOP sg-x" >>"$tmp/typo.conf"
+out=$("$spad" --exit-parse-config -c "$tmp/typo.conf" -a "$tmp/access.conf" -r "$tmp/run" 2>&1)
+check grep -q "CLOUDSG_GRUOP" <<<"$out"
 
 echo "== spad loads the example"
-"$spad" -f -U -v "${spad_args[@]}" 2>"$tmp/spad.log" &
-spad_pid=$!
-for _ in $(seq 1 50); do
-  ss -Hlun "sport = :$port" | grep -q . && break
-  kill -0 "$spad_pid" 2>/dev/null || break
-  sleep 0.1
-done
-ss -Hlun "sport = :$port" | grep -q . || { cat "$tmp/spad.log"; die "spad did not start"; }
-check grep -q "plugin cloudsg: group sg-test" "$tmp/spad.log"
+spad_start
+check grep -q "plugin cloudsg: group sg-test" "$spad_log"
 
-has_grant() { grep -qx "sg-test ingress tcp 22 198.51.100.7/32 expires=[0-9]* id=[0-9]*" "$state" 2>/dev/null; }
-no_grant() { [ -f "$state" ] && ! grep -q "198.51.100.7" "$state"; }
-wait_for() { # <tenths> <cmd...>
-  local n=$1 _; shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+# A rule of the group: "<id> sg-test ingress tcp <port> <cidr> <description>"
+rules() { grep -c " sg-test ingress tcp $2 $1/32 ${3:-spad}\$" "$state" 2>/dev/null; }
+has() { [ "$(rules "$@")" = 1 ]; }
+gone() { [ -f "$state" ] && [ "$(rules "$@")" = 0 ]; }
+id_of() { sed -n "s/^\(sgr-[0-9a-f]*\) sg-test ingress tcp $2 $1\/32 spad\$/\1/p" "$state"; }
+# The provider's other users write under its lock, as the plugin does.
+as_admin() { flock "$state.lock" "$@"; }
 
-echo "== knock: the grant appears in the state file"
-before_knock() { ! has_grant; }
-check before_knock
-"$client" --no-rc-file -A tcp/22 -a 198.51.100.7 -D 127.0.0.1 -p "$port" \
-  --key-base64-rijndael "$key" --key-base64-hmac "$hmac" >"$tmp/client.log" 2>&1 ||
-  { cat "$tmp/client.log"; die "spa-client"; }
-t0=$(date +%s)
-check wait_for 30 has_grant
-cat "$state" 2>/dev/null
+echo "== knock: one rule, its id the grant's token"
+not_yet() { ! has 198.51.100.7 22; }
+check not_yet
+knock 198.51.100.7 tcp/22
+check wait_for 300 has 198.51.100.7 22
+cat "$state"
+id1=$(id_of 198.51.100.7 22)
+check grep -q "grant [0-9]*: 198.51.100.7 tcp/22 is rule $id1\$" "$spad_log"
 
-echo "== a re-knock refreshes the rule in place"
-exp1=$(sed -n 's/.*198\.51\.100\.7\/32 expires=\([0-9]*\).*/\1/p' "$state")
+echo "== a re-knock keeps the one rule"
 sleep 1.1
-"$client" --no-rc-file -A tcp/22 -a 198.51.100.7 -D 127.0.0.1 -p "$port" \
-  --key-base64-rijndael "$key" --key-base64-hmac "$hmac" >"$tmp/client.log" 2>&1 ||
-  { cat "$tmp/client.log"; die "spa-client (re-knock)"; }
-later() { local e; e=$(sed -n 's/.*198\.51\.100\.7\/32 expires=\([0-9]*\).*/\1/p' "$state"); [ -n "$e" ] && [ "$e" -gt "$exp1" ]; }
-check wait_for 30 later
-check test "$(grep -c 198.51.100.7 "$state")" = 1
+knock 198.51.100.7 tcp/22
+t0=$(date +%s)
+check wait_for 100 grep -q "198.51.100.7.*refreshed" "$spad_log"
+check has 198.51.100.7 22
+check test "$(id_of 198.51.100.7 22)" = "$id1"
 
 echo "== --fw-list beside the daemon reads it back"
 listed=$("$spad" --fw-list "${spad_args[@]}" 2>&1)
 echo "$listed"
-check grep -q "198.51.100.7" <<<"$listed"
+check grep -q "198.51.100.7 tcp/22" <<<"$listed"
 
-echo "== expiry removes it"
-check wait_for 50 no_grant
+echo "== two ports in one knock: two rules, each its own id"
+knock 198.51.100.8 tcp/22,tcp/443 -f 5
+both() { has 198.51.100.8 22 && has 198.51.100.8 443; }
+check wait_for 300 both
+check test "$(id_of 198.51.100.8 22)" != "$(id_of 198.51.100.8 443)"
+grep "rules in one request" "$spad_log" || echo "(the engine handed them over one by one)"
+neither() { gone 198.51.100.8 22 && gone 198.51.100.8 443; }
+check wait_for 600 neither
+
+echo "== SIGUSR1: a stray rule of ours is revoked, nobody else's"
+as_admin sh -c "cat >>'$state'" <<RULES
+sgr-00000000000000aa sg-test ingress tcp 8080 203.0.113.5/32 spad
+sgr-00000000000000bb sg-test ingress tcp 8080 203.0.113.6/32 admin
+sgr-00000000000000cc sg-other ingress tcp 22 198.51.100.9/32 spad
+RULES
+check usr1_until gone 203.0.113.5 8080
+check has 203.0.113.6 8080 admin
+check grep -q "^sgr-00000000000000cc sg-other " "$state"
+check has 198.51.100.7 22
+check grep -q "203.0.113.5 tcp/8080 (no grant covers it): revoked 1 rule(s)" "$spad_log"
+
+echo "== SIGUSR1: a rule the group lost is created again, with a new id"
+as_admin sed -i "/^$id1 /d" "$state"
+check usr1_until has 198.51.100.7 22
+id2=$(id_of 198.51.100.7 22)
+check test -n "$id2"
+check test "$id2" != "$id1"
+
+echo "== expiry while the provider throttles: the revoke is retried, by the new id"
+# one process that holds the lock (flock(1) would leave its command behind)
+now=$(date +%s)
+bash -c 'exec 9>>"$1" && flock 9 && exec sleep "$2"' _ "$state.lock" $((t0 + 30 + 3 - now)) &
+sdk_pids+=("$!")
+check wait_for 900 gone 198.51.100.7 22
 t1=$(date +%s)
-echo "removed after $((t1 - t0)) s"
-check test $((t1 - t0)) -ge 1
-check grep -q "closed (expired)" "$tmp/spad.log"
+echo "revoked $((t1 - t0)) s after the re-knock"
+check test $((t1 - t0)) -ge 29
+check grep -q "revoke: throttled" "$spad_log"
+check grep -q "grant [0-9]*: rule $id2 revoked" "$spad_log"
+check has 203.0.113.6 8080 admin
 cat "$state"
 
-if [ "$fails" -ne 0 ]; then
-  echo "--- spad log"; cat "$tmp/spad.log"
-  echo "$fails check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+sdk_finish
