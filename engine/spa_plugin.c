@@ -201,9 +201,12 @@ static int host_op_fail(void *self, const struct spa_grant *g, int kind, const c
 
 	if (kind != SPA_FAIL_TRANSIENT)
 		kind = SPA_FAIL_PERMANENT;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt ? fmt : "", ap);
-	va_end(ap);
+	msg[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
 	/* the engine reports it with the grant, once it is done with it */
 	if (op) {
 		op->fail_kind = kind;
