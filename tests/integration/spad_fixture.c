@@ -282,7 +282,9 @@ const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
 	return line;
 }
 
-int fx_cli(struct fx *f, const char *opt)
+/* "spad <opt> -c conf -a access", its stdout and stderr to out (opened
+ * with O_APPEND or O_TRUNC as `mode` says). */
+static int run_cli(struct fx *f, const char *opt, const char *out, int mode)
 {
 	const char *argv[] = { f->spad, opt, "-c", f->conf, "-a", f->access, NULL };
 	posix_spawn_file_actions_t fa;
@@ -290,14 +292,31 @@ int fx_cli(struct fx *f, const char *opt)
 	int status;
 
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | mode, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, out, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (posix_spawn(&pid, f->spad, &fa, NULL, (char *const *)argv, environ) != 0)
 		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int fx_cli(struct fx *f, const char *opt)
+{
+	return run_cli(f, opt, f->log, O_APPEND);
+}
+
+char *fx_cli_out(struct fx *f, const char *opt, int *status)
+{
+	char path[4200];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/cli.out", f->dir);
+	rc = run_cli(f, opt, path, O_TRUNC);
+	if (status)
+		*status = rc;
+	return th_read(path);
 }
 
 long fx_wakeups(struct fx *f)

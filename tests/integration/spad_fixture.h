@@ -59,6 +59,9 @@ bool fx_wait_for(const char *path, const char *needle, int n, int timeout_ms);
 int fx_count(const char *path, const char *needle);
 /* Runs "spad <opt> -c conf -a access" to completion; returns its exit status. */
 int fx_cli(struct fx *f, const char *opt);
+/* The same, its output alone (malloc'd, NULL if unreadable) and its exit
+ * status in *status (may be NULL). */
+char *fx_cli_out(struct fx *f, const char *opt, int *status);
 /* Voluntary context switches of the running daemon, or -1. */
 long fx_wakeups(struct fx *f);
 
