@@ -292,15 +292,14 @@ bench_probe_every() {
   awk '$2 > 0 { s += $1 / $2; n++ } END { if (n) printf "%.0f", s / n; else print "?" }' "$1"
 }
 
-# bench_open <tag> <daemon> <backend> <udp|pcap> [access file]: time from
-# the SPA datagram to the first TCP connect that passes, once per fresh
-# source address. The policy/consuming rules must already be in place.
-bench_open() {
-  local tag=$1 i src us n ok=0 fail=0 samples="$BDIR/open-$1.txt"
+# bench_open_trials <tag> [first]: TRIALS knocks to the running daemon,
+# each from a fresh source (BENCH_SRCS from index <first>, default 0), from
+# the SPA datagram to the first TCP connect to tcp/22 that passes; results
+# in R[open_<tag>_n/_med/_p90] and a raw line.
+bench_open_trials() {
+  local tag=$1 first=${2:-0} i src us n ok=0 fail=0 samples="$BDIR/open-$1.txt"
   : >"$samples"
-  bench_start "$2" "$3" "$4" "${5:-$BDIR/access1.conf}" "open-$tag" || { bench_stop; return 0; }
-  [ -n "${BENCH_OPEN_HOOK:-}" ] && "$BENCH_OPEN_HOOK"
-  for i in $(seq 0 $((TRIALS - 1))); do
+  for i in $(seq "$first" $((first + TRIALS - 1))); do
     src=${BENCH_SRCS[$i]}
     # Built just before its trial (timestamps stay fresh), never timed.
     bench_packet "$src" tcp/22 "$BDIR/pkt" || { bench_log "spa-client could not build a packet"; break; }
@@ -313,11 +312,6 @@ bench_open() {
     fi
     sleep 0.05
   done
-  bench_stop
-  if [ "$ok" -eq 0 ]; then
-    bench_log "$tag: nothing opened; daemon log tail:"
-    tail -8 "$BDIR/open-$tag.log" >&2
-  fi
   R[open_${tag}_n]="$ok/$((ok + fail))"
   if [ "$ok" -gt 0 ]; then
     R[open_${tag}_med]=$(bench_pct 50 <"$samples")
@@ -326,6 +320,21 @@ bench_open() {
   printf '%-16s opened %s  median %s us  p90 %s us  (a connect every %s us on average)\n' \
     "$tag" "${R[open_${tag}_n]}" "${R[open_${tag}_med]:-n/a}" "${R[open_${tag}_p90]:-n/a}" \
     "$(bench_probe_every "$samples")" | tee -a "$BDIR/raw.txt"
+}
+
+# bench_open <tag> <daemon> <backend> <udp|pcap> [access file]: time to
+# open (bench_open_trials) against a daemon started for it. The
+# policy/consuming rules must already be in place.
+bench_open() {
+  local tag=$1
+  bench_start "$2" "$3" "$4" "${5:-$BDIR/access1.conf}" "open-$tag" || { bench_stop; return 0; }
+  [ -n "${BENCH_OPEN_HOOK:-}" ] && "$BENCH_OPEN_HOOK"
+  bench_open_trials "$tag"
+  bench_stop
+  if [ "${R[open_${tag}_n]%%/*}" = 0 ]; then
+    bench_log "$tag: nothing opened; daemon log tail:"
+    tail -8 "$BDIR/open-$tag.log" >&2
+  fi
 }
 
 # bench_garbage <tag> <daemon> <stanzas> <count> <rate>: CPU per datagram

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # The report of bench/run.sh (sourced after bench/lib.sh): the comparison
-# table, the issue 6 targets with verdicts, and docs/PERFORMANCE.md.
+# table, the issue 6 targets with verdicts, the plugin runtime's
+# (bench/runtime.sh), and docs/PERFORMANCE.md.
 
 bench_is_num() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
@@ -186,10 +187,12 @@ EOF
 }
 
 bench_write_doc() {
-  local table targets
+  local table targets runtime
   table=$(bench_table)
   targets=$(bench_targets)
+  runtime=$(bench_runtime_targets)
   echo "$targets"
+  echo "$runtime"
   echo "== results"
   echo "$table"
   {
@@ -243,6 +246,12 @@ bench_write_doc() {
     echo "  grants only in the firewall (it reads the rules back every second to expire them,"
     echo "  hence its idle wakeups), so its RSS hardly depends on how many it holds, and its"
     echo "  figure with fewer live grants than spad's still compares."
+    echo
+    echo "## Plugin runtime (bench/runtime.sh)"
+    echo
+    bench_runtime_method
+    echo
+    echo "$runtime"
     echo
     echo "## Micro-benchmark (bench/spa_bench_wire 0.3 $NSTANZAS)"
     echo

@@ -16,6 +16,10 @@
 #   BENCH_RSS_GRANTS [10000], BENCH_RSS_FWKNOPD_S [150] (fwknopd's time limit)
 #   BENCH_FLOOD_TRIALS [5], BENCH_FLOOD_TIMEOUT_MS [3000]
 #   BENCH_FIREWALLD [1]      0 skips the firewalld run (slow to start)
+#   BENCH_RUNTIME [1]        0 skips the plugin runtime phases (bench/runtime.sh,
+#                            which lists their own knobs)
+#   BENCH_RUNTIME_ONLY [0]   1 runs only those, prints their figures and writes
+#                            nothing
 #   BENCH_OUT [docs/PERFORMANCE.md]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +55,7 @@ WIRE=$build/bench/spa_bench_wire
 . "$here/phases.sh"
 . "$here/fwd.sh"
 . "$here/report.sh"
+. "$here/runtime.sh"
 
 # The stanza must allow every port a grant plan asks for.
 BENCH_MAX_PORTS=2
@@ -110,6 +115,13 @@ bench_packet "$E2E_CLI4" tcp/22 "$BDIR/pkt" || { echo "FAIL: spa-client cannot b
 PKTLEN=$(tr -d '\r\n' <"$BDIR/pkt" | wc -c)
 : >"$BDIR/raw.txt"
 
+if [ "${BENCH_RUNTIME_ONLY:-0}" = 1 ]; then
+  bench_runtime
+  bench_runtime_targets
+  echo "== runtime phases took $((SECONDS - bench_t0)) s"
+  exit 0
+fi
+
 echo "== time to open ($TRIALS trials, fresh source each, a connect every $BENCH_PROBE_US us)"
 # nftables first: its own table drops tcp/22, no iptables policy yet.
 bench_open spad_nft spad nftables udp
@@ -162,6 +174,8 @@ if [ "${BENCH_FIREWALLD:-1}" != 0 ] && command -v firewalld >/dev/null 2>&1 &&
   echo "== time to open through firewalld"
   bench_open_firewalld
 fi
+
+[ "${BENCH_RUNTIME:-1}" != 0 ] && bench_runtime
 
 echo "== daemon benchmarks took $((SECONDS - bench_t0)) s"
 bench_write_doc
