@@ -669,8 +669,7 @@ int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int6
 	struct spa_grant_slot *s = slot_of(gs, r->g.id);
 	unsigned shift;
 	int64_t wait;
-	bool was, news;
-	int rc = 0;
+	int rc;
 
 	if (!s)
 		return -ENOENT;
@@ -678,14 +677,12 @@ int spa_grants_close_failed(struct spa_grants *gs, struct spa_grant_rec *r, int6
 	/* retrying soon cannot help a refusal the backend calls permanent;
 	 * retrying at all still can (an admin fixes it) */
 	wait = permanent ? SPA_CLOSE_BACKOFF_MAX : (int64_t)1 << shift;
-	was = s->flags & SLOT_CLOSING;
 	set_state(gs, s, true, s->attempts + 1u,
 		  now + (wait < SPA_CLOSE_BACKOFF_MAX ? wait : SPA_CLOSE_BACKOFF_MAX));
-	news = spa_grants_error_put(gs, s->id, permanent, error);
-	/* journaled once, and again when the reason changes (for spad -S);
-	 * a next start retries at once */
-	if (!was || news)
-		rc = spa_grants_journal_closing(gs, s->id, true, s->attempts);
+	spa_grants_error_put(gs, s->id, permanent, error);
+	/* every failure: spad -S reads attempts and reason from the journal,
+	 * and the backoff keeps these lines few; a next start retries at once */
+	rc = spa_grants_journal_closing(gs, s->id, true, s->attempts);
 	copy_state(s, r);
 	return rc;
 }
