@@ -344,14 +344,15 @@ check test "$(count_rules iptables-save '^-A FWKNOP_INPUT ')" = 5000
 out=$(drv batch open "$bdir/new" 20)
 echo "$out"
 rate=$(awk -v ms="$(batch_ms "$out")" 'BEGIN { printf "%d", (ms > 0 ? 200 * 1000 / ms : 0) }')
+# figures only: speed is asserted by the bench (bench/runtime.sh), where a
+# busy machine or a sanitizer build cannot fail the suite
 echo "opens in batches of 20 at 5,000 rules: $rate/s"
-check test "$rate" -ge 200
 check test "$(count_rules iptables-save '^-A FWKNOP_INPUT ')" = 5200
 check test "$(drv list | grep -c " $exp9\$")" = 5200
 out=$(drv batch close "$bdir/all" 512)
 echo "$out"
 check grep -q '^batch close: 5200 grants, 11 calls,' <<<"$out"
-check awk -v ms="$(batch_ms "$out")" 'BEGIN { exit !(ms > 0 && ms < 5000) }'
+echo "closing 5,200 grants in batches of 512: $(batch_ms "$out") ms"
 check test "$(count_rules iptables-save '^-A FWKNOP_INPUT ')" = 0
 
 echo "== flush"
