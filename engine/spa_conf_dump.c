@@ -153,7 +153,8 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %u%s\n", "RECONCILE_INTERVAL", c->reconcile_interval,
 		c->reconcile_interval ? "" : " (off)");
 	fprintf(out, "    %-24s %u\n", "PLUGIN_OP_TIMEOUT", c->plugin_op_timeout);
-	fprintf(out, "    %-24s %u\n", "PLUGIN_QUEUE_MAX", c->plugin_queue_max);
+	fprintf(out, "    %-24s %u%s\n", "PLUGIN_QUEUE_MAX", c->plugin_queue_max,
+		c->plugin_queue_max ? "" : " (MAX_GRANTS_TOTAL)");
 	fprintf(out, "    %-24s %u\n", "PLUGIN_BATCH_MAX", c->plugin_batch_max);
 	fprintf(out, "    %-24s %s\n", "PRIVSEP_USER",
 		c->privsep_user[0] ? c->privsep_user : "(unset: _spad, else nobody)");

@@ -174,7 +174,7 @@ static const struct server_var server_vars[] = {
 	{ "MAX_GRANTS_TOTAL", V_U32, F(max_grants_total), 1, SPA_MAX_GRANTS_LIMIT },
 	{ "RECONCILE_INTERVAL", V_U32, F(reconcile_interval), 0, 86400 },
 	{ "PLUGIN_OP_TIMEOUT", V_U32, F(plugin_op_timeout), 1, 3600 },
-	{ "PLUGIN_QUEUE_MAX", V_U32, F(plugin_queue_max), 1, SPA_MAX_GRANTS_LIMIT },
+	{ "PLUGIN_QUEUE_MAX", V_U32, F(plugin_queue_max), 0, SPA_MAX_GRANTS_LIMIT },
 	{ "PLUGIN_BATCH_MAX", V_U32, F(plugin_batch_max), 1, 4096 },
 	{ "PRIVSEP_USER", V_STR, F(privsep_user), 0, 0 },
 	{ "PRIVSEP_CHROOT", V_PATH, F(privsep_chroot), 0, 0 },

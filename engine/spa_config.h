@@ -32,7 +32,7 @@
 #define SPA_DEFAULT_MAX_GRANTS_TOTAL 10000
 #define SPA_MAX_GRANTS_LIMIT 1000000       /* highest value of the MAX_GRANTS* */
 #define SPA_DEFAULT_PLUGIN_OP_TIMEOUT 30
-#define SPA_DEFAULT_PLUGIN_QUEUE_MAX 4096
+#define SPA_DEFAULT_PLUGIN_QUEUE_MAX 0   /* as many as MAX_GRANTS_TOTAL */
 #define SPA_DEFAULT_PLUGIN_BATCH_MAX 512
 #define SPA_MAX_KNOCKS_LIMIT 100000        /* highest MAX_KNOCKS_PER_MINUTE */
 
@@ -120,7 +120,8 @@ struct spa_config {
 	uint32_t max_grants_total;     /* MAX_GRANTS_TOTAL */
 	uint32_t reconcile_interval;   /* RECONCILE_INTERVAL seconds, 0: off */
 	uint32_t plugin_op_timeout;    /* PLUGIN_OP_TIMEOUT seconds */
-	uint32_t plugin_queue_max;     /* PLUGIN_QUEUE_MAX opens waiting per plugin */
+	uint32_t plugin_queue_max;     /* PLUGIN_QUEUE_MAX opens waiting per plugin;
+					* 0: MAX_GRANTS_TOTAL */
 	uint32_t plugin_batch_max;     /* PLUGIN_BATCH_MAX grants per batch call */
 	/* the packet process (docs/SECURITY.md) */
 	char privsep_user[64];         /* PRIVSEP_USER; "": _spad, else nobody */

@@ -186,12 +186,15 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 	rc = spa_daemon_check_limits(d, dec, p, pkt->now, dec->reason, sizeof(dec->reason));
 	if (rc == 0 && !d->opt.test_mode) {
 		const struct spa_opq *q = spa_daemon_opq_of(d, p);
+		uint32_t cap = d->cfg.plugin_queue_max ? d->cfg.plugin_queue_max
+						       : d->cfg.max_grants_total;
 		/* a backend that cannot keep up refuses knocks; closes it still
-		 * takes, whatever its queue holds */
-		if (!q || q->waiting_opens + dec->n_ports > d->cfg.plugin_queue_max) {
+		 * takes, whatever its queue holds. The default lets a burst
+		 * as large as the grant store wait rather than be refused. */
+		if (!q || q->waiting_opens + dec->n_ports > cap) {
 			snprintf(dec->reason, sizeof(dec->reason), "backend %s busy: %zu ops "
 				 "waiting (PLUGIN_QUEUE_MAX %u); knock refused", p->d->name,
-				 q ? q->waiting_opens : 0, d->cfg.plugin_queue_max);
+				 q ? q->waiting_opens : 0, cap);
 			rc = -EDQUOT;
 		}
 	}

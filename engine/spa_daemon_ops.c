@@ -11,6 +11,7 @@
 #include "spa_daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,8 @@ struct spa_op *spa_daemon_submit_op(struct spa_daemon *d, struct spa_plugin *p,
 		d->note->left++;
 	}
 	spa_opq_submit(q, op);
+	if (q->outstanding > d->ops_peak)
+		d->ops_peak = q->outstanding;
 	spa_grants_inflight(&d->grants, r->g.id, +1);
 	if (kind == SPA_OP_CLOSE)
 		spa_grants_set_busy(&d->grants, r->g.id, true);
@@ -208,6 +211,21 @@ static void handle_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_o
 	op->note = NULL;
 }
 
+/* After a burst (thousands of ops and their decision lines), the memory
+ * they took goes back to the system once every queue is empty: the daemon
+ * otherwise keeps its peak for good. */
+#define TRIM_AFTER_OPS 1024
+
+static void trim_after_burst(struct spa_daemon *d)
+{
+	if (d->ops_peak < TRIM_AFTER_OPS || d->notes || !spa_daemon_ops_idle(d))
+		return;
+	d->ops_peak = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 void spa_daemon_ops_event(struct spa_daemon *d)
 {
 	uint64_t n;
@@ -241,6 +259,7 @@ void spa_daemon_ops_event(struct spa_daemon *d)
 			spa_opq_op_free(op);
 		}
 	}
+	trim_after_burst(d);
 }
 
 static int64_t retry_left(const struct spa_daemon *d, uint64_t now)
