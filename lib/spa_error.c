@@ -33,6 +33,18 @@ static const char *const spa_error_text[SPA_E__COUNT] = {
 	[SPA_E_CRYPTO] = "cryptographic library failure",
 	[SPA_E_RANDOM] = "no secure random bytes available",
 	[SPA_E_UNSUPPORTED] = "not supported",
+	[SPA_E_GPG] = "GnuPG failure (gpg missing or not working)",
+	[SPA_E_GPG_KEY] = "GnuPG key not found, ambiguous or not usable",
+	[SPA_E_GPG_KEYTYPE] = "GnuPG recipient key must be RSA or Elgamal (fwknop's wire form)",
+	[SPA_E_GPG_PASSPHRASE] = "GnuPG passphrase missing or wrong",
+	[SPA_E_GPG_NOSECKEY] = "no GnuPG secret key for the packet's recipient",
+	[SPA_E_GPG_BADDATA] = "GnuPG data malformed or corrupted",
+	[SPA_E_GPG_NOSIG] = "GnuPG packet is not signed",
+	[SPA_E_GPG_BADSIG] = "GnuPG signature does not verify",
+	[SPA_E_GPG_NOPUBKEY] = "GnuPG signer's public key not in the keyring",
+	[SPA_E_GPG_EXPIRED] = "GnuPG signing key or signature expired",
+	[SPA_E_GPG_REVOKED] = "GnuPG signing key revoked",
+	[SPA_E_GPG_UNTRUSTED] = "GnuPG signing key validity below marginal",
 };
 
 const char *spa_strerror(int err)

@@ -61,6 +61,25 @@ bool spa_b64_text_ok(const char *s, size_t len);
 /* HMAC of the prefixed ciphertext text; b64 (stripped) into out[128]. */
 int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
 		      const char *ct, size_t ct_len, char *out, size_t *out_len);
+/*
+ * The receiver's MAC layer: splits the HMAC text off data (len bytes),
+ * checks it in constant time over prefix || the rest, and sets *ct_len to
+ * the length of the rest. -SPA_E_TOO_SHORT when fewer than 36 characters
+ * would remain, -SPA_E_HMAC on mismatch.
+ */
+int spa_keys_hmac_verify(const struct spa_keys *k, const char *prefix,
+			 const char *data, size_t len, size_t *ct_len);
+/*
+ * The sender's: out = ct[prefix_len:] || b64(HMAC(ct)) (no MAC when k has
+ * no HMAC layer); ct carries its prefix, which the MAC covers and the wire
+ * leaves out. mac (128 bytes, may be NULL) gets the MAC text.
+ */
+int spa_keys_seal(const struct spa_keys *k, const char *ct, size_t ct_len,
+		  size_t prefix_len, char *out, size_t cap, size_t *out_len,
+		  char *mac);
+/* Fills the -v pieces of a build from the plaintext P and the MAC text. */
+void spa_build_info_fill(struct spa_build_info *info, const char *plain,
+			 const char *mac);
 /* Raw access to the encryption passphrase for the cipher layer. */
 const uint8_t *spa_keys_enc(const struct spa_keys *k, size_t *len);
 /* The key set's reusable cipher context (no allocation per packet). */

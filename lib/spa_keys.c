@@ -76,9 +76,10 @@ int spa_keys_new(const struct spa_key_spec *spec, struct spa_keys **out)
 		return -SPA_E_ARG;
 	*out = NULL;
 	mode = spec->enc_mode ? spec->enc_mode : SPA_MODE_CBC;
-	if (mode == SPA_MODE_ASYMMETRIC)
-		return -SPA_E_UNSUPPORTED;
-	if (mode != SPA_MODE_ECB && mode != SPA_MODE_CBC && mode != SPA_MODE_CFB &&
+	/* GnuPG keys live in a keyring: a passphrase here would be unused */
+	if (mode == SPA_MODE_ASYMMETRIC && spec->enc_key_len)
+		return -SPA_E_KEY;
+	if (mode != SPA_MODE_ASYMMETRIC && mode != SPA_MODE_ECB && mode != SPA_MODE_CBC && mode != SPA_MODE_CFB &&
 	    mode != SPA_MODE_OFB && mode != SPA_MODE_CTR &&
 	    mode != SPA_MODE_CBC_LEGACY_IV)
 		return -SPA_E_MODE;
@@ -168,6 +169,50 @@ int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
 		return -SPA_E_CRYPTO;
 	*out_len = spa_b64_encode(raw, n, out);
 	spa_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+int spa_keys_hmac_verify(const struct spa_keys *k, const char *prefix,
+			 const char *data, size_t len, size_t *ct_len)
+{
+	char mac[128];
+	size_t mac_len = 0, want = spa_digest_b64_len(k->hmac_type);
+	int rc;
+
+	if (len < want + SPA_MIN_ENCODED_LEN)
+		return -SPA_E_TOO_SHORT;
+	rc = spa_keys_hmac_b64(k, prefix, data, len - want, mac, &mac_len);
+	if (rc < 0)
+		return rc;
+	if (mac_len != want || CRYPTO_memcmp(mac, data + len - want, want) != 0)
+		return -SPA_E_HMAC;
+	*ct_len = len - want;
+	return 0;
+}
+
+int spa_keys_seal(const struct spa_keys *k, const char *ct, size_t ct_len,
+		  size_t prefix_len, char *out, size_t cap, size_t *out_len,
+		  char *mac)
+{
+	char buf[128] = "";
+	size_t mac_len = 0, body;
+	int rc;
+
+	if (ct_len < prefix_len)
+		return -SPA_E_ARG;
+	if (k && k->hmac_type != SPA_HMAC_NONE) {
+		rc = spa_keys_hmac_b64(k, "", ct, ct_len, buf, &mac_len);
+		if (rc < 0)
+			return rc;
+	}
+	body = ct_len - prefix_len;
+	if (body + mac_len + 1 > cap)
+		return -SPA_E_TOO_LONG;
+	memcpy(out, ct + prefix_len, body);
+	memcpy(out + body, buf, mac_len + 1);
+	*out_len = body + mac_len;
+	if (mac)
+		memcpy(mac, buf, mac_len + 1);
 	return 0;
 }
 

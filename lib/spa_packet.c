@@ -5,7 +5,7 @@
  * reverse, and nothing is decrypted before the MAC has been verified.
  */
 #include "spa_internal.h"
-#include <openssl/crypto.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SPA_PREFIX_LEN 10
@@ -48,12 +48,14 @@ int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
 	uint8_t salt_buf[SPA_SALT_LEN];
 	char ct[sizeof(raw) / 3 * 4 + 8];
 	char mac[128] = "";
-	size_t plain_len = 0, raw_len = 0, ct_len, mac_len = 0, enc_len, wire_len;
+	size_t plain_len = 0, raw_len = 0, ct_len, enc_len;
 	const uint8_t *enc;
 	int rc;
 
 	if (!m || !k || !out || !out_len)
 		return -SPA_E_ARG;
+	if (spa_keys_enc_mode(k) == SPA_MODE_ASYMMETRIC)
+		return -SPA_E_MODE;
 	rc = spa_message_encode(m, plain, sizeof(plain), &plain_len);
 	if (rc < 0)
 		goto out;
@@ -75,36 +77,44 @@ int spa_packet_build_ex(struct spa_message *m, const struct spa_keys *k,
 		rc = -SPA_E_TOO_LONG;
 		goto out;
 	}
-	if (spa_keys_hmac_type(k) != SPA_HMAC_NONE) {
-		/* the MAC covers the prefix that the wire leaves out */
-		rc = spa_keys_hmac_b64(k, "", ct, ct_len, mac, &mac_len);
-		if (rc < 0)
-			goto out;
-	}
-	wire_len = ct_len - SPA_PREFIX_LEN + mac_len;
-	if (wire_len + 1 > cap) {
-		rc = -SPA_E_TOO_LONG;
+	/* the MAC covers the prefix that the wire leaves out */
+	rc = spa_keys_seal(k, ct, ct_len, SPA_PREFIX_LEN, out, cap, out_len, mac);
+	if (rc < 0)
 		goto out;
-	}
-	memcpy(out, ct + SPA_PREFIX_LEN, ct_len - SPA_PREFIX_LEN);
-	memcpy(out + ct_len - SPA_PREFIX_LEN, mac, mac_len + 1);
-	*out_len = wire_len;
-	if (info) {
-		const char *last = strrchr(plain, ':');
-		size_t e_len = (size_t)(last - plain);
-
-		if (e_len >= sizeof(info->encoded))
-			e_len = sizeof(info->encoded) - 1;
-		memcpy(info->encoded, plain, e_len);
-		info->encoded[e_len] = '\0';
-		strncpy(info->digest, last + 1, sizeof(info->digest) - 1);
-		info->digest[sizeof(info->digest) - 1] = '\0';
-		memcpy(info->hmac, mac, mac_len + 1);
-	}
+	spa_build_info_fill(info, plain, mac);
 out:
 	spa_wipe(plain, sizeof(plain));
 	spa_wipe(raw, sizeof(raw));
 	return rc;
+}
+
+void spa_build_info_fill(struct spa_build_info *info, const char *plain,
+			 const char *mac)
+{
+	const char *last;
+	size_t e_len;
+
+	if (!info)
+		return;
+	last = strrchr(plain, ':');
+	e_len = last ? (size_t)(last - plain) : strlen(plain);
+	if (e_len >= sizeof(info->encoded))
+		e_len = sizeof(info->encoded) - 1;
+	memcpy(info->encoded, plain, e_len);
+	info->encoded[e_len] = '\0';
+	snprintf(info->digest, sizeof(info->digest), "%s", last ? last + 1 : "");
+	snprintf(info->hmac, sizeof(info->hmac), "%s", mac);
+}
+
+int spa_packet_enc_type(const char *data, size_t len)
+{
+	if (!data)
+		return -SPA_E_ARG;
+	if (len < SPA_MIN_ENCODED_LEN)
+		return -SPA_E_TOO_SHORT;
+	if (len >= SPA_MAX_WIRE_LEN)
+		return -SPA_E_TOO_LONG;
+	return len >= SPA_GPG_MIN_LEN ? SPA_ENC_GPG : SPA_ENC_RIJNDAEL;
 }
 
 int spa_packet_build(struct spa_message *m, const struct spa_keys *k,
@@ -139,21 +149,14 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 	if (len >= SPA_MAX_WIRE_LEN)
 		return -SPA_E_TOO_LONG;
 
+	if (spa_keys_enc_mode(k) == SPA_MODE_ASYMMETRIC)
+		return -SPA_E_MODE;
 	hmac_type = spa_keys_hmac_type(k);
 	if (hmac_type != SPA_HMAC_NONE) {
-		char mac[128];
-		size_t mac_len = 0, want = spa_digest_b64_len(hmac_type);
-
-		if (len < want + SPA_MIN_ENCODED_LEN)
-			return -SPA_E_TOO_SHORT;
-		ct_text_len = len - want;
-		rc = spa_keys_hmac_b64(k, SPA_RIJNDAEL_PREFIX, data, ct_text_len,
-				       mac, &mac_len);
+		rc = spa_keys_hmac_verify(k, SPA_RIJNDAEL_PREFIX, data, len,
+					  &ct_text_len);
 		if (rc < 0)
 			return rc;
-		if (mac_len != want ||
-		    CRYPTO_memcmp(mac, data + ct_text_len, want) != 0)
-			return -SPA_E_HMAC;
 	} else if (len < SPA_MIN_ENCODED_LEN) {
 		return -SPA_E_TOO_SHORT;
 	}

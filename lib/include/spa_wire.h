@@ -49,7 +49,20 @@ enum spa_error {
 	SPA_E_ENCTYPE,          /* not a Rijndael packet (GnuPG size class) */
 	SPA_E_CRYPTO,           /* OpenSSL failure */
 	SPA_E_RANDOM,           /* no secure random bytes */
-	SPA_E_UNSUPPORTED,      /* recognised but not supported (GnuPG for now) */
+	SPA_E_UNSUPPORTED,      /* recognised but not supported */
+	/* GnuPG mode (docs/GNUPG.md) */
+	SPA_E_GPG,              /* GPGME/gpg failure (engine missing, I/O) */
+	SPA_E_GPG_KEY,          /* recipient/signer key missing, ambiguous or unusable */
+	SPA_E_GPG_KEYTYPE,      /* recipient key cannot give fwknop's "hQ" wire form */
+	SPA_E_GPG_PASSPHRASE,   /* passphrase missing or wrong */
+	SPA_E_GPG_NOSECKEY,     /* no secret key for the packet's recipient */
+	SPA_E_GPG_BADDATA,      /* not a well-formed, intact OpenPGP message */
+	SPA_E_GPG_NOSIG,        /* the packet is not signed */
+	SPA_E_GPG_BADSIG,       /* the signature does not verify */
+	SPA_E_GPG_NOPUBKEY,     /* the signer's public key is not in the keyring */
+	SPA_E_GPG_EXPIRED,      /* signing key (or signature) expired */
+	SPA_E_GPG_REVOKED,      /* signing key revoked */
+	SPA_E_GPG_UNTRUSTED,    /* good signature, key validity below marginal */
 	SPA_E__COUNT
 };
 
@@ -202,7 +215,9 @@ struct spa_key_spec {
 	const uint8_t *hmac_key;  /* NULL: no HMAC layer */
 	size_t hmac_key_len;      /* 1..128 */
 	int hmac_type;            /* SPA_DIGEST_* (default sha256 when 0) */
-	int enc_mode;             /* SPA_MODE_* (default CBC when 0) */
+	int enc_mode;             /* SPA_MODE_* (default CBC when 0); */
+	/* SPA_MODE_ASYMMETRIC: an HMAC-only key set for spa_gpg_*, no
+	 * enc_key; spa_packet_build/open refuse it with -SPA_E_MODE. */
 };
 
 int spa_keys_new(const struct spa_key_spec *spec, struct spa_keys **out);
@@ -276,9 +291,123 @@ int spa_packet_prefilter(const char *data, size_t len);
 int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		    struct spa_message *m);
 
+/*
+ * Which decoder a received wire string belongs to, by length alone as
+ * fwknopd decides (there is no other marker): SPA_ENC_RIJNDAEL for
+ * 36..399 characters, SPA_ENC_GPG for 400..1499; -SPA_E_TOO_SHORT or
+ * -SPA_E_TOO_LONG outside. docs/GNUPG.md has the whole rule.
+ */
+enum spa_enc_type {
+	SPA_ENC_RIJNDAEL = 1,   /* fwknop's "Encryption Type: 1" */
+	SPA_ENC_GPG = 2,
+};
+int spa_packet_enc_type(const char *data, size_t len);
+
 /* Replay digest as fwknopd computes it: b64(SHA-256(raw wire text)),
  * stripped. out must hold 44 bytes. */
 int spa_replay_digest(const char *data, size_t len, char out[44]);
+
+/* ---- GnuPG mode (docs/GNUPG.md) ---------------------------------------- */
+/*
+ * WIRE = b64(OpenPGP(P))[2:] || b64(HMAC("hQ" || wire ciphertext)), where
+ * OpenPGP(P) is the binary message gpg makes when encrypting P to one
+ * recipient (and signing it when a signer is given). Everything runs
+ * gpg through GPGME, one GPGME context per call (nothing is shared between
+ * calls, so calls in different threads are independent); gpg is executed
+ * directly, never through a shell.
+ */
+
+/*
+ * Gives the passphrase of the key gpg names in key_hint ("<long key id>
+ * <user id>"): copy it NUL-terminated into buf (cap bytes) and return 0,
+ * or return a negative value to refuse. retry is true when the previous
+ * answer was wrong. Called in the calling thread, during the call.
+ */
+typedef int (*spa_gpg_passphrase_fn)(void *arg, const char *key_hint,
+				     bool retry, char *buf, size_t cap);
+
+/* Per-call settings; plain data, nothing is kept after the call. */
+struct spa_gpg_opts {
+	const char *home_dir;   /* NULL: gpg's own default ($GNUPGHOME, ~/.gnupg) */
+	const char *gpg_exe;    /* NULL: GPGME's default gpg */
+	/* NULL: keys must need no passphrase. Pinentry is always loopback:
+	 * gpg-agent never prompts on a terminal or a display. */
+	spa_gpg_passphrase_fn passphrase;
+	void *passphrase_arg;
+};
+
+/* Sets GPGME up once (also done on first use); call it early in a
+ * program that has threads. -SPA_E_GPG if GPGME is unusable. */
+int spa_gpg_init(void);
+
+/*
+ * Builds a GnuPG wire string for m: encode, encrypt to recipient (trusted
+ * as given, as fwknop's client does), signed by signer unless NULL, MAC
+ * with hmac's HMAC layer unless hmac is NULL or has none. recipient and
+ * signer are anything gpg resolves to exactly one key; a full fingerprint
+ * is the safe form. out must hold SPA_WIRE_CAP bytes; info may be NULL.
+ */
+int spa_gpg_build(const struct spa_gpg_opts *o, const char *recipient,
+		  const char *signer, struct spa_message *m,
+		  const struct spa_keys *hmac, char *out, size_t cap,
+		  size_t *out_len, struct spa_build_info *info);
+
+enum spa_gpg_sig_state {
+	SPA_GPG_SIG_NONE = 0,   /* not signed */
+	SPA_GPG_SIG_GOOD,       /* verifies with a usable key */
+	SPA_GPG_SIG_BAD,        /* does not verify (or several signatures) */
+	SPA_GPG_SIG_NOPUBKEY,   /* signer unknown to the keyring */
+	SPA_GPG_SIG_EXPIRED,    /* signer's key or the signature expired */
+	SPA_GPG_SIG_REVOKED,    /* signer's key revoked */
+};
+
+/* gpg's key validity for the signer, in GPGME's (and fwknop's) numbering. */
+enum spa_gpg_validity {
+	SPA_GPG_VALIDITY_UNKNOWN = 0,
+	SPA_GPG_VALIDITY_UNDEFINED = 1,
+	SPA_GPG_VALIDITY_NEVER = 2,
+	SPA_GPG_VALIDITY_MARGINAL = 3,
+	SPA_GPG_VALIDITY_FULL = 4,
+	SPA_GPG_VALIDITY_ULTIMATE = 5,
+};
+
+#define SPA_GPG_FPR_MAX 64      /* hex digits of a v5 fingerprint */
+struct spa_gpg_result {
+	int sig;                /* enum spa_gpg_sig_state */
+	int validity;           /* enum spa_gpg_validity */
+	/* The signing (sub)key as gpg reports it, upper-case hex; "" when
+	 * unsigned. fingerprint is "" when gpg gave only a key id (signer
+	 * not in the keyring). short_id is what fwknop's GPG_REMOTE_ID
+	 * compares; it can be forged (docs/GNUPG.md). */
+	char fingerprint[SPA_GPG_FPR_MAX + 1];
+	char key_id[17];
+	char short_id[9];
+	/* b64(SHA-256(decrypted P)): the same OpenPGP message can be spelled
+	 * several ways (packet length encodings), so without an HMAC the
+	 * replay digest of the wire text alone does not identify a packet;
+	 * a receiver records this one as well (docs/GNUPG.md). */
+	char msg_digest[44];
+};
+
+/*
+ * Opens a GnuPG wire string: HMAC first when hmac has an HMAC layer
+ * (constant time, over "hQ" || ciphertext text: a packet that fails it
+ * never reaches gpg), then the size class, canonical base64, the OpenPGP
+ * framing (session key packets, one encrypted packet, nothing after),
+ * decrypt+verify, and the normal message decoder.
+ * Returns 0 when the packet decrypted and decoded, whatever its signature:
+ * r tells about the signature and spa_gpg_sig_error() turns it into an
+ * error, so requiring a signature is the caller's decision. The
+ * decrypted plaintext is wiped before returning.
+ */
+int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
+		 const struct spa_keys *hmac, struct spa_message *m,
+		 struct spa_gpg_result *r);
+
+/* 0 for a good signature by a key of at least marginal validity (what
+ * fwknopd accepts), else -SPA_E_GPG_NOSIG, _BADSIG, _NOPUBKEY, _EXPIRED,
+ * _REVOKED or _UNTRUSTED. */
+int spa_gpg_sig_error(const struct spa_gpg_result *r);
 
 #ifdef __cplusplus
 }
