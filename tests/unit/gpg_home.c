@@ -150,7 +150,7 @@ static int gh_trusted_client(struct gpg_env *e, const char *uid,
 	if (gh_genkey(e, e->client, uid, "ed25519", "sign", pw, fpr) < 0 ||
 	    gh_copy_pub(e, e->client, e->server, fpr) < 0)
 		return -1;
-	return gh_gpg(e, e->server, NULL, 0, "--passphrase", GH_SERVER_PW,
+	return gh_gpg(e, e->server, NULL, 0, "--passphrase", e->server_pw,
 		      "--quick-lsign-key", fpr, NULL);
 }
 
@@ -165,7 +165,7 @@ static int gh_keys(struct gpg_env *e)
 	    gh_mkhome(e->other, sizeof(e->other), e->root, "other") < 0)
 		return -1;
 	if (gh_genkey(e, e->server, "spa-server <server@spa.test>", "rsa2048",
-		      "sign,encr", GH_SERVER_PW, e->server_fpr) < 0 ||
+		      "sign,encr", e->server_pw, e->server_fpr) < 0 ||
 	    gh_copy_pub(e, e->server, e->client, e->server_fpr) < 0 ||
 	    gh_genkey(e, e->other, "spa-other <other@spa.test>", "rsa2048",
 		      "sign,encr", "", e->other_fpr) < 0 ||
@@ -189,12 +189,13 @@ static int gh_keys(struct gpg_env *e)
 	return 0;
 }
 
-int gh_setup(struct gpg_env *e, const char *gpg)
+int gh_setup(struct gpg_env *e, const char *gpg, bool server_pw)
 {
 	const char *slash;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
+	e->server_pw = server_pw ? GH_SERVER_PW : "";
 	if (!gpg || strlen(gpg) >= sizeof(e->gpg) - 8) {
 		printf("SKIP: gpg not installed (no path given)\n");
 		return 77;

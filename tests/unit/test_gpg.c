@@ -63,7 +63,7 @@ static struct spa_keys *hmac_set(const char *key)
 
 static int group_setup(void **state)
 {
-	int rc = gh_setup(&env, gpg_path);
+	int rc = gh_setup(&env, gpg_path, true);
 
 	(void)state;
 	if (rc == 77)
