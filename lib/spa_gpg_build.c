@@ -118,8 +118,8 @@ int spa_gpg_build(const struct spa_gpg_opts *o, const char *recipient,
 		rc = -SPA_E_TOO_SHORT;
 		goto out;
 	}
-	rc = spa_keys_seal(has_hmac ? hmac : NULL, ct, ct_len, SPA_GPG_PREFIX_LEN,
-			   out, cap, out_len, mac);
+	rc = spa_keys_seal(hmac, ct, ct_len, SPA_GPG_PREFIX_LEN, out, cap,
+			   out_len, mac);
 	if (rc == 0 && *out_len >= SPA_MAX_WIRE_LEN)
 		rc = -SPA_E_TOO_LONG;
 	if (rc < 0)

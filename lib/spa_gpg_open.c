@@ -223,7 +223,7 @@ int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
 	uint8_t plain[SPA_MAX_PLAINTEXT];
 	struct spa_gpg_sink sink = { .buf = plain, .cap = sizeof(plain) };
 	bool has_hmac = hmac && spa_keys_hmac_type(hmac) != SPA_HMAC_NONE;
-	size_t ct_text_len = len, bin_len = 0;
+	size_t ct_text_len = 0, bin_len = 0;
 	int rc;
 
 	if (!o || !data || !m || !r)
@@ -232,14 +232,9 @@ int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
 	memset(r, 0, sizeof(*r));
 	if (len >= SPA_MAX_WIRE_LEN)
 		return -SPA_E_TOO_LONG;
-	if (has_hmac) {
-		rc = spa_keys_hmac_verify(hmac, SPA_GPG_PREFIX, data, len,
-					  &ct_text_len);
-		if (rc < 0)
-			return rc;
-	} else if (len < SPA_MIN_ENCODED_LEN) {
-		return -SPA_E_TOO_SHORT;
-	}
+	rc = spa_keys_hmac_verify(hmac, SPA_GPG_PREFIX, data, len, &ct_text_len);
+	if (rc < 0)
+		return rc;
 	/* libfko's size class: the text it holds, "hQ" included after an
 	 * HMAC check, bare otherwise (docs/GNUPG.md) */
 	if ((has_hmac ? ct_text_len + SPA_GPG_PREFIX_LEN : len) < SPA_GPG_MIN_LEN)

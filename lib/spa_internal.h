@@ -65,7 +65,8 @@ int spa_keys_hmac_b64(const struct spa_keys *k, const char *prefix,
  * The receiver's MAC layer: splits the HMAC text off data (len bytes),
  * checks it in constant time over prefix || the rest, and sets *ct_len to
  * the length of the rest. -SPA_E_TOO_SHORT when fewer than 36 characters
- * would remain, -SPA_E_HMAC on mismatch.
+ * would remain, -SPA_E_HMAC on mismatch. k NULL or without an HMAC layer:
+ * the whole of data is ciphertext.
  */
 int spa_keys_hmac_verify(const struct spa_keys *k, const char *prefix,
 			 const char *data, size_t len, size_t *ct_len);

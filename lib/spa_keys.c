@@ -176,9 +176,16 @@ int spa_keys_hmac_verify(const struct spa_keys *k, const char *prefix,
 			 const char *data, size_t len, size_t *ct_len)
 {
 	char mac[128];
-	size_t mac_len = 0, want = spa_digest_b64_len(k->hmac_type);
+	size_t mac_len = 0, want;
 	int rc;
 
+	if (!k || k->hmac_type == SPA_HMAC_NONE) {
+		if (len < SPA_MIN_ENCODED_LEN)
+			return -SPA_E_TOO_SHORT;
+		*ct_len = len;
+		return 0;
+	}
+	want = spa_digest_b64_len(k->hmac_type);
 	if (len < want + SPA_MIN_ENCODED_LEN)
 		return -SPA_E_TOO_SHORT;
 	rc = spa_keys_hmac_b64(k, prefix, data, len - want, mac, &mac_len);

@@ -140,7 +140,7 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 	char ct[SPA_MAX_CT_B64 + 1];
 	uint8_t raw[SPA_MAX_RAW];
 	uint8_t plain[SPA_MAX_RAW];
-	size_t ct_text_len = len, ct_len, raw_len = 0, plain_len = 0, enc_len;
+	size_t ct_text_len = 0, ct_len, raw_len = 0, plain_len = 0, enc_len;
 	int hmac_type, rc;
 
 	if (!data || !k || !m)
@@ -152,14 +152,9 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 	if (spa_keys_enc_mode(k) == SPA_MODE_ASYMMETRIC)
 		return -SPA_E_MODE;
 	hmac_type = spa_keys_hmac_type(k);
-	if (hmac_type != SPA_HMAC_NONE) {
-		rc = spa_keys_hmac_verify(k, SPA_RIJNDAEL_PREFIX, data, len,
-					  &ct_text_len);
-		if (rc < 0)
-			return rc;
-	} else if (len < SPA_MIN_ENCODED_LEN) {
-		return -SPA_E_TOO_SHORT;
-	}
+	rc = spa_keys_hmac_verify(k, SPA_RIJNDAEL_PREFIX, data, len, &ct_text_len);
+	if (rc < 0)
+		return rc;
 
 	if (ct_text_len > SPA_RIJNDAEL_MAX_TEXT(hmac_type != SPA_HMAC_NONE))
 		return -SPA_E_ENCTYPE;

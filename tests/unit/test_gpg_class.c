@@ -13,15 +13,10 @@
 
 static const struct spa_gpg_opts no_gpg = { .gpg_exe = "/nonexistent/gpg" };
 
+/* A GnuPG key set: an HMAC key and no Rijndael key. */
 static struct spa_keys *hmac_set(const char *key)
 {
-	struct spa_key_spec s = { .hmac_key = (const uint8_t *)key,
-				  .hmac_key_len = strlen(key),
-				  .enc_mode = SPA_MODE_ASYMMETRIC };
-	struct spa_keys *k = NULL;
-
-	assert_int_equal(spa_keys_new(&s, &k), 0);
-	return k;
+	return ut_keys("", SPA_MODE_ASYMMETRIC, key, SPA_DIGEST_SHA256);
 }
 
 /* n characters of the wire alphabet. */
