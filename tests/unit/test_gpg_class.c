@@ -131,7 +131,9 @@ static void test_garbage(void **state)
 		assert_rc_in(rc, SPA_E_GPG_BADDATA, SPA_E_ENCTYPE, SPA_E_TOO_LONG);
 		assert_rc_in(open_nogpg(b64 + 2, n - 2, k), SPA_E_HMAC,
 			     SPA_E_TOO_LONG);
-		assert_rc_in(spa_packet_prefilter(b64 + 2, n - 2), SPA_E_TOO_LONG, 0);
+		/* a wire text that itself starts "hQ" is fwknopd's replay trick */
+		assert_rc_in(spa_packet_prefilter(b64 + 2, n - 2), SPA_E_TOO_LONG,
+			     SPA_E_PREFIX, 0);
 	}
 	spa_keys_free(k);
 }
