@@ -2,7 +2,8 @@
 /*
  * GnuPG mode against Debian's libfko 2.6.10 (the library inside fwknop and
  * fwknopd), both ways, signed and unsigned, with and without HMAC: our
- * packets decrypted, verified and decoded by libfko; libfko's by us. The
+ * packets decrypted, verified and decoded by libfko; libfko's by us; and
+ * the datagrams the fwknop client sends to 127.0.0.1 decoded by us. The
  * keys are throwaway ones (tests/unit/gpg_home.c); the server key has no
  * passphrase because libfko cannot answer gpg-agent in loopback mode
  * (fwknopd's GPG_ALLOW_NO_PW).
@@ -15,15 +16,19 @@
 #include <string.h>
 #include <cmocka.h>
 #include <fko.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gpg_home.h"
+#include "interop_proc.h"
 #include "spa_wire.h"
 
 #define IO_HMAC_KEY "interop-gpg-hmac-key"
 #define IO_MSG "198.51.100.7,tcp/22"
 
 static struct gpg_env env;
-static const char *gpg_path;
+static const char *gpg_path, *fwknop_path;
 static struct spa_keys *hmac_keys;
 
 static int group_setup(void **state)
@@ -173,14 +178,117 @@ static void test_fko_to_spa(void **state)
 	each_variant(fko_to_spa);
 }
 
+/* A UDP socket on 127.0.0.1 for the client to send to; its port in port. */
+static int udp_listener(char port[8])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(port, 8, "%u", ntohs(a.sin_port));
+	return fd;
+}
+
+/* The fwknop client, as a user runs it: the datagram it sends to
+ * 127.0.0.1, which must also be what it saves with --save-packet. (Not
+ * -T: in test mode it also decrypts its own packet, which needs the
+ * server's secret key.) */
+static void fwknop_cli_to_spa(const char *signer, bool hmac)
+{
+	struct spa_gpg_opts o = { .home_dir = env.server, .gpg_exe = env.gpg };
+	char dir[256], pkt[300], home[300], port[8], wire[SPA_MAX_WIRE_LEN + 1];
+	char *argv[32], *envp[] = { home, "PATH=/usr/bin:/bin", NULL };
+	struct io_proc_result res;
+	struct spa_message m;
+	struct spa_gpg_result r;
+	size_t n = 0, saved_len = 0;
+	ssize_t len;
+	char *saved;
+	int rc, fd = udp_listener(port);
+
+	assert_int_equal(io_tmpdir_create(dir, sizeof(dir)), 0);
+	snprintf(pkt, sizeof(pkt), "%s/packet", dir);
+	/* fwknop writes ~/.fwknop.run: keep it in the temporary directory */
+	snprintf(home, sizeof(home), "HOME=%s", dir);
+	argv[n++] = (char *)fwknop_path;
+	argv[n++] = "-A";
+	argv[n++] = "tcp/22";
+	argv[n++] = "-a";
+	argv[n++] = "198.51.100.7";
+	argv[n++] = "-D";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "-p";
+	argv[n++] = port;
+	argv[n++] = "--no-rc-file";
+	argv[n++] = "--save-packet";
+	argv[n++] = pkt;
+	argv[n++] = "--gpg-recipient-key";
+	argv[n++] = env.server_fpr;
+	argv[n++] = "--gpg-home-dir";
+	argv[n++] = env.client;
+	argv[n++] = "--gpg-exe";
+	argv[n++] = env.gpg;
+	if (signer) {
+		argv[n++] = "--gpg-signer-key";
+		argv[n++] = (char *)signer;
+		argv[n++] = "--gpg-no-signing-pw";
+	}
+	if (hmac) {
+		argv[n++] = "--key-hmac";
+		argv[n++] = IO_HMAC_KEY;
+	}
+	argv[n] = NULL;
+	rc = io_proc_run(argv, envp, dir, 60000, &res);
+	if (rc != 0 || res.exit_code != 0)
+		fail_msg("fwknop failed (%d): %s", res.exit_code, res.err);
+	io_proc_result_free(&res);
+	len = recv(fd, wire, sizeof(wire) - 1, MSG_DONTWAIT);
+	close(fd);
+	assert_true(len > 0);
+	wire[len] = '\0';
+	saved = io_read_file(pkt, &saved_len);
+	assert_non_null(saved);
+	assert_int_equal(saved_len, (size_t)len + 1);   /* plus '\n' */
+	assert_memory_equal(saved, wire, (size_t)len);
+	free(saved);
+	io_tmpdir_remove(dir);
+
+	rc = spa_gpg_open(&o, wire, (size_t)len, hmac ? hmac_keys : NULL, &m, &r);
+	if (rc != 0)
+		fail_msg("spa_gpg_open of fwknop's packet: %s", spa_strerror(rc));
+	assert_string_equal(m.message, "198.51.100.7,tcp/22");
+	assert_int_equal(r.sig, signer ? SPA_GPG_SIG_GOOD : SPA_GPG_SIG_NONE);
+	if (signer)
+		assert_string_equal(r.fingerprint, signer);
+}
+
+static void test_fwknop_cli_to_spa(void **state)
+{
+	(void)state;
+	if (!fwknop_path) {
+		printf("SKIP: fwknop not installed (the client leg)\n");
+		skip();
+	}
+	each_variant(fwknop_cli_to_spa);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spa_to_fko),
 		cmocka_unit_test(test_fko_to_spa),
+		cmocka_unit_test(test_fwknop_cli_to_spa),
 	};
 
-	if (argc == 3 && strcmp(argv[1], "--gpg") == 0)
-		gpg_path = argv[2];
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--gpg") == 0)
+			gpg_path = argv[i + 1];
+		else if (strcmp(argv[i], "--fwknop") == 0)
+			fwknop_path = argv[i + 1];
+	}
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
