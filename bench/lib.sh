@@ -120,10 +120,12 @@ bench_policy() {
 }
 
 # Removes what a daemon left behind (a killed one keeps its grants; the
-# nftables table with its drop rule survives even a clean stop).
+# nftables table with its drop rule survives even a clean stop; a stopped
+# firewalld leaves its table, which rejects tcp/22).
 bench_fw_reset() {
   e2e_srv iptables -w -F FWKNOP_INPUT 2>/dev/null
   e2e_srv nft delete table inet spa 2>/dev/null
+  e2e_srv nft delete table inet firewalld 2>/dev/null
   e2e_srv ipset flush spa4 2>/dev/null
   e2e_srv ipset flush spa_cc 2>/dev/null
   return 0

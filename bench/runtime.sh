@@ -158,6 +158,7 @@ rt_busy() {
   done
   rt_state "$dir" "FLAKY_DELAY_MS 500" || return 0
   bench_policy none
+  bench_fw_reset
   bench_start spad nftables udp "$acc" rt-busy || { bench_kill; return 0; }
   TRIALS=$RT_TRIALS bench_open_trials rt_idle 0
   rt_garbage rt_garbage_idle
