@@ -714,8 +714,8 @@ bool spa_daemon_drain(struct spa_daemon *d, int wait_ms)
 		int t;
 
 		spa_daemon_ops_tick(d);
-		sync_state(d);
 		spa_daemon_ops_release(d);
+		sync_state(d);
 		if (d->ofd < 0 || spa_daemon_ops_idle(d))
 			return true;
 		now = spa_opq_now_ms();
@@ -760,10 +760,14 @@ int spa_daemon_run(struct spa_daemon *d)
 			}
 		}
 		spa_daemon_ops_tick(d);
-		/* what this wakeup journaled is on disk before the backends
-		 * are asked to act on it */
-		sync_state(d);
+		/* The wakeup's ops go to the workers once their journal lines
+		 * are written (a kill -9 cannot lose them), and the fdatasync
+		 * follows while the backends work: it is off the time to
+		 * open. A power loss that took the line also took a host
+		 * firewall's rules; a remote backend's entry is then one that
+		 * no grant covers, which reconciliation closes at start. */
 		spa_daemon_ops_release(d);
+		sync_state(d);
 		spa_daemon_worker_tick(d);
 	}
 	/* what the packet process decided before the stop is acted on (and

@@ -388,7 +388,7 @@ int spa_daemon_apply_port(struct spa_daemon *d, const struct spa_decision *dec,
 	}
 	*what = "opened";
 	/* journal first, and the op reaches the backend only once that line
-	 * is on disk (spa_daemon_ops_release): a crash leaves a record of a
+	 * is written (spa_daemon_ops_release): a crash leaves a record of a
 	 * hole that may not exist, never a hole without a record */
 	rc = spa_grants_add(&d->grants, &rec);
 	if (rc < 0) {

@@ -3,7 +3,7 @@
  * spa_opq.h - a plugin instance's worker: the thread that runs its ops, so
  * that the daemon's event loop never waits for a backend (docs/ARCHITECTURE.md,
  * "Plugin runtime"). The main thread submits ops; they wait in `pending` until
- * the journal lines that describe them are on disk (spa_opq_release), then in
+ * the journal lines that describe them are written (spa_opq_release), then in
  * the queue for the worker, which runs them one batch at a time in FIFO order
  * and hands them back through the done list, waking the loop by an eventfd.
  * Every field of an op is the main thread's except its results, which are
