@@ -634,6 +634,33 @@ static void link_plugin(const char *from_dir, const char *name)
 	}
 }
 
+/* h. A backend past PLUGIN_QUEUE_MAX: further knocks for it are refused
+ * (their decision says so at once), the ones taken still open. */
+static void test_queue_full_refuses(void **state)
+{
+	struct fx *f = *state;
+	struct backend b;
+	int busy, granted;
+
+	prepare(f, "flaky", "FLAKY_DELAY_MS 2000\nPLUGIN_QUEUE_MAX 2\n", 30, &b);
+	assert_true(fx_start(f));
+	/* decided in microseconds each; the backend takes 2 s an open */
+	burst(f, f->keys, 1, 6);
+	assert_true(fx_wait_for(f->log, "PLUGIN_QUEUE_MAX 2); knock refused", 1, FX_WAIT_MS));
+	assert_true(fx_wait_for(b.ops, "open ok ", 2, 2 * 2000 + FX_WAIT_MS));
+	/* every knock either refused or opened (a slow machine may decide
+	 * the last ones after a first open freed a place) */
+	for (int waited = 0;; waited += 100) {
+		busy = fx_count(f->log, "PLUGIN_QUEUE_MAX 2); knock refused");
+		granted = fx_count(b.ops, "open ok ");
+		if (busy + granted >= 6 || waited > 6 * 2000 + FX_WAIT_MS)
+			break;
+		sleep_ms(100);
+	}
+	assert_in_range(busy, 1, 4);
+	assert_int_equal(busy + granted, 6);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +671,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_hung_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_during_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_full_refuses, setup, teardown),
 	};
 	int rc;
 
