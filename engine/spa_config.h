@@ -35,6 +35,15 @@
 #define SPA_DEFAULT_PLUGIN_QUEUE_MAX 0   /* as many as MAX_GRANTS_TOTAL */
 #define SPA_DEFAULT_PLUGIN_BATCH_MAX 512
 #define SPA_MAX_KNOCKS_LIMIT 100000        /* highest MAX_KNOCKS_PER_MINUTE */
+/* GnuPG (docs/GNUPG.md): fwknopd's defaults */
+#define SPA_DEFAULT_GPG_HOME_DIR "/root/.gnupg"
+#define SPA_DEFAULT_GPG_EXE "/usr/bin/gpg"
+/* gpg runs for packets no HMAC vouched for: at most this many at once and
+ * this many a second (GPG_MAX_CONCURRENT, GPG_MAX_PER_SECOND; ours) */
+#define SPA_DEFAULT_GPG_MAX_CONCURRENT 2
+#define SPA_DEFAULT_GPG_MAX_PER_SECOND 20
+#define SPA_GPG_MAX_IDS 16                 /* entries of GPG_REMOTE_ID / _FINGERPRINT_ID */
+#define SPA_GPG_PW_MAX 256                 /* GPG_DECRYPT_PW bytes */
 
 /*
  * MAX_KNOCKS_PER_MINUTE's state. It is behind a pointer so that the
@@ -45,6 +54,34 @@
 struct spa_knock_limit {
 	struct spa_rate bucket;
 	struct spa_log_limit log;     /* lines for knocks it refused */
+};
+
+/*
+ * A stanza's GnuPG settings (access.conf GPG_*), out of line: most stanzas
+ * have none. Allocated at the first GPG_ variable; `enabled` once
+ * GPG_DECRYPT_PW or GPG_ALLOW_NO_PW is given, as in fwknopd.
+ */
+struct spa_stanza_gpg {
+	bool enabled;
+	char home_dir[PATH_MAX];       /* "": fwknopd.conf GPG_HOME_DIR */
+	char exe[PATH_MAX];            /* "": fwknopd.conf GPG_EXE */
+	char decrypt_id[SPA_GPG_FPR_MAX + 1];
+	char decrypt_pw[SPA_GPG_PW_MAX + 1];   /* secret: wiped on free, redacted by -D */
+	bool has_decrypt_pw;
+	bool allow_no_pw;
+	bool require_sig;              /* Y unless GPG_REQUIRE_SIG N or GPG_DISABLE_SIG Y */
+	bool disable_sig;
+	bool ignore_sig_verify_error;
+	/* GPG_REMOTE_ID: signer ids compared with the last 8 or 16 hex digits
+	 * of the signer's fingerprint, upper case */
+	char remote_ids[SPA_GPG_MAX_IDS][17];
+	size_t n_remote_ids;
+	/* GPG_FINGERPRINT_ID: whole fingerprints, upper case, no spaces */
+	char fingerprints[SPA_GPG_MAX_IDS][SPA_GPG_FPR_MAX + 1];
+	size_t n_fingerprints;
+	/* HMAC-only key set (SPA_MODE_ASYMMETRIC) from the stanza's HMAC key
+	 * for spa_gpg_open; NULL without HMAC_KEY. Prepared at finish. */
+	struct spa_keys *hmac_keys;
 };
 
 struct spa_stanza {
@@ -77,6 +114,7 @@ struct spa_stanza {
 	char firewall_type_where[64];  /* file:line of that line */
 	struct spa_keys *keys;         /* prepared once at load */
 	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
+	struct spa_stanza_gpg *gpg;    /* NULL: no GPG_ variable */
 	/* variables the core does not know, for the plugin owning their
 	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
 	struct spa_conf_kv *kv;
@@ -127,6 +165,11 @@ struct spa_config {
 	char privsep_user[64];         /* PRIVSEP_USER; "": _spad, else nobody */
 	char privsep_chroot[PATH_MAX]; /* PRIVSEP_CHROOT; "": <run dir>/empty */
 	bool privsep_seccomp;          /* PRIVSEP_SECCOMP, Y unless set */
+	/* GnuPG (docs/GNUPG.md) */
+	char gpg_home_dir[PATH_MAX];   /* GPG_HOME_DIR, SPA_DEFAULT_GPG_HOME_DIR */
+	char gpg_exe[PATH_MAX];        /* GPG_EXE, SPA_DEFAULT_GPG_EXE */
+	uint32_t gpg_max_concurrent;   /* GPG_MAX_CONCURRENT */
+	uint32_t gpg_max_per_second;   /* GPG_MAX_PER_SECOND */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error
