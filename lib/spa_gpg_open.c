@@ -214,22 +214,16 @@ out:
 	return rc;
 }
 
-int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
-		 const struct spa_keys *hmac, struct spa_message *m,
-		 struct spa_gpg_result *r)
+/* Every check that needs no gpg; on success bin holds the OpenPGP bytes. */
+static int spa_gpg_unwrap(const char *data, size_t len, const struct spa_keys *hmac,
+			  uint8_t bin[SPA_GPG_MAX_BIN], size_t *bin_len)
 {
 	char ct[SPA_GPG_PREFIX_LEN + SPA_MAX_WIRE_LEN];
-	uint8_t bin[SPA_GPG_MAX_BIN];
-	uint8_t plain[SPA_MAX_PLAINTEXT];
-	struct spa_gpg_sink sink = { .buf = plain, .cap = sizeof(plain) };
 	bool has_hmac = hmac && spa_keys_hmac_type(hmac) != SPA_HMAC_NONE;
-	size_t ct_text_len = 0, bin_len = 0;
+	size_t ct_text_len = 0;
 	int rc;
 
-	if (!o || !data || !m || !r)
-		return -SPA_E_ARG;
-	memset(m, 0, sizeof(*m));
-	memset(r, 0, sizeof(*r));
+	*bin_len = 0;
 	if (len >= SPA_MAX_WIRE_LEN)
 		return -SPA_E_TOO_LONG;
 	rc = spa_keys_hmac_verify(hmac, SPA_GPG_PREFIX, data, len, &ct_text_len);
@@ -242,12 +236,41 @@ int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
 	memcpy(ct, SPA_GPG_PREFIX, SPA_GPG_PREFIX_LEN);
 	memcpy(ct + SPA_GPG_PREFIX_LEN, data, ct_text_len);
 	rc = spa_b64_decode_canonical(ct, SPA_GPG_PREFIX_LEN + ct_text_len, bin,
-				      sizeof(bin), &bin_len);
+				      SPA_GPG_MAX_BIN, bin_len);
 	if (rc < 0)
 		return rc;
-	if (!spa_gpg_frame_ok(bin, bin_len))
+	if (!spa_gpg_frame_ok(bin, *bin_len))
 		return -SPA_E_GPG_BADDATA;
+	return 0;
+}
 
+int spa_gpg_precheck(const char *data, size_t len, const struct spa_keys *hmac)
+{
+	uint8_t bin[SPA_GPG_MAX_BIN];
+	size_t bin_len;
+
+	if (!data)
+		return -SPA_E_ARG;
+	return spa_gpg_unwrap(data, len, hmac, bin, &bin_len);
+}
+
+int spa_gpg_open(const struct spa_gpg_opts *o, const char *data, size_t len,
+		 const struct spa_keys *hmac, struct spa_message *m,
+		 struct spa_gpg_result *r)
+{
+	uint8_t bin[SPA_GPG_MAX_BIN];
+	uint8_t plain[SPA_MAX_PLAINTEXT];
+	struct spa_gpg_sink sink = { .buf = plain, .cap = sizeof(plain) };
+	size_t bin_len = 0;
+	int rc;
+
+	if (!o || !data || !m || !r)
+		return -SPA_E_ARG;
+	memset(m, 0, sizeof(*m));
+	memset(r, 0, sizeof(*r));
+	rc = spa_gpg_unwrap(data, len, hmac, bin, &bin_len);
+	if (rc < 0)
+		return rc;
 	rc = spa_gpg_decrypt(o, bin, bin_len, &sink, r);
 	if (rc == 0)
 		rc = spa_message_decode((const char *)plain, sink.len, m);

@@ -390,6 +390,17 @@ struct spa_gpg_result {
 };
 
 /*
+ * The part of spa_gpg_open that runs no gpg: length, the HMAC when hmac
+ * has an HMAC layer (constant time), the size class, canonical base64 and
+ * the OpenPGP framing. 0 when the packet is worth a gpg run, else the
+ * error spa_gpg_open would return for it (-SPA_E_HMAC, -SPA_E_ENCTYPE,
+ * -SPA_E_BASE64, -SPA_E_GPG_BADDATA...). A caller that must not block
+ * (spad's packet loop) runs this first and hands only what passes to a
+ * process that may wait for gpg.
+ */
+int spa_gpg_precheck(const char *data, size_t len, const struct spa_keys *hmac);
+
+/*
  * Opens a GnuPG wire string: HMAC first when hmac has an HMAC layer
  * (constant time, over "hQ" || ciphertext text: a packet that fails it
  * never reaches gpg), then the size class, canonical base64, the OpenPGP

@@ -111,8 +111,13 @@ static int open_as_server(const char *wire, size_t len, const struct spa_keys *k
 	struct spa_gpg_opts o = server_opts();
 	char *copy = ut_dup_exact(wire, len);
 	int rc = spa_gpg_open(&o, copy, len, k, m, r);
+	int pre = spa_gpg_precheck(copy, len, k);
 
 	free(copy);
+	/* what the precheck passes is what reached gpg, and what it refuses
+	 * is refused the same way by the whole open */
+	if (pre < 0)
+		assert_int_equal(rc, pre);
 	return rc;
 }
 
@@ -276,6 +281,8 @@ static void test_corrupted(void **state)
 	flip(bad, len / 2);
 	assert_rc(open_as_server(bad, len, hmac_keys, &back, &r), SPA_E_HMAC);
 	assert_rc(spa_gpg_open(&no_gpg, bad, len, hmac_keys, &back, &r), SPA_E_HMAC);
+	assert_rc(spa_gpg_precheck(bad, len, hmac_keys), SPA_E_HMAC);
+	assert_int_equal(spa_gpg_precheck(wire, len, hmac_keys), 0);
 
 	/* without: gpg's integrity checks, in the session key packet and in
 	 * the encrypted data */

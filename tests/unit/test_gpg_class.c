@@ -36,10 +36,13 @@ static int open_nogpg(const char *wire, size_t len, const struct spa_keys *k)
 	struct spa_gpg_result r;
 	char *copy = ut_dup_exact(wire, len);
 	int rc = spa_gpg_open(&no_gpg, copy, len, k, &m, &r);
+	int pre = spa_gpg_precheck(copy, len, k);
 
 	free(copy);
 	if (rc == -SPA_E_GPG)
 		fail_msg("a %zu-character input reached gpg", len);
+	/* the precheck is exactly the part before gpg: same verdict */
+	assert_int_equal(pre, rc);
 	return rc;
 }
 
@@ -150,6 +153,7 @@ static void test_keys_and_args(void **state)
 	size_t len;
 
 	(void)state;
+	assert_rc(spa_gpg_precheck(NULL, 400, NULL), SPA_E_ARG);
 	/* a GnuPG key set has no Rijndael key */
 	assert_rc(spa_keys_new(&s, &k), SPA_E_KEY);
 	s.enc_key = NULL;
