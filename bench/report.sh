@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # The report of bench/run.sh (sourced after bench/lib.sh): the comparison
 # table, the issue 6 targets with verdicts, the plugin runtime's
-# (bench/runtime.sh), and docs/PERFORMANCE.md.
+# (bench/runtime.sh), GnuPG's (bench/gpg.sh), and docs/PERFORMANCE.md.
 
 bench_is_num() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
@@ -252,6 +252,12 @@ bench_write_doc() {
     bench_runtime_method
     echo
     echo "$runtime"
+    echo
+    echo "## GnuPG (bench/gpg.sh)"
+    echo
+    bench_gpg_method
+    echo
+    bench_gpg_report
     echo
     echo "## Micro-benchmark (bench/spa_bench_wire 0.3 $NSTANZAS)"
     echo

@@ -20,6 +20,8 @@
 #                            which lists their own knobs)
 #   BENCH_RUNTIME_ONLY [0]   1 runs only those, prints their figures and writes
 #                            nothing
+#   BENCH_GPG [1]            0 skips the GnuPG phases (bench/gpg.sh, its knobs)
+#   BENCH_GPG_ONLY [0]       1 runs only those, prints their table, writes nothing
 #   BENCH_OUT [docs/PERFORMANCE.md]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +58,7 @@ WIRE=$build/bench/spa_bench_wire
 . "$here/fwd.sh"
 . "$here/report.sh"
 . "$here/runtime.sh"
+. "$here/gpg.sh"
 
 # The stanza must allow every port a grant plan asks for.
 BENCH_MAX_PORTS=2
@@ -114,6 +117,13 @@ bench_packet "$E2E_CLI4" tcp/22 "$BDIR/pkt" || { echo "FAIL: spa-client cannot b
 # Real packets' length, so garbage passes every shape check.
 PKTLEN=$(tr -d '\r\n' <"$BDIR/pkt" | wc -c)
 : >"$BDIR/raw.txt"
+
+if [ "${BENCH_GPG_ONLY:-0}" = 1 ]; then
+  bench_gpg
+  bench_gpg_report
+  echo "== GnuPG phases took $((SECONDS - bench_t0)) s"
+  exit 0
+fi
 
 if [ "${BENCH_RUNTIME_ONLY:-0}" = 1 ]; then
   bench_runtime
@@ -176,6 +186,7 @@ if [ "${BENCH_FIREWALLD:-1}" != 0 ] && command -v firewalld >/dev/null 2>&1 &&
 fi
 
 [ "${BENCH_RUNTIME:-1}" != 0 ] && bench_runtime
+[ "${BENCH_GPG:-1}" != 0 ] && bench_gpg
 
 echo "== daemon benchmarks took $((SECONDS - bench_t0)) s"
 bench_write_doc
