@@ -108,8 +108,6 @@ static bool is_later_var(const char *name)
 		"CMD_SUDO_EXEC_GROUP", "CMD_EXEC_USER", "CMD_EXEC_GROUP", "FORCE_NAT", "FORCE_SNAT",
 		"FORCE_MASQUERADE", "FORWARD_ALL", "DISABLE_DNAT",
 	};
-	if (strncmp(name, "GPG_", 4) == 0)
-		return true;
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (strcmp(name, later[i]) == 0)
 			return true;
@@ -212,9 +210,8 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 			return spa_conf_fail(x, p, "unknown HMAC digest type");
 		s->hmac_type = id;
 	} else if (strcmp(n, "ENCRYPTION_MODE") == 0) {
+		/* Asymmetric (GnuPG) is checked against KEY at finish */
 		id = spa_mode_from_name(v);
-		if (id == SPA_MODE_ASYMMETRIC)
-			return spa_conf_fail(x, p, "GnuPG mode not supported yet");
 		if (id <= 0)
 			return spa_conf_fail(x, p, "unknown encryption mode");
 		s->enc_mode = id;
@@ -296,8 +293,11 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	s = &x->c->stanzas[x->cur];
 	if (is_key_var(p->name))
 		return key_var(x, p, s);
-	if (x->keys_only && !(strncmp(p->name, "GPG_", 4) == 0))
+	if (x->keys_only && !spa_conf_gpg_keys_var(p->name))
 		return spa_conf_fail(x, p, "only key variables are allowed in a %%include_keys file");
+	/* before the copy below: GPG_DECRYPT_PW is a secret */
+	if (spa_conf_gpg_is_var(p->name))
+		return spa_conf_gpg_var(x, p, s);
 	if (is_later_var(p->name))
 		return later_var(x, p);
 	snprintf(v, sizeof(v), "%s", p->value);
@@ -319,17 +319,28 @@ int spa_config_load_access(struct spa_config *c, const char *path, bool folder,
 	return spa_conf_parse_file(&x, path, 0);
 }
 
-static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
+static int finish_stanza(const struct spa_config *c, struct spa_stanza *s, char *err,
+			 size_t errlen)
 {
 	struct spa_key_spec spec = { 0 };
+	bool rijndael = s->has_key && s->key_len, gpg;
 	int rc;
 
-	if (!s->has_key || s->key_len == 0) {
-		snprintf(err, errlen, "%s: stanza has no KEY or KEY_BASE64 (GnuPG not supported yet)",
-			 s->label);
+	rc = spa_conf_gpg_check(c, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	gpg = s->gpg && s->gpg->enabled;
+	if (!rijndael && !gpg) {
+		snprintf(err, errlen, "%s: stanza has no KEY or KEY_BASE64 and no GnuPG key "
+			 "(GPG_DECRYPT_PW or GPG_ALLOW_NO_PW Y)", s->label);
 		return -EINVAL;
 	}
-	if (s->hmac_key_len && s->hmac_key_len == s->key_len &&
+	if (rijndael && s->enc_mode == SPA_MODE_ASYMMETRIC) {
+		snprintf(err, errlen, "%s: ENCRYPTION_MODE Asymmetric is GnuPG's; KEY needs an AES "
+			 "mode (CBC, the default)", s->label);
+		return -EINVAL;
+	}
+	if (rijndael && s->hmac_key_len && s->hmac_key_len == s->key_len &&
 	    memcmp(s->hmac_key, s->key, s->key_len) == 0) {
 		snprintf(err, errlen, "%s: HMAC key must differ from the encryption key", s->label);
 		return -EINVAL;
@@ -347,11 +358,15 @@ static int finish_stanza(struct spa_stanza *s, char *err, size_t errlen)
 	spec.hmac_key_len = s->hmac_key_len;
 	spec.hmac_type = s->hmac_type;
 	spec.enc_mode = s->enc_mode;
-	rc = spa_keys_new(&spec, &s->keys);
+	/* a GnuPG-only stanza has no AES key set: s->keys stays NULL */
+	rc = rijndael ? spa_keys_new(&spec, &s->keys) : 0;
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot prepare keys: %s", s->label, spa_strerror(rc));
 		return -EINVAL;
 	}
+	rc = spa_conf_gpg_prepare(s, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (s->max_knocks && !s->knocks) {
 		s->knocks = calloc(1, sizeof(*s->knocks));
 		if (!s->knocks) {
@@ -379,7 +394,7 @@ int spa_config_finish(struct spa_config *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->n_stanzas; i++) {
-		int rc = finish_stanza(&c->stanzas[i], err, errlen);
+		int rc = finish_stanza(c, &c->stanzas[i], err, errlen);
 		if (rc < 0)
 			return rc;
 	}

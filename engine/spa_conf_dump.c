@@ -95,6 +95,51 @@ static void print_type(FILE *out, const struct spa_config *c, const struct spa_s
 	fprintf(out, "    %-24s %s%s\n", "FIREWALL_TYPE", spa_config_stanza_type(c, s), why);
 }
 
+static void print_ids(FILE *out, const char *name, const char *first, size_t stride, size_t n)
+{
+	fprintf(out, "    %-24s ", name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", first + i * stride);
+	fputs(n ? "\n" : "(unset)\n", out);
+}
+
+/* A stanza's GnuPG settings as they take effect (spa_config_finish has set
+ * `enabled` and applied GPG_DISABLE_SIG); the passphrase only as set. */
+static void dump_gpg(FILE *out, const struct spa_config *c, const struct spa_stanza *s)
+{
+	const struct spa_stanza_gpg *g = s->gpg;
+
+	if (!g) {
+		fprintf(out, "    %-24s (no GPG_ variable: no GnuPG)\n", "GnuPG");
+		return;
+	}
+	fprintf(out, "    %-24s %s\n", "GnuPG", g->enabled ? "enabled" :
+		"off (no GPG_DECRYPT_PW, no GPG_ALLOW_NO_PW Y)");
+	fprintf(out, "    %-24s %s%s\n", "GPG_HOME_DIR", g->home_dir[0] ? g->home_dir :
+		c->gpg_home_dir, g->home_dir[0] ? "" : " (fwknopd.conf GPG_HOME_DIR)");
+	fprintf(out, "    %-24s %s%s\n", "GPG_EXE", g->exe[0] ? g->exe : c->gpg_exe,
+		g->exe[0] ? "" : " (fwknopd.conf GPG_EXE)");
+	fprintf(out, "    %-24s %s\n", "GPG_DECRYPT_ID", g->decrypt_id[0] ? g->decrypt_id :
+		"(unset)");
+	if (g->has_decrypt_pw)
+		fprintf(out, "    %-24s <redacted, %zu bytes>\n", "GPG_DECRYPT_PW",
+			strlen(g->decrypt_pw));
+	else
+		fprintf(out, "    %-24s (unset)\n", "GPG_DECRYPT_PW");
+	fprintf(out, "    %-24s %s\n", "GPG_ALLOW_NO_PW", yn(g->allow_no_pw));
+	fprintf(out, "    %-24s %s\n", "GPG_REQUIRE_SIG", yn(g->require_sig));
+	fprintf(out, "    %-24s %s\n", "GPG_DISABLE_SIG", yn(g->disable_sig));
+	fprintf(out, "    %-24s %s\n", "GPG_IGNORE_SIG_VERIFY_ERROR",
+		yn(g->ignore_sig_verify_error));
+	print_ids(out, "GPG_REMOTE_ID", g->remote_ids[0], sizeof(g->remote_ids[0]),
+		  g->n_remote_ids);
+	print_ids(out, "GPG_FINGERPRINT_ID", g->fingerprints[0], sizeof(g->fingerprints[0]),
+		  g->n_fingerprints);
+	fprintf(out, "    %-24s %s\n", "GnuPG HMAC", g->hmac_keys ?
+		spa_digest_name(spa_keys_hmac_type(g->hmac_keys)) :
+		"(none: unauthenticated packets reach gpg)");
+}
+
 static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_stanza *s,
 			size_t idx)
 {
@@ -117,7 +162,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 		fprintf(out, "    %-24s (unset)\n", "HMAC_KEY");
 		fprintf(out, "    %-24s (none: no HMAC key)\n", "HMAC_DIGEST_TYPE");
 	}
-	fprintf(out, "    %-24s %s\n", "ENCRYPTION_MODE",
+	fprintf(out, "    %-24s %s\n", "ENCRYPTION_MODE", !s->has_key ? "(no KEY: GnuPG only)" :
 		spa_mode_name(s->enc_mode ? s->enc_mode : SPA_MODE_CBC));
 	fprintf(out, "    %-24s %u\n", "FW_ACCESS_TIMEOUT", s->fw_access_timeout);
 	fprintf(out, "    %-24s %u\n", "MAX_FW_TIMEOUT", s->max_fw_timeout);
@@ -133,6 +178,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 	else
 		fprintf(out, "    %-24s (never)\n", "ACCESS_EXPIRE_EPOCH");
 	print_type(out, c, s);
+	dump_gpg(out, c, s);
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
 	for (size_t i = 0; i < s->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", s->kv[i].name,
@@ -177,6 +223,10 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "SYSLOG_IDENTITY", c->syslog_identity);
 	fprintf(out, "    %-24s %s\n", "SYSLOG_FACILITY", facility_name(c->syslog_facility));
 	fprintf(out, "    %-24s %s\n", "LOCALE", c->locale[0] ? c->locale : "(unset)");
+	fprintf(out, "    %-24s %s\n", "GPG_HOME_DIR", c->gpg_home_dir);
+	fprintf(out, "    %-24s %s\n", "GPG_EXE", c->gpg_exe);
+	fprintf(out, "    %-24s %u\n", "GPG_MAX_CONCURRENT", c->gpg_max_concurrent);
+	fprintf(out, "    %-24s %u\n", "GPG_MAX_PER_SECOND", c->gpg_max_per_second);
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);

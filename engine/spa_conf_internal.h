@@ -46,6 +46,19 @@ int spa_conf_copy(const char *v, char *dst, size_t cap);
 
 int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
 int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p);
+/* access.conf GPG_* (spa_conf_gpg.c) */
+bool spa_conf_gpg_is_var(const char *name);
+/* the ones %include_keys may set */
+bool spa_conf_gpg_keys_var(const char *name);
+int spa_conf_gpg_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, struct spa_stanza *s);
+/* At finish: sets `enabled`, applies GPG_DISABLE_SIG, refuses a stanza
+ * fwknopd would refuse and checks the home dir and gpg program. */
+int spa_conf_gpg_check(const struct spa_config *c, struct spa_stanza *s, char *err,
+		       size_t errlen);
+/* The HMAC-only key set, while the stanza's raw HMAC key is still there. */
+int spa_conf_gpg_prepare(struct spa_stanza *s, char *err, size_t errlen);
+/* Frees and wipes s->gpg (the passphrase with it). */
+void spa_conf_gpg_free(struct spa_stanza *s);
 int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
 		    const char *value);
 

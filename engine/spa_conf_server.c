@@ -64,6 +64,10 @@ void spa_config_init(struct spa_config *c)
 	c->plugin_queue_max = SPA_DEFAULT_PLUGIN_QUEUE_MAX;
 	c->plugin_batch_max = SPA_DEFAULT_PLUGIN_BATCH_MAX;
 	c->privsep_seccomp = true;
+	snprintf(c->gpg_home_dir, sizeof(c->gpg_home_dir), "%s", SPA_DEFAULT_GPG_HOME_DIR);
+	snprintf(c->gpg_exe, sizeof(c->gpg_exe), "%s", SPA_DEFAULT_GPG_EXE);
+	c->gpg_max_concurrent = SPA_DEFAULT_GPG_MAX_CONCURRENT;
+	c->gpg_max_per_second = SPA_DEFAULT_GPG_MAX_PER_SECOND;
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -75,6 +79,7 @@ void spa_config_drop_stanzas(struct spa_config *c)
 		spa_port_list_free(&s->open_ports);
 		spa_port_list_free(&s->restrict_ports);
 		spa_keys_free(s->keys);
+		spa_conf_gpg_free(s);
 		spa_conf_kv_free(s->kv, s->n_kv);
 		free(s->knocks);
 		spa_wipe(s, sizeof(*s));
@@ -186,8 +191,13 @@ static const struct server_var server_vars[] = {
 	{ "PCAP_LOOP_SLEEP", V_INERT, NOF, 0, 0 },
 	{ "ENABLE_PCAP_ANY_DIRECTION", V_INERT, NOF, 0, 0 },
 	{ "EXIT_AT_INTF_DOWN", V_INERT, NOF, 0, 0 },
-	{ "GPG_HOME_DIR", V_LATER, NOF, 0, 0 },
-	{ "GPG_EXE", V_LATER, NOF, 0, 0 },
+	/* checked (an existing directory, an executable) only at the end of
+	 * the load and only when a GnuPG stanza uses them: every stock
+	 * fwknopd.conf names /root/.gnupg */
+	{ "GPG_HOME_DIR", V_PATH, F(gpg_home_dir), 0, 0 },
+	{ "GPG_EXE", V_PATH, F(gpg_exe), 0, 0 },
+	{ "GPG_MAX_CONCURRENT", V_U32, F(gpg_max_concurrent), 1, 64 },
+	{ "GPG_MAX_PER_SECOND", V_U32, F(gpg_max_per_second), 1, 100000 },
 	{ "SUDO_EXE", V_LATER, NOF, 0, 0 },
 	{ "CMD_EXEC_TIMEOUT", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_SPA_OVER_HTTP", V_LATER, NOF, 0, 0 },
@@ -280,7 +290,7 @@ static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
 		return 0;
 	case V_LATER:
 		/* Only a feature switched on changes what fwknopd would do; its
-		 * settings alone (GPG_HOME_DIR, TCPSERV_PORT...) sit in every
+		 * settings alone (SUDO_EXE, TCPSERV_PORT...) sit in every
 		 * stock fwknopd.conf and are not worth a warning. */
 		if (spa_conf_yes_no(v, &b) == 0 && b && has_prefix(d->name, "ENABLE_"))
 			return spa_conf_fail(x, p, "not supported yet");

@@ -93,7 +93,8 @@ grep -oE '^[[:space:]]*\{ "[A-Z][A-Z0-9_]+", V_' "$src/engine/spa_conf_server.c"
 check "spad.8 fwknopd.conf variables" "$tmp/spad.txt" "$tmp/server.vars" 30
 
 # access.conf: every upper-case name the stanza parser compares against.
-grep -oE '"[A-Z][A-Z0-9_]+"' "$src/engine/spa_conf_access.c" | tr -d '"' > "$tmp/access.vars"
+cat "$src/engine/spa_conf_access.c" "$src/engine/spa_conf_gpg.c" |
+	grep -oE '"[A-Z][A-Z0-9_]+"' | tr -d '"' > "$tmp/access.vars"
 check "spad.8 access.conf variables" "$tmp/spad.txt" "$tmp/access.vars" 20
 
 exit $failed

@@ -28,7 +28,7 @@ static const struct conf_case conf_cases[] = {
 	{ 0, "SOURCE ANY\nKEY_BASE64 !!notbase64!!\n", 2, "!!notbase64!!" },
 	{ 0, "SOURCE ANY\nKEY k\nHMAC_DIGEST_TYPE sha999\n", 3, "sha999" },
 	{ 0, "SOURCE ANY\nKEY k\nENCRYPTION_MODE XTS\n", 3, "XTS" },
-	{ 0, "SOURCE ANY\nKEY k\nENCRYPTION_MODE Asymmetric\n", 3, "not supported yet" },
+	{ 0, "SOURCE ANY\nKEY k\nENCRYPTION_MODE Asymmetric\n", 1, "Asymmetric is GnuPG's" },
 	{ 0, "SOURCE ANY\nKEY k\nFW_ACCESS_TIMEOUT abc\n", 3, "'abc'" },
 	{ 0, "SOURCE ANY\nKEY k\nFW_ACCESS_TIMEOUT 8388609\n", 3, "8388609" },
 	{ 0, "SOURCE ANY\nKEY k\nMAX_FW_TIMEOUT -5\n", 3, "-5" },
@@ -45,7 +45,51 @@ static const struct conf_case conf_cases[] = {
 	{ 0, "SOURCE ANY\nKEY k\nREQUIRE_USERNAME bad:user\n", 3, "bad:user" },
 	{ 0, "SOURCE ANY\nKEY k\nNO_SUCH_THING 1\n", 3, "unknown variable" },
 	{ 0, "SOURCE ANY\nKEY k\nENABLE_CMD_EXEC Y\n", 3, "not supported yet" },
-	{ 0, "SOURCE ANY\nKEY k\nGPG_DECRYPT_PW secret\n", 3, "not supported yet" },
+	/* GnuPG (docs/GNUPG.md): fwknopd's refusals, then ours */
+	{ 0, "SOURCE ANY\nKEY k\nGPG_DECRYPT_PW secret\nGPG_HOME_DIR /tmp\n", 1,
+	  "needs GPG_FINGERPRINT_ID or GPG_REMOTE_ID" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REQUIRE_SIG N\n", 1,
+	  "needs GPG_FINGERPRINT_ID or GPG_REMOTE_ID" },
+	{ 0, "SOURCE ANY\nGPG_REMOTE_ID 6A3FAD56\nGPG_DECRYPT_ID 361BBAD4\n", 1, "no KEY" },
+	{ 0, "SOURCE ANY\nKEY k\nGPG_DECRYPT_PW __CHANGEME__\n", 3, "placeholder" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW maybe\n", 2, "GPG_ALLOW_NO_PW 'maybe'" },
+	{ 0, "SOURCE ANY\nGPG_REQUIRE_SIG sure\n", 2, "GPG_REQUIRE_SIG 'sure'" },
+	{ 0, "SOURCE ANY\nGPG_DISABLE_SIG 1\n", 2, "GPG_DISABLE_SIG '1'" },
+	{ 0, "SOURCE ANY\nGPG_IGNORE_SIG_VERIFY_ERROR x\n", 2, "GPG_IGNORE_SIG_VERIFY_ERROR" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 6A3FAD5\n", 3,
+	  "'6A3FAD5' is not a key id" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 6A3FAD5G\n", 3, "'6A3FAD5G'" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 6A3FAD56 361BBAD4\n", 3,
+	  "separated by commas" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 6A3FAD56,,361BBAD4\n", 3,
+	  "empty entry" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 0123456789ABCDEF0123\n", 3,
+	  "GPG_FINGERPRINT_ID" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\n"
+	  "GPG_FINGERPRINT_ID 0123456789ABCDEF0123456789ABCDEF0123456\n", 3,
+	  "is not a fingerprint (40 or 64 hex digits)" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\n"
+	  "GPG_FINGERPRINT_ID 0123456789ABCDEF0123456789ABCDEF0123456Z\n", 3,
+	  "'0123456789ABCDEF0123456789ABCDEF0123456Z'" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_REMOTE_ID 00000001,00000002,00000003,00000004,"
+	  "00000005,00000006,00000007,00000008,00000009,0000000A,0000000B,0000000C,0000000D,"
+	  "0000000E,0000000F,00000010,00000011\n", 3, "more than 16 entries" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_HOME_DIR .gnupg\n", 3,
+	  "GPG_HOME_DIR '.gnupg': expected an absolute path" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_EXE gpg\n", 3, "GPG_EXE 'gpg'" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DISABLE_SIG Y\n"
+	  "GPG_HOME_DIR /nonexistent-spa-gpg-home\n", 1,
+	  "GPG_HOME_DIR /nonexistent-spa-gpg-home: No such file" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DISABLE_SIG Y\nGPG_HOME_DIR /etc/passwd\n", 1,
+	  "GPG_HOME_DIR /etc/passwd: not a directory" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DISABLE_SIG Y\nGPG_HOME_DIR /tmp\n"
+	  "GPG_EXE /nonexistent/gpg\n", 1, "GPG_EXE /nonexistent/gpg is not an executable file" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DISABLE_SIG Y\nGPG_HOME_DIR /tmp\n"
+	  "GPG_EXE /tmp\n", 1, "GPG_EXE /tmp is not an executable file" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DECRYPT_ID a\tb\n", 3, "control character" },
+	{ 0, "SOURCE ANY\nGPG_ALLOW_NO_PW Y\nGPG_DECRYPT_ID "
+	  "0123456789012345678901234567890123456789012345678901234567890123456789\n", 3,
+	  "longer than 64 characters" },
 	{ 0, "SOURCE ANY\nKEY k\nFORCE_NAT 198.51.100.9 22\n", 3, "not supported yet" },
 	{ 0, "SOURCE ANY\nKEY k\nFIREWALL_TYPE Bad/Name\n", 3, "Bad/Name" },
 	{ 0, "SOURCE ANY\nKEY k\nDESTINATION 198.51.100\n", 3, "198.51.100" },
@@ -70,6 +114,12 @@ static const struct conf_case conf_cases[] = {
 	{ 1, "SYSLOG_FACILITY LOG_USER\n", 1, "LOG_USER" },
 	{ 1, "SYSLOG_FACILITY LOG_LOCAL8\n", 1, "LOG_LOCAL0..LOG_LOCAL7" },
 	{ 1, "FIREWALL_TYPE ../evil\n", 1, "expected a plugin name" },
+	{ 1, "GPG_HOME_DIR root/.gnupg\n", 1, "GPG_HOME_DIR 'root/.gnupg': expected an absolute" },
+	{ 1, "GPG_EXE gpg\n", 1, "GPG_EXE 'gpg': expected an absolute path" },
+	{ 1, "GPG_MAX_CONCURRENT 0\n", 1, "GPG_MAX_CONCURRENT '0': expected an integer 1..64" },
+	{ 1, "GPG_MAX_CONCURRENT 65\n", 1, "GPG_MAX_CONCURRENT '65'" },
+	{ 1, "GPG_MAX_PER_SECOND 100001\n", 1, "GPG_MAX_PER_SECOND '100001'" },
+	{ 1, "GPG_MAX_PER_SECOND many\n", 1, "expected an integer 1..100000" },
 };
 
 #define N_CONF_CASES (sizeof(conf_cases) / sizeof(conf_cases[0]))

@@ -286,6 +286,45 @@ static void test_writable_config_refused(void **state)
 	th_rmrf(dir);
 }
 
+/* An access.conf in fwknop's test suite style for GnuPG (a short signer id,
+ * a passphrase, the stanza's own home dir) loads; -D shows it without the
+ * passphrase, and the short id is warned about. */
+static void test_gnupg_stanza(void **state)
+{
+	char dir[64], conf[4096], acc[4096], home[128], body[1024], *out = NULL;
+	const char *parse[] = { "--exit-parse-config", "-c", conf, "-a", acc, NULL };
+	const char *dump[] = { "-D", "-c", conf, "-a", acc, NULL };
+	(void)state;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(home, sizeof(home), "%s/gpg", dir);
+	assert_int_equal(mkdir(home, 0700), 0);
+	snprintf(body, sizeof(body), "SOURCE ANY\nGPG_REMOTE_ID 6A3FAD56\nGPG_DECRYPT_ID 361BBAD4\n"
+		 "GPG_DECRYPT_PW fwknoptest\nGPG_HOME_DIR %s\nFW_ACCESS_TIMEOUT 3\n", home);
+	/* gpg's path is checked: /bin/sh stands in where gpg is not installed */
+	write_pair(dir, access("/usr/bin/gpg", X_OK) == 0 ? "" : "GPG_EXE /bin/sh\n", body, conf,
+		   acc);
+	assert_int_equal(run_spad(dir, parse, &out), 0);
+	if (!strstr(out, "configuration OK: 1 stanza") ||
+	    !strstr(out, "access.conf:2: GPG_REMOTE_ID 6A3FAD56: a short key id can be forged"))
+		fail_msg("output: %s", out);
+	free(out);
+	assert_int_equal(run_spad(dir, dump, &out), 0);
+	if (strstr(out, "fwknoptest") || !strstr(out, "<redacted, 10 bytes>") ||
+	    !strstr(out, "GnuPG                    enabled") || !strstr(out, home))
+		fail_msg("output: %s", out);
+	free(out);
+	/* without the signer list fwknopd would not start: neither does spad */
+	snprintf(body, sizeof(body), "SOURCE ANY\nGPG_DECRYPT_PW fwknoptest\nGPG_HOME_DIR %s\n",
+		 home);
+	th_write(dir, "access.conf", body, acc, sizeof(acc));
+	assert_int_equal(run_spad(dir, parse, &out), 2);
+	if (!strstr(out, "access.conf:1: GnuPG stanza needs GPG_FINGERPRINT_ID or GPG_REMOTE_ID"))
+		fail_msg("output: %s", out);
+	free(out);
+	th_rmrf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +335,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_plugin_check),
 		cmocka_unit_test(test_access_beside_config_and_relative),
 		cmocka_unit_test(test_writable_config_refused),
+		cmocka_unit_test(test_gnupg_stanza),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: test_spad_config spad plugin-dir\n");
