@@ -260,9 +260,6 @@ int spa_conf_gpg_check(const struct spa_config *c, struct spa_stanza *s, char *e
 			 "(the signers to accept), or GPG_DISABLE_SIG Y", s->label);
 		return -EINVAL;
 	}
-	if (g->allow_no_pw && g->has_decrypt_pw)
-		spa_log(SPA_L_WARNING, "%s: GPG_ALLOW_NO_PW Y: the key is used without a "
-			"passphrase, GPG_DECRYPT_PW is not used", s->label);
 	if (g->ignore_sig_verify_error && g->require_sig)
 		spa_log(SPA_L_WARNING, "%s: GPG_IGNORE_SIG_VERIFY_ERROR Y accepts signatures that "
 			"do not verify (bad, expired, revoked)", s->label);
