@@ -685,6 +685,8 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 			int fd = ev[i].data.fd;
 			if (fd == ctl_fd)
 				return;
+			if (spa_daemon_worker_event(d, fd))
+				continue;
 			if (capture_of(d, fd))
 				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
 			else

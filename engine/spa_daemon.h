@@ -250,6 +250,9 @@ void spa_daemon_foreign_done(struct spa_daemon *d, struct spa_plugin *p,
 
 /* In the packet process: decides one packet and sends the record. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);
+/* In the packet process: handles fd if it is the GnuPG helper's pair
+ * (spa_daemon_worker.c); false for any other descriptor. */
+bool spa_daemon_worker_event(struct spa_daemon *d, int fd);
 /* In the packet process: reads the sockets or captures in epfd until
  * ctl_fd is readable (STOP, or the monitor gone) or d->stop. */
 void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd);

@@ -27,12 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spa_gpgd.h"
+#include "spa_gpgq.h"
 #include "spa_log.h"
 #include "spa_privsep.h"
 #include "spa_sandbox.h"
 
 /* How long a stopping packet process may take to finish what it read. */
 #define STOP_GRACE_MS 3000
+/* ...of which this long for gpg runs still under way */
+#define GPG_GRACE_MS 2000
 /* How long a start waits for the new packet process's READY. */
 #define READY_WAIT_MS 10000
 /* Restarts after a crash: at once, then 1 s doubling to this. */
@@ -66,31 +70,185 @@ static void log_to_monitor(int level, const char *text)
 	send_record(&m, sizeof(m));
 }
 
+/* The GnuPG helper (spa_gpgd.h), when some stanza has GnuPG: its pair,
+ * its pid, and the packets waiting for it. */
+static int gpg_fd = -1;
+static pid_t gpg_pid = -1;
+static struct spa_gpgq gpgq;
+/* --pcap-file: each packet's gpg runs are waited for (not the live loop) */
+static bool gpg_sync;
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* A final decision goes to the monitor. */
+static void send_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
+			  const struct spa_decision *dec)
+{
+	struct spa_ps_decision rec;
+	unsigned long dropped = 0;
+
+	if (dec->authenticated)
+		d->authenticated++;
+	if (gpg_fd >= 0 && spa_gpgq_report_due(&gpgq, now_s(), &dropped)) {
+		spa_log(SPA_L_WARNING, "GnuPG: %lu packets without an HMAC were refused without a "
+			"gpg run since the last report (GPG_MAX_CONCURRENT %u, "
+			"GPG_MAX_PER_SECOND %u; %lu since start)", dropped, gpgq.max_concurrent,
+			gpgq.per_second, gpgq.refused);
+		dropped = 0;
+	}
+	/* The same budget the monitor applies, here already, so that a flood
+	 * of garbage costs no record per packet. A packet that authenticated
+	 * always goes across: its digest must be recorded. */
+	if ((!dec->authenticated || dec->replayed) && d->opt.verbosity <= 0 &&
+	    !spa_log_limit_allow(&d->unauth_log, pkt->now, &dropped))
+		return;
+	spa_privsep_pack_decision(&d->cfg, pkt, dec, (uint32_t)dropped, &rec);
+	send_record(&rec, sizeof(rec));
+}
+
+/*
+ * Carries a decision to its end: while the pipeline wants a gpg run, the
+ * packet is handed to the helper if the budget admits it (and the
+ * decision continues when the reply comes, gpg_read), else that stanza
+ * refuses it and the loop goes on. `from` is the job the decision came
+ * from, released here.
+ */
+static void settle(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec,
+		   struct spa_gpg_job *from)
+{
+	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
+
+	while (dec->verdict == SPA_DEFERRED) {
+		const char *why = "no GnuPG helper: not tried";
+		struct spa_gpg_job *j = gpg_fd >= 0 ? spa_gpgq_admit(&gpgq, pkt, dec, now_s(), &why)
+						    : NULL;
+		struct spa_gpg_outcome out = { .rc = -SPA_E_GPG };
+		struct spa_gpgd_req q;
+
+		if (j) {
+			if (spa_gpgd_pack_req(j->id, d->cfg.generation, (int32_t)dec->resume.gpg_stanza,
+					      j->wire, j->pkt.len, &q) &&
+			    send(gpg_fd, &q, sizeof(q), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+				    (ssize_t)sizeof(q)) {
+				if (from)
+					spa_gpgq_release(&gpgq, from);
+				return;
+			}
+			spa_gpgq_release(&gpgq, j);
+			gpgq.refused++;
+			why = "the GnuPG helper is busy: not tried";
+		}
+		out.not_tried = why;
+		spa_pipeline_gpg_resume(&d->cfg, d->replay, pkt, &o, &out, dec);
+	}
+	send_decision(d, pkt, dec);
+	if (from)
+		spa_gpgq_release(&gpgq, from);
+}
+
+/* The helper is gone or broke the protocol: what waits for it is refused,
+ * and this process ends so that the monitor starts both again. */
+static _Noreturn void gpg_lost(struct spa_daemon *d, const char *why)
+{
+	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
+
+	spa_log(SPA_L_ERR, "GnuPG helper %d: %s; the packet process restarts", (int)gpg_pid, why);
+	close(gpg_fd);
+	gpg_fd = -1;
+	for (size_t i = 0; i < gpgq.cap; i++) {
+		struct spa_gpg_job *j = &gpgq.jobs[i];
+		struct spa_gpg_outcome out = { .rc = -SPA_E_GPG, .not_tried = "GnuPG helper gone" };
+
+		if (!j->used)
+			continue;
+		spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
+		settle(d, &j->pkt, &j->d, j);
+	}
+	_exit(1);
+}
+
+/* Replies from the helper; each continues its packet's decision. */
+static void gpg_read(struct spa_daemon *d)
+{
+	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
+
+	for (int i = 0; i < 64 && gpg_fd >= 0; i++) {
+		union {
+			struct spa_gpgd_rep r;
+			char raw[sizeof(struct spa_gpgd_rep) + 1];
+		} buf;
+		struct spa_gpg_outcome out;
+		struct spa_gpg_job *j;
+		char why[128];
+		ssize_t n = recv(gpg_fd, &buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			gpg_lost(d, n == 0 ? "exited" : strerror(errno));
+		memset(&out, 0, sizeof(out));
+		if (spa_gpgd_check_rep(&buf, (size_t)n, &out.msg, &out.res, why, sizeof(why)) < 0)
+			gpg_lost(d, why);
+		j = spa_gpgq_find(&gpgq, buf.r.id);
+		if (!j || buf.r.stanza != (int32_t)j->d.resume.gpg_stanza)
+			gpg_lost(d, "a reply to no request");
+		out.rc = buf.r.rc;
+		spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
+		explicit_bzero(&out, sizeof(out));
+		explicit_bzero(&buf, sizeof(buf));
+		settle(d, &j->pkt, &j->d, j);
+	}
+}
+
+/* Waits up to ms (< 0: for good) for every gpg run under way. */
+static void gpg_wait_all(struct spa_daemon *d, int ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (gpg_fd >= 0 && spa_gpgq_busy(&gpgq)) {
+		struct pollfd pfd = { .fd = gpg_fd, .events = POLLIN };
+		struct timespec t;
+		long left = -1;
+
+		if (ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0)
+				return;
+		}
+		if (poll(&pfd, 1, (int)left) > 0)
+			gpg_read(d);
+	}
+}
+
+bool spa_daemon_worker_event(struct spa_daemon *d, int fd)
+{
+	if (fd < 0 || fd != gpg_fd)
+		return false;
+	gpg_read(d);
+	return true;
+}
+
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 {
 	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
-	struct spa_ps_decision rec;
 	struct spa_decision dec;
-	unsigned long dropped = 0;
 
 	/* host NULL: this process cannot list the interfaces (no sockets);
 	 * the monitor checks the allow IP against them */
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
-	if (dec.authenticated)
-		d->authenticated++;
-	/* The same budget the monitor applies, here already, so that a flood
-	 * of garbage costs no record per packet. A packet that authenticated
-	 * always goes across: its digest must be recorded. */
-	if ((!dec.authenticated || dec.replayed) && d->opt.verbosity <= 0 &&
-	    !spa_log_limit_allow(&d->unauth_log, pkt->now, &dropped))
-		return;
-	spa_privsep_pack_decision(&d->cfg, pkt, &dec, (uint32_t)dropped, &rec);
-	send_record(&rec, sizeof(rec));
+	settle(d, pkt, &dec, NULL);
+	if (gpg_sync)
+		gpg_wait_all(d, -1);
 }
 
 static bool keep_fd(const struct spa_daemon *d, int fd)
 {
-	if (fd <= 2 || fd == worker_fd || fd == d->udp[0] || fd == d->udp[1])
+	if (fd <= 2 || fd == worker_fd || fd == gpg_fd || fd == d->udp[0] || fd == d->udp[1])
 		return true;
 	for (size_t i = 0; i < d->n_cap; i++)
 		if (fd == spa_capture_fileno(&d->cap[i]))
@@ -132,6 +290,26 @@ static void wipe_plugin_secrets(struct spa_daemon *d)
 				       strlen(d->cfg.stanzas[i].kv[j].value));
 }
 
+/* Before the sandbox: the helper (forked now, while fork is allowed and
+ * this process is still root), then the passphrases it has and this
+ * process never needs are wiped here. */
+static int gpg_start(struct spa_daemon *d)
+{
+	int rc;
+
+	if (!spa_gpgd_wanted(&d->cfg))
+		return 0;
+	rc = spa_gpgq_init(&gpgq, d->cfg.gpg_max_concurrent, d->cfg.gpg_max_per_second);
+	if (rc == 0)
+		rc = spa_gpgd_start(&d->cfg, &gpg_fd, &gpg_pid);
+	for (size_t i = 0; i < d->cfg.n_stanzas; i++)
+		if (d->cfg.stanzas[i].gpg)
+			explicit_bzero(d->cfg.stanzas[i].gpg->decrypt_pw,
+				       sizeof(d->cfg.stanzas[i].gpg->decrypt_pw));
+	gpg_sync = d->cfg.pcap_file[0] && !d->cfg.udp_server;
+	return rc;
+}
+
 static int worker_watch(int epfd, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -143,6 +321,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 				  pid_t monitor)
 {
 	struct spa_sandbox_report r = { 0 };
+	struct spa_sandbox_opts sbo;
 	struct spa_ps_header done = { SPA_PS_MAGIC, SPA_PS_DONE, 0 };
 	struct spa_ps_header ready = { SPA_PS_MAGIC, SPA_PS_READY, 0 };
 	uid_t monitor_uid = getuid();
@@ -165,8 +344,15 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		spa_log(SPA_L_ERR, "packet process: setup failed: %s", strerror(rc < 0 ? -rc : errno));
 		_exit(1);
 	}
+	rc = gpg_start(d);
+	if (rc < 0) {
+		spa_log(SPA_L_ERR, "packet process: GnuPG helper: %s", strerror(-rc));
+		_exit(1);
+	}
 	if (!(d->cfg.pcap_file[0] && !d->cfg.udp_server)) {
 		rc = worker_watch(epfd, worker_fd);
+		if (rc == 0)
+			rc = worker_watch(epfd, gpg_fd);
 		for (int i = 0; i < 2 && rc == 0; i++)
 			rc = worker_watch(epfd, d->udp[i]);
 		for (size_t i = 0; i < d->n_cap && rc == 0; i++)
@@ -176,7 +362,12 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 			_exit(1);
 		}
 	}
-	rc = spa_sandbox_enter(so, &r, err, sizeof(err));
+	sbo = *so;
+	if (gpg_fd >= 0) {
+		sbo.out_fd2_set = true;
+		sbo.out_fd2 = gpg_fd;
+	}
+	rc = spa_sandbox_enter(&sbo, &r, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "packet process: sandbox: %s", err);
 		_exit(1);
@@ -187,6 +378,12 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	spa_log(SPA_L_INFO, "packet process %d: uid %u%s, Landlock %s, seccomp %s", (int)getpid(),
 		(unsigned)(r.user_dropped ? so->uid : monitor_uid), r.chrooted ? " in an empty chroot" : "",
 		r.landlock_abi ? "on" : "not in this kernel", r.seccomp ? "on" : "OFF");
+	if (gpg_fd >= 0) {
+		spa_log(SPA_L_INFO, "GnuPG: helper pid %d, at most %u gpg runs at once, %u/s for "
+			"packets without HMAC", (int)gpg_pid, gpgq.max_concurrent, gpgq.per_second);
+		if (!gpgq.per_second)
+			spa_log(SPA_L_INFO, "GnuPG: GPG_MAX_PER_SECOND 0: no per-second limit");
+	}
 	/* the monitor waits for this before it says spad is ready */
 	send_record(&ready, sizeof(ready));
 	if (d->cfg.pcap_file[0] && !d->cfg.udp_server) {
@@ -195,6 +392,25 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	} else {
 		/* returns on STOP or the monitor's end, or with d->stop */
 		spa_daemon_serve_packets(d, epfd, worker_fd);
+	}
+	/* gpg runs under way are waited for a while; what is left then is
+	 * refused (one line each), not dropped silently */
+	gpg_wait_all(d, GPG_GRACE_MS);
+	if (gpg_fd >= 0 && spa_gpgq_busy(&gpgq)) {
+		struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
+
+		close(gpg_fd);
+		gpg_fd = -1;
+		for (size_t i = 0; i < gpgq.cap; i++) {
+			struct spa_gpg_job *j = &gpgq.jobs[i];
+			struct spa_gpg_outcome out = { .rc = -SPA_E_GPG,
+						       .not_tried = "spad stopping before gpg answered" };
+
+			if (!j->used)
+				continue;
+			spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
+			settle(d, &j->pkt, &j->d, j);
+		}
 	}
 	/* -C reached, the file read, a capture lost: the monitor stops too */
 	if (d->stop)
@@ -357,30 +573,42 @@ static void reap(struct spa_daemon *d)
 	d->worker_pid = -1;
 }
 
-/* Replay, persistent: the monitor's cache on disk decides. */
+/* Replay, persistent: the monitor's cache on disk decides. A GnuPG
+ * packet has two digests, the wire text's and the plaintext's
+ * (docs/GNUPG.md): either one seen makes it a replay, and both are kept. */
 static void spend(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec)
 {
-	const struct spa_replay_entry *seen;
+	const char *digests[2] = { dec->spent ? dec->digest : NULL,
+				   dec->msg_spent ? dec->msg_digest : NULL };
 	struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
 				      .dport = pkt->dport, .created = pkt->now };
 
-	if (!dec->spent || d->opt.test_mode || !d->replay)
+	if (d->opt.test_mode || !d->replay)
 		return;
-	seen = spa_replay_find(d->replay, dec->digest);
-	if (seen) {
-		dec->verdict = SPA_REJECT;
-		dec->replayed = true;
-		snprintf(dec->reason, sizeof(dec->reason),
-			 "replay of a packet first seen from %s:%u at %lld", seen->src, seen->sport,
-			 (long long)seen->created);
-		return;
+	for (int i = 0; i < 2; i++) {
+		const struct spa_replay_entry *seen = digests[i] ?
+			spa_replay_find(d->replay, digests[i]) : NULL;
+
+		if (seen) {
+			dec->verdict = SPA_REJECT;
+			dec->replayed = true;
+			snprintf(dec->reason, sizeof(dec->reason),
+				 "replay of a packet first seen from %s:%u at %lld", seen->src,
+				 seen->sport, (long long)seen->created);
+			return;
+		}
 	}
-	memcpy(e.digest, dec->digest, sizeof(e.digest));
 	snprintf(e.src, sizeof(e.src), "%s", pkt->src);
 	snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
-	if (spa_replay_add(d->replay, &e) < 0) {
-		dec->verdict = SPA_REJECT;
-		snprintf(dec->reason, sizeof(dec->reason), "replay cache write failed");
+	for (int i = 0; i < 2; i++) {
+		if (!digests[i])
+			continue;
+		memcpy(e.digest, digests[i], sizeof(e.digest));
+		if (spa_replay_add(d->replay, &e) < 0) {
+			dec->verdict = SPA_REJECT;
+			snprintf(dec->reason, sizeof(dec->reason), "replay cache write failed");
+			return;
+		}
 	}
 }
 

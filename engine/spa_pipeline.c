@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -197,6 +198,34 @@ static bool precheck(const struct spa_config *c, const struct spa_pkt *pkt,
 	return true;
 }
 
+/* Looks digest up and, unless in test mode, records it for pkt. False
+ * when the packet is refused (a replay, or the cache write failed). */
+static bool spend_one(struct spa_replay *replay, const struct spa_pkt *pkt,
+		      const struct spa_pipeline_opts *o, const struct spa_stanza *s,
+		      const char digest[44], struct spa_decision *d)
+{
+	const struct spa_replay_entry *seen = spa_replay_find(replay, digest);
+	struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
+				      .dport = pkt->dport, .created = pkt->now };
+
+	if (seen) {
+		d->replayed = true;
+		reject(d, NULL, "replay of a packet first seen from %s:%u at %lld", seen->src,
+		       seen->sport, (long long)seen->created);
+		return false;
+	}
+	if (o->test_mode)
+		return true;
+	memcpy(e.digest, digest, sizeof(e.digest));
+	snprintf(e.src, sizeof(e.src), "%s", pkt->src);
+	snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
+	if (spa_replay_add(replay, &e) < 0) {
+		reject(d, s, "replay cache write failed");
+		return false;
+	}
+	return true;
+}
+
 /*
  * Runs once a stanza's key has authenticated the packet, not before: the
  * digest (a SHA-256 of the whole text) would otherwise be paid by every
@@ -208,53 +237,99 @@ static bool spend_digest(struct spa_replay *replay,
 			 const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
 			 const struct spa_stanza *s, struct spa_decision *d)
 {
-	const struct spa_replay_entry *seen;
-	struct spa_replay_entry e = { .proto = pkt->proto, .sport = pkt->sport,
-				      .dport = pkt->dport, .created = pkt->now };
+	char digest[44];
 
+	if (d->resume.recorded)
+		return true;
 	/* Without ENABLE_DIGEST_PERSISTENCE the cache lives in memory only:
 	 * fwknopd stops checking then, we keep refusing replays. */
 	if (!replay)
 		return true;
-	if (spa_replay_digest(pkt->data, pkt->len, e.digest) < 0) {
+	if (spa_replay_digest(pkt->data, pkt->len, digest) < 0) {
 		reject(d, s, "cannot compute replay digest");
 		return false;
 	}
-	seen = spa_replay_find(replay, e.digest);
-	if (seen) {
-		d->replayed = true;
-		reject(d, NULL, "replay of a packet first seen from %s:%u at %lld", seen->src,
-		       seen->sport, (long long)seen->created);
+	if (!spend_one(replay, pkt, o, s, digest, d))
 		return false;
-	}
-	memcpy(d->digest, e.digest, sizeof(d->digest));
+	memcpy(d->digest, digest, sizeof(d->digest));
 	d->spent = true;
-	if (o->test_mode)
-		return true;
-	snprintf(e.src, sizeof(e.src), "%s", pkt->src);
-	snprintf(e.dst, sizeof(e.dst), "%s", pkt->dst[0] ? pkt->dst : "0.0.0.0");
-	if (spa_replay_add(replay, &e) < 0) {
-		reject(d, s, "replay cache write failed");
-		return false;
-	}
+	d->resume.recorded = true;
 	return true;
 }
 
-void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
-		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
-		      struct spa_decision *d)
+/* Without an HMAC nobody vouched for a GnuPG packet yet: its wire digest
+ * is only looked up (a copy of a spent packet costs no gpg run) and spent
+ * once gpg has read it. True when the packet is a replay (refused). */
+static bool seen_before(struct spa_replay *replay, const struct spa_pkt *pkt,
+			struct spa_decision *d)
 {
-	const struct spa_stanza *kept = NULL;
-	char kept_reason[sizeof(d->reason)];
-	char kept_user[sizeof(d->msg.username)];
-	bool recorded = false;
+	const struct spa_replay_entry *seen;
+	char digest[44];
+
+	if (!replay || d->resume.recorded || spa_replay_digest(pkt->data, pkt->len, digest) < 0)
+		return false;
+	seen = spa_replay_find(replay, digest);
+	if (!seen)
+		return false;
+	d->replayed = true;
+	reject(d, NULL, "replay of a packet first seen from %s:%u at %lld", seen->src, seen->sport,
+	       (long long)seen->created);
+	return true;
+}
+
+/* The first stanza that could read the packet and refused it: its reason
+ * beats a later stanza's "HMAC mismatch" in the log. */
+static void keep(const struct spa_stanza *s, struct spa_decision *d)
+{
+	struct spa_pipeline_state *st = &d->resume;
+
+	if (st->kept)
+		return;
+	st->kept = s;
+	memcpy(st->kept_reason, d->reason, sizeof(st->kept_reason));
+	memcpy(st->kept_user, d->msg.username, sizeof(st->kept_user));
+}
+
+/* Once a stanza authenticated the packet and its digests are spent:
+ * MAX_KNOCKS_PER_MINUTE and the policy. True when decided. */
+static bool knock_and_policy(const struct spa_config *c, const struct spa_stanza *s,
+			     const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+			     struct spa_decision *d)
+{
+	/* After the replay check: an eavesdropper replaying one captured
+	 * packet must not be able to drain the stanza's budget. */
+	if (s->knocks && !spa_rate_take(&s->knocks->bucket, s->max_knocks, 60, pkt->now)) {
+		d->rate_limited = true;
+		reject(d, s, "stanza %s: MAX_KNOCKS_PER_MINUTE %u reached; knock refused",
+		       s->label, s->max_knocks);
+		return true;
+	}
+	if (policy(c, s, pkt, o->host, d) > 0)
+		return true;
+	keep(s, d);
+	return false;
+}
+
+static bool gpg_on(const struct spa_stanza *s)
+{
+	return s->gpg && s->gpg->enabled;
+}
+
+static bool has_rijndael(const struct spa_stanza *s)
+{
+	return s->has_key && s->keys;
+}
+
+/* The stanza loop from stanza `from` on, to a decision or a deferral. */
+static void stanza_loop(const struct spa_config *c, struct spa_replay *replay,
+			const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+			struct spa_decision *d, size_t from)
+{
+	struct spa_pipeline_state *st = &d->resume;
+	bool gpg_class = spa_packet_enc_type(pkt->data, pkt->len) == SPA_ENC_GPG;
 	int rc;
 
-	memset(d, 0, sizeof(*d));
-	if (!precheck(c, pkt, d))
-		return;
-	snprintf(d->reason, sizeof(d->reason), "no stanza matched");
-	for (size_t i = 0; i < c->n_stanzas; i++) {
+	for (size_t i = from; i < c->n_stanzas; i++) {
 		const struct spa_stanza *s = &c->stanzas[i];
 
 		if (!spa_addr_list_match(&s->source, pkt->family, pkt->src_bin) ||
@@ -264,8 +339,36 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 			reject(d, s, "stanza expired");
 			continue;
 		}
-		if (pkt->len >= SPA_GPG_MIN_LEN) {
-			reject(d, s, "GnuPG-sized packet, GnuPG not supported yet");
+		if (gpg_class) {
+			if (!gpg_on(s)) {
+				reject(d, s, "GnuPG-sized packet, the stanza has no GnuPG key");
+				continue;
+			}
+			rc = spa_gpg_precheck(pkt->data, pkt->len, s->gpg->hmac_keys);
+			if (rc < 0) {
+				reject(d, s, "GnuPG: %s", rc == -SPA_E_HMAC ?
+				       "HMAC mismatch (wrong key?)" : spa_strerror(rc));
+				continue;
+			}
+			st->gpg_vouched = s->gpg->hmac_keys &&
+					  spa_keys_hmac_type(s->gpg->hmac_keys) != SPA_HMAC_NONE;
+			/* An HMAC authenticates the packet: its digest is spent
+			 * now, so a replay never costs a gpg run. */
+			if (st->gpg_vouched) {
+				d->authenticated = true;
+				if (!spend_digest(replay, pkt, o, s, d))
+					return;
+			} else if (seen_before(replay, pkt, d)) {
+				return;
+			}
+			st->gpg_stanza = i;
+			d->verdict = SPA_DEFERRED;
+			d->stanza = s;
+			snprintf(d->reason, sizeof(d->reason), "waiting for gpg");
+			return;
+		}
+		if (!has_rijndael(s)) {
+			reject(d, s, "Rijndael-sized packet, the stanza has no Rijndael key");
 			continue;
 		}
 		rc = spa_packet_open(pkt->data, pkt->len, s->keys, &d->msg);
@@ -277,42 +380,137 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		d->authenticated = true;
 		/* The digest is spent once a stanza authenticates the packet, even
 		 * if policy then refuses it, so it can never be tried again. */
-		if (!recorded) {
-			if (!spend_digest(replay, pkt, o, s, d))
-				return;
-			recorded = true;
-		}
-		/* After the replay check: an eavesdropper replaying one captured
-		 * packet must not be able to drain the stanza's budget. */
-		if (s->knocks && !spa_rate_take(&s->knocks->bucket, s->max_knocks, 60, pkt->now)) {
-			d->rate_limited = true;
-			reject(d, s, "stanza %s: MAX_KNOCKS_PER_MINUTE %u reached; knock refused",
-			       s->label, s->max_knocks);
+		if (!spend_digest(replay, pkt, o, s, d))
 			return;
-		}
-		rc = policy(c, s, pkt, o->host, d);
-		if (rc > 0)
+		if (knock_and_policy(c, s, pkt, o, d))
 			return;
-		/* Remember why the stanza that could read the packet refused it:
-		 * that beats a later stanza's "HMAC mismatch" in the log. */
-		if (!kept) {
-			kept = s;
-			memcpy(kept_reason, d->reason, sizeof(kept_reason));
-			memcpy(kept_user, d->msg.username, sizeof(kept_user));
-		}
 	}
 	d->verdict = SPA_REJECT;
-	if (kept) {
-		d->stanza = kept;
-		memcpy(d->reason, kept_reason, sizeof(d->reason));
-		memcpy(d->msg.username, kept_user, sizeof(d->msg.username));
+	if (st->kept) {
+		d->stanza = st->kept;
+		memcpy(d->reason, st->kept_reason, sizeof(d->reason));
+		memcpy(d->msg.username, st->kept_user, sizeof(d->msg.username));
 	}
+}
+
+void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
+		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+		      struct spa_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!precheck(c, pkt, d))
+		return;
+	snprintf(d->reason, sizeof(d->reason), "no stanza matched");
+	stanza_loop(c, replay, pkt, o, d, 0);
+}
+
+/* Hex ids compare without regard to case: gpg prints upper case, people
+ * write either. */
+static bool id_suffix(const char *have, const char *id)
+{
+	size_t n = strlen(have), k = strlen(id);
+
+	return k > 0 && n >= k && strcasecmp(have + n - k, id) == 0;
+}
+
+int spa_pipeline_gpg_sig_policy(const struct spa_stanza_gpg *g, const struct spa_gpg_result *r,
+				char *why, size_t cap)
+{
+	const char *signer = r->fingerprint[0] ? r->fingerprint : r->key_id;
+	bool ok;
+	int rc;
+
+	if (!g || !g->enabled) {
+		snprintf(why, cap, "the stanza has no GnuPG key");
+		return -1;
+	}
+	/* fwknopd checks nothing about the signature then */
+	if (g->disable_sig || !g->require_sig)
+		return 0;
+	if (r->sig == SPA_GPG_SIG_NONE) {
+		snprintf(why, cap, "GnuPG: the packet is not signed (GPG_REQUIRE_SIG)");
+		return -1;
+	}
+	rc = spa_gpg_sig_error(r);
+	if (rc < 0 && !g->ignore_sig_verify_error) {
+		snprintf(why, cap, "GnuPG signature by %.64s: %s", signer[0] ? signer : "(unknown)",
+			 spa_strerror(rc));
+		return -1;
+	}
+	if (g->n_fingerprints) {
+		ok = false;
+		for (size_t i = 0; i < g->n_fingerprints && !ok; i++)
+			ok = r->fingerprint[0] && strcasecmp(r->fingerprint, g->fingerprints[i]) == 0;
+		if (!ok) {
+			snprintf(why, cap, "GnuPG signer %.64s is not in GPG_FINGERPRINT_ID",
+				 signer[0] ? signer : "(unknown)");
+			return -1;
+		}
+	}
+	if (g->n_remote_ids) {
+		ok = false;
+		for (size_t i = 0; i < g->n_remote_ids && !ok; i++)
+			ok = id_suffix(r->fingerprint[0] ? r->fingerprint : r->key_id,
+				       g->remote_ids[i]);
+		if (!ok) {
+			snprintf(why, cap, "GnuPG signer %.64s is not in GPG_REMOTE_ID",
+				 signer[0] ? signer : "(unknown)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void spa_pipeline_gpg_resume(const struct spa_config *c, struct spa_replay *replay,
+			     const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+			     const struct spa_gpg_outcome *out, struct spa_decision *d)
+{
+	size_t i = d->resume.gpg_stanza;
+	const struct spa_stanza *s;
+	char why[sizeof(d->reason)];
+
+	if (d->verdict != SPA_DEFERRED || i >= c->n_stanzas) {
+		reject(d, NULL, "internal error: no gpg run was waited for");
+		return;
+	}
+	s = &c->stanzas[i];
+	d->verdict = SPA_REJECT;
+	if (out->rc < 0) {
+		reject(d, s, "GnuPG: %s", out->not_tried ? out->not_tried : spa_strerror(out->rc));
+		stanza_loop(c, replay, pkt, o, d, i + 1);
+		return;
+	}
+	d->authenticated = true;
+	d->msg = out->msg;
+	d->gpg = true;
+	d->gpg_res = out->res;
+	if (!spend_digest(replay, pkt, o, s, d))
+		return;
+	/* The same message spelled another way has another wire digest:
+	 * without an HMAC only the plaintext's digest says it was seen. */
+	if (!d->msg_spent && replay) {
+		if (!spend_one(replay, pkt, o, s, out->res.msg_digest, d))
+			return;
+		memcpy(d->msg_digest, out->res.msg_digest, sizeof(d->msg_digest));
+		d->msg_spent = true;
+	}
+	if (spa_pipeline_gpg_sig_policy(s->gpg, &out->res, why, sizeof(why)) < 0) {
+		reject(d, s, "%s", why);
+		keep(s, d);
+	} else if (knock_and_policy(c, s, pkt, o, d)) {
+		return;
+	}
+	d->verdict = SPA_REJECT;
+	stanza_loop(c, replay, pkt, o, d, i + 1);
 }
 
 void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s,
 			  const struct spa_pkt *pkt, const struct spa_message *m,
-			  struct spa_hostaddrs *host, struct spa_decision *d)
+			  const struct spa_gpg_result *gpg, struct spa_hostaddrs *host,
+			  struct spa_decision *d)
 {
+	char why[sizeof(d->reason)];
+
 	memset(d, 0, sizeof(*d));
 	d->msg = *m;
 	d->authenticated = true;
@@ -326,6 +524,16 @@ void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s
 	}
 	if (s->access_expire && pkt->now > s->access_expire) {
 		reject(d, s, "stanza expired");
+		return;
+	}
+	/* A grant names the key that read the packet: one the stanza has, and
+	 * for GnuPG a signer its rules accept. */
+	if (gpg && spa_pipeline_gpg_sig_policy(s->gpg, gpg, why, sizeof(why)) < 0) {
+		reject(d, s, "%s", why);
+		return;
+	}
+	if (!gpg && !has_rijndael(s)) {
+		reject(d, s, "the stanza has no Rijndael key");
 		return;
 	}
 	/* policy()'s "try the next stanza" is a refusal here: the packet

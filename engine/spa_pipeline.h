@@ -26,7 +26,19 @@ struct spa_pkt {
 	int64_t now;
 };
 
-enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1 };
+/* SPA_DEFERRED: a GnuPG stanza's gpg run is needed (docs/GNUPG.md, "spad");
+ * the decision waits in d->resume for spa_pipeline_gpg_resume. */
+enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1, SPA_DEFERRED = 2 };
+
+/* Where the stanza loop stopped for a gpg run, and what it had found. */
+struct spa_pipeline_state {
+	size_t gpg_stanza;                   /* the stanza the gpg run is for */
+	bool gpg_vouched;                    /* its HMAC passed (and the digest is spent) */
+	bool recorded;                       /* the wire digest is spent */
+	const struct spa_stanza *kept;       /* first stanza that read it, then refused */
+	char kept_reason[192];
+	char kept_user[64];
+};
 
 struct spa_decision {
 	enum spa_verdict verdict;
@@ -44,6 +56,21 @@ struct spa_decision {
 	struct spa_port ports[SPA_MAX_PORTS];
 	size_t n_ports;
 	uint32_t timeout;
+	/* a GnuPG stanza decided: what gpg said about the signature, and the
+	 * plaintext's digest (spent with the wire digest, docs/GNUPG.md) */
+	bool gpg;
+	struct spa_gpg_result gpg_res;
+	bool msg_spent;
+	char msg_digest[44];
+	struct spa_pipeline_state resume;    /* SPA_DEFERRED */
+};
+
+/* What became of a gpg run (spa_gpgd.h), or why none was made. */
+struct spa_gpg_outcome {
+	int rc;                              /* spa_gpg_open's; < 0 also for not tried */
+	const char *not_tried;               /* the reason when no gpg ran, else NULL */
+	struct spa_message msg;              /* rc == 0 */
+	struct spa_gpg_result res;           /* rc == 0 */
 };
 
 struct spa_pipeline_opts {
@@ -53,10 +80,39 @@ struct spa_pipeline_opts {
 	struct spa_hostaddrs *host;
 };
 
-/* Never logs; the caller logs exactly one line per decision. */
+/*
+ * Never logs; the caller logs exactly one line per decision. For a packet
+ * of the GnuPG size class and a stanza with GnuPG, the checks that need no
+ * gpg run here (spa_gpg_precheck with the stanza's HMAC key; with an HMAC
+ * the wire digest is spent at once, without one a digest already spent is
+ * refused before any gpg run) and d->verdict comes back SPA_DEFERRED: the
+ * caller runs gpg elsewhere, or decides not to (its budget), and calls
+ * spa_pipeline_gpg_resume with the outcome. The packet's bytes must stay
+ * valid (pkt->data) until the decision is final.
+ */
 void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
 		      const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
 		      struct spa_decision *d);
+
+/*
+ * Continues a SPA_DEFERRED decision with the gpg run's outcome for stanza
+ * d->resume.gpg_stanza: rc == 0 is the stanza's authentication (digests
+ * spent, the signature policy, MAX_KNOCKS, policy as for Rijndael); rc < 0
+ * refuses it for that stanza and the loop goes on with the next, which
+ * may defer again.
+ */
+void spa_pipeline_gpg_resume(const struct spa_config *c, struct spa_replay *replay,
+			     const struct spa_pkt *pkt, const struct spa_pipeline_opts *o,
+			     const struct spa_gpg_outcome *out, struct spa_decision *d);
+
+/*
+ * A GnuPG stanza's signature rules (GPG_REQUIRE_SIG, GPG_DISABLE_SIG,
+ * GPG_IGNORE_SIG_VERIFY_ERROR, GPG_FINGERPRINT_ID, GPG_REMOTE_ID) applied
+ * to what gpg said: 0, or -1 with the reason in why. The monitor applies
+ * them again to what a decision record says.
+ */
+int spa_pipeline_gpg_sig_policy(const struct spa_stanza_gpg *g, const struct spa_gpg_result *r,
+				char *why, size_t cap);
 
 /*
  * The monitor's second opinion (spa_privsep.h): decides the message m,
@@ -64,9 +120,13 @@ void spa_pipeline_run(const struct spa_config *c, struct spa_replay *replay,
  * packet's bytes: s must match pkt's source and destination, not be
  * expired, and its policy must grant m. Fills d as spa_pipeline_run would
  * (verdict, reason, allow IP, ports, timeout); no replay or rate check.
+ * gpg is what the packet process says gpg reported (NULL: Rijndael): a
+ * GnuPG stanza's grant must meet its signature rules with it, and a grant
+ * by a key the stanza does not have is refused.
  */
 void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s,
 			  const struct spa_pkt *pkt, const struct spa_message *m,
-			  struct spa_hostaddrs *host, struct spa_decision *d);
+			  const struct spa_gpg_result *gpg, struct spa_hostaddrs *host,
+			  struct spa_decision *d);
 
 #endif

@@ -56,6 +56,16 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 		out->ports[i].port = d->ports[i].port;
 	}
 	out->unlogged = unlogged;
+	out->gpg = d->gpg;
+	if (d->gpg) {
+		out->gpg_sig = d->gpg_res.sig;
+		out->gpg_validity = d->gpg_res.validity;
+		copy_str(out->gpg_fpr, sizeof(out->gpg_fpr), d->gpg_res.fingerprint);
+		copy_str(out->gpg_key_id, sizeof(out->gpg_key_id), d->gpg_res.key_id);
+	}
+	out->msg_spent = d->msg_spent;
+	if (d->msg_spent)
+		copy_str(out->msg_digest, sizeof(out->msg_digest), d->msg_digest);
 }
 
 static int bad(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -94,6 +104,17 @@ static bool b64_char(unsigned char ch)
 	       ch == '+' || ch == '/';
 }
 
+/* gpg's ids are upper-case hex (lib/spa_gpg_open.c) */
+static bool hex_upper(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F');
+}
+
+static bool digest_ok(const char *d, size_t cap)
+{
+	return str_ok(d, cap, b64_char) && strlen(d) == cap - 1;
+}
+
 static bool flag_ok(uint8_t v)
 {
 	return v == 0 || v == 1;
@@ -125,9 +146,27 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 		return bad(why, cap, "message not terminated printable text");
 	if (m->verdict == SPA_GRANT && spa_validate_access_msg(m->msg.message) < 0)
 		return bad(why, cap, "access request not valid");
-	if (m->spent && (!str_ok(m->digest, sizeof(m->digest), b64_char) ||
-			 strlen(m->digest) != sizeof(m->digest) - 1))
+	if (m->spent && !digest_ok(m->digest, sizeof(m->digest)))
 		return bad(why, cap, "replay digest not 43 base64 characters");
+	if (!flag_ok(m->gpg) || !flag_ok(m->msg_spent))
+		return bad(why, cap, "GnuPG flag not 0 or 1");
+	if (m->msg_spent && (!m->gpg || !m->authenticated ||
+			     !digest_ok(m->msg_digest, sizeof(m->msg_digest))))
+		return bad(why, cap, "plaintext digest without a GnuPG authentication, or not "
+			   "43 base64 characters");
+	if (m->gpg_sig < SPA_GPG_SIG_NONE || m->gpg_sig > SPA_GPG_SIG_REVOKED ||
+	    m->gpg_validity < SPA_GPG_VALIDITY_UNKNOWN ||
+	    m->gpg_validity > SPA_GPG_VALIDITY_ULTIMATE)
+		return bad(why, cap, "GnuPG signature state %d / validity %d", (int)m->gpg_sig,
+			   (int)m->gpg_validity);
+	if (!str_ok(m->gpg_fpr, sizeof(m->gpg_fpr), hex_upper) ||
+	    (m->gpg_fpr[0] && strlen(m->gpg_fpr) < 40))
+		return bad(why, cap, "GnuPG fingerprint not 40 to 64 hex digits");
+	if (!str_ok(m->gpg_key_id, sizeof(m->gpg_key_id), hex_upper) ||
+	    (m->gpg_key_id[0] && strlen(m->gpg_key_id) != 16))
+		return bad(why, cap, "GnuPG key id not 16 hex digits");
+	if (m->gpg_fpr[0] && strcmp(m->gpg_fpr + strlen(m->gpg_fpr) - 16, m->gpg_key_id) != 0)
+		return bad(why, cap, "GnuPG key id is not the fingerprint's end");
 	if (m->spent && !m->authenticated)
 		return bad(why, cap, "a digest spent without authentication");
 	if (m->n_ports > SPA_MAX_PORTS)
@@ -185,6 +224,7 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 {
 	const struct spa_stanza *s;
 	struct spa_message msg;
+	struct spa_gpg_result res;
 
 	if (m->h.generation != c->generation)
 		return -ESTALE;
@@ -207,8 +247,15 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	msg.type = m->msg.type;
 	copy_str(msg.message, sizeof(msg.message), m->msg.message);
 	msg.client_timeout = m->msg.client_timeout;
+	memset(&res, 0, sizeof(res));
+	res.sig = m->gpg_sig;
+	res.validity = m->gpg_validity;
+	copy_str(res.fingerprint, sizeof(res.fingerprint), m->gpg_fpr);
+	copy_str(res.key_id, sizeof(res.key_id), m->gpg_key_id);
+	if (res.key_id[0])
+		copy_str(res.short_id, sizeof(res.short_id), res.key_id + 8);
 	if (m->verdict == SPA_GRANT) {
-		spa_pipeline_recheck(c, s, pkt, &msg, host, d);
+		spa_pipeline_recheck(c, s, pkt, &msg, m->gpg ? &res : NULL, host, d);
 		if (d->verdict != SPA_GRANT) {
 			char reason[sizeof(d->reason)];
 			memcpy(reason, d->reason, sizeof(reason));
@@ -232,5 +279,9 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	d->rate_limited = m->rate_limited;
 	d->spent = m->spent;
 	memcpy(d->digest, m->digest, sizeof(d->digest));
+	d->gpg = m->gpg;
+	d->gpg_res = res;
+	d->msg_spent = m->msg_spent;
+	memcpy(d->msg_digest, m->msg_digest, sizeof(d->msg_digest));
 	return 0;
 }

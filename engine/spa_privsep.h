@@ -25,7 +25,7 @@
 #include "spa_hostaddr.h"
 #include "spa_pipeline.h"
 
-#define SPA_PS_MAGIC 0x53505331u    /* "SPS1": changes with the layout */
+#define SPA_PS_MAGIC 0x53505332u    /* "SPS2": changes with the layout */
 
 enum spa_ps_type {
 	SPA_PS_DECISION = 1,   /* packet process -> monitor: one packet's outcome */
@@ -75,6 +75,16 @@ struct spa_ps_decision {
 	/* log lines for unauthenticated packets the packet process did not
 	 * send since the last record (its budget, spa_log.h) */
 	uint32_t unlogged;
+	/* GnuPG (docs/GNUPG.md): gpg read the packet for the deciding stanza.
+	 * The monitor applies the stanza's signature rules to these again and
+	 * records msg_digest, the plaintext's, beside the wire digest. */
+	uint8_t gpg;
+	uint8_t msg_spent;
+	char msg_digest[44];
+	int32_t gpg_sig;          /* enum spa_gpg_sig_state */
+	int32_t gpg_validity;     /* enum spa_gpg_validity */
+	char gpg_fpr[SPA_GPG_FPR_MAX + 1];
+	char gpg_key_id[17];
 };
 
 #define SPA_PS_LOG_TEXT 1024

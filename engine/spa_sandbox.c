@@ -185,7 +185,7 @@ static int drop_user(const struct spa_sandbox_opts *o, struct spa_sandbox_report
 	return 0;
 }
 
-static int drop_caps(char *err, size_t errlen)
+int spa_sandbox_drop_caps(char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
@@ -307,8 +307,9 @@ static const char *const allowed[] = {
 #endif
 };
 
-/* Records to the monitor over the pair, and stderr for a dying process's
- * last words; with restrict_out nothing else, so a compromised packet
+/* Records to the monitor over the pair (and to the GnuPG helper over its
+ * own), and stderr for a dying process's last words; with restrict_out
+ * nothing else, so a compromised packet
  * process cannot send through the UDP sockets it reads. */
 static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, const char **what)
 {
@@ -325,6 +326,9 @@ static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, cons
 		}
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd, 0));
+		if (rc == 0 && o->out_fd2_set)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd2, 0));
 		if (rc == 0 && (strcmp(out[i], "write") == 0 || strcmp(out[i], "writev") == 0))
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)2, 0));
@@ -388,7 +392,7 @@ int spa_sandbox_enter(const struct spa_sandbox_opts *o, struct spa_sandbox_repor
 		if (rc < 0)
 			return rc;
 	}
-	rc = drop_caps(err, errlen);
+	rc = spa_sandbox_drop_caps(err, errlen);
 	if (rc < 0)
 		return rc;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

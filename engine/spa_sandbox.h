@@ -28,6 +28,10 @@ struct spa_sandbox_opts {
 	 * process cannot send through the sockets it reads. */
 	bool restrict_out;
 	int out_fd;
+	/* A second such descriptor when out_fd2_set: the pair to the GnuPG
+	 * helper (spa_gpgd.h). */
+	bool out_fd2_set;
+	int out_fd2;
 };
 
 /* What spa_sandbox_enter achieved, for the log line. */
@@ -52,6 +56,13 @@ int spa_sandbox_resolve_user(const char *name, uid_t *uid, gid_t *gid, char *err
  * missing). 0, or a negative code with the reason in err.
  */
 int spa_sandbox_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/*
+ * Every capability (bounding, ambient, effective, permitted, inheritable)
+ * and the dumpable flag, nothing else: what the GnuPG helper, which keeps
+ * uid 0 and the file system, gives up. 0, or a negative code with why.
+ */
+int spa_sandbox_drop_caps(char *err, size_t errlen);
 
 /*
  * In the child, after every descriptor it needs is open: drops what
