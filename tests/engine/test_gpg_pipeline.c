@@ -323,10 +323,10 @@ static void test_signature_rules(void **state)
 	sig_case(x, 16, unsigned_, SPA_REJECT, "not signed");
 	g->ignore_sig_verify_error = false;
 	/* GPG_REMOTE_ID: the last 8 or 16 digits; both lists must match */
-	snprintf(g->remote_ids[0], sizeof(g->remote_ids[0]), "%s", FPR_A + 32);
+	snprintf(g->remote_ids[0], sizeof(g->remote_ids[0]), "%s", &FPR_A[32]);
 	g->n_remote_ids = 1;
 	sig_case(x, 17, nothing, SPA_GRANT, NULL);
-	snprintf(g->remote_ids[0], sizeof(g->remote_ids[0]), "%s", FPR_B + 24);
+	snprintf(g->remote_ids[0], sizeof(g->remote_ids[0]), "%s", &FPR_B[24]);
 	sig_case(x, 18, nothing, SPA_REJECT, "not in GPG_REMOTE_ID");
 	g->n_fingerprints = 0;
 	sig_case(x, 19, other_signer, SPA_GRANT, NULL);
@@ -530,7 +530,7 @@ static void test_monitor_recheck(void **state)
 	 * signature: the monitor's own rules refuse them */
 	m = good;
 	snprintf(m.gpg_fpr, sizeof(m.gpg_fpr), FPR_B);
-	snprintf(m.gpg_key_id, sizeof(m.gpg_key_id), "%s", FPR_B + 24);
+	snprintf(m.gpg_key_id, sizeof(m.gpg_key_id), "%s", &FPR_B[24]);
 	assert_int_equal(judge(x, &m, &d), 0);
 	want(&d, SPA_REJECT, "not in GPG_FINGERPRINT_ID");
 	m = good;
@@ -624,7 +624,7 @@ static void test_helper_records(void **state)
 	assert_string_equal(m.username, "alice");
 	assert_string_equal(m.message, "198.51.100.7,tcp/22");
 	assert_string_equal(r.fingerprint, FPR_A);
-	assert_string_equal(r.short_id, FPR_A + 32);
+	assert_string_equal(r.short_id, &FPR_A[32]);
 	assert_string_equal(r.msg_digest, out.res.msg_digest);
 	/* a failure carries nothing else */
 	spa_gpgd_pack_rep(&q, -SPA_E_GPG_NOSECKEY, NULL, NULL, &b);
