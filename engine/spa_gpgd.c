@@ -7,7 +7,6 @@
 #include <linux/securebits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,7 @@
 
 #define MAX_THREADS 64
 
-static int bad(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
+#define bad spa_privsep_bad
 
 bool spa_gpgd_wanted(const struct spa_config *c)
 {

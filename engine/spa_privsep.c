@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#define bad spa_privsep_bad
+
 static void copy_str(char *dst, size_t cap, const char *src)
 {
 	/* records are zero-filled first: unused bytes never carry stale data */
@@ -68,9 +70,7 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 		copy_str(out->msg_digest, sizeof(out->msg_digest), d->msg_digest);
 }
 
-static int bad(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *why, size_t cap, const char *fmt, ...)
+int spa_privsep_bad(char *why, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -100,6 +100,10 @@ struct spa_ps_log {
 	(sizeof(struct spa_ps_decision) > sizeof(struct spa_ps_log) ?             \
 		 sizeof(struct spa_ps_decision) : sizeof(struct spa_ps_log))
 
+/* Writes why (printf-style) and returns -EBADMSG: a refused record. */
+int spa_privsep_bad(char *why, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Fills a record for the decision d on pkt, made under config c. */
 void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt *pkt,
 			       const struct spa_decision *d, uint32_t unlogged,
