@@ -75,9 +75,11 @@ enum spa_opt_id {
 	SPA_OPT_RESOLVE, SPA_OPT_RESOLVE_HTTP_ONLY, SPA_OPT_RESOLVE_URL,
 	SPA_OPT_SPOOF_SRC, SPA_OPT_HTTP_PROXY, SPA_OPT_ICMP_TYPE,
 	SPA_OPT_ICMP_CODE, SPA_OPT_WGET_CMD, SPA_OPT_USE_WGET_UA,
-	SPA_OPT_USE_GPG,      /* rc only: Y is refused (no GnuPG yet) */
+	SPA_OPT_USE_GPG, SPA_OPT_GPG_AGENT, SPA_OPT_GPG_RECIPIENT,
+	SPA_OPT_GPG_SIGNER, SPA_OPT_GPG_HOME, SPA_OPT_GPG_EXE,
+	SPA_OPT_GPG_NO_PW,
+	SPA_OPT_GPG_PW, SPA_OPT_GPG_PW_B64,   /* rc only: the KEY storage */
 	SPA_OPT_UNSUPPORTED,  /* recognised fwknop option we do not implement */
-	SPA_OPT_INERT,        /* rc only: meaningful only with an absent feature */
 };
 
 enum spa_opt_arg { SPA_ARG_NONE = 0, SPA_ARG_REQUIRED = 1 };
@@ -143,6 +145,15 @@ struct spa_client_cfg {
 	uint8_t icmp_code;
 	char wget_cmd[PATH_MAX];    /* -w: run this wget for -R instead */
 	bool use_wget_ua;
+	/* GnuPG mode (docs/GNUPG.md). The signing passphrase shares key[]
+	 * with KEY, as in fwknop: GPG_SIGNING_PW is a synonym of KEY. */
+	bool use_gpg;
+	bool gpg_agent;             /* gpg-agent's own pinentry, no callback */
+	bool gpg_no_signing_pw;
+	char gpg_recipient[256];
+	char gpg_signer[256];
+	char gpg_home[PATH_MAX];
+	char gpg_exe[PATH_MAX];
 	char resolve_url[512];
 	bool resolve_http_only;
 	bool test;
@@ -245,6 +256,9 @@ struct spa_client_keys {
 	uint8_t hmac[SPA_CLIENT_KEY_CAP];
 	size_t hmac_len;
 	bool have_hmac;
+	/* GnuPG mode: the signing key's passphrase, NUL-terminated */
+	char gpg_pw[SPA_CLIENT_KEY_CAP];
+	bool have_gpg_pw;
 };
 int spa_client_keys_get(const struct spa_client_cfg *c,
 			struct spa_client_keys *k);
@@ -268,10 +282,23 @@ struct spa_client_packet {
 int spa_client_build(const struct spa_client_cfg *c,
 		     const struct spa_client_keys *keys,
 		     struct spa_client_packet *p);
-/* fwknop's "SPA Field Values" block. */
+/* The GnuPG lines of the dump; r is NULL before decoding. */
+struct spa_client_gpg_dump {
+	const char *signer, *recipient, *home, *exe;
+	const struct spa_gpg_result *r;
+};
+/* fwknop's "SPA Field Values" block; g NULL in Rijndael mode. */
 void spa_client_dump(FILE *out, const struct spa_message *m,
 		     const struct spa_build_info *info, int hmac_type,
-		     int enc_mode, const char *final_data);
+		     int enc_mode, const struct spa_client_gpg_dump *g,
+		     const char *final_data);
+/* Fills GnuPG options from c; the passphrase callback reads keys. */
+void spa_client_gpg_opts(const struct spa_client_cfg *c,
+			 const struct spa_client_keys *keys,
+			 struct spa_gpg_opts *o);
+/* The dump's GnuPG lines as c describes them. */
+void spa_client_gpg_dump_init(const struct spa_client_cfg *c,
+			      struct spa_client_gpg_dump *g);
 /* Re-opens the wire string with the same keys and dumps the result. */
 int spa_client_dump_decoded(FILE *out, const struct spa_client_cfg *c,
 			    const struct spa_client_keys *keys,

@@ -555,15 +555,49 @@ static int apply_value(struct spa_client_cfg *c, const struct spa_opt_def *d,
 		c->use_wget_ua = on;
 		return 0;
 	case SPA_OPT_USE_GPG:
-		*why = "GnuPG mode is not supported by spa-client";
-		return on ? -1 : 0;
+		c->use_gpg = on;
+		return 0;
+	case SPA_OPT_GPG_AGENT:
+		c->gpg_agent = on;
+		return 0;
+	case SPA_OPT_GPG_NO_PW:
+		c->gpg_no_signing_pw = on;
+		return 0;
+	case SPA_OPT_GPG_RECIPIENT:
+	case SPA_OPT_GPG_SIGNER:
+		/* handed to gpg as a key specification, never to a shell */
+		*why = "bad GnuPG key name (empty, too long or not printable)";
+		for (const char *p = v; *p; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -1;
+		}
+		if (d->id == SPA_OPT_GPG_RECIPIENT)
+			return copy_str(c->gpg_recipient, sizeof(c->gpg_recipient), v);
+		return copy_str(c->gpg_signer, sizeof(c->gpg_signer), v);
+	case SPA_OPT_GPG_HOME:
+		*why = "bad path";
+		return copy_str(c->gpg_home, sizeof(c->gpg_home), v);
+	case SPA_OPT_GPG_EXE:
+		*why = "bad path";
+		return copy_str(c->gpg_exe, sizeof(c->gpg_exe), v);
+	case SPA_OPT_GPG_PW:
+	case SPA_OPT_GPG_PW_B64:
+		/* fwknop: GPG_SIGNING_PW is KEY under another name */
+		*why = "passphrase too long or empty";
+		c->key_is_b64 = d->id == SPA_OPT_GPG_PW_B64;
+		return copy_str(c->key, sizeof(c->key), v);
 	case SPA_OPT_UNSUPPORTED:
 		*why = "not supported by spa-client";
 		return on ? -1 : 0;
-	case SPA_OPT_INERT:
-		return 0;
 	}
 	return -1;
+}
+
+static bool is_gpg_option(enum spa_opt_id id)
+{
+	return id == SPA_OPT_GPG_AGENT || id == SPA_OPT_GPG_RECIPIENT ||
+	       id == SPA_OPT_GPG_SIGNER || id == SPA_OPT_GPG_HOME ||
+	       id == SPA_OPT_GPG_EXE || id == SPA_OPT_GPG_NO_PW;
 }
 
 int spa_client_apply(struct spa_client_cfg *c, const struct spa_opt_def *d,
@@ -584,6 +618,14 @@ int spa_client_apply(struct spa_client_cfg *c, const struct spa_opt_def *d,
 	rc = apply_value(c, d, value, on, src, &why);
 	if (rc < 0)
 		return fail(where, d, value, why);
+	/* As in fwknop, each --gpg-* option implies -g; in the rc file only
+	 * USE_GPG does (a stanza may carry GnuPG settings unused). */
+	if (src == SPA_SRC_CMDLINE && is_gpg_option(d->id)) {
+		c->use_gpg = true;
+		rc = remember(c, spa_opt_by_id(SPA_OPT_USE_GPG), "Y");
+		if (rc < 0)
+			return rc;
+	}
 	if (src == SPA_SRC_CMDLINE && d->rc_name) {
 		char buf[32];
 		const char *save = d->flag_rc_value ? d->flag_rc_value : value;

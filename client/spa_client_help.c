@@ -83,6 +83,21 @@ static const char usage_text[] =
 "     --key-len <n>           Encryption key size for --key-gen (1-32).\n"
 "     --hmac-key-len <n>      HMAC key size for --key-gen (1-128).\n"
 "\n"
+"GnuPG (each --gpg-* option implies -g):\n"
+" -g, --gpg-encryption        Encrypt to the server's OpenPGP key instead of\n"
+"                             Rijndael (the HMAC options work as above).\n"
+"     --gpg-recipient-key <id> The server's key: fingerprint (best), key id\n"
+"                             or name. Required in GnuPG mode.\n"
+"     --gpg-signer-key <id>   Sign with this key of ours; its passphrase is\n"
+"                             asked for ('Enter passphrase for signing: '),\n"
+"                             or read from GPG_SIGNING_PW / KEY in the rc\n"
+"                             file, -G, --stdin or --fd.\n"
+"     --gpg-home-dir <dir>    GnuPG home (default $GNUPGHOME, else ~/.gnupg).\n"
+"     --gpg-exe <path>        The gpg program (default: GPGME's choice).\n"
+"     --gpg-agent             Let gpg-agent supply the signing passphrase\n"
+"                             (its cache or its own pinentry).\n"
+"     --gpg-no-signing-pw     The signing key has no passphrase.\n"
+"\n"
 "Files:\n"
 "     --rc-file <file>        Use this rc file instead of ~/.fwknoprc\n"
 "                             (created, mode 0600, if missing).\n"
@@ -104,7 +119,7 @@ static const char usage_text[] =
 " -V, --version               Print the version and exit.\n"
 " -h, --help                  Print this help and exit.\n"
 "\n"
-"Not available in spa-client: GnuPG mode (-g and --gpg-*) and --no-home-dir.\n";
+"Not available in spa-client: --no-home-dir.\n";
 
 void spa_client_usage(FILE *out)
 {

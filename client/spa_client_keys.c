@@ -2,6 +2,7 @@
 /*
  * Where the keys come from: options or rc variables, a key file (-G),
  * stdin, a file descriptor, or a prompt on the terminal without echo.
+ * In GnuPG mode the first of them is the signing key's passphrase.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -215,13 +216,82 @@ static int get_hmac(const struct spa_client_cfg *c, struct spa_client_keys *k)
 	return rc;
 }
 
+/* The passphrase as gpg gets it: base64 decoded when it came from a
+ * *_BASE64 setting; one line of text, so no NUL and no newline. */
+static int gpg_pw_set(const char *text, bool b64, struct spa_client_keys *k)
+{
+	uint8_t raw[SPA_CLIENT_KEY_CAP];
+	size_t n = strlen(text);
+	int rc = 0;
+
+	if (b64 && (spa_key_from_base64(text, raw, sizeof(raw), &n) < 0 || n == 0)) {
+		fprintf(stderr, "spa-client: the signing passphrase is not valid base64\n");
+		rc = -SPA_CE_KEY;
+	} else if (b64 && (memchr(raw, '\0', n) || memchr(raw, '\n', n))) {
+		fprintf(stderr, "spa-client: the signing passphrase cannot contain a "
+			"NUL or newline byte\n");
+		rc = -SPA_CE_KEY;
+	} else if (n == 0 || n >= sizeof(k->gpg_pw)) {
+		fprintf(stderr, "spa-client: the signing passphrase must be 1-%zu "
+			"bytes\n", sizeof(k->gpg_pw) - 1);
+		rc = -SPA_CE_KEY;
+	} else {
+		memcpy(k->gpg_pw, b64 ? (const char *)raw : text, n);
+		k->gpg_pw[n] = '\0';
+		k->have_gpg_pw = true;
+	}
+	spa_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+/*
+ * GnuPG mode: the signing key's passphrase comes from where the Rijndael
+ * key would (KEY or its synonym GPG_SIGNING_PW, -G, --stdin or --fd, the
+ * prompt), read before the HMAC key as fwknop does. None is wanted
+ * without a signer, with --gpg-agent (the agent asks with its own
+ * pinentry, or has it cached) or with --gpg-no-signing-pw.
+ */
+static int get_gpg_pw(const struct spa_client_cfg *c, struct spa_client_keys *k)
+{
+	char text[SPA_CLIENT_KEY_CAP];
+	bool b64 = false;
+	int rc, fd = key_stream(c);
+
+	if (!c->gpg_signer[0] || c->gpg_agent || c->gpg_no_signing_pw)
+		return 0;
+	if (c->key[0]) {
+		snprintf(text, sizeof(text), "%s", c->key);
+		b64 = c->key_is_b64;
+		rc = 0;
+	} else if (c->key_file[0]) {
+		rc = spa_client_key_file_lookup(c->key_file, c->server, text,
+						sizeof(text));
+	} else if (fd >= 0) {
+		rc = read_fd_line(fd, text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: could not read the signing "
+				"passphrase\n");
+	} else {
+		rc = prompt_tty("Enter passphrase for signing: ", text, sizeof(text));
+		if (rc < 0)
+			fprintf(stderr, "spa-client: no passphrase for signing key %s "
+				"(use GPG_SIGNING_PW in the rc file, -G, --stdin, --fd, "
+				"--gpg-agent, or --gpg-no-signing-pw for a key without "
+				"one)\n", c->gpg_signer);
+	}
+	if (rc == 0)
+		rc = gpg_pw_set(text, b64, k);
+	spa_wipe(text, sizeof(text));
+	return rc;
+}
+
 int spa_client_keys_get(const struct spa_client_cfg *c,
 			struct spa_client_keys *k)
 {
 	int rc;
 
 	memset(k, 0, sizeof(*k));
-	rc = get_enc(c, k);
+	rc = c->use_gpg ? get_gpg_pw(c, k) : get_enc(c, k);
 	if (rc == 0 && c->use_hmac) {
 		rc = get_hmac(c, k);
 		k->have_hmac = rc == 0;

@@ -70,7 +70,16 @@ const struct spa_opt_def spa_opt_table[] = {
 	{ SPA_OPT_VERSION, "version", 'V', F, NULL, NULL, false },
 	{ SPA_OPT_HELP, "help", 'h', F, NULL, NULL, false },
 	{ SPA_OPT_USE_GPG, "gpg-encryption", 'g', F, "USE_GPG", "Y", false },
-	{ SPA_OPT_INERT, NULL, 0, R, "USE_GPG_AGENT", NULL, false },
+	{ SPA_OPT_GPG_AGENT, "gpg-agent", 0, F, "USE_GPG_AGENT", "Y", false },
+	{ SPA_OPT_GPG_RECIPIENT, "gpg-recipient-key", 0, R, "GPG_RECIPIENT", NULL, false },
+	{ SPA_OPT_GPG_SIGNER, "gpg-signer-key", 0, R, "GPG_SIGNER", NULL, false },
+	{ SPA_OPT_GPG_HOME, "gpg-home-dir", 0, R, "GPG_HOMEDIR", NULL, false },
+	{ SPA_OPT_GPG_EXE, "gpg-exe", 0, R, "GPG_EXE", NULL, false },
+	{ SPA_OPT_GPG_NO_PW, "gpg-no-signing-pw", 0, F, "GPG_NO_SIGNING_PW", "Y", false },
+	/* The signing passphrase only ever comes from the rc file (or a
+	 * prompt, a stream, a key file): never from argv. */
+	{ SPA_OPT_GPG_PW, NULL, 0, R, "GPG_SIGNING_PW", NULL, true },
+	{ SPA_OPT_GPG_PW_B64, NULL, 0, R, "GPG_SIGNING_PW_BASE64", NULL, true },
 	{ SPA_OPT_RESOLVE, "resolve-ip-https", 'R', F, "RESOLVE_IP_HTTPS", "Y", false },
 	{ SPA_OPT_RESOLVE, "resolve-ip-http", 0, F, "RESOLVE_IP_HTTP", "Y", false },
 	{ SPA_OPT_RESOLVE_HTTP_ONLY, "resolve-http-only", 0, F, "RESOLVE_HTTP_ONLY", "Y", false },
@@ -82,22 +91,7 @@ const struct spa_opt_def spa_opt_table[] = {
 	{ SPA_OPT_USE_WGET_UA, "use-wget-user-agent", 0, F, "USE_WGET_USER_AGENT", "Y", false },
 	{ SPA_OPT_ICMP_TYPE, "icmp-type", 0, R, NULL, NULL, false },
 	{ SPA_OPT_ICMP_CODE, "icmp-code", 0, R, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-recipient-key", 0, R, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-signer-key", 0, R, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-home-dir", 0, R, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-exe", 0, R, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-agent", 0, F, NULL, NULL, false },
-	{ SPA_OPT_UNSUPPORTED, "gpg-no-signing-pw", 0, F, NULL, NULL, false },
 	{ SPA_OPT_UNSUPPORTED, "no-home-dir", 0, F, NULL, NULL, false },
-	/* Settings that only matter for features spa-client lacks; accepted
-	 * in rc files so fwknop's files load, and otherwise ignored. */
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_RECIPIENT", NULL, true },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_SIGNER", NULL, true },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_HOMEDIR", NULL, false },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_EXE", NULL, false },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_SIGNING_PW", NULL, true },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_SIGNING_PW_BASE64", NULL, true },
-	{ SPA_OPT_INERT, NULL, 0, R, "GPG_NO_SIGNING_PW", NULL, false },
 };
 const size_t spa_opt_count = sizeof(spa_opt_table) / sizeof(spa_opt_table[0]);
 

@@ -134,21 +134,99 @@ static int set_fields(const struct spa_client_cfg *c, struct spa_message *m)
 	return w > 0 && (size_t)w < sizeof(m->message) ? 0 : -SPA_CE_USAGE;
 }
 
+/* In GnuPG mode the key set carries only the HMAC layer. */
 static int make_keys(const struct spa_client_cfg *c,
 		     const struct spa_client_keys *keys, struct spa_keys **out)
 {
 	struct spa_key_spec spec = {
-		.enc_key = keys->enc,
-		.enc_key_len = keys->enc_len,
+		.enc_key = c->use_gpg ? NULL : keys->enc,
+		.enc_key_len = c->use_gpg ? 0 : keys->enc_len,
 		.hmac_key = keys->have_hmac ? keys->hmac : NULL,
 		.hmac_key_len = keys->have_hmac ? keys->hmac_len : 0,
 		.hmac_type = keys->have_hmac ? c->hmac_type : SPA_HMAC_NONE,
-		.enc_mode = c->enc_mode,
+		.enc_mode = c->use_gpg ? SPA_MODE_ASYMMETRIC : c->enc_mode,
 	};
 	int rc = spa_keys_new(&spec, out);
 
 	if (rc < 0)
 		fprintf(stderr, "spa-client: keys refused: %s\n", spa_strerror(rc));
+	return rc;
+}
+
+/* Hands gpg the passphrase read before the build (keys->gpg_pw). */
+static int gpg_passphrase(void *arg, const char *key_hint, bool retry,
+			  char *buf, size_t cap)
+{
+	const struct spa_client_keys *k = arg;
+	size_t n = strnlen(k->gpg_pw, sizeof(k->gpg_pw));
+
+	(void)key_hint;
+	if (retry || !k->have_gpg_pw || n >= cap)
+		return -1;
+	memcpy(buf, k->gpg_pw, n + 1);
+	return 0;
+}
+
+void spa_client_gpg_opts(const struct spa_client_cfg *c,
+			 const struct spa_client_keys *keys,
+			 struct spa_gpg_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->home_dir = c->gpg_home[0] ? c->gpg_home : NULL;
+	o->gpg_exe = c->gpg_exe[0] ? c->gpg_exe : NULL;
+	o->agent_pinentry = c->gpg_agent;
+	if (!c->gpg_agent && keys->have_gpg_pw) {
+		o->passphrase = gpg_passphrase;
+		o->passphrase_arg = (void *)keys;
+	}
+}
+
+static int gpg_build(const struct spa_client_cfg *c,
+		     const struct spa_client_keys *keys,
+		     const struct spa_keys *k, struct spa_client_packet *p)
+{
+	struct spa_gpg_opts o;
+	const char *signer = c->gpg_signer[0] ? c->gpg_signer : NULL;
+	int rc;
+
+	spa_client_gpg_opts(c, keys, &o);
+	rc = spa_gpg_build(&o, c->gpg_recipient, signer, &p->msg,
+			   keys->have_hmac ? k : NULL, p->wire, sizeof(p->wire),
+			   &p->wire_len, &p->info);
+	switch (-rc) {
+	case 0:
+		break;
+	case SPA_E_GPG_KEY:
+		fprintf(stderr, "spa-client: GnuPG key '%s'%s%s%s is missing from "
+			"the keyring (%s), ambiguous, or cannot be used\n",
+			c->gpg_recipient, signer ? " (recipient) or '" : "",
+			signer ? signer : "", signer ? "' (signer)" : "",
+			o.home_dir ? o.home_dir : "gpg's default home");
+		break;
+	case SPA_E_GPG_PASSPHRASE:
+		fprintf(stderr, "spa-client: GnuPG could not unlock signing key '%s': "
+			"%s\n", c->gpg_signer, c->gpg_agent ?
+			"gpg-agent gave no passphrase" : keys->have_gpg_pw ?
+			"wrong passphrase" : "it needs a passphrase "
+			"(drop --gpg-no-signing-pw)");
+		break;
+	case SPA_E_GPG:
+		if (c->gpg_agent && signer)
+			fprintf(stderr, "spa-client: gpg failed to sign with '%s' "
+				"through gpg-agent (no cached passphrase and no "
+				"pinentry it could show?)\n", signer);
+		else
+			fprintf(stderr, "spa-client: cannot run gpg%s%s\n",
+				o.gpg_exe ? " " : "", o.gpg_exe ? o.gpg_exe : "");
+		break;
+	case SPA_E_TOO_LONG:
+		fprintf(stderr, "spa-client: the GnuPG packet is too long for one "
+			"datagram (use an RSA-2048 recipient or a smaller signing key)\n");
+		break;
+	default:
+		fprintf(stderr, "spa-client: cannot build the SPA packet: %s\n",
+			spa_strerror(rc));
+	}
 	return rc;
 }
 
@@ -188,6 +266,10 @@ int spa_client_build(const struct spa_client_cfg *c,
 	rc = make_keys(c, keys, &k);
 	if (rc < 0)
 		goto out;
+	if (c->use_gpg) {
+		rc = gpg_build(c, keys, k, p);
+		goto out;
+	}
 	rc = spa_packet_build_ex(&p->msg, k, NULL, p->wire, sizeof(p->wire),
 				 &p->wire_len, &p->info);
 	if (rc < 0)
@@ -203,9 +285,55 @@ static const char *or_null(const char *s)
 	return s && *s ? s : "<NULL>";
 }
 
+void spa_client_gpg_dump_init(const struct spa_client_cfg *c,
+			      struct spa_client_gpg_dump *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->signer = c->gpg_signer;
+	g->recipient = c->gpg_recipient;
+	g->home = c->gpg_home;
+	g->exe = c->gpg_exe[0] ? c->gpg_exe : "<GPGME default>";
+}
+
+/*
+ * fwknop's GnuPG lines. "sig summary" and "sig status" are GPGME's
+ * summary bits and error code; we know them for a good signature (VALID|
+ * GREEN = 3 for a key of full validity, else 0; status 0). For the other
+ * verdicts the status line names the problem instead of a bare number.
+ */
+static void dump_gpg(FILE *out, const struct spa_client_gpg_dump *g)
+{
+	const struct spa_gpg_result *r = g->r;
+	bool good = r && r->sig == SPA_GPG_SIG_GOOD;
+	bool signed_ = r && r->sig != SPA_GPG_SIG_NONE;
+
+	fprintf(out, "%15s: %s\n", "GPG signer", or_null(g->signer));
+	fprintf(out, "%15s: %s\n", "GPG recipient", or_null(g->recipient));
+	fprintf(out, "%15s: %s\n", "GPG sig verify", "Yes");
+	fprintf(out, "%15s: %s\n", "GPG ignore sig", "No");
+	fprintf(out, "%15s: %s\n", "GPG sig ID", or_null(signed_ ? r->short_id : NULL));
+	fprintf(out, "%15s: %s\n", "GPG sig fpr",
+		or_null(signed_ ? r->fingerprint : NULL));
+	if (!signed_) {
+		fprintf(out, "%15s: %d\n", "GPG sig summary", -1);
+		fprintf(out, "%15s: %d\n", "GPG sig status", -1);
+	} else if (good) {
+		fprintf(out, "%15s: %d\n", "GPG sig summary",
+			r->validity >= SPA_GPG_VALIDITY_FULL ? 3 : 0);
+		fprintf(out, "%15s: %d\n", "GPG sig status", 0);
+	} else {
+		fprintf(out, "%15s: %d\n", "GPG sig summary", -1);
+		fprintf(out, "%15s: %s\n", "GPG sig status",
+			spa_strerror(spa_gpg_sig_error(r)));
+	}
+	fprintf(out, "%15s: %s\n", "GPG home dir", or_null(g->home));
+	fprintf(out, "%15s: %s\n", "GPG exe", or_null(g->exe));
+}
+
 void spa_client_dump(FILE *out, const struct spa_message *m,
 		     const struct spa_build_info *info, int hmac_type,
-		     int enc_mode, const char *final_data)
+		     int enc_mode, const struct spa_client_gpg_dump *g,
+		     const char *final_data)
 {
 	fprintf(out, "SPA Field Values:\n=================\n");
 	fprintf(out, "%15s: %s\n", "Random Value", m->rand_val);
@@ -222,9 +350,12 @@ void spa_client_dump(FILE *out, const struct spa_message *m,
 		spa_digest_label(m->digest_type));
 	fprintf(out, "%15s: %d (%s)\n", "HMAC Type", hmac_type,
 		hmac_type ? spa_digest_label(hmac_type) : "None");
-	fprintf(out, "%15s: %d (%s)\n", "Encryption Type", 1, "Rijndael");
+	fprintf(out, "%15s: %d (%s)\n", "Encryption Type", g ? SPA_ENC_GPG :
+		SPA_ENC_RIJNDAEL, g ? "GPG" : "Rijndael");
 	fprintf(out, "%15s: %d (%s)\n", "Encryption Mode", enc_mode,
 		spa_mode_name(enc_mode));
+	if (g)
+		dump_gpg(out, g);
 	fprintf(out, "%15s: %s\n", "Encoded Data", info->encoded);
 	fprintf(out, "%15s: %s\n", "SPA Data Digest", info->digest);
 	fprintf(out, "%15s: %s\n", "HMAC", or_null(info->hmac));
@@ -236,6 +367,8 @@ int spa_client_dump_decoded(FILE *out, const struct spa_client_cfg *c,
 			    const struct spa_client_packet *p)
 {
 	struct spa_build_info info;
+	struct spa_client_gpg_dump g;
+	struct spa_gpg_result r;
 	struct spa_message m;
 	struct spa_keys *k = NULL;
 	char plain[SPA_WIRE_CAP], final[SPA_WIRE_CAP];
@@ -243,10 +376,26 @@ int spa_client_dump_decoded(FILE *out, const struct spa_client_cfg *c,
 	int rc;
 
 	memset(&info, 0, sizeof(info));
+	memset(&r, 0, sizeof(r));
 	rc = make_keys(c, keys, &k);
 	if (rc < 0)
 		goto out;
-	rc = spa_packet_open(p->wire, p->wire_len, k, &m);
+	if (c->use_gpg) {
+		struct spa_gpg_opts o;
+
+		spa_client_gpg_opts(c, keys, &o);
+		rc = spa_gpg_open(&o, p->wire, p->wire_len,
+				  keys->have_hmac ? k : NULL, &m, &r);
+		/* The sender rarely holds the server's secret key. */
+		if (rc == -SPA_E_GPG_NOSECKEY) {
+			fprintf(out, "(Not decoded: the recipient's secret key is "
+				"not in this keyring.)\n");
+			rc = 0;
+			goto out;
+		}
+	} else {
+		rc = spa_packet_open(p->wire, p->wire_len, k, &m);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "spa-client: our own packet does not decode: %s\n",
 			spa_strerror(rc));
@@ -276,9 +425,13 @@ int spa_client_dump_decoded(FILE *out, const struct spa_client_cfg *c,
 	}
 	memcpy(final, p->wire, p->wire_len - hmac_len);
 	final[p->wire_len - hmac_len] = '\0';
+	/* fwknop's decoder knows no signer or recipient names */
+	spa_client_gpg_dump_init(c, &g);
+	g.signer = g.recipient = NULL;
+	g.r = &r;
 	fprintf(out, "Dump of the Decoded Data\n");
 	spa_client_dump(out, &m, &info, spa_keys_hmac_type(k),
-			spa_keys_enc_mode(k), final);
+			spa_keys_enc_mode(k), c->use_gpg ? &g : NULL, final);
 out:
 	spa_wipe(plain, sizeof(plain));
 	spa_keys_free(k);

@@ -337,14 +337,27 @@ static int buf_var(struct rc_buf *b, const char *name, const char *value)
 	return n;
 }
 
-/* Key variables replace each other: a new KEY drops an old KEY_BASE64. */
+/* Key variables replace each other: a new KEY drops an old KEY_BASE64,
+ * and GPG_SIGNING_PW[_BASE64], KEY under another name (fwknop). */
 static const char *rc_group(const char *name)
 {
-	if (!strcasecmp(name, "KEY") || !strcasecmp(name, "KEY_BASE64"))
+	if (!strcasecmp(name, "KEY") || !strcasecmp(name, "KEY_BASE64") ||
+	    !strcasecmp(name, "GPG_SIGNING_PW") ||
+	    !strcasecmp(name, "GPG_SIGNING_PW_BASE64"))
 		return "KEY";
 	if (!strcasecmp(name, "HMAC_KEY") || !strcasecmp(name, "HMAC_KEY_BASE64"))
 		return "HMAC_KEY";
 	return name;
+}
+
+/* fwknop's "critical" variables: a stanza's value is kept unless
+ * --force-stanza says to replace it. */
+static bool rc_critical(const char *name)
+{
+	const char *g = rc_group(name);
+
+	return !strcasecmp(g, "KEY") || !strcasecmp(g, "HMAC_KEY") ||
+	       !strcasecmp(g, "GPG_RECIPIENT") || !strcasecmp(g, "GPG_SIGNER");
 }
 
 static bool given_on_cmdline(const struct spa_client_cfg *c, const char *name)
@@ -455,8 +468,7 @@ int spa_client_rc_save_stanza(const char *path, const char *stanza,
 			continue;
 		}
 		if (in && given_on_cmdline(c, name)) {
-			bool critical = strcasecmp(rc_group(name), "KEY") == 0 ||
-					strcasecmp(rc_group(name), "HMAC_KEY") == 0;
+			bool critical = rc_critical(name);
 			if (!critical || c->force_stanza)
 				continue;
 			fprintf(stderr, "spa-client: [%s] already has %s; nothing "

@@ -148,6 +148,7 @@ static void print_send_block(const struct spa_client_cfg *c,
 static int run_packet(struct spa_client_cfg *c)
 {
 	struct spa_client_keys keys;
+	struct spa_client_gpg_dump g;
 	struct spa_client_packet *p;
 	size_t sent = 0;
 	int rc;
@@ -164,8 +165,13 @@ static int run_packet(struct spa_client_cfg *c)
 			"tcpraw or icmp\n");
 		return -SPA_CE_USAGE;
 	}
+	if (c->use_gpg && !c->gpg_recipient[0]) {
+		fprintf(stderr, "spa-client: GnuPG mode needs the server's key: "
+			"give --gpg-recipient-key (or GPG_RECIPIENT in the rc file)\n");
+		return -SPA_CE_USAGE;
+	}
 	/* The server would refuse it too (docs/man/spa-client.1). */
-	if (c->enc_mode == SPA_MODE_CBC_LEGACY_IV && c->use_hmac) {
+	if (!c->use_gpg && c->enc_mode == SPA_MODE_CBC_LEGACY_IV && c->use_hmac) {
 		fprintf(stderr, "spa-client: legacy encryption mode cannot be used "
 			"with an HMAC\n");
 		return -SPA_CE_USAGE;
@@ -183,16 +189,23 @@ static int run_packet(struct spa_client_cfg *c)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -SPA_E_NOMEM;
+	/* fwknop's notes, whether or not a signer is set */
+	if (c->use_gpg && c->gpg_agent)
+		printf("[+] GPG mode set, signing passphrase acquired via gpg-agent\n");
+	else if (c->use_gpg && c->gpg_no_signing_pw)
+		printf("[+] GPG mode set, signing passphrase not required\n");
 	rc = spa_client_keys_get(c, &keys);
 	if (rc < 0)
 		goto out;
 	rc = spa_client_build(c, &keys, p);
 	if (rc < 0)
 		goto out;
+	spa_client_gpg_dump_init(c, &g);
 	if (c->test || c->verbose)
 		spa_client_dump(stdout, &p->msg, &p->info,
 				keys.have_hmac ? c->hmac_type : SPA_HMAC_NONE,
-				c->enc_mode, p->wire);
+				c->use_gpg ? SPA_MODE_ASYMMETRIC : c->enc_mode,
+				c->use_gpg ? &g : NULL, p->wire);
 	if (c->save_packet[0]) {
 		rc = save_packet(c, p);
 		if (rc < 0)

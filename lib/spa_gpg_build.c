@@ -8,18 +8,31 @@
 #include <string.h>
 
 /* Fetches the one key name stands for; the usability checks are gpg's
- * own flags, checked here so the error names the key, not gpg. */
+ * own flags, checked here so the error names the key, not gpg. A key
+ * listing rather than gpgme_get_key, which takes only fingerprints and
+ * key ids: fwknop's users also name keys by user id (e-mail). */
 static int spa_gpg_key(gpgme_ctx_t ctx, const char *name, bool secret,
 		       gpgme_key_t *out)
 {
-	gpgme_key_t key = NULL;
+	gpgme_key_t key = NULL, extra = NULL;
 	gpgme_error_t e;
 
 	if (!name || !*name)
 		return -SPA_E_GPG_KEY;
-	e = gpgme_get_key(ctx, name, &key, secret);
-	if (e)
+	e = gpgme_op_keylist_start(ctx, name, secret);
+	if (!e)
+		e = gpgme_op_keylist_next(ctx, &key);
+	/* a name matching two keys is refused, not resolved by list order */
+	if (!e && gpgme_op_keylist_next(ctx, &extra) == 0) {
+		gpgme_key_unref(extra);
+		e = gpgme_error(GPG_ERR_AMBIGUOUS_NAME);
+	}
+	gpgme_op_keylist_end(ctx);
+	if (e) {
+		if (key)
+			gpgme_key_unref(key);
 		return spa_gpg_error(e) == -SPA_E_GPG ? -SPA_E_GPG : -SPA_E_GPG_KEY;
+	}
 	if (key->revoked || key->expired || key->disabled || key->invalid ||
 	    !(secret ? key->can_sign : key->can_encrypt)) {
 		gpgme_key_unref(key);

@@ -128,7 +128,7 @@ int spa_gpg_ctx_new(const struct spa_gpg_opts *o, gpgme_ctx_t *out)
 		e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
 					      o->gpg_exe, o->home_dir);
 	/* loopback: gpg-agent asks us, never a terminal or a display */
-	if (!e)
+	if (!e && !o->agent_pinentry)
 		e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
 	info = e ? NULL : gpgme_ctx_get_engine_info(ctx);
 	/* GPGME reports a gpg it cannot start as "no such key" */
@@ -139,7 +139,8 @@ int spa_gpg_ctx_new(const struct spa_gpg_opts *o, gpgme_ctx_t *out)
 	gpgme_set_armor(ctx, 0);
 	/* no keyserver, CRL or OCSP lookups on a packet's behalf */
 	gpgme_set_offline(ctx, 1);
-	gpgme_set_passphrase_cb(ctx, spa_gpg_passphrase, (void *)o);
+	if (!o->agent_pinentry)
+		gpgme_set_passphrase_cb(ctx, spa_gpg_passphrase, (void *)o);
 	*out = ctx;
 	return 0;
 }

@@ -330,10 +330,14 @@ typedef int (*spa_gpg_passphrase_fn)(void *arg, const char *key_hint,
 struct spa_gpg_opts {
 	const char *home_dir;   /* NULL: gpg's own default ($GNUPGHOME, ~/.gnupg) */
 	const char *gpg_exe;    /* NULL: GPGME's default gpg */
-	/* NULL: keys must need no passphrase. Pinentry is always loopback:
-	 * gpg-agent never prompts on a terminal or a display. */
+	/* NULL: keys must need no passphrase. Pinentry is loopback:
+	 * gpg-agent never prompts on a terminal or a display... */
 	spa_gpg_passphrase_fn passphrase;
 	void *passphrase_arg;
+	/* ...unless this is set (spa-client --gpg-agent): then passphrase is
+	 * not used and gpg-agent answers from its cache or its own pinentry
+	 * (a smartcard PIN, a desktop prompt). Never for a daemon. */
+	bool agent_pinentry;
 };
 
 /* Sets GPGME up once (also done on first use); call it early in a

@@ -101,6 +101,66 @@ static void test_short_and_long(void **state)
 	free_cfg(c);
 }
 
+/* Each --gpg-* option implies -g and is remembered for --save-rc-stanza
+ * under fwknop's rc name, with USE_GPG Y. */
+static void test_gpg_options(void **state)
+{
+	struct spa_client_cfg *c = new_cfg();
+	const struct spa_opt_def *use = spa_opt_by_rc_name("USE_GPG");
+
+	(void)state;
+	assert_int_equal(ct_parse(c, ARGS("-A", "tcp/22", "-a", "198.51.100.7")), 0);
+	assert_false(c->use_gpg);
+	free_cfg(c);
+
+	c = new_cfg();
+	assert_int_equal(ct_parse(c, ARGS("-g")), 0);
+	assert_true(c->use_gpg);
+	free_cfg(c);
+
+	const char *const *implying[] = {
+		ARGS("--gpg-recipient-key", "0123456789ABCDEF0123456789ABCDEF01234567"),
+		ARGS("--gpg-signer-key", "alice <alice@example.org>"),
+		ARGS("--gpg-home-dir", "/tmp/gnupg"),
+		ARGS("--gpg-exe", "/usr/bin/gpg"),
+		ARGS("--gpg-agent"),
+		ARGS("--gpg-no-signing-pw"),
+		ARGS("--gpg-recip", "ABCD1234"),   /* fwknop's documented abbreviations */
+		ARGS("--gpg-sign", "ABCD1234"),
+	};
+	for (size_t i = 0; i < sizeof(implying) / sizeof(implying[0]); i++) {
+		c = new_cfg();
+		assert_int_equal(ct_parse(c, implying[i]), 0);
+		if (!c->use_gpg)
+			fail_msg("%s does not imply -g", implying[i][0]);
+		assert_non_null(c->saved[use - spa_opt_table]);
+		assert_string_equal(c->saved[use - spa_opt_table], "Y");
+		free_cfg(c);
+	}
+
+	c = new_cfg();
+	assert_int_equal(ct_parse(c, ARGS("--gpg-recipient-key", "server@example.org",
+					  "--gpg-signer-key", "ABCD1234",
+					  "--gpg-home-dir", "/h", "--gpg-exe", "/g",
+					  "--gpg-agent", "--gpg-no-signing-pw")), 0);
+	assert_string_equal(c->gpg_recipient, "server@example.org");
+	assert_string_equal(c->gpg_signer, "ABCD1234");
+	assert_string_equal(c->gpg_home, "/h");
+	assert_string_equal(c->gpg_exe, "/g");
+	assert_true(c->gpg_agent);
+	assert_true(c->gpg_no_signing_pw);
+	assert_string_equal(c->saved[spa_opt_by_rc_name("GPG_RECIPIENT") - spa_opt_table],
+			    "server@example.org");
+	assert_string_equal(c->saved[spa_opt_by_rc_name("GPG_SIGNER") - spa_opt_table],
+			    "ABCD1234");
+	assert_string_equal(c->saved[spa_opt_by_rc_name("GPG_HOMEDIR") - spa_opt_table], "/h");
+	assert_string_equal(c->saved[spa_opt_by_rc_name("GPG_EXE") - spa_opt_table], "/g");
+	assert_string_equal(c->saved[spa_opt_by_rc_name("USE_GPG_AGENT") - spa_opt_table], "Y");
+	assert_string_equal(c->saved[spa_opt_by_rc_name("GPG_NO_SIGNING_PW") - spa_opt_table],
+			    "Y");
+	free_cfg(c);
+}
+
 static void test_time_offsets(void **state)
 {
 	/* fwknop's forms: optional sign, digits, optional unit in either
@@ -287,8 +347,12 @@ static void test_bad_values(void **state)
 		ARGS("-D", "bad host"),
 		ARGS("--resolve-url", "ftp://198.51.100.1/"),
 		ARGS("--resolve-url", "http://host/a b"),
-		ARGS("-g"),
-		ARGS("--gpg-agent"),
+		ARGS("--gpg-recipient-key", ""),
+		ARGS("--gpg-recipient-key", "bad\tname"),
+		ARGS("--gpg-signer-key", "line\nbreak"),
+		ARGS("--gpg-home-dir", ""),
+		ARGS("--gpg-exe", ""),
+		ARGS("--gpg-signing-pw", "secret"),   /* never in argv */
 	};
 
 	(void)state;
@@ -476,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_short_and_long),
+		cmocka_unit_test(test_gpg_options),
 		cmocka_unit_test(test_time_offsets),
 		cmocka_unit_test(test_rc_time_offsets),
 		cmocka_unit_test(test_time_offset_saved_signed),

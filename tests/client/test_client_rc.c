@@ -122,7 +122,8 @@ static void test_refusals(void **state)
 		"[default]\nSPA_SERVER_PORT 0\n",
 		"[default]\nACCESS tcp/22,\n",
 		"[default]\nRESOLVE_URL gopher://x/\n",
-		"[default]\nUSE_GPG Y\n",
+		"[default]\nGPG_RECIPIENT\n",
+		"[default]\nGPG_SIGNING_PW\n",
 		"[default]\nSPA_SERVER_PROTO icmpx\n",
 		"[default]\nSPOOF_SOURCE_IP 198.51.100.300\n",
 		"[default]\nDIGEST_TYPE\n",
@@ -315,6 +316,142 @@ static void test_save_replaces_in_place(void **state)
 	spa_client_cfg_free(&back);
 }
 
+static const char gpg_rc[] =
+	"[default]\n"
+	"USE_GPG             Y\n"
+	"GPG_RECIPIENT       server@example.org\n"
+	"GPG_HOMEDIR         /default/gnupg\n"
+	"KEY                 rijndael-key\n"
+	"\n"
+	"[gpg]\n"
+	"GPG_SIGNER          ABCD1234\n"
+	"GPG_HOMEDIR         /stanza/gnupg\n"
+	"GPG_EXE             /usr/bin/gpg\n"
+	"GPG_SIGNING_PW      signing-pw\n"
+	"USE_GPG_AGENT       Y\n"
+	"GPG_NO_SIGNING_PW   Y\n"
+	"\n"
+	"[gpg64]\n"
+	"GPG_SIGNING_PW_BASE64 c2lnbmluZyBwdw\n"
+	"\n"
+	"[rijndael]\n"
+	"USE_GPG             N\n"
+	"\n"
+	"[names]\n"
+	"GPG_RECIPIENT       EC2D8B6F2CF7A5C680A43AB303B4FB75E116C260\n";
+
+/* [default] then the stanza then the command line; GPG_SIGNING_PW is
+ * KEY under another name (the later one wins, as in fwknop). */
+static void test_gpg_variables(void **state)
+{
+	struct fixture *f = *state;
+	struct spa_client_cfg *c = f->c;
+	struct spa_client_cfg d;
+
+	ct_write_file(f->rc, gpg_rc, 0600);
+	assert_int_equal(spa_client_rc_load(f->rc, "gpg", true, c), 0);
+	assert_true(c->use_gpg);
+	assert_string_equal(c->gpg_recipient, "server@example.org");
+	assert_string_equal(c->gpg_signer, "ABCD1234");
+	assert_string_equal(c->gpg_home, "/stanza/gnupg");
+	assert_string_equal(c->gpg_exe, "/usr/bin/gpg");
+	assert_string_equal(c->key, "signing-pw");
+	assert_false(c->key_is_b64);
+	assert_true(c->gpg_agent);
+	assert_true(c->gpg_no_signing_pw);
+	for (size_t i = 0; i < spa_opt_count; i++)
+		assert_null(c->saved[i]);
+	assert_int_equal(ct_parse(c, ARGS("--gpg-home-dir", "/cli/gnupg",
+					  "--gpg-signer-key", "EF015678")), 0);
+	assert_string_equal(c->gpg_home, "/cli/gnupg");
+	assert_string_equal(c->gpg_signer, "EF015678");
+
+	spa_client_cfg_init(&d);
+	assert_int_equal(spa_client_rc_load(f->rc, "gpg64", true, &d), 0);
+	assert_string_equal(d.key, "c2lnbmluZyBwdw");
+	assert_true(d.key_is_b64);
+	assert_true(d.use_gpg);
+	spa_client_cfg_free(&d);
+
+	/* A stanza's N turns [default]'s Y off (fwknop ignores N). */
+	spa_client_cfg_init(&d);
+	assert_int_equal(spa_client_rc_load(f->rc, "rijndael", true, &d), 0);
+	assert_false(d.use_gpg);
+	assert_string_equal(d.key, "rijndael-key");
+	spa_client_cfg_free(&d);
+
+	/* GnuPG settings without USE_GPG do not switch the mode (fwknop). */
+	ct_write_file(f->rc, "[default]\n[names]\nGPG_RECIPIENT x\nGPG_HOMEDIR /h\n"
+		      "USE_GPG_AGENT Y\nGPG_NO_SIGNING_PW Y\n", 0600);
+	spa_client_cfg_init(&d);
+	assert_int_equal(spa_client_rc_load(f->rc, "names", true, &d), 0);
+	assert_false(d.use_gpg);
+	spa_client_cfg_free(&d);
+}
+
+/* --save-rc-stanza writes the GnuPG settings under fwknop's names with
+ * USE_GPG Y; GPG_RECIPIENT, GPG_SIGNER and the signing passphrase are
+ * kept unless --force-stanza, like the keys. */
+static void test_gpg_save(void **state)
+{
+	struct fixture *f = *state;
+	struct spa_client_cfg *c2 = calloc(1, sizeof(*c2));
+	struct spa_client_cfg back;
+	char *text;
+
+	assert_non_null(c2);
+	spa_client_cfg_init(c2);
+	assert_int_equal(ct_parse(c2, ARGS("-A", "tcp/22", "--gpg-recip", "srv@example.org",
+					"--gpg-signer-key", "ABCD1234", "--gpg-home-dir", "/g",
+					"--gpg-exe", "/usr/bin/gpg", "--gpg-agent",
+					"--gpg-no-signing-pw")), 0);
+	assert_int_equal(spa_client_rc_save_stanza(f->rc, "gs", c2), 0);
+	spa_client_cfg_free(c2);
+	text = ct_read_file(f->rc);
+	assert_non_null(strstr(text, "[gs]\n"));
+	assert_non_null(strstr(text, "USE_GPG                     Y\n"));
+	assert_non_null(strstr(text, "GPG_RECIPIENT               srv@example.org\n"));
+	assert_non_null(strstr(text, "GPG_SIGNER                  ABCD1234\n"));
+	assert_non_null(strstr(text, "GPG_HOMEDIR                 /g\n"));
+	assert_non_null(strstr(text, "GPG_EXE                     /usr/bin/gpg\n"));
+	assert_non_null(strstr(text, "USE_GPG_AGENT               Y\n"));
+	assert_non_null(strstr(text, "GPG_NO_SIGNING_PW           Y\n"));
+	free(text);
+	spa_client_cfg_init(&back);
+	assert_int_equal(spa_client_rc_load(f->rc, "gs", true, &back), 0);
+	assert_true(back.use_gpg && back.gpg_agent && back.gpg_no_signing_pw);
+	assert_string_equal(back.gpg_recipient, "srv@example.org");
+	spa_client_cfg_free(&back);
+
+	/* critical: an existing recipient, signer or signing passphrase */
+	ct_write_file(f->rc, "[default]\n\n[gs]\nGPG_SIGNING_PW old-pw\n"
+		      "GPG_RECIPIENT old@example.org\n", 0600);
+	const char *const *refused[] = {
+		ARGS("--gpg-recipient-key", "new@example.org"),
+		ARGS("--key-rijndael", "new-pw", "-g"),
+	};
+	for (size_t i = 0; i < 2; i++) {
+		spa_client_cfg_init(c2);
+		assert_int_equal(ct_parse(c2, refused[i]), 0);
+		assert_true(spa_client_rc_save_stanza(f->rc, "gs", c2) < 0);
+		spa_client_cfg_free(c2);
+	}
+	ct_write_file(f->rc, "[default]\n\n[gs]\nGPG_SIGNER old\n", 0600);
+	spa_client_cfg_init(c2);
+	assert_int_equal(ct_parse(c2, ARGS("--gpg-signer-key", "new")), 0);
+	assert_true(spa_client_rc_save_stanza(f->rc, "gs", c2) < 0);
+	spa_client_cfg_free(c2);
+	spa_client_cfg_init(c2);
+	assert_int_equal(ct_parse(c2, ARGS("--gpg-signer-key", "new", "--force-stanza")), 0);
+	assert_int_equal(spa_client_rc_save_stanza(f->rc, "gs", c2), 0);
+	spa_client_cfg_free(c2);
+	free(c2);
+	text = ct_read_file(f->rc);
+	assert_null(strstr(text, "old"));
+	assert_non_null(strstr(text, "GPG_SIGNER                  new\n"));
+	free(text);
+}
+
 static void test_stanza_list(void **state)
 {
 	struct fixture *f = *state;
@@ -427,6 +564,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rc_file_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_new_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_replaces_in_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gpg_variables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gpg_save, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stanza_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reads_fwknop_stanza, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fwknop_reads_ours, setup, teardown),
