@@ -153,30 +153,54 @@ static int key_stream(const struct spa_client_cfg *c)
 	return c->key_fd;
 }
 
-static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
+/* One secret's text from the first of its sources: the setting (an
+ * option or the rc file), a key file, the stream, the prompt. */
+struct key_source {
+	const char *value;      /* "" when not set */
+	bool value_b64;
+	const char *file;       /* "" when not set */
+	const char *prompt;
+	const char *stream_err; /* the messages when those fail */
+	const char *prompt_err;
+};
+
+static int key_text(const struct spa_client_cfg *c, const struct key_source *s,
+		    char *text, size_t cap, bool *b64)
 {
-	char text[SPA_CLIENT_KEY_CAP];
-	bool b64 = false;
 	int rc, fd = key_stream(c);
 
-	if (c->key[0]) {
-		snprintf(text, sizeof(text), "%s", c->key);
-		b64 = c->key_is_b64;
-		rc = 0;
-	} else if (c->key_file[0]) {
-		rc = spa_client_key_file_lookup(c->key_file, c->server, text,
-						sizeof(text));
-	} else if (fd >= 0) {
-		rc = read_fd_line(fd, text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: could not read the encryption key\n");
-	} else {
-		rc = prompt_tty("Enter encryption key: ", text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: no encryption key given (use "
-				"--key-rijndael, --key-base64-rijndael, -G, --stdin, "
-				"--fd or KEY in the rc file)\n");
+	*b64 = false;
+	if (s->value[0]) {
+		snprintf(text, cap, "%s", s->value);
+		*b64 = s->value_b64;
+		return 0;
 	}
+	if (s->file[0])
+		return spa_client_key_file_lookup(s->file, c->server, text, cap);
+	if (fd >= 0) {
+		rc = read_fd_line(fd, text, cap);
+		if (rc < 0)
+			fprintf(stderr, "spa-client: %s\n", s->stream_err);
+		return rc;
+	}
+	rc = prompt_tty(s->prompt, text, cap);
+	if (rc < 0)
+		fprintf(stderr, "spa-client: %s\n", s->prompt_err);
+	return rc;
+}
+
+static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
+{
+	const struct key_source src = {
+		c->key, c->key_is_b64, c->key_file, "Enter encryption key: ",
+		"could not read the encryption key",
+		"no encryption key given (use --key-rijndael, "
+		"--key-base64-rijndael, -G, --stdin, --fd or KEY in the rc file)",
+	};
+	char text[SPA_CLIENT_KEY_CAP];
+	bool b64;
+	int rc = key_text(c, &src, text, sizeof(text), &b64);
+
 	if (rc == 0)
 		rc = to_bytes(text, b64, k->enc, sizeof(k->enc), SPA_MAX_KEY_LEN,
 			      &k->enc_len, "encryption key");
@@ -186,29 +210,19 @@ static int get_enc(const struct spa_client_cfg *c, struct spa_client_keys *k)
 
 static int get_hmac(const struct spa_client_cfg *c, struct spa_client_keys *k)
 {
+	const struct key_source src = {
+		c->hmac_key, c->hmac_key_is_b64, c->hmac_key_file,
+		"Enter HMAC key: ",
+		"could not read the HMAC key (the line after the encryption key "
+		"or signing passphrase, if that was read too)",
+		"--use-hmac given but no HMAC key (use --key-hmac, "
+		"--key-base64-hmac, --get-hmac-key, --stdin, --fd or HMAC_KEY in "
+		"the rc file)",
+	};
 	char text[SPA_CLIENT_KEY_CAP];
-	bool b64 = false;
-	int rc, fd = key_stream(c);
+	bool b64;
+	int rc = key_text(c, &src, text, sizeof(text), &b64);
 
-	if (c->hmac_key[0]) {
-		snprintf(text, sizeof(text), "%s", c->hmac_key);
-		b64 = c->hmac_key_is_b64;
-		rc = 0;
-	} else if (c->hmac_key_file[0]) {
-		rc = spa_client_key_file_lookup(c->hmac_key_file, c->server, text,
-						sizeof(text));
-	} else if (fd >= 0) {
-		rc = read_fd_line(fd, text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: could not read the HMAC key (the "
-				"line after the encryption key, if that was read too)\n");
-	} else {
-		rc = prompt_tty("Enter HMAC key: ", text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: --use-hmac given but no HMAC key "
-				"(use --key-hmac, --key-base64-hmac, --get-hmac-key, "
-				"--stdin, --fd or HMAC_KEY in the rc file)\n");
-	}
 	if (rc == 0)
 		rc = to_bytes(text, b64, k->hmac, sizeof(k->hmac),
 			      SPA_MAX_HMAC_KEY_LEN, &k->hmac_len, "HMAC key");
@@ -253,32 +267,21 @@ static int gpg_pw_set(const char *text, bool b64, struct spa_client_keys *k)
  */
 static int get_gpg_pw(const struct spa_client_cfg *c, struct spa_client_keys *k)
 {
+	const struct key_source src = {
+		c->key, c->key_is_b64, c->key_file,
+		"Enter passphrase for signing: ",
+		"could not read the signing passphrase",
+		"no passphrase for the signing key (use GPG_SIGNING_PW in the rc "
+		"file, -G, --stdin, --fd, --gpg-agent, or --gpg-no-signing-pw for "
+		"a key without one)",
+	};
 	char text[SPA_CLIENT_KEY_CAP];
-	bool b64 = false;
-	int rc, fd = key_stream(c);
+	bool b64;
+	int rc;
 
 	if (!c->gpg_signer[0] || c->gpg_agent || c->gpg_no_signing_pw)
 		return 0;
-	if (c->key[0]) {
-		snprintf(text, sizeof(text), "%s", c->key);
-		b64 = c->key_is_b64;
-		rc = 0;
-	} else if (c->key_file[0]) {
-		rc = spa_client_key_file_lookup(c->key_file, c->server, text,
-						sizeof(text));
-	} else if (fd >= 0) {
-		rc = read_fd_line(fd, text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: could not read the signing "
-				"passphrase\n");
-	} else {
-		rc = prompt_tty("Enter passphrase for signing: ", text, sizeof(text));
-		if (rc < 0)
-			fprintf(stderr, "spa-client: no passphrase for signing key %s "
-				"(use GPG_SIGNING_PW in the rc file, -G, --stdin, --fd, "
-				"--gpg-agent, or --gpg-no-signing-pw for a key without "
-				"one)\n", c->gpg_signer);
-	}
+	rc = key_text(c, &src, text, sizeof(text), &b64);
 	if (rc == 0)
 		rc = gpg_pw_set(text, b64, k);
 	spa_wipe(text, sizeof(text));
