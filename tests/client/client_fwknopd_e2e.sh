@@ -6,6 +6,9 @@
 # 198.51.100.2, joined by a veth pair). For each scenario: tcp/22 on the
 # server is dropped, spa-client knocks, and the connection must pass
 # afterwards and not before. The host's firewall is never touched.
+# With gpg installed, GnuPG knocks too: throwaway keyrings for both sides
+# (their gpg-agents are killed at the end), signed and unsigned, with and
+# without HMAC.
 #
 # usage: client_fwknopd_e2e.sh <path to spa-client>
 # exit: 0 pass, 1 fail, 77 skip
@@ -24,6 +27,11 @@ FAIL=0
 DPID=
 LPID=
 TMP=
+GPG=$(command -v gpg 2>/dev/null)
+GPGH=
+CLIENT_RC=(--no-rc-file)
+CLIENT_IN=/dev/null
+WANT_LOG=    # a line fwknopd must have logged for an open scenario
 
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -46,6 +54,11 @@ cleanup() {
 	if [ -n "$LPID" ]; then
 		kill "$LPID" 2>/dev/null
 		wait "$LPID" 2>/dev/null
+	fi
+	if [ -n "$GPGH" ]; then
+		for h in "$GPGH/srv" "$GPGH/cli"; do
+			gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
+		done
 	fi
 	ip netns del "$NS_S" 2>/dev/null
 	ip netns del "$NS_C" 2>/dev/null
@@ -131,12 +144,16 @@ scenario() {
 		echo "FAIL: [$name] tcp/22 reachable before the knock"
 		ok=0
 	fi
-	if ! HOME="$d" ip netns exec "$NS_C" "$SPA" --no-rc-file --no-save-args \
-		-D "$SRV" "$@" >"$d/client.out" 2>&1; then
+	if ! HOME="$d" ip netns exec "$NS_C" "$SPA" "${CLIENT_RC[@]}" --no-save-args \
+		-D "$SRV" "$@" <"$CLIENT_IN" >"$d/client.out" 2>&1; then
 		echo "FAIL: [$name] spa-client failed: $(cat "$d/client.out")"
 		ok=0
 	elif [ "$want" = open ] && ! wait_connect; then
 		echo "FAIL: [$name] tcp/22 still closed after the knock"
+		ok=0
+	elif [ "$want" = open ] && [ -n "$WANT_LOG" ] &&
+	     ! grep -qF -- "$WANT_LOG" "$d/fwknopd.log"; then
+		echo "FAIL: [$name] fwknopd did not log '$WANT_LOG'"
 		ok=0
 	elif [ "$want" = closed ]; then
 		sleep 2
@@ -221,6 +238,131 @@ scenario closed udp_wrong_mode "KEY e2e-key-eight
 HMAC_KEY e2e-hmac-eight
 ENCRYPTION_MODE CBC" -- \
 	-A tcp/22 -a "$CLI" -M ofb --key-rijndael e2e-key-eight --key-hmac e2e-hmac-eight
+
+# ---- GnuPG ----
+# fwknopd decrypts through libfko, which cannot answer gpg-agent in
+# loopback mode: the server key has no passphrase (GPG_ALLOW_NO_PW). The
+# client's signing key has one, given to spa-client on --stdin or in the
+# rc file; a second client key has none (for --gpg-agent).
+gpgb() { # gpgb <home> <gpg args...>
+	local h=$1
+	shift
+	"$GPG" --homedir "$h" --batch --no-tty --quiet --pinentry-mode loopback "$@"
+}
+fpr_of() { # fpr_of <home> <uid>
+	"$GPG" --homedir "$1" --batch --with-colons --list-keys "$2" 2>/dev/null |
+		awk -F: '$1 == "fpr" { print $10; exit }'
+}
+
+gpg_setup() {
+	local h
+	GPGH=$TMP/gpg
+	mkdir -p "$GPGH/srv" "$GPGH/cli" && chmod 700 "$GPGH/srv" "$GPGH/cli" || return 1
+	for h in "$GPGH/srv" "$GPGH/cli"; do
+		printf 'allow-loopback-pinentry\n' >"$h/gpg-agent.conf"
+	done
+	gpgb "$GPGH/srv" --passphrase '' --quick-gen-key \
+		'spa-e2e-server <server@e2e.test>' rsa2048 sign,encr never &&
+	gpgb "$GPGH/cli" --passphrase "$CLIENT_PW" --quick-gen-key \
+		'spa-e2e-client <client@e2e.test>' ed25519 sign never &&
+	gpgb "$GPGH/cli" --passphrase '' --quick-gen-key \
+		'spa-e2e-agent <agent@e2e.test>' ed25519 sign never &&
+	gpgb "$GPGH/cli" --passphrase '' --quick-gen-key \
+		'spa-e2e-stranger <stranger@e2e.test>' ed25519 sign never || return 1
+	SFPR=$(fpr_of "$GPGH/srv" server@e2e.test)
+	CFPR=$(fpr_of "$GPGH/cli" client@e2e.test)
+	AFPR=$(fpr_of "$GPGH/cli" agent@e2e.test)
+	XFPR=$(fpr_of "$GPGH/cli" stranger@e2e.test)
+	[ -n "$SFPR" ] && [ -n "$CFPR" ] && [ -n "$AFPR" ] && [ -n "$XFPR" ] || return 1
+	gpgb "$GPGH/srv" --export "$SFPR" >"$GPGH/srv.pub" &&
+	gpgb "$GPGH/cli" --import "$GPGH/srv.pub" &&
+	gpgb "$GPGH/cli" --export "$CFPR" "$AFPR" "$XFPR" >"$GPGH/cli.pub" &&
+	gpgb "$GPGH/srv" --import "$GPGH/cli.pub" || return 1
+	# fwknopd wants at least marginal validity: the server certifies the
+	# clients it knows (the stranger too: refused by id, not by trust)
+	for h in "$CFPR" "$AFPR" "$XFPR"; do
+		gpgb "$GPGH/srv" --passphrase '' --quick-lsign-key "$h" \
+			>>"$GPGH/setup.log" 2>&1 || return 1
+	done
+}
+
+CLIENT_PW='e2e client signing pw'
+if [ -z "$GPG" ]; then
+	echo "SKIP: gpg not installed: no GnuPG scenarios"
+elif ! gpg_setup; then
+	echo "FAIL: GnuPG keyrings could not be made"
+	FAIL=$((FAIL + 1))
+else
+	GSTANZA="GPG_HOME_DIR $GPGH/srv
+GPG_DECRYPT_ID $SFPR
+GPG_ALLOW_NO_PW Y"
+	GH1=$(printf 'e2e-gpg-hmac-key-0123456789' | base64)
+	GCLI=(--gpg-home-dir "$GPGH/cli" --gpg-recipient-key "$SFPR")
+
+	# signed with a passphrase read from stdin, then the HMAC key (line 2)
+	printf '%s\n%s\n' "$CLIENT_PW" e2e-gpg-hmac-key-0123456789 >"$TMP/gpg.in"
+	CLIENT_IN=$TMP/gpg.in
+	WANT_LOG="GPG sig fpr: $CFPR"
+	scenario open gpg_signed_hmac "$GSTANZA
+GPG_REMOTE_ID ${CFPR: -8}
+HMAC_KEY_BASE64 $GH1" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}" --gpg-signer-key "$CFPR" \
+		--use-hmac --stdin
+	CLIENT_IN=/dev/null
+
+	# signed, no HMAC, everything from a stanza of the rc file
+	# (the passphrase base64 encoded), full fingerprint on the server
+	mkdir -p "$TMP/rc"
+	cat >"$TMP/rc/fwknoprc" <<-EOF
+		[default]
+		[gpgsrv]
+		USE_GPG                 Y
+		GPG_HOMEDIR             $GPGH/cli
+		GPG_RECIPIENT           $SFPR
+		GPG_SIGNER              client@e2e.test
+		GPG_SIGNING_PW_BASE64   $(printf '%s' "$CLIENT_PW" | base64)
+		ACCESS                  tcp/22
+		ALLOW_IP                $CLI
+	EOF
+	chmod 600 "$TMP/rc/fwknoprc"
+	CLIENT_RC=(--rc-file "$TMP/rc/fwknoprc")
+	scenario open gpg_signed_rc_nohmac "$GSTANZA
+GPG_FINGERPRINT_ID $CFPR" -- -n gpgsrv
+	CLIENT_RC=(--no-rc-file)
+
+	# a key without passphrase through --gpg-agent, with HMAC
+	WANT_LOG="GPG sig fpr: $AFPR"
+	scenario open gpg_agent_signed_hmac "$GSTANZA
+GPG_REMOTE_ID ${AFPR: -8}
+HMAC_KEY_BASE64 $GH1" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}" --gpg-signer-key "$AFPR" \
+		--gpg-agent --key-base64-hmac "$GH1"
+
+	# unsigned, where the stanza does not want a signature
+	WANT_LOG="Encryption Type: 2 (GPG)"
+	scenario open gpg_unsigned_hmac "$GSTANZA
+GPG_DISABLE_SIG Y
+HMAC_KEY_BASE64 $GH1" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}" --key-base64-hmac "$GH1"
+	scenario open gpg_unsigned_nohmac "$GSTANZA
+GPG_DISABLE_SIG Y" -- \
+		-A tcp/22 -s "${GCLI[@]}"
+
+	WANT_LOG=
+	# refused by fwknopd: a signer it does not list, an unsigned packet
+	# where a signature is required, a wrong HMAC key
+	scenario closed gpg_signer_not_listed "$GSTANZA
+GPG_REMOTE_ID ${CFPR: -8}" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}" --gpg-signer-key "$XFPR" \
+		--gpg-no-signing-pw
+	scenario closed gpg_unsigned_sig_required "$GSTANZA
+GPG_REMOTE_ID ${CFPR: -8}" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}"
+	scenario closed gpg_wrong_hmac "$GSTANZA
+GPG_DISABLE_SIG Y
+HMAC_KEY_BASE64 $GH1" -- \
+		-A tcp/22 -a "$CLI" "${GCLI[@]}" --key-hmac not-the-key
+fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

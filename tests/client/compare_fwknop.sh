@@ -15,7 +15,7 @@ fails=0
 checks=0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/spa-client-cmp.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+trap 'gpgconf --homedir "$work/gnupg" --kill gpg-agent >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 fail() {
 	echo "FAIL: $*"
@@ -105,6 +105,57 @@ for c in "${cases[@]}"; do
 	echo "ok: $c"
 done
 
+# GnuPG mode, signed (fwknop's own -T decode wants a signature): one
+# throwaway keyring holding both the server key and the client's, so both
+# clients decode their packet again and print the signature fields.
+# The ciphertext's length varies with gpg's output, so it is masked whole.
+gpgb() { gpg --homedir "$work/gnupg" --batch --no-tty --quiet --pinentry-mode loopback "$@"; }
+gfpr() { gpg --homedir "$work/gnupg" --batch --with-colons --list-keys "$1" 2>/dev/null |
+	awk -F: '$1 == "fpr" { print $10; exit }'; }
+if ! command -v gpg >/dev/null 2>&1; then
+	echo "SKIP: gpg not installed: no GnuPG comparison"
+elif mkdir -m 700 "$work/gnupg" &&
+     gpgb --passphrase '' --quick-gen-key 'cmp-server <server@cmp.test>' rsa2048 sign,encr never &&
+     gpgb --passphrase '' --quick-gen-key 'cmp-client <client@cmp.test>' ed25519 sign never &&
+     sfpr=$(gfpr server@cmp.test) && cfpr=$(gfpr client@cmp.test) &&
+     gpgb --passphrase '' --quick-lsign-key "$cfpr" >/dev/null 2>&1; then
+	gcases=(
+		"--gpg-signer-key $cfpr --gpg-no-signing-pw --key-hmac h"
+		"--gpg-sign client@cmp.test --gpg-agent -m sha512 -f 30"
+	)
+	for g in "${gcases[@]}"; do
+		eval "set -- $g"
+		checks=$((checks + 1))
+		common=(--no-rc-file --no-save-args -T -v -A tcp/22 -a 10.0.0.1
+			-D 127.0.0.1 --gpg-recipient-key "$sfpr"
+			--gpg-home-dir "$work/gnupg" --gpg-exe "$(command -v gpg)")
+		HOME="$work/home" "$FWKNOP" "${common[@]}" "$@" </dev/null \
+			>"$work/fwknop.out" 2>"$work/fwknop.err"
+		frc=$?
+		HOME="$work/home" "$SPA" "${common[@]}" "$@" </dev/null \
+			>"$work/spa.out" 2>"$work/spa.err"
+		src=$?
+		if [ "$frc" -ne 0 ] || [ "$src" -ne 0 ]; then
+			fail "[gpg $g] exit fwknop=$frc spa-client=$src: $(cat "$work/spa.err" "$work/fwknop.err")"
+			continue
+		fi
+		for o in fwknop spa; do
+			mask <"$work/$o.out" |
+				sed -E 's/^( Final SPA Data): .*/\1: <gpg>/' >"$work/$o.masked"
+		done
+		if ! grep -q "GPG sig fpr: $cfpr" "$work/spa.masked"; then
+			fail "[gpg $g] spa-client did not decode its packet again"
+		elif ! diff -u "$work/fwknop.masked" "$work/spa.masked" >"$work/diff"; then
+			fail "[gpg $g] output differs from fwknop:"
+			cat "$work/diff"
+		else
+			echo "ok: gpg $g"
+		fi
+	done
+else
+	fail "GnuPG keyring could not be made"
+fi
+
 # -T without -v: dump and the test-mode line, nothing about sending.
 checks=$((checks + 1))
 HOME="$work/home" "$FWKNOP" --no-rc-file --no-save-args -T -A tcp/22 -a 10.0.0.1 \
@@ -166,6 +217,9 @@ err_cases=(
 	"-Q 10.0.0.300 -P udpraw -A tcp/22 -a 10.0.0.1 -D 127.0.0.1 --key-rijndael k"
 	"-T -A tcp/22 -a 10.0.0.1 -M legacy --key-rijndael k --key-hmac h"
 	"-T -A tcp/22 -a 10.0.0.1 --key-rijndael 012345678901234567890123456789012"
+	"-T -A tcp/22 -a 10.0.0.1 -g"
+	"-T -A tcp/22 -a 10.0.0.1 --gpg-home-dir $work/gnupg --gpg-recipient-key nobody@cmp.test"
+	"-T -A tcp/22 -a 10.0.0.1 --gpg-home-dir $work/gnupg --gpg-recipient-key server@cmp.test --gpg-signer-key client@cmp.test"
 )
 for c in "${err_cases[@]}"; do
 	eval "set -- $c"
