@@ -278,16 +278,24 @@ static bool seen_before(struct spa_replay *replay, const struct spa_pkt *pkt,
 }
 
 /* The first stanza that could read the packet and refused it: its reason
- * beats a later stanza's "HMAC mismatch" in the log. */
-static void keep(const struct spa_stanza *s, struct spa_decision *d)
+ * beats a later stanza's "HMAC mismatch" in the log. weak: a stanza whose
+ * gpg run failed (wrong recipient, corrupted): better than a mismatch,
+ * not as good as a stanza that read the packet. */
+static void keep_as(const struct spa_stanza *s, struct spa_decision *d, bool weak)
 {
 	struct spa_pipeline_state *st = &d->resume;
 
-	if (st->kept)
+	if (st->kept && (weak || !st->kept_weak))
 		return;
 	st->kept = s;
+	st->kept_weak = weak;
 	memcpy(st->kept_reason, d->reason, sizeof(st->kept_reason));
 	memcpy(st->kept_user, d->msg.username, sizeof(st->kept_user));
+}
+
+static void keep(const struct spa_stanza *s, struct spa_decision *d)
+{
+	keep_as(s, d, false);
 }
 
 /* Once a stanza authenticated the packet and its digests are spent:
@@ -476,7 +484,11 @@ void spa_pipeline_gpg_resume(const struct spa_config *c, struct spa_replay *repl
 	s = &c->stanzas[i];
 	d->verdict = SPA_REJECT;
 	if (out->rc < 0) {
-		reject(d, s, "GnuPG: %s", out->not_tried ? out->not_tried : spa_strerror(out->rc));
+		const char *text = out->not_tried ? out->not_tried : spa_strerror(out->rc);
+
+		/* the library's GnuPG errors say so themselves */
+		reject(d, s, "%s%s", strstr(text, "GnuPG") ? "" : "GnuPG: ", text);
+		keep_as(s, d, true);
 		stanza_loop(c, replay, pkt, o, d, i + 1);
 		return;
 	}

@@ -36,6 +36,7 @@ struct spa_pipeline_state {
 	bool gpg_vouched;                    /* its HMAC passed (and the digest is spent) */
 	bool recorded;                       /* the wire digest is spent */
 	const struct spa_stanza *kept;       /* first stanza that read it, then refused */
+	bool kept_weak;                      /* ...or only where gpg failed for one */
 	char kept_reason[192];
 	char kept_user[64];
 };
