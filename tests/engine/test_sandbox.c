@@ -399,6 +399,55 @@ static void test_forbidden_calls(void **state)
 	box_fini(&b);
 }
 
+/* c2. The second descriptor (the pair to the GnuPG helper): sending there
+ * is allowed, anywhere else still kills. */
+static void test_second_out_fd(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct entered e;
+	struct box b;
+	int sp[2], gp[2], status, udp;
+	char got = 0;
+	pid_t pid;
+	(void)state;
+
+	box_init(&b, true);
+	b.o.restrict_out = true;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, gp), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		close(sp[0]);
+		close(gp[0]);
+		b.o.out_fd = sp[1];
+		b.o.out_fd2_set = true;
+		b.o.out_fd2 = gp[1];
+		if (udp < 0)
+			_exit(20);
+		child_enter(&b.o, sp[1]);
+		if (send(gp[1], "g", 1, 0) != 1)
+			_exit(24);
+		(void)sendto(udp, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+		_exit(21);
+	}
+	close(sp[1]);
+	close(gp[1]);
+	read_entered(sp[0], &e);
+	assert_int_equal(read_within(gp[0], &got, 1), 0);
+	assert_int_equal(got, 'g');
+	status = reap(pid);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("sendto on a socket other than out_fd/out_fd2: child %s %d, want SIGSYS",
+			 WIFSIGNALED(status) ? "killed by signal" : "exited",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	close(sp[0]);
+	close(gp[0]);
+	box_fini(&b);
+}
+
 /* d. Landlock alone (no seccomp, no chroot, no user drop): the file system
  * is closed, descriptors opened before are not. */
 static void test_landlock(void **state)
@@ -546,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_status_inside),
 		cmocka_unit_test(test_allowed_calls),
 		cmocka_unit_test(test_forbidden_calls),
+		cmocka_unit_test(test_second_out_fd),
 		cmocka_unit_test(test_landlock),
 		cmocka_unit_test(test_prepare_and_resolve),
 	};

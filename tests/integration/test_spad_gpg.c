@@ -373,6 +373,56 @@ static void test_flood(void **state)
 				FX_WAIT_MS));
 }
 
+/* The last helper pid spad logged. */
+static int logged_helper(void)
+{
+	char *log = th_read(fx->log), *p = log, *hit = NULL;
+	int pid = 0;
+
+	while (p && (p = strstr(p, "GnuPG: helper pid ")))
+		hit = p++;
+	if (hit)
+		pid = atoi(hit + strlen("GnuPG: helper pid "));
+	free(log);
+	return pid;
+}
+
+static bool gone(int pid)
+{
+	char st[64];
+
+	for (int i = 0; i < 500; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (th_proc_status(pid, "State", st, sizeof(st)) < 0 || st[0] == 'Z')
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* A reload replaces the packet process and its helper together; GnuPG
+ * knocks go on under the new ones. */
+static void test_reload_replaces_helper(void **state)
+{
+	char w[SPA_WIRE_CAP];
+	int old = helper_pid;
+	const char *line;
+	size_t len;
+
+	(void)state;
+	need_gpg();
+	assert_int_equal(kill(fx->pid, SIGHUP), 0);
+	assert_true(fx_wait_for(fx->log, "GnuPG: helper pid ", 2, FX_WAIT_MS));
+	helper_pid = logged_helper();
+	assert_true(helper_pid > 0 && helper_pid != old);
+	if (!gone(old))
+		fail_msg("the old GnuPG helper %d outlived the reload", old);
+	len = build(env.server_fpr, env.client_fpr, true, "198.51.100.7,tcp/443", w);
+	line = fx_send(fx, w, len, false);
+	has(line, "decision=grant");
+}
+
 /* The helper dies with spad. */
 static void test_helper_gone_after_stop(void **state)
 {
@@ -382,14 +432,8 @@ static void test_helper_gone_after_stop(void **state)
 	need_gpg();
 	assert_int_equal(th_proc_status(helper_pid, "State", st, sizeof(st)), 0);
 	assert_int_equal(fx_stop(fx, SIGTERM), 0);
-	for (int i = 0; i < 500; i++) {
-		struct timespec ts = { 0, 10000000 };
-
-		if (th_proc_status(helper_pid, "State", st, sizeof(st)) < 0 || st[0] == 'Z')
-			return;
-		nanosleep(&ts, NULL);
-	}
-	fail_msg("GnuPG helper %d still running after spad stopped (%s)", helper_pid, st);
+	if (!gone(helper_pid))
+		fail_msg("GnuPG helper %d still running after spad stopped", helper_pid);
 }
 
 /* spad to completion with extra args, its output appended to the log. */
@@ -519,7 +563,8 @@ static size_t respell(const char *wire, size_t len, char *out)
 	while (dl > 0 && text[dl - 1] == '=')
 		text[--dl] = '\0';
 	assert_int_equal(strncmp(text, "hQ", 2), 0);
-	snprintf(out, SPA_WIRE_CAP, "%s", text + 2);
+	assert_true((size_t)dl - 2 < SPA_WIRE_CAP);
+	memcpy(out, text + 2, (size_t)dl - 2 + 1);
 	return (size_t)dl - 2;
 }
 
@@ -530,6 +575,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_built_and_replays),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_reload_replaces_helper),
 		cmocka_unit_test(test_helper_gone_after_stop),
 		cmocka_unit_test(test_pcap_file_and_test_mode),
 	};
