@@ -302,6 +302,28 @@ static int run_cli(struct fx *f, const char *opt, const char *out, int mode)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int fx_run(struct fx *f, const char *const *extra)
+{
+	const char *argv[24] = { f->spad, "-f", "-v", "-c", f->conf, "-a", f->access };
+	posix_spawn_file_actions_t fa;
+	size_t n = 7;
+	pid_t pid;
+	int status;
+
+	for (; *extra && n < 23; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (posix_spawn(&pid, f->spad, &fa, NULL, (char *const *)argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int fx_cli(struct fx *f, const char *opt)
 {
 	return run_cli(f, opt, f->log, O_APPEND);

@@ -57,6 +57,9 @@ bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6);
 /* Waits until file contains needle n times (timeout ms). */
 bool fx_wait_for(const char *path, const char *needle, int n, int timeout_ms);
 int fx_count(const char *path, const char *needle);
+/* Runs "spad -f -v -c conf -a access <extra...>" (NULL-terminated, at most
+ * 16) to completion, output appended to the log; its exit status or -1. */
+int fx_run(struct fx *f, const char *const *extra);
 /* Runs "spad <opt> -c conf -a access" to completion; returns its exit status. */
 int fx_cli(struct fx *f, const char *opt);
 /* The same, its output alone (malloc'd, NULL if unreadable) and its exit

@@ -40,7 +40,6 @@
 
 #define GPG_HMAC "gpg-hmac-key-for-the-spad-test"
 
-extern char **environ;
 
 static const char *spad_path, *plugin_dir, *gpg_path, *fwknop_path;
 static struct gpg_env env;
@@ -436,29 +435,6 @@ static void test_helper_gone_after_stop(void **state)
 		fail_msg("GnuPG helper %d still running after spad stopped", helper_pid);
 }
 
-/* spad to completion with extra args, its output appended to the log. */
-static int run_spad(const char *const *extra)
-{
-	const char *argv[24] = { spad_path, "-f", "-v", "-c", fx->conf, "-a", fx->access };
-	posix_spawn_file_actions_t fa;
-	size_t n = 7;
-	pid_t pid;
-	int status;
-
-	for (; *extra && n < 23; extra++)
-		argv[n++] = *extra;
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, fx->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, fx->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (posix_spawn(&pid, spad_path, &fa, NULL, (char *const *)argv, environ) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* --pcap-file (each packet waits for its gpg run: not the live loop), in
  * test mode (decided, nothing opened or spent) and then for real. */
 static void test_pcap_file_and_test_mode(void **state)
@@ -483,12 +459,12 @@ static void test_pcap_file_and_test_mode(void **state)
 	snprintf(path, sizeof(path), "%s/gpg.pcap", fx->dir);
 	pf_write(path, DLT_EN10MB, fr, 2);
 	/* -t records no digest (as for Rijndael): both copies decide alike */
-	assert_int_equal(run_spad(test_args), 0);
+	assert_int_equal(fx_run(fx, test_args), 0);
 	assert_int_equal(fx_count(fx->log, "decision=grant"), grants + 2);
 	assert_int_equal(fx_count(fx->log, "not opened (test mode)"), 2);
 	assert_int_equal(fx_count(fx->calls, "open "), opens);
 	replays = fx_count(fx->log, "replay of a packet");
-	assert_int_equal(run_spad(args), 0);
+	assert_int_equal(fx_run(fx, args), 0);
 	assert_int_equal(fx_count(fx->log, "decision=grant"), grants + 3);
 	assert_int_equal(fx_count(fx->log, "replay of a packet"), replays + 1);
 	assert_true(fx_wait_for(fx->calls, "open ", opens + 1, FX_WAIT_MS));

@@ -25,7 +25,6 @@
 #include "pcap_frames.h"
 #include "spad_fixture.h"
 
-extern char **environ;
 
 static const char *spad_path, *plugin_dir;
 
@@ -34,29 +33,6 @@ static const char *spad_path, *plugin_dir;
 	"KEY_BASE64 " FX_KEY_B64 "\n" \
 	"HMAC_KEY_BASE64 " FX_HMAC_B64 "\n" \
 	"FW_ACCESS_TIMEOUT 30\n"
-
-/* Runs spad to completion with extra args; output appended to f->log. */
-static int run(struct fx *f, const char *const *extra)
-{
-	const char *argv[24] = { spad_path, "-f", "-v", "-c", f->conf, "-a", f->access };
-	posix_spawn_file_actions_t fa;
-	size_t n = 7;
-	pid_t pid;
-	int status;
-
-	for (; *extra && n < 23; extra++)
-		argv[n++] = *extra;
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (posix_spawn(&pid, spad_path, &fa, NULL, (char *const *)argv, environ) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static int setup(void **state)
 {
@@ -152,7 +128,7 @@ static void test_ethernet_file(void **state)
 	pf_ether(&fr[n++], 0, ip, iplen, 0);
 	pf_write(path, DLT_EN10MB, fr, n);
 
-	assert_int_equal(run(f, args), 0);
+	assert_int_equal(fx_run(f, args), 0);
 	assert_int_equal(opened(f, "family=4 src=198.51.100.7 proto=6 port=22"), 1);
 	assert_int_equal(opened(f, "family=4 src=198.51.100.8 proto=6 port=80"), 1);
 	assert_int_equal(opened(f, "family=4 src=198.51.100.9 proto=6 port=2222"), 1);
@@ -176,7 +152,7 @@ static void test_ethernet_file(void **state)
 	{
 		const char *dflt[] = { "--pcap-file", path, NULL };
 		int before = fx_count(f->log, "decision=");
-		assert_int_equal(run(f, dflt), 0);
+		assert_int_equal(fx_run(f, dflt), 0);
 		/* BPF passes the UDP frames 0, 1, 5 (IPv6), 6, 9, 10, 11; 6 and 11
 		 * are dropped by the parser, the digest cache makes 0, 1, 5
 		 * replays: five decisions, none of them a grant */
@@ -187,7 +163,7 @@ static void test_ethernet_file(void **state)
 	/* -C stops after that many captured packets */
 	{
 		const char *lim[] = { "--pcap-file", path, "-P", "", "-C", "3", NULL };
-		assert_int_equal(run(f, lim), 0);
+		assert_int_equal(fx_run(f, lim), 0);
 		assert_int_equal(fx_count(f->log, "packet limit 3 reached"), 1);
 		assert_int_equal(fx_count(f->log, "after 3 packets"), 1);
 	}
@@ -217,7 +193,7 @@ static void one_frame_file(struct fx *f, int dlt, const char *src, const char *r
 		fr.len = iplen;
 	}
 	pf_write(path, dlt, &fr, 1);
-	assert_int_equal(run(f, args), 0);
+	assert_int_equal(fx_run(f, args), 0);
 	if (opened(f, expect) != 1)
 		fail_msg("link type %d: no '%s' in the recorder's calls", dlt, expect);
 }
@@ -245,12 +221,12 @@ static void test_bad_file_and_filter(void **state)
 	const char *badbpf[] = { "--pcap-file", path, "-P", "udp port nonsense-xyz", NULL };
 
 	snprintf(path, sizeof(path), "%s/none.pcap", f->dir);
-	assert_int_not_equal(run(f, missing), 0);
+	assert_int_not_equal(fx_run(f, missing), 0);
 	pf_write(path, DLT_EN10MB, NULL, 0);
-	assert_int_not_equal(run(f, badbpf), 0);
+	assert_int_not_equal(fx_run(f, badbpf), 0);
 	assert_true(fx_count(f->log, "filter 'udp port nonsense-xyz'") >= 1);
 	/* an empty capture is fine: nothing decided, clean exit */
-	assert_int_equal(run(f, missing), 0);
+	assert_int_equal(fx_run(f, missing), 0);
 	assert_int_equal(fx_count(f->log, "decision="), 0);
 }
 
