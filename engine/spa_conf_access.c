@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* spa_conf_access.c - access.conf stanzas (docs/man/spad.8, ACCESS STANZAS). */
 #include "spa_conf_internal.h"
+#include "spa_conf_extcmd.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -35,7 +36,8 @@ static int new_stanza(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	if (rc < 0)
 		return rc == -ENOMEM ? rc : spa_conf_fail(x, p, "%s", aerr);
 	x->cur = (ssize_t)c->n_stanzas++;
-	return 0;
+	/* as written, for EXTERNAL_CMD_*'s $SOURCE */
+	return spa_conf_kv_add(&s->vars, &s->n_vars, p, p->value);
 }
 
 /* Digits only, 1..max of them; the value or -1. */
@@ -258,6 +260,10 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 		if (spa_conf_i64(v, &s->access_expire) < 0 || s->access_expire <= 0)
 			return spa_conf_fail(x, p, "expected epoch seconds");
 	} else if (strcmp(n, "FIREWALL_TYPE") == 0) {
+		/* external_cmd is the command cycle with EXTERNAL_CMD_* */
+		s->firewall_type_external = strcmp(v, SPA_EXTERNAL_CMD_TYPE) == 0;
+		if (s->firewall_type_external)
+			v = SPA_CMD_CYCLE_TYPE;
 		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
 		    spa_conf_copy(v, s->firewall_type, sizeof(s->firewall_type)) < 0)
 			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
@@ -267,6 +273,8 @@ static int scalar_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, cons
 		if (spa_conf_u32(v, 1, SPA_MAX_TIMEOUT_VALUE, &s->cmd_cycle_timer) < 0)
 			return spa_conf_fail(x, p, "expected seconds 1..%u", SPA_MAX_TIMEOUT_VALUE);
 		return spa_conf_kv_add(&s->kv, &s->n_kv, p, v);
+	} else if (strncmp(n, SPA_EXTCMD_KEY_PREFIX, strlen(SPA_EXTCMD_KEY_PREFIX)) == 0) {
+		return spa_conf_fail(x, p, "reserved: spad sets it from EXTERNAL_CMD_*");
 	} else {
 		/* Perhaps a plugin's (CMD_CYCLE_OPEN, ...): which plugins are
 		 * loaded is known only once every stanza is read, so the name
@@ -280,6 +288,7 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 {
 	char v[SPA_CONF_LINE_MAX + 1];
 	struct spa_stanza *s;
+	int rc;
 
 	if (strcmp(p->name, "SOURCE") == 0) {
 		snprintf(v, sizeof(v), "%s", p->value);
@@ -295,13 +304,26 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 		return key_var(x, p, s);
 	if (x->keys_only && !spa_conf_gpg_keys_var(p->name))
 		return spa_conf_fail(x, p, "only key variables are allowed in a %%include_keys file");
-	/* before the copy below: GPG_DECRYPT_PW is a secret */
+	/* as written, for EXTERNAL_CMD_*'s $VAR; a secret (GPG_DECRYPT_PW
+	 * here) is neither copied nor kept */
+	if (!spa_conf_extcmd_secret(p->name)) {
+		snprintf(v, sizeof(v), "%s", p->value);
+		trim(v);
+		rc = spa_conf_kv_add(&s->vars, &s->n_vars, p, v);
+		if (rc < 0)
+			return rc;
+	}
 	if (spa_conf_gpg_is_var(p->name))
 		return spa_conf_gpg_var(x, p, s);
 	if (is_later_var(p->name))
 		return later_var(x, p);
-	snprintf(v, sizeof(v), "%s", p->value);
-	trim(v);
+	if (spa_conf_extcmd_var(p->name)) {
+		char why[160];
+		/* used (or not) once the stanza and fwknopd.conf are complete */
+		if (spa_conf_extcmd_value(p->name, v, why, sizeof(why)) < 0)
+			return spa_conf_fail(x, p, "%s", why);
+		return 0;
+	}
 	if (strcmp(p->name, "DESTINATION") == 0 || strcmp(p->name, "OPEN_PORTS") == 0 ||
 	    strcmp(p->name, "RESTRICT_PORTS") == 0)
 		return list_var(x, p, v, s);
@@ -367,6 +389,12 @@ static int finish_stanza(const struct spa_config *c, struct spa_stanza *s, char 
 	rc = spa_conf_gpg_prepare(s, err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = spa_conf_extcmd_finish(c, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	spa_conf_kv_free(s->vars, s->n_vars);
+	s->vars = NULL;
+	s->n_vars = 0;
 	if (s->max_knocks && !s->knocks) {
 		s->knocks = calloc(1, sizeof(*s->knocks));
 		if (!s->knocks) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* spa_conf_server.c - fwknopd.conf variables (docs/man/spad.8, FILES). */
 #include "spa_conf_internal.h"
+#include "spa_conf_extcmd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ void spa_config_drop_stanzas(struct spa_config *c)
 		spa_keys_free(s->keys);
 		spa_conf_gpg_free(s);
 		spa_conf_kv_free(s->kv, s->n_kv);
+		spa_conf_kv_free(s->vars, s->n_vars);
 		free(s->knocks);
 		spa_wipe(s, sizeof(*s));
 	}
@@ -101,7 +103,7 @@ const char *spa_config_stanza_type(const struct spa_config *c, const struct spa_
 {
 	if (s->firewall_type[0])
 		return s->firewall_type;
-	if (spa_stanza_kv_get(s, "CMD_CYCLE_OPEN"))
+	if (spa_stanza_kv_get(s, "CMD_CYCLE_OPEN") || spa_stanza_kv_get(s, SPA_EXTCMD_OPEN_KEY))
 		return SPA_CMD_CYCLE_TYPE;
 	return c->firewall_type;
 }
@@ -276,6 +278,10 @@ static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
 			return spa_conf_fail(x, p, "value too long (max %zu)", d->cap - 1);
 		return 0;
 	case V_TYPE:
+		/* external_cmd is the command cycle with EXTERNAL_CMD_* */
+		x->c->firewall_type_external = strcmp(v, SPA_EXTERNAL_CMD_TYPE) == 0;
+		if (x->c->firewall_type_external)
+			v = SPA_CMD_CYCLE_TYPE;
 		/* a plugin file name: no path, nothing a shell would read */
 		if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v))
 			return spa_conf_fail(x, p, "expected a plugin name [a-z0-9_-]");
@@ -323,6 +329,12 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	for (size_t i = 0; i < sizeof(server_vars) / sizeof(server_vars[0]); i++)
 		if (strcmp(server_vars[i].name, p->name) == 0)
 			return set_var(x, p, &server_vars[i], v);
+	if (spa_conf_extcmd_var(p->name)) {
+		char why[160];
+		/* kept as written: each stanza served by them resolves them */
+		if (spa_conf_extcmd_value(p->name, v, why, sizeof(why)) < 0)
+			return spa_conf_fail(x, p, "%s", why);
+	}
 	/* Anything else is a plugin's key or a typo; plugin keys are checked
 	 * once the plugins are loaded (spa_config_check_keys). */
 	return spa_conf_kv_add(&x->c->kv, &x->c->n_kv, p, v);
@@ -343,7 +355,7 @@ int spa_config_check_keys(const struct spa_config *c, const char *const *prefixe
 
 	for (size_t i = 0; i < c->n_kv; i++) {
 		const char *name = c->kv[i].name;
-		bool ok = false;
+		bool ok = spa_conf_extcmd_var(name);
 		for (size_t k = 0; !ok && k < sizeof(backend_prefixes) / sizeof(backend_prefixes[0]); k++)
 			ok = has_prefix(name, backend_prefixes[k]);
 		for (size_t k = 0; !ok && k < n_prefixes; k++)

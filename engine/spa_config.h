@@ -25,6 +25,8 @@
 #define SPA_DEFAULT_FIREWALL_TYPE "iptables"
 /* the plugin fwknopd's CMD_CYCLE_OPEN stanzas mean */
 #define SPA_CMD_CYCLE_TYPE "cmdcycle"
+/* FIREWALL_TYPE external_cmd: the command cycle with EXTERNAL_CMD_* */
+#define SPA_EXTERNAL_CMD_TYPE "external_cmd"
 #define SPA_DEFAULT_CONF_DIR "/etc/spa"
 #define SPA_DEFAULT_CONF_FILE SPA_DEFAULT_CONF_DIR "/spad.conf"
 /* MAX_GRANTS_TOTAL: a bound on the grant store whatever the stanzas say,
@@ -112,6 +114,7 @@ struct spa_stanza {
 	int64_t access_expire;         /* 0: never */
 	char firewall_type[32];        /* "": the global FIREWALL_TYPE */
 	char firewall_type_where[64];  /* file:line of that line */
+	bool firewall_type_external;   /* it said external_cmd (firewall_type: cmdcycle) */
 	struct spa_keys *keys;         /* prepared once at load */
 	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
 	struct spa_stanza_gpg *gpg;    /* NULL: no GPG_ variable */
@@ -119,6 +122,10 @@ struct spa_stanza {
 	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
+	/* every variable as written, secrets excepted, for the $VAR of
+	 * EXTERNAL_CMD_* (spa_conf_extcmd.c); freed by spa_config_finish */
+	struct spa_conf_kv *vars;
+	size_t n_vars;
 };
 
 /* A key the core does not interpret, kept for the plugin that owns it. */
@@ -147,6 +154,7 @@ struct spa_config {
 	char plugin_dir[PATH_MAX];
 	char firewall_type[32];        /* SPA_DEFAULT_FIREWALL_TYPE unless set */
 	char firewall_type_where[64];  /* file:line, "": the default */
+	bool firewall_type_external;   /* FIREWALL_TYPE external_cmd (firewall_type: cmdcycle) */
 	char syslog_identity[64];
 	int syslog_facility;           /* LOG_DAEMON unless SYSLOG_FACILITY */
 	char locale[64];

@@ -5,6 +5,9 @@
  * client's timeout) and we run CMD_CYCLE_CLOSE then. Commands are split
  * into argv and run without a shell unless the stanza says
  * CMD_CYCLE_SHELL Y; substituted values come only from the validated grant.
+ * EXTERNAL_CMD_* (fwknopd.conf's never-built feature) are the same cycle:
+ * spad's config hands them over as CMD_CYCLE_EXT_OPEN / _CLOSE with the
+ * stanza's variables resolved, one argument per word, never a shell.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -47,14 +50,37 @@ static const char *sget(const struct spa_host_api *h, const struct spa_grant *g,
 	return h->stanza_get(h->self, g, key);
 }
 
-/* The argv of one command for g: tmpl expanded into cmd (SPA_CC_CMD_MAX
- * bytes), then split, or handed to /bin/sh -c when the stanza asks for a
- * shell. Logs what is wrong with the key and the command. */
-static int prepare(const struct spa_host_api *h, const struct spa_grant *g, const char *what,
-		   const char *tmpl, int shell, char *cmd, const char *argv[])
-{
-	int rc = spa_cc_expand(tmpl, g, cmd, SPA_CC_CMD_MAX);
+/* A stanza's cycle: its commands (close NULL for NONE), how they are
+ * turned into argv, and the names the admin wrote, for messages. */
+struct cc_cmds {
+	const char *open, *close;
+	int shell;
+	int ext;                        /* EXTERNAL_CMD_*, in spad's form */
+	const char *open_name, *close_name;
+};
 
+/* The argv of one command for g into cmd (SPA_CC_EXT_MAX bytes): tmpl
+ * expanded, then split, or handed to /bin/sh -c when the stanza asks for
+ * a shell; EXTERNAL_CMD_* word by word. Logs what is wrong with the key
+ * and the command. */
+static int prepare(const struct spa_host_api *h, const struct spa_grant *g, const char *what,
+		   const char *tmpl, const struct cc_cmds *cc, char *cmd, const char *argv[])
+{
+	int shell = cc->shell;
+	int rc;
+
+	if (cc->ext) {
+		rc = spa_cc_ext_argv(tmpl, g, cmd, SPA_CC_EXT_MAX, argv, SPA_CC_ARGV_MAX);
+		if (rc == -ENAMETOOLONG || rc == -E2BIG)
+			h->log(h->self, SPA_LOG_ERR, "%s: %s '%s': more than %s after substitution",
+			       g->stanza, what, tmpl, rc == -E2BIG ? "31 words" : "2047 bytes");
+		else if (rc < 0)
+			h->log(h->self, SPA_LOG_ERR, "%s: %s '%s': not a command spad's "
+			       "configuration wrote (its program must be an absolute path)",
+			       g->stanza, what, tmpl);
+		return rc < 0 ? rc : 0;
+	}
+	rc = spa_cc_expand(tmpl, g, cmd, SPA_CC_CMD_MAX);
 	if (rc < 0) {
 		h->log(h->self, SPA_LOG_ERR, "%s: %s '%s' is too long after substitution",
 		       g->stanza, what, tmpl);
@@ -78,23 +104,34 @@ static int prepare(const struct spa_host_api *h, const struct spa_grant *g, cons
 	return 0;
 }
 
-/* The stanza's commands (close NULL for CMD_CYCLE_CLOSE NONE) and shell
- * switch, checked the same way for check, open and close. */
+/* The stanza's commands and shell switch, checked the same way for
+ * check, open and close. */
 static int stanza_cmds(const struct spa_host_api *h, const struct spa_grant *g,
-		       const char **open, const char **close, int *shell)
+		       struct cc_cmds *cc)
 {
-	const char *timer, *sh;
+	const char *timer, *sh = NULL;
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
-	*open = sget(h, g, "CMD_CYCLE_OPEN");
-	*close = sget(h, g, "CMD_CYCLE_CLOSE");
+	memset(cc, 0, sizeof(*cc));
+	cc->open = sget(h, g, "CMD_CYCLE_EXT_OPEN");
+	cc->ext = cc->open != NULL;
+	if (cc->ext) {
+		cc->close = sget(h, g, "CMD_CYCLE_EXT_CLOSE");
+		cc->open_name = "EXTERNAL_CMD_OPEN";
+		cc->close_name = "EXTERNAL_CMD_CLOSE";
+	} else {
+		cc->open = sget(h, g, "CMD_CYCLE_OPEN");
+		cc->close = sget(h, g, "CMD_CYCLE_CLOSE");
+		sh = sget(h, g, "CMD_CYCLE_SHELL");
+		cc->open_name = "CMD_CYCLE_OPEN";
+		cc->close_name = "CMD_CYCLE_CLOSE";
+	}
 	timer = sget(h, g, "CMD_CYCLE_TIMER");
-	sh = sget(h, g, "CMD_CYCLE_SHELL");
-	if (!*open || !**open || !*close || !**close) {
-		h->log(h->self, SPA_LOG_ERR, "%s: %s is missing: CMD_CYCLE_OPEN and CMD_CYCLE_CLOSE "
-		       "are both required", g->stanza,
-		       !*open || !**open ? "CMD_CYCLE_OPEN" : "CMD_CYCLE_CLOSE");
+	if (!cc->open || !*cc->open || !cc->close || !*cc->close) {
+		h->log(h->self, SPA_LOG_ERR, "%s: %s is missing: %s and %s are both required",
+		       g->stanza, !cc->open || !*cc->open ? cc->open_name : cc->close_name,
+		       cc->open_name, cc->close_name);
 		return -EINVAL;
 	}
 	if (sh && !strchr("YyNn", sh[0] ? sh[0] : 'x')) {
@@ -102,9 +139,9 @@ static int stanza_cmds(const struct spa_host_api *h, const struct spa_grant *g,
 		       g->stanza, sh);
 		return -EINVAL;
 	}
-	*shell = sh && (sh[0] == 'Y' || sh[0] == 'y');
-	if (strcmp(*close, "NONE") == 0)
-		*close = NULL;
+	cc->shell = sh && (sh[0] == 'Y' || sh[0] == 'y');
+	if (strcmp(cc->close, "NONE") == 0)
+		cc->close = NULL;
 	else if (!timer) {
 		h->log(h->self, SPA_LOG_ERR,
 		       "%s: CMD_CYCLE_TIMER is required with a CMD_CYCLE_CLOSE", g->stanza);
@@ -113,19 +150,34 @@ static int stanza_cmds(const struct spa_host_api *h, const struct spa_grant *g,
 	return 0;
 }
 
+/* argv joined with blanks, for the log (cut at cap). */
+static void joined(const char *const argv[], char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; argv[i] && used < cap; i++) {
+		int w = snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 static int run_cmd(struct cc_state *st, const struct spa_grant *g, const char *what,
-		   const char *tmpl, int shell)
+		   const char *tmpl, const struct cc_cmds *cc)
 {
 	const struct spa_host_api *h = st->host;
 	const char *argv[SPA_CC_ARGV_MAX];
-	char cmd[SPA_CC_CMD_MAX];
+	char cmd[SPA_CC_EXT_MAX], shown[512];
 	struct spa_run_result res;
 	int rc;
 
-	rc = prepare(h, g, what, tmpl, shell, cmd, argv);
+	rc = prepare(h, g, what, tmpl, cc, cmd, argv);
 	if (rc < 0)
 		goto out;
-	h->log(h->self, SPA_LOG_INFO, "%s: running %s: %s", g->stanza, what, cmd);
+	joined(argv + (cc->shell ? 2 : 0), shown, sizeof(shown));
+	h->log(h->self, SPA_LOG_INFO, "%s: running %s: %s", g->stanza, what, shown);
 	memset(&res, 0, sizeof(res));
 	rc = h->run(h->self, argv, CC_RUN_TIMEOUT_MS, &res);
 	if (rc < 0) {
@@ -146,10 +198,11 @@ out:
  * with the widest IPv4 grant, split into an absolute program path. */
 static int cc_check(const struct spa_host_api *host, const struct spa_grant *probe)
 {
-	const char *open, *close, *argv[SPA_CC_ARGV_MAX];
-	char cmd[SPA_CC_CMD_MAX];
+	const char *argv[SPA_CC_ARGV_MAX];
+	char cmd[SPA_CC_EXT_MAX];
+	struct cc_cmds cc;
 	struct spa_grant g;
-	int shell, rc;
+	int rc;
 
 	if (!spa_pu_host_ok(host))
 		return -EINVAL;
@@ -169,22 +222,27 @@ static int cc_check(const struct spa_host_api *host, const struct spa_grant *pro
 	g.port = 65535;
 	g.timeout = UINT32_MAX;
 	g.expires = INT32_MAX;
-	rc = stanza_cmds(host, &g, &open, &close, &shell);
+	rc = stanza_cmds(host, &g, &cc);
+	if (rc == 0 && cc.ext) {
+		/* the longest address text there is */
+		g.family = g.src.family = AF_INET6;
+		snprintf(g.src.text, sizeof(g.src.text), "ffff:ffff:ffff:ffff:ffff:ffff:"
+			 "255.255.255.255");
+	}
 	if (rc == 0)
-		rc = prepare(host, &g, "CMD_CYCLE_OPEN", open, shell, cmd, argv);
-	if (rc == 0 && close)
-		rc = prepare(host, &g, "CMD_CYCLE_CLOSE", close, shell, cmd, argv);
+		rc = prepare(host, &g, cc.open_name, cc.open, &cc, cmd, argv);
+	if (rc == 0 && cc.close)
+		rc = prepare(host, &g, cc.close_name, cc.close, &cc, cmd, argv);
 	return rc;
 }
 
 static int cc_open(void *state, const struct spa_grant *g)
 {
 	struct cc_state *st = state;
-	const char *open, *close;
-	int shell;
-	int rc = stanza_cmds(st->host, g, &open, &close, &shell);
+	struct cc_cmds cc;
+	int rc = stanza_cmds(st->host, g, &cc);
 
-	return rc < 0 ? rc : run_cmd(st, g, "CMD_CYCLE_OPEN", open, shell);
+	return rc < 0 ? rc : run_cmd(st, g, cc.open_name, cc.open, &cc);
 }
 
 /* Whether the grant is still open is the user's command's business: its
@@ -193,13 +251,12 @@ static int cc_open(void *state, const struct spa_grant *g)
 static int cc_close(void *state, const struct spa_grant *g)
 {
 	struct cc_state *st = state;
-	const char *open, *close;
-	int shell;
-	int rc = stanza_cmds(st->host, g, &open, &close, &shell);
+	struct cc_cmds cc;
+	int rc = stanza_cmds(st->host, g, &cc);
 
-	if (rc < 0 || !close)
+	if (rc < 0 || !cc.close)
 		return rc;
-	return run_cmd(st, g, "CMD_CYCLE_CLOSE", close, shell);
+	return run_cmd(st, g, cc.close_name, cc.close, &cc);
 }
 
 /* Commands leave no state we could find again: nothing to flush. */
