@@ -88,7 +88,8 @@ static void print_limit(FILE *out, const char *name, uint32_t v)
 /* Where a stanza's plugin comes from, as spa_config_stanza_type decides. */
 static void print_type(FILE *out, const struct spa_config *c, const struct spa_stanza *s)
 {
-	const char *why = s->firewall_type[0] ? "" :
+	const char *why = spa_stanza_kv_get(s, "CMD_CYCLE_EXT_OPEN") ? " (EXTERNAL_CMD_*)" :
+			  s->firewall_type[0] ? "" :
 			  spa_stanza_kv_get(s, "CMD_CYCLE_OPEN") ? " (CMD_CYCLE_OPEN)" :
 			  " (the global FIREWALL_TYPE)";
 
@@ -219,6 +220,7 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 		c->access_folder[0] ? c->access_folder : "(unset)");
 	fprintf(out, "    %-24s %s\n", "PLUGIN_DIR", c->plugin_dir);
 	fprintf(out, "    %-24s %s%s\n", "FIREWALL_TYPE", c->firewall_type,
+		c->firewall_type_external ? " (external_cmd)" :
 		c->firewall_type_where[0] ? "" : " (default)");
 	fprintf(out, "    %-24s %s\n", "SYSLOG_IDENTITY", c->syslog_identity);
 	fprintf(out, "    %-24s %s\n", "SYSLOG_FACILITY", facility_name(c->syslog_facility));

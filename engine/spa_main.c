@@ -630,6 +630,7 @@ static void plugin_map(struct spa_daemon *d, size_t i, char *out, size_t cap)
 		/* a thousand stanzas make a line nobody reads: the first ones */
 		if (shown < 8 && used < cap - 1) {
 			w = snprintf(out + used, cap - used, "%s %s%s", shown ? "," : ":", s->label,
+				     spa_stanza_kv_get(s, "CMD_CYCLE_EXT_OPEN") ? " (EXTERNAL_CMD_*)" :
 				     s->firewall_type[0] ? "" :
 				     spa_stanza_kv_get(s, "CMD_CYCLE_OPEN") ? " (CMD_CYCLE_OPEN)" : "");
 			used += w > 0 && (size_t)w < cap - used ? (size_t)w : cap - 1 - used;
