@@ -252,8 +252,9 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	res.validity = m->gpg_validity;
 	copy_str(res.fingerprint, sizeof(res.fingerprint), m->gpg_fpr);
 	copy_str(res.key_id, sizeof(res.key_id), m->gpg_key_id);
-	if (res.key_id[0])
-		copy_str(res.short_id, sizeof(res.short_id), res.key_id + 8);
+	/* the short id is the key id's last 8 hex digits (spa_wire.h) */
+	if (strlen(res.key_id) == sizeof(res.key_id) - 1)
+		memcpy(res.short_id, res.key_id + 8, sizeof(res.short_id) - 1);
 	if (m->verdict == SPA_GRANT) {
 		spa_pipeline_recheck(c, s, pkt, &msg, m->gpg ? &res : NULL, host, d);
 		if (d->verdict != SPA_GRANT) {
