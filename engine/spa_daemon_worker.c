@@ -93,10 +93,11 @@ static void send_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 	if (dec->authenticated)
 		d->authenticated++;
 	if (gpg_fd >= 0 && spa_gpgq_report_due(&gpgq, now_s(), &dropped)) {
-		spa_log(SPA_L_WARNING, "GnuPG: %lu packets without an HMAC were refused without a "
-			"gpg run since the last report (GPG_MAX_CONCURRENT %u, "
-			"GPG_MAX_PER_SECOND %u; %lu since start)", dropped, gpgq.max_concurrent,
-			gpgq.per_second, gpgq.refused);
+		spa_log(SPA_L_WARNING, "GnuPG: %lu packets were refused without a gpg run since "
+			"the last report (the budget for packets without an HMAC, "
+			"GPG_MAX_CONCURRENT %u and GPG_MAX_PER_SECOND %u, or too many waiting; "
+			"%lu since start)", dropped, gpgq.max_concurrent, gpgq.per_second,
+			gpgq.refused);
 		dropped = 0;
 	}
 	/* The same budget the monitor applies, here already, so that a flood
@@ -139,6 +140,7 @@ static void settle(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_d
 			}
 			spa_gpgq_release(&gpgq, j);
 			gpgq.refused++;
+			gpgq.refused_unreported++;
 			why = "the GnuPG helper is busy: not tried";
 		}
 		out.not_tried = why;

@@ -293,6 +293,9 @@ static _Noreturn void helper_main(struct spa_config *c, int fd, pid_t parent)
 	if (getppid() != parent)
 		_exit(1);
 	close_all_but(fd);
+	/* a ^C at spad's terminal goes to spad's process group: the monitor
+	 * handles it, the helper (and the gpg it runs) must not die of it */
+	(void)setpgid(0, 0);
 	/* gpg and gpg-agent inherit the mask: the packet process's blocked
 	 * TERM/HUP/INT must not be theirs */
 	sigemptyset(&none);

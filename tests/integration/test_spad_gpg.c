@@ -368,7 +368,7 @@ static void test_flood(void **state)
 	}
 	assert_true(fx_wait_for(fx->calls, "port=2222 ", opens + 1, FX_WAIT_MS));
 	assert_true(fx_count(fx->log, "GnuPG budget reached: not tried") > 0);
-	assert_true(fx_wait_for(fx->log, "without a gpg run since the last report", 1,
+	assert_true(fx_wait_for(fx->log, "refused without a gpg run since the last report", 1,
 				FX_WAIT_MS));
 }
 
