@@ -14,20 +14,34 @@
 static int spa_gpg_key(gpgme_ctx_t ctx, const char *name, bool secret,
 		       gpgme_key_t *out)
 {
-	gpgme_key_t key = NULL, extra = NULL;
+	gpgme_key_t key = NULL, next;
 	gpgme_error_t e;
+	size_t n = 0;
 
 	if (!name || !*name)
 		return -SPA_E_GPG_KEY;
 	e = gpgme_op_keylist_start(ctx, name, secret);
-	if (!e)
-		e = gpgme_op_keylist_next(ctx, &key);
-	/* a name matching two keys is refused, not resolved by list order */
-	if (!e && gpgme_op_keylist_next(ctx, &extra) == 0) {
-		gpgme_key_unref(extra);
-		e = gpgme_error(GPG_ERR_AMBIGUOUS_NAME);
+	/* The listing is read to its end: GPGME 1.18 leaks the keys still
+	 * queued when it is ended early. */
+	while (!e) {
+		gpgme_error_t ne = gpgme_op_keylist_next(ctx, &next);
+
+		if (ne) {
+			if (gpgme_err_code(ne) != GPG_ERR_EOF)
+				e = ne;
+			break;
+		}
+		if (n++ == 0)
+			key = next;
+		else
+			gpgme_key_unref(next);
 	}
 	gpgme_op_keylist_end(ctx);
+	if (!e && n == 0)
+		e = gpgme_error(GPG_ERR_EOF);
+	/* a name matching two keys is refused, not resolved by list order */
+	if (!e && n > 1)
+		e = gpgme_error(GPG_ERR_AMBIGUOUS_NAME);
 	if (e) {
 		if (key)
 			gpgme_key_unref(key);

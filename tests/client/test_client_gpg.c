@@ -5,14 +5,18 @@
  * as the server would open them (spa_gpg_open), signed and unsigned, with
  * and without HMAC; the signing passphrase from --fd, the rc file and
  * --gpg-agent; and the refusals (no recipient, unknown recipient, wrong
- * passphrase) exit non-zero.
+ * passphrase) exit non-zero. Last, --gpg-agent with a passphrase that
+ * only gpg-agent knows (preset into its cache).
  */
 #include "client_test_util.h"
 #include "gpg_home.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -269,6 +273,92 @@ static void test_names(void **state)
 	assert_string_equal(r.fingerprint, env.client_fpr);
 }
 
+/* Runs argv directly (no shell); its stdout into buf. 0 on exit 0. */
+static int run_cmd(char *const argv[], char *buf, size_t cap)
+{
+	int pfd[2], status = 0;
+	size_t len = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(pfd[1], 1);
+		dup2(null, 2);
+		close(pfd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t n = read(pfd[0], buf + len, cap - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * --gpg-agent: no loopback and no callback, so the passphrase must come
+ * from gpg-agent itself; here from its cache, preset with
+ * gpg-preset-passphrase (a pinentry cannot be driven from a test). Runs
+ * last: the client home's agent then keeps passphrases.
+ */
+static void test_agent_cache(void **state)
+{
+	static const char preset[] = "/usr/lib/gnupg/gpg-preset-passphrase";
+	char conf[160], listing[8192], grip[41] = "", *p;
+	struct spa_gpg_result r;
+	struct spa_message m;
+
+	(void)state;
+	if (access(preset, X_OK) != 0) {
+		printf("SKIP: %s not installed: --gpg-agent cache test left out\n", preset);
+		return;
+	}
+	/* Not tried without the cache: gpg-agent would start its pinentry,
+	 * which would wait on the terminal of whoever runs the test. */
+	ct_write_file(rc_file, "[default]\n", 0600);
+	snprintf(conf, sizeof(conf), "%s/gpg-agent.conf", env.client);
+	ct_write_file(conf, "allow-loopback-pinentry\nallow-preset-passphrase\n", 0600);
+	{
+		char *const reload[] = { env.gpgconf, "--homedir", env.client,
+					 "--reload", "gpg-agent", NULL };
+		char *const list[] = { env.gpg, "--homedir", env.client, "--batch",
+				       "--with-colons", "--with-keygrip",
+				       "--list-secret-keys", env.client_pw_fpr, NULL };
+
+		assert_int_equal(run_cmd(reload, listing, sizeof(listing)), 0);
+		assert_int_equal(run_cmd(list, listing, sizeof(listing)), 0);
+	}
+	p = strstr(listing, "\ngrp:");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "\ngrp:::::::::%40[0-9A-F]:", grip), 1);
+	{
+		char *const set[] = { (char *)preset, "--homedir", env.client,
+				      "--preset", "-P", GH_CLIENT_PW, grip, NULL };
+
+		assert_int_equal(run_cmd(set, listing, sizeof(listing)), 0);
+	}
+	assert_int_equal(run_client(ARGS("--gpg-recipient-key", env.server_fpr,
+					 "--gpg-signer-key", env.client_pw_fpr,
+					 "--gpg-agent")), 0);
+	assert_int_equal(open_saved(NULL, &m, &r), 0);
+	assert_string_equal(r.fingerprint, env.client_pw_fpr);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_passphrase_sources),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_agent_cache),   /* last: see there */
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--gpg") == 0)
