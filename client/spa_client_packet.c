@@ -204,11 +204,15 @@ static int gpg_build(const struct spa_client_cfg *c,
 			o.home_dir ? o.home_dir : "gpg's default home");
 		break;
 	case SPA_E_GPG_PASSPHRASE:
+		/* KEY doubles as the signing passphrase (fwknop): a Rijndael
+		 * key left in [default] is a likely wrong one */
 		fprintf(stderr, "spa-client: GnuPG could not unlock signing key '%s': "
 			"%s\n", c->gpg_signer, c->gpg_agent ?
-			"gpg-agent gave no passphrase" : keys->have_gpg_pw ?
-			"wrong passphrase" : "it needs a passphrase "
-			"(drop --gpg-no-signing-pw)");
+			"gpg-agent gave no passphrase" : !keys->have_gpg_pw ?
+			"it needs a passphrase (drop --gpg-no-signing-pw)" :
+			c->key[0] || c->key_file[0] ? "wrong passphrase (taken "
+			"from GPG_SIGNING_PW or KEY in the rc file, --key-rijndael "
+			"or -G)" : "wrong passphrase");
 		break;
 	case SPA_E_GPG:
 		if (c->gpg_agent && signer)

@@ -255,6 +255,10 @@ static void test_refusals(void **state)
 	close(fd);
 	assert_int_not_equal(run_client(ARGS("--gpg-recipient-key", env.server_fpr,
 					     "--gpg-exe", "/nonexistent/gpg")), 0);
+	/* a Rijndael KEY left in [default] is taken as the passphrase */
+	ct_write_file(rc_file, "[default]\nKEY some-rijndael-key\n", 0600);
+	assert_int_not_equal(run_client(ARGS("--gpg-recipient-key", env.server_fpr,
+					     "--gpg-signer-key", env.client_pw_fpr)), 0);
 	assert_int_not_equal(access(pkt, F_OK), 0);
 }
 
