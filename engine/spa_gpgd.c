@@ -156,8 +156,10 @@ int spa_gpgd_check_rep(const void *buf, size_t n, struct spa_message *m,
 	r->validity = p.validity;
 	copy_str(r->fingerprint, sizeof(r->fingerprint), p.fingerprint);
 	copy_str(r->key_id, sizeof(r->key_id), p.key_id);
-	if (r->key_id[0])
-		copy_str(r->short_id, sizeof(r->short_id), r->key_id + 8);
+	/* the short id is the key id's last 8 hex digits (spa_wire.h); r
+	 * was zeroed, so it stays terminated */
+	if (strlen(r->key_id) == sizeof(r->key_id) - 1)
+		memcpy(r->short_id, r->key_id + 8, sizeof(r->short_id) - 1);
 	copy_str(r->msg_digest, sizeof(r->msg_digest), p.msg_digest);
 	return 0;
 }
