@@ -36,6 +36,15 @@ static int64_t now_s(void)
 
 /* The same decision as one JSON object per line, for log shippers; the
  * line (newline included, malloc'd) or NULL. */
+/* Who signed a GnuPG packet (docs/GNUPG.md): the full fingerprint, else
+ * the key id gpg gave; "" when gpg did not read it or it was unsigned. */
+static const char *gpg_signer(const struct spa_decision *dec)
+{
+	if (!dec->gpg)
+		return "";
+	return dec->gpg_res.fingerprint[0] ? dec->gpg_res.fingerprint : dec->gpg_res.key_id;
+}
+
 static char *json_decision(int fd, const struct spa_pkt *pkt, const struct spa_decision *dec,
 			   const char *outcome)
 {
@@ -55,6 +64,8 @@ static char *json_decision(int fd, const struct spa_pkt *pkt, const struct spa_d
 		      "decision", outcome, "src", pkt->src, "sport", pkt->sport, "stanza",
 		      dec->stanza ? dec->stanza->label : "", "user", dec->msg.username,
 		      "reason", dec->reason, "ports", ports);
+	if (o && gpg_signer(dec)[0])
+		json_object_set_new(o, "signer", json_string(gpg_signer(dec)));
 	if (o && dec->verdict == SPA_GRANT) {
 		json_object_set_new(o, "allow", json_string(dec->allow));
 		json_object_set_new(o, "timeout", json_integer(dec->timeout));
@@ -142,16 +153,18 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 		n->level = level;
 		n->json = json;
 		snprintf(n->line, sizeof(n->line),
-			 "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
+			 "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"%s%s", outcome,
 			 pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
-			 dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
+			 dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail,
+			 gpg_signer(dec)[0] ? " signer=" : "", gpg_signer(dec));
 		return;
 	}
 	write_json_line(d->json_fd, json);
 	free(json);
-	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"", outcome,
-		pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
-		dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail);
+	spa_log(level, "decision=%s src=%s sport=%u stanza=%s user=%s reason=\"%s%s\"%s%s",
+		outcome, pkt->src, pkt->sport, dec->stanza ? dec->stanza->label : "-",
+		dec->msg.username[0] ? dec->msg.username : "-", dec->reason, detail,
+		gpg_signer(dec)[0] ? " signer=" : "", gpg_signer(dec));
 }
 
 void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec)

@@ -229,6 +229,7 @@ static const char *fwknop_knock(const char *signer, bool hmac, const char *port_
 static void test_fwknop_client(void **state)
 {
 	const char *line;
+	char want[128];
 
 	(void)state;
 	need_gpg();
@@ -239,6 +240,11 @@ static void test_fwknop_client(void **state)
 	line = fwknop_knock(env.client_fpr, false, "tcp/22");
 	has(line, "decision=grant");
 	stanza_is(line, line_plain);
+	/* who signed: in the log line and the JSON line */
+	snprintf(want, sizeof(want), "signer=%s", env.client_fpr);
+	has(line, want);
+	snprintf(want, sizeof(want), "\"signer\":\"%s\"", env.client_fpr);
+	assert_true(fx_wait_for(fx->json, want, 1, FX_WAIT_MS));
 	line = fwknop_knock(env.client_fpr, true, "tcp/443");
 	has(line, "decision=grant");
 	stanza_is(line, line_hmac);
