@@ -37,6 +37,9 @@
 #define STOP_GRACE_MS 3000
 /* ...of which this long for gpg runs still under way */
 #define GPG_GRACE_MS 2000
+/* A gpg run that takes this long is stuck (a stale keyring lock, a wedged
+ * gpg-agent): the packet process and its helper are replaced. */
+#define GPG_RUN_DEADLINE_S 120
 /* How long a start waits for the new packet process's READY. */
 #define READY_WAIT_MS 10000
 /* Restarts after a crash: at once, then 1 s doubling to this. */
@@ -172,6 +175,19 @@ static _Noreturn void gpg_lost(struct spa_daemon *d, const char *why)
 	_exit(1);
 }
 
+/* Checked whenever the packet process is awake anyway (a packet, a
+ * reply, the --pcap-file wait): a stuck gpg run only matters then. */
+static void gpg_check_stuck(struct spa_daemon *d)
+{
+	int64_t oldest = gpg_fd >= 0 ? spa_gpgq_oldest(&gpgq) : 0;
+	char why[96];
+
+	if (!oldest || now_s() - oldest <= GPG_RUN_DEADLINE_S)
+		return;
+	snprintf(why, sizeof(why), "a gpg run took over %d s", GPG_RUN_DEADLINE_S);
+	gpg_lost(d, why);
+}
+
 /* Replies from the helper; each continues its packet's decision. */
 static void gpg_read(struct spa_daemon *d)
 {
@@ -203,6 +219,7 @@ static void gpg_read(struct spa_daemon *d)
 		explicit_bzero(&buf, sizeof(buf));
 		settle(d, &j->pkt, &j->d, j);
 	}
+	gpg_check_stuck(d);
 }
 
 /* Waits up to ms (< 0: for good) for every gpg run under way. */
@@ -222,8 +239,10 @@ static void gpg_wait_all(struct spa_daemon *d, int ms)
 			if (left <= 0)
 				return;
 		}
-		if (poll(&pfd, 1, (int)left) > 0)
+		/* wake at least once a second to see a stuck run */
+		if (poll(&pfd, 1, left < 0 || left > 1000 ? 1000 : (int)left) > 0)
 			gpg_read(d);
+		gpg_check_stuck(d);
 	}
 }
 
@@ -240,6 +259,7 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
 	struct spa_decision dec;
 
+	gpg_check_stuck(d);
 	/* host NULL: this process cannot list the interfaces (no sockets);
 	 * the monitor checks the allow IP against them */
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
@@ -324,6 +344,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 {
 	struct spa_sandbox_report r = { 0 };
 	struct spa_sandbox_opts sbo;
+	char warm[44];
 	struct spa_ps_header done = { SPA_PS_MAGIC, SPA_PS_DONE, 0 };
 	struct spa_ps_header ready = { SPA_PS_MAGIC, SPA_PS_READY, 0 };
 	uid_t monitor_uid = getuid();
@@ -364,6 +385,12 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 			_exit(1);
 		}
 	}
+	/* The first SHA-256 makes OpenSSL read its configuration file: done
+	 * here, since the sandbox forbids open. A Rijndael or HMAC key set
+	 * prepared at load has done it already; a configuration of GnuPG
+	 * stanzas without HMAC has not, and its first replay digest would
+	 * otherwise be taken inside. */
+	(void)spa_replay_digest("spad", 4, warm);
 	sbo = *so;
 	if (gpg_fd >= 0) {
 		sbo.out_fd2_set = true;

@@ -60,6 +60,7 @@ struct spa_gpg_job *spa_gpgq_admit(struct spa_gpgq *q, const struct spa_pkt *pkt
 	j->used = true;
 	j->vouched = vouched;
 	j->id = q->next_id++;
+	j->started = now;
 	j->pkt = *pkt;
 	memcpy(j->wire, pkt->data, pkt->len);
 	j->pkt.data = j->wire;
@@ -93,6 +94,16 @@ void spa_gpgq_release(struct spa_gpgq *q, struct spa_gpg_job *j)
 bool spa_gpgq_busy(const struct spa_gpgq *q)
 {
 	return q->n_vouched + q->n_unvouched > 0;
+}
+
+int64_t spa_gpgq_oldest(const struct spa_gpgq *q)
+{
+	int64_t oldest = 0;
+
+	for (size_t i = 0; i < q->cap; i++)
+		if (q->jobs[i].used && (!oldest || q->jobs[i].started < oldest))
+			oldest = q->jobs[i].started;
+	return oldest;
 }
 
 bool spa_gpgq_report_due(struct spa_gpgq *q, int64_t now, unsigned long *refused)

@@ -27,6 +27,7 @@ struct spa_gpg_job {
 	bool used;
 	bool vouched;
 	uint64_t id;
+	int64_t started;                 /* when it went to the helper (epoch s) */
 	struct spa_pkt pkt;              /* pkt.data is wire */
 	char wire[SPA_MAX_WIRE_LEN];
 	struct spa_decision d;           /* SPA_DEFERRED, its loop state in d.resume */
@@ -63,6 +64,8 @@ struct spa_gpg_job *spa_gpgq_find(struct spa_gpgq *q, uint64_t id);
 void spa_gpgq_release(struct spa_gpgq *q, struct spa_gpg_job *j);
 /* Whether jobs wait. */
 bool spa_gpgq_busy(const struct spa_gpgq *q);
+/* When the longest-waiting job was admitted (epoch s), 0 when none waits. */
+int64_t spa_gpgq_oldest(const struct spa_gpgq *q);
 /* True (with the count, then reset) when packets were refused since the
  * last report and at least 60 s have passed since it. */
 bool spa_gpgq_report_due(struct spa_gpgq *q, int64_t now, unsigned long *refused);

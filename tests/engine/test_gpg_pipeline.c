@@ -438,6 +438,7 @@ static void test_budget(void **state)
 	assert_ptr_equal(spa_gpgq_find(&q, j[1]->id), j[1]);
 	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, &why));
 	assert_string_equal(why, "GnuPG budget reached: not tried");
+	assert_int_equal(spa_gpgq_oldest(&q), NOW);
 	/* one back: a third token, then the second is empty */
 	spa_gpgq_release(&q, j[0]);
 	assert_null(spa_gpgq_find(&q, 1));
@@ -448,9 +449,11 @@ static void test_budget(void **state)
 	assert_false(spa_gpgq_busy(&q));
 	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, &why));
 	assert_int_equal(q.refused, 2);
+	assert_int_equal(spa_gpgq_oldest(&q), 0);
 	/* the next second earns three again */
 	j[3] = spa_gpgq_admit(&q, &p, &d, NOW + 1, &why);
 	assert_non_null(j[3]);
+	assert_int_equal(spa_gpgq_oldest(&q), NOW + 1);
 	spa_gpgq_release(&q, j[3]);
 	/* HMAC-vouched packets: neither budget, only the bound on waiting */
 	d.resume.gpg_vouched = true;

@@ -378,6 +378,33 @@ static void test_flood(void **state)
 				FX_WAIT_MS));
 }
 
+/* A configuration of GnuPG stanzas alone, without HMAC: no key set is
+ * prepared at load, so nothing has touched OpenSSL before the sandbox
+ * (its first digest must not need a file). */
+static void test_gnupg_only_config(void **state)
+{
+	char conf[2048], access[2048], w[SPA_WIRE_CAP], path[4096];
+	struct fx *g = fx_new(spad_path, plugin_dir);
+	const char *line;
+	size_t len;
+
+	(void)state;
+	need_gpg();
+	assert_non_null(g);
+	snprintf(conf, sizeof(conf), "GPG_HOME_DIR %s\nGPG_EXE %s\n", env.server, env.gpg);
+	fx_append_conf(g, conf);
+	snprintf(access, sizeof(access),
+		 "SOURCE 127.0.0.0/8\nGPG_DECRYPT_PW " GH_SERVER_PW "\nGPG_FINGERPRINT_ID %s\n"
+		 "OPEN_PORTS tcp/22\nFW_ACCESS_TIMEOUT 2\n", env.client_fpr);
+	th_write(g->dir, "access.conf", access, path, sizeof(path));
+	assert_true(fx_start(g));
+	len = build(env.server_fpr, env.client_fpr, false, "198.51.100.7,tcp/22", w);
+	line = fx_send(g, w, len, false);
+	has(line, "decision=grant");
+	assert_int_equal(fx_count(g->log, "killed by signal"), 0);
+	fx_delete(g);
+}
+
 /* The last helper pid spad logged. */
 static int logged_helper(void)
 {
@@ -557,6 +584,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_built_and_replays),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_gnupg_only_config),
 		cmocka_unit_test(test_reload_replaces_helper),
 		cmocka_unit_test(test_helper_gone_after_stop),
 		cmocka_unit_test(test_pcap_file_and_test_mode),
