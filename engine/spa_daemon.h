@@ -250,9 +250,28 @@ void spa_daemon_foreign_done(struct spa_daemon *d, struct spa_plugin *p,
 
 /* In the packet process: decides one packet and sends the record. */
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt);
-/* In the packet process: handles fd if it is the GnuPG helper's pair
- * (spa_daemon_worker.c); false for any other descriptor. */
+/* In the packet process (spa_daemon_worker.c): a final decision's record
+ * to the monitor. */
+void spa_daemon_worker_send(struct spa_daemon *d, const struct spa_pkt *pkt,
+			    const struct spa_decision *dec);
+/* In the packet process, GnuPG (spa_daemon_gpg.c): handles fd if it is the
+ * GnuPG helper's pair, false for any other descriptor. */
 bool spa_daemon_worker_event(struct spa_daemon *d, int fd);
+/* Before the sandbox: the helper when a stanza has GnuPG; 0 or -errno. */
+int spa_daemon_gpg_start(struct spa_daemon *d);
+/* The helper's pair, -1 without GnuPG. */
+int spa_daemon_gpg_fd(void);
+/* The start-up line: helper pid and limits. */
+void spa_daemon_gpg_log_start(void);
+/* Carries dec to its end: sent to the monitor now, or once gpg answered. */
+void spa_daemon_gpg_settle(struct spa_daemon *d, const struct spa_pkt *pkt,
+			   struct spa_decision *dec);
+/* A gpg run unanswered past its deadline replaces this process. */
+void spa_daemon_gpg_check(struct spa_daemon *d);
+/* At most once a minute, the count of packets refused without a gpg run. */
+void spa_daemon_gpg_report(void);
+/* At the end: waits a while for gpg runs under way, refuses the rest. */
+void spa_daemon_gpg_stop(struct spa_daemon *d);
 /* In the packet process: reads the sockets or captures in epfd until
  * ctl_fd is readable (STOP, or the monitor gone) or d->stop. */
 void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd);

@@ -27,19 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spa_gpgd.h"
-#include "spa_gpgq.h"
 #include "spa_log.h"
 #include "spa_privsep.h"
 #include "spa_sandbox.h"
 
 /* How long a stopping packet process may take to finish what it read. */
 #define STOP_GRACE_MS 3000
-/* ...of which this long for gpg runs still under way */
-#define GPG_GRACE_MS 2000
-/* A gpg run that takes this long is stuck (a stale keyring lock, a wedged
- * gpg-agent): the packet process and its helper are replaced. */
-#define GPG_RUN_DEADLINE_S 120
 /* How long a start waits for the new packet process's READY. */
 #define READY_WAIT_MS 10000
 /* Restarts after a crash: at once, then 1 s doubling to this. */
@@ -73,36 +66,16 @@ static void log_to_monitor(int level, const char *text)
 	send_record(&m, sizeof(m));
 }
 
-/* The GnuPG helper (spa_gpgd.h), when some stanza has GnuPG: its pair,
- * its pid, and the packets waiting for it. */
-static int gpg_fd = -1;
-static pid_t gpg_pid = -1;
-static struct spa_gpgq gpgq;
-/* --pcap-file: each packet's gpg runs are waited for (not the live loop) */
-static bool gpg_sync;
-
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* A final decision goes to the monitor. */
-static void send_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
-			  const struct spa_decision *dec)
+void spa_daemon_worker_send(struct spa_daemon *d, const struct spa_pkt *pkt,
+			    const struct spa_decision *dec)
 {
 	struct spa_ps_decision rec;
 	unsigned long dropped = 0;
 
 	if (dec->authenticated)
 		d->authenticated++;
-	if (gpg_fd >= 0 && spa_gpgq_report_due(&gpgq, now_s(), &dropped)) {
-		spa_log(SPA_L_WARNING, "GnuPG: %lu packets were refused without a gpg run since "
-			"the last report (the budget for packets without an HMAC, "
-			"GPG_MAX_CONCURRENT %u and GPG_MAX_PER_SECOND %u, or too many waiting; "
-			"%lu since start)", dropped, gpgq.max_concurrent, gpgq.per_second,
-			gpgq.refused);
-		dropped = 0;
-	}
+	spa_daemon_gpg_report();
 	/* The same budget the monitor applies, here already, so that a flood
 	 * of garbage costs no record per packet. A packet that authenticated
 	 * always goes across: its digest must be recorded. */
@@ -113,164 +86,24 @@ static void send_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 	send_record(&rec, sizeof(rec));
 }
 
-/*
- * Carries a decision to its end: while the pipeline wants a gpg run, the
- * packet is handed to the helper if the budget admits it (and the
- * decision continues when the reply comes, gpg_read), else that stanza
- * refuses it and the loop goes on. `from` is the job the decision came
- * from, released here.
- */
-static void settle(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec,
-		   struct spa_gpg_job *from)
-{
-	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
-
-	while (dec->verdict == SPA_DEFERRED) {
-		const char *why = "no GnuPG helper: not tried";
-		struct spa_gpg_job *j = gpg_fd >= 0 ? spa_gpgq_admit(&gpgq, pkt, dec, now_s(), &why)
-						    : NULL;
-		struct spa_gpg_outcome out = { .rc = -SPA_E_GPG };
-		struct spa_gpgd_req q;
-
-		if (j) {
-			if (spa_gpgd_pack_req(j->id, d->cfg.generation, (int32_t)dec->resume.gpg_stanza,
-					      j->wire, j->pkt.len, &q) &&
-			    send(gpg_fd, &q, sizeof(q), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-				    (ssize_t)sizeof(q)) {
-				if (from)
-					spa_gpgq_release(&gpgq, from);
-				return;
-			}
-			spa_gpgq_release(&gpgq, j);
-			gpgq.refused++;
-			gpgq.refused_unreported++;
-			why = "the GnuPG helper is busy: not tried";
-		}
-		out.not_tried = why;
-		spa_pipeline_gpg_resume(&d->cfg, d->replay, pkt, &o, &out, dec);
-	}
-	send_decision(d, pkt, dec);
-	if (from)
-		spa_gpgq_release(&gpgq, from);
-}
-
-/* The helper is gone or broke the protocol: what waits for it is refused,
- * and this process ends so that the monitor starts both again. */
-static _Noreturn void gpg_lost(struct spa_daemon *d, const char *why)
-{
-	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
-
-	spa_log(SPA_L_ERR, "GnuPG helper %d: %s; the packet process restarts", (int)gpg_pid, why);
-	close(gpg_fd);
-	gpg_fd = -1;
-	for (size_t i = 0; i < gpgq.cap; i++) {
-		struct spa_gpg_job *j = &gpgq.jobs[i];
-		struct spa_gpg_outcome out = { .rc = -SPA_E_GPG, .not_tried = "GnuPG helper gone" };
-
-		if (!j->used)
-			continue;
-		spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
-		settle(d, &j->pkt, &j->d, j);
-	}
-	_exit(1);
-}
-
-/* Checked whenever the packet process is awake anyway (a packet, a
- * reply, the --pcap-file wait): a stuck gpg run only matters then. */
-static void gpg_check_stuck(struct spa_daemon *d)
-{
-	int64_t oldest = gpg_fd >= 0 ? spa_gpgq_oldest(&gpgq) : 0;
-	char why[96];
-
-	if (!oldest || now_s() - oldest <= GPG_RUN_DEADLINE_S)
-		return;
-	snprintf(why, sizeof(why), "a gpg run took over %d s", GPG_RUN_DEADLINE_S);
-	gpg_lost(d, why);
-}
-
-/* Replies from the helper; each continues its packet's decision. */
-static void gpg_read(struct spa_daemon *d)
-{
-	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
-
-	for (int i = 0; i < 64 && gpg_fd >= 0; i++) {
-		union {
-			struct spa_gpgd_rep r;
-			char raw[sizeof(struct spa_gpgd_rep) + 1];
-		} buf;
-		struct spa_gpg_outcome out;
-		struct spa_gpg_job *j;
-		char why[128];
-		ssize_t n = recv(gpg_fd, &buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0)
-			gpg_lost(d, n == 0 ? "exited" : strerror(errno));
-		memset(&out, 0, sizeof(out));
-		if (spa_gpgd_check_rep(&buf, (size_t)n, &out.msg, &out.res, why, sizeof(why)) < 0)
-			gpg_lost(d, why);
-		j = spa_gpgq_find(&gpgq, buf.r.id);
-		if (!j || buf.r.stanza != (int32_t)j->d.resume.gpg_stanza)
-			gpg_lost(d, "a reply to no request");
-		out.rc = buf.r.rc;
-		spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
-		explicit_bzero(&out, sizeof(out));
-		explicit_bzero(&buf, sizeof(buf));
-		settle(d, &j->pkt, &j->d, j);
-	}
-	gpg_check_stuck(d);
-}
-
-/* Waits up to ms (< 0: for good) for every gpg run under way. */
-static void gpg_wait_all(struct spa_daemon *d, int ms)
-{
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (gpg_fd >= 0 && spa_gpgq_busy(&gpgq)) {
-		struct pollfd pfd = { .fd = gpg_fd, .events = POLLIN };
-		struct timespec t;
-		long left = -1;
-
-		if (ms >= 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-			if (left <= 0)
-				return;
-		}
-		/* wake at least once a second to see a stuck run */
-		if (poll(&pfd, 1, left < 0 || left > 1000 ? 1000 : (int)left) > 0)
-			gpg_read(d);
-		gpg_check_stuck(d);
-	}
-}
-
-bool spa_daemon_worker_event(struct spa_daemon *d, int fd)
-{
-	if (fd < 0 || fd != gpg_fd)
-		return false;
-	gpg_read(d);
-	return true;
-}
-
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 {
 	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
 	struct spa_decision dec;
 
-	gpg_check_stuck(d);
 	/* host NULL: this process cannot list the interfaces (no sockets);
 	 * the monitor checks the allow IP against them */
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
-	settle(d, pkt, &dec, NULL);
-	if (gpg_sync)
-		gpg_wait_all(d, -1);
+	/* a GnuPG packet may wait for gpg; the others are final */
+	spa_daemon_gpg_settle(d, pkt, &dec);
+	/* after this packet is decided or waiting, so that a stuck helper's
+	 * end refuses it with the others instead of dropping it */
+	spa_daemon_gpg_check(d);
 }
 
 static bool keep_fd(const struct spa_daemon *d, int fd)
 {
-	if (fd <= 2 || fd == worker_fd || fd == gpg_fd || fd == d->udp[0] || fd == d->udp[1])
+	if (fd <= 2 || fd == worker_fd || fd == spa_daemon_gpg_fd() || fd == d->udp[0] || fd == d->udp[1])
 		return true;
 	for (size_t i = 0; i < d->n_cap; i++)
 		if (fd == spa_capture_fileno(&d->cap[i]))
@@ -312,26 +145,6 @@ static void wipe_plugin_secrets(struct spa_daemon *d)
 				       strlen(d->cfg.stanzas[i].kv[j].value));
 }
 
-/* Before the sandbox: the helper (forked now, while fork is allowed and
- * this process is still root), then the passphrases it has and this
- * process never needs are wiped here. */
-static int gpg_start(struct spa_daemon *d)
-{
-	int rc;
-
-	if (!spa_gpgd_wanted(&d->cfg))
-		return 0;
-	rc = spa_gpgq_init(&gpgq, d->cfg.gpg_max_concurrent, d->cfg.gpg_max_per_second);
-	if (rc == 0)
-		rc = spa_gpgd_start(&d->cfg, &gpg_fd, &gpg_pid);
-	for (size_t i = 0; i < d->cfg.n_stanzas; i++)
-		if (d->cfg.stanzas[i].gpg)
-			explicit_bzero(d->cfg.stanzas[i].gpg->decrypt_pw,
-				       sizeof(d->cfg.stanzas[i].gpg->decrypt_pw));
-	gpg_sync = d->cfg.pcap_file[0] && !d->cfg.udp_server;
-	return rc;
-}
-
 static int worker_watch(int epfd, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -367,7 +180,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		spa_log(SPA_L_ERR, "packet process: setup failed: %s", strerror(rc < 0 ? -rc : errno));
 		_exit(1);
 	}
-	rc = gpg_start(d);
+	rc = spa_daemon_gpg_start(d);
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "packet process: GnuPG helper: %s", strerror(-rc));
 		_exit(1);
@@ -375,7 +188,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	if (!(d->cfg.pcap_file[0] && !d->cfg.udp_server)) {
 		rc = worker_watch(epfd, worker_fd);
 		if (rc == 0)
-			rc = worker_watch(epfd, gpg_fd);
+			rc = worker_watch(epfd, spa_daemon_gpg_fd());
 		for (int i = 0; i < 2 && rc == 0; i++)
 			rc = worker_watch(epfd, d->udp[i]);
 		for (size_t i = 0; i < d->n_cap && rc == 0; i++)
@@ -392,9 +205,9 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	 * otherwise be taken inside. */
 	(void)spa_replay_digest("spad", 4, warm);
 	sbo = *so;
-	if (gpg_fd >= 0) {
+	if (spa_daemon_gpg_fd() >= 0) {
 		sbo.out_fd2_set = true;
-		sbo.out_fd2 = gpg_fd;
+		sbo.out_fd2 = spa_daemon_gpg_fd();
 	}
 	rc = spa_sandbox_enter(&sbo, &r, err, sizeof(err));
 	if (rc < 0) {
@@ -407,12 +220,7 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 	spa_log(SPA_L_INFO, "packet process %d: uid %u%s, Landlock %s, seccomp %s", (int)getpid(),
 		(unsigned)(r.user_dropped ? so->uid : monitor_uid), r.chrooted ? " in an empty chroot" : "",
 		r.landlock_abi ? "on" : "not in this kernel", r.seccomp ? "on" : "OFF");
-	if (gpg_fd >= 0) {
-		spa_log(SPA_L_INFO, "GnuPG: helper pid %d, at most %u gpg runs at once, %u/s for "
-			"packets without HMAC", (int)gpg_pid, gpgq.max_concurrent, gpgq.per_second);
-		if (!gpgq.per_second)
-			spa_log(SPA_L_INFO, "GnuPG: GPG_MAX_PER_SECOND 0: no per-second limit");
-	}
+	spa_daemon_gpg_log_start();
 	/* the monitor waits for this before it says spad is ready */
 	send_record(&ready, sizeof(ready));
 	if (d->cfg.pcap_file[0] && !d->cfg.udp_server) {
@@ -422,25 +230,8 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		/* returns on STOP or the monitor's end, or with d->stop */
 		spa_daemon_serve_packets(d, epfd, worker_fd);
 	}
-	/* gpg runs under way are waited for a while; what is left then is
-	 * refused (one line each), not dropped silently */
-	gpg_wait_all(d, GPG_GRACE_MS);
-	if (gpg_fd >= 0 && spa_gpgq_busy(&gpgq)) {
-		struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
-
-		close(gpg_fd);
-		gpg_fd = -1;
-		for (size_t i = 0; i < gpgq.cap; i++) {
-			struct spa_gpg_job *j = &gpgq.jobs[i];
-			struct spa_gpg_outcome out = { .rc = -SPA_E_GPG,
-						       .not_tried = "spad stopping before gpg answered" };
-
-			if (!j->used)
-				continue;
-			spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
-			settle(d, &j->pkt, &j->d, j);
-		}
-	}
+	/* gpg runs under way get a grace period (spa_daemon_gpg.c) */
+	spa_daemon_gpg_stop(d);
 	/* -C reached, the file read, a capture lost: the monitor stops too */
 	if (d->stop)
 		send_record(&done, sizeof(done));
