@@ -14,6 +14,8 @@ bench_count() {
     iptables) n=$(e2e_srv iptables -w -S FWKNOP_INPUT 2>/dev/null | grep -c '^-A') ;;
     nftables) n=$(e2e_srv nft list set inet spa allow4 2>/dev/null | grep -o ' expires ' | wc -l) ;;
     ipset) n=$(e2e_srv ipset -t list spa4 2>/dev/null | awk '/^Number of entries:/ { print $4 }') ;;
+    # the flaky test plugin: a file per entry in RT_COUNT_DIR (bench/runtime.sh)
+    flaky) n=$(find "$RT_COUNT_DIR" -maxdepth 1 -type f ! -name ops.log 2>/dev/null | wc -l) ;;
   esac
   echo "${n:-0}"
 }

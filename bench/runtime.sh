@@ -13,9 +13,12 @@
 #        restarted: no entry outlives its grant (by default on a backend
 #        that does not fail: a close it refuses is rightly late);
 #  (iv)  iptables with thousands of live grants: new grants/s, and how long
-#        a clean stop takes to close them all.
+#        a clean stop takes to close them all;
+#  (v)   the monitor's resident memory at start and with 10,000 live grants
+#        (flaky and nftables), after the burst has settled.
 # Knobs (environment), defaults in brackets; a phase knob 0 skips it:
-#   BENCH_RT_BUSY [1], BENCH_RT_FAIL [1], BENCH_RT_KILL [1], BENCH_RT_LIVE [1]
+#   BENCH_RT_BUSY [1], BENCH_RT_FAIL [1], BENCH_RT_KILL [1], BENCH_RT_LIVE [1],
+#   BENCH_RT_MEM [1]
 #   BENCH_RT_TRIALS [15]      time-to-open trials, idle and busy each
 #   BENCH_RT_GARBAGE_S [3]    seconds of garbage, idle and busy each
 #   BENCH_RT_KNOCKS [1000]    knocks (one grant each) of (ii) and (iii)
@@ -25,6 +28,10 @@
 #   BENCH_RT_KILLS [3], BENCH_RT_SEND_RATE [200/s], BENCH_RT_KILL_FAIL_PCT [0] (iii)
 #   BENCH_RT_MARGIN_S [5]     how late after its expiry a close may be tried
 #   BENCH_RT_LIVE_GRANTS [5000], BENCH_RT_NEW [500], BENCH_RT_STOP_MAX_S [60] (iv)
+#   BENCH_RT_MEM_GRANTS [10000], BENCH_RT_MEM_SETTLE_S [3],
+#   BENCH_RT_MEM_BACKENDS [flaky nftables], BENCH_RT_MEM_HOOK (for analysis:
+#   a command run with the monitor's pid, the backend and "start" or "live"
+#   after each reading) (v)
 #   BENCH_RT_MAX_S [240]      give up waiting for a phase's closes after this
 #   BENCH_GRANT_MAX_S (bench/run.sh) bounds filling the live grants of (iv)
 
@@ -41,6 +48,11 @@ RT_LIVE=${BENCH_RT_LIVE_GRANTS:-5000}
 RT_NEW=${BENCH_RT_NEW:-500}
 RT_STOP_MAX_S=${BENCH_RT_STOP_MAX_S:-60}
 RT_MAX_S=${BENCH_RT_MAX_S:-240}
+RT_MEM_GRANTS=${BENCH_RT_MEM_GRANTS:-10000}
+RT_MEM_SETTLE_S=${BENCH_RT_MEM_SETTLE_S:-3}
+RT_MEM_BACKENDS=${BENCH_RT_MEM_BACKENDS:-flaky nftables}
+RT_MEM_TARGET_KB=1536
+RT_MEM_PLAN="sources x ports"
 RT_FLAKY=${BENCH_RT_FLAKY:-$build/tests/plugins/flaky/flaky.so}
 
 # PLUGIN_DIR is one directory: the shipped plugins and flaky side by side.
@@ -283,6 +295,71 @@ rt_live() {
     "${R[rt_stop_s]}" "${R[rt_stop_left]}" | tee -a "$BDIR/raw.txt"
 }
 
+# (v) The monitor's resident memory: VmRSS (and its anonymous part, which
+# is where grants live) after start, then with RT_MEM_GRANTS live grants
+# once RT_MEM_SETTLE_S s have passed since the last of them opened (the
+# burst's ops and decision lines are gone by then). The packet process
+# holds no grant; its private pages are printed beside, not counted.
+rt_kb() { # <pid> <field of status>
+  awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+rt_child_private_kb() { # <monitor pid>
+  local p s=0
+  for p in $(bench_family "$1"); do
+    [ "$p" = "$1" ] && continue
+    s=$((s + $(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' "/proc/$p/smaps_rollup")))
+  done
+  echo "$s"
+}
+rt_mem() { # <backend>
+  local b=$1 k="rt_mem_$1" dir="$BDIR/rt-mem-$1" pid c0 c1
+  BENCH_CONF_EXTRA=()
+  if [ "$b" = flaky ]; then
+    rt_state "$dir" || return 0
+    RT_COUNT_DIR="$dir/flaky"
+  fi
+  bench_policy none
+  bench_fw_reset
+  bench_start spad "$b" udp "$BDIR/access-rt-mem.conf" "rt-mem-$b" || { bench_kill; return 0; }
+  pid=$BENCH_DAEMON_PID
+  sleep 1
+  R[${k}_0]=$(rt_kb "$pid" VmRSS)
+  R[${k}_anon0]=$(rt_kb "$pid" RssAnon)
+  c0=$(rt_child_private_kb "$pid")
+  [ -n "${BENCH_RT_MEM_HOOK:-}" ] && $BENCH_RT_MEM_HOOK "$pid" "$b" start
+  bench_fill "$b" "$BDIR/rt-mem.list" "$RT_MEM_GRANTS" "$BENCH_GRANT_MAX_S" 0.1
+  R[${k}_n]=$FILL_N
+  sleep "$RT_MEM_SETTLE_S"
+  if kill -0 "$pid" 2>/dev/null; then
+    R[${k}_1]=$(rt_kb "$pid" VmRSS)
+    R[${k}_anon1]=$(rt_kb "$pid" RssAnon)
+    R[${k}_d]=$((R[${k}_1] - R[${k}_0]))
+    c1=$(rt_child_private_kb "$pid")
+    # analysis: a command given the monitor's pid and the backend
+    [ -n "${BENCH_RT_MEM_HOOK:-}" ] && $BENCH_RT_MEM_HOOK "$pid" "$b" live
+  fi
+  bench_kill
+  BENCH_CONF_EXTRA=()
+  RT_COUNT_DIR=""
+  printf '%-16s monitor VmRSS %s kB at start, %s kB with %s/%s live grants: +%s kB (target +%s kB); RssAnon %s -> %s kB; packet process private %s -> %s kB\n' \
+    "$k" "${R[${k}_0]:-?}" "${R[${k}_1]:-?}" "${R[${k}_n]:-?}" "$RT_MEM_GRANTS" "${R[${k}_d]:-?}" \
+    "$RT_MEM_TARGET_KB" "${R[${k}_anon0]:-?}" "${R[${k}_anon1]:-?}" "${c0:-?}" "${c1:-?}" |
+    tee -a "$BDIR/raw.txt"
+}
+
+rt_memory() {
+  local b
+  BENCH_PORTS_PER_PKT=10 bench_build_list "$BDIR/rt-mem.list" "$RT_MEM_GRANTS" || return 0
+  RT_MEM_PLAN="$PLAN_SRCS sources x $PLAN_PORTS ports"
+  printf 'SOURCE ANY\nOPEN_PORTS %s\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\nFW_ACCESS_TIMEOUT 7200\n' \
+    "$(bench_ports "$BENCH_GRANT_PORT0" "$PLAN_PORTS")" "$KEY" "$HMAC" >"$BDIR/access-rt-mem.conf"
+  chmod 600 "$BDIR/access-rt-mem.conf"
+  for b in $RT_MEM_BACKENDS; do
+    [ "$b" = flaky ] && [ ! -r "$RT_FLAKY" ] && continue
+    rt_mem "$b"
+  done
+}
+
 bench_runtime() {
   echo "== plugin runtime (tests/plugins/flaky)"
   if [ ! -r "$RT_FLAKY" ]; then
@@ -300,6 +377,10 @@ bench_runtime() {
     BENCH_CONF_EXTRA=()
   fi
   [ "${BENCH_RT_LIVE:-1}" != 0 ] && rt_live
+  if [ "${BENCH_RT_MEM:-1}" != 0 ]; then
+    [ -r "$RT_FLAKY" ] && [ -z "${RT_PLUGINS:-}" ] && rt_plugin_dir
+    rt_memory
+  fi
   return 0
 }
 
@@ -319,7 +400,7 @@ rt_phase_row() {
 }
 
 bench_runtime_targets() {
-  local a=${R[open_rt_idle_med]:-} b=${R[open_rt_busy_med]:-} k ok late
+  local a=${R[open_rt_idle_med]:-} b=${R[open_rt_busy_med]:-} k ok late mb
   local open_label="(i) time to open, nftables stanza, while a flaky stanza keeps its backend busy (median, ratio to idle)"
   echo "| target | required | measured | verdict |"
   echo "|---|---|---|---|"
@@ -366,6 +447,20 @@ bench_runtime_targets() {
   else
     rt_row "(iv) clean stop closing $RT_LIVE live iptables grants" "< 5 s" "not measured yet" -
   fi
+  for mb in $RT_MEM_BACKENDS; do
+    k="rt_mem_$mb"
+    if [[ "${R[${k}_d]:-}" =~ ^-?[0-9]+$ ]] && [ "${R[${k}_n]:-0}" = "$RT_MEM_GRANTS" ]; then
+      rt_row "(v) monitor's RSS added by $RT_MEM_GRANTS live grants, $mb" "<= $RT_MEM_TARGET_KB kB" \
+        "${R[${k}_d]} kB (${R[${k}_0]} kB at start, ${R[${k}_1]} kB with them)" \
+        "$(rt_verdict "$([ "${R[${k}_d]}" -le "$RT_MEM_TARGET_KB" ] && echo 1 || echo 0)")"
+    elif [[ "${R[${k}_d]:-}" =~ ^-?[0-9]+$ ]]; then
+      rt_row "(v) monitor's RSS added by $RT_MEM_GRANTS live grants, $mb" "<= $RT_MEM_TARGET_KB kB" \
+        "only ${R[${k}_n]:-0} grants opened (${R[${k}_d]} kB)" MISSED
+    else
+      rt_row "(v) monitor's RSS added by $RT_MEM_GRANTS live grants, $mb" "<= $RT_MEM_TARGET_KB kB" \
+        "not measured yet" -
+    fi
+  done
 }
 
 bench_runtime_method() {
@@ -394,5 +489,11 @@ in the same namespaces, with spad's UDP server.
 - (iv) spad on iptables with $RT_LIVE live grants (FW_ACCESS_TIMEOUT 7200): $RT_NEW more grants,
   sent as for grants/s above, timed until the chain holds them all; then SIGTERM, timed
   until spad exits (FLUSH_IPT_AT_EXIT N, so the rules left are the closes not done).
+- (v) For each of ${RT_MEM_BACKENDS// /, }: a fresh spad (one stanza, FW_ACCESS_TIMEOUT 7200),
+  the monitor's VmRSS read 1 s after start, then $RT_MEM_GRANTS grants sent as for grants/s
+  above ($RT_MEM_PLAN, 10 ports per packet), and VmRSS read again
+  ${RT_MEM_SETTLE_S} s after the backend held them all. Only the monitor holds grants: the
+  packet process's private pages are in the raw line, not in the figure (they grow as
+  the monitor writes pages the two shared after the fork, and with the replay cache).
 EOF
 }

@@ -72,7 +72,7 @@ struct spa_daemon {
 	struct spa_decision_note *note;    /* the decision being acted on */
 	struct spa_decision_note *notes;   /* decisions waiting for their ops */
 	struct spa_daemon_retry *retries;  /* ops to try again, by time */
-	size_t ops_peak;                   /* most ops outstanding since the last trim */
+	size_t ops_since_trim;             /* ops done since the last malloc_trim */
 	size_t n_retries, cap_retries;
 	/* the host's addresses, for the allow IP checks (spa_hostaddr.h) */
 	struct spa_hostaddrs host;
