@@ -146,8 +146,12 @@ static void close_done(struct spa_daemon *d, struct spa_grant_rec *r,
 	spa_grants_set_busy(&d->grants, id, false);
 	if (r->want_open) {
 		/* re-knocked meanwhile: the open queued behind this close
-		 * makes it live again, whatever became of the close */
+		 * makes it live again, whatever became of the close. Unless
+		 * spad is stopping: then one more close goes behind that
+		 * open, so that the hole ends closed. */
 		spa_grants_set_want_open(&d->grants, id, false);
+		if (d->stop)
+			spa_daemon_grant_close(d, id, "shutdown");
 		return;
 	}
 	if (res->rc < 0) {
@@ -494,20 +498,12 @@ void spa_daemon_close_all(struct spa_daemon *d)
 		spa_grants_at(&d->grants, i, &r);
 		ids[i] = r.g.id;
 	}
+	/* from here on, a close that comes back with a re-knock's open
+	 * queued behind it sends one more close (close_done) */
+	d->stop = true;
 	d->n_retries = 0;
-	for (size_t i = 0; ids && i < n; i++) {
-		struct spa_grant_rec r;
-		struct spa_plugin *p;
-		if (!spa_grants_by_id(&d->grants, ids[i], &r))
-			continue;
-		p = spa_daemon_plugin_named(d, r.plugin);
-		/* a close already with the backend may have a re-knock's
-		 * open queued behind it: one more close goes last */
-		spa_grants_set_want_open(&d->grants, ids[i], false);
-		if (!r.close_busy || !p || spa_daemon_submit(d, p, SPA_OP_CLOSE, &r, "shutdown",
-							     0) < 0)
-			spa_daemon_grant_close(d, ids[i], "shutdown");
-	}
+	for (size_t i = 0; ids && i < n; i++)
+		spa_daemon_grant_close(d, ids[i], "shutdown");
 	free(ids);
 	idle = spa_daemon_drain(d, (int)d->cfg.plugin_op_timeout * 1000);
 	/* what did not finish is neither retried now nor forgotten */

@@ -41,6 +41,63 @@ static const char *proto_name(uint8_t proto)
 	return proto == 6 ? "tcp" : "udp";
 }
 
+/* What same_hole always compares, hashed: entries of one hole share it. */
+static uint64_t hole_hash(const struct spa_grant *g)
+{
+	uint64_t h = spa_ghash(&g->src.family, sizeof(g->src.family), SPA_GHASH_INIT);
+
+	h = spa_ghash(&g->src.bin, addr_len(g->src.family), h);
+	h = spa_ghash(&g->proto, sizeof(g->proto), h);
+	return spa_ghash_mix(spa_ghash(&g->port, sizeof(g->port), h));
+}
+
+/* The listing's entries by hole: chains in listing order, so that a grant
+ * takes the first entry not yet taken that matches it, as a scan of the
+ * whole listing would, in O(grants + entries). */
+struct listing_index {
+	uint32_t *head;         /* per bucket: first entry, SPA_GTAB_EMPTY none */
+	uint32_t *next;         /* per entry */
+	size_t mask;
+};
+
+static int index_listing(struct listing_index *ix, const struct spa_op *op)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * op->n_listed)
+		cap *= 2;
+	ix->mask = cap - 1;
+	ix->head = malloc(cap * sizeof(*ix->head));
+	ix->next = op->n_listed ? malloc(op->n_listed * sizeof(*ix->next)) : NULL;
+	if (!ix->head || (op->n_listed && !ix->next))
+		return -ENOMEM;
+	memset(ix->head, 0xff, cap * sizeof(*ix->head));
+	/* pushed front from the last, so each chain runs in listing order */
+	for (size_t k = op->n_listed; k-- > 0;) {
+		size_t b = hole_hash(&op->listed[k]) & ix->mask;
+		ix->next[k] = ix->head[b];
+		ix->head[b] = (uint32_t)k;
+	}
+	return 0;
+}
+
+/* The first entry not taken yet that is g's hole, taken off its chain;
+ * SPA_GTAB_EMPTY when there is none. */
+static uint32_t take_entry(struct listing_index *ix, const struct spa_op *op,
+			   const struct spa_grant *g)
+{
+	uint32_t *link = &ix->head[hole_hash(g) & ix->mask];
+
+	for (; *link != SPA_GTAB_EMPTY; link = &ix->next[*link]) {
+		uint32_t k = *link;
+		if (same_hole(g, &op->listed[k])) {
+			*link = ix->next[k];
+			return k;
+		}
+	}
+	return SPA_GTAB_EMPTY;
+}
+
 /* A listing is back: compared with the store as it is now. Grants made
  * after the list op was submitted, and grants with an op still on its way,
  * may be missing from it for good reasons: they are left alone. */
@@ -50,6 +107,7 @@ void spa_daemon_list_done(struct spa_daemon *d, struct spa_plugin *p, struct spa
 	size_t reopened = 0, removed = 0, failed = 0, n_lost = 0;
 	uint64_t *lost = NULL;
 	bool *seen = NULL;
+	struct listing_index ix = { NULL, NULL, 0 };
 	const char *why = res->why;
 	int rc = res->rc;
 
@@ -63,22 +121,23 @@ void spa_daemon_list_done(struct spa_daemon *d, struct spa_plugin *p, struct spa
 	}
 	lost = d->grants.n ? calloc(d->grants.n, sizeof(*lost)) : NULL;
 	seen = op->n_listed ? calloc(op->n_listed, sizeof(*seen)) : NULL;
-	if ((d->grants.n && !lost) || (op->n_listed && !seen)) {
+	if ((d->grants.n && !lost) || (op->n_listed && !seen) || op->n_listed >= SPA_GTAB_EMPTY ||
+	    index_listing(&ix, op) < 0) {
 		spa_log(SPA_L_ERR, "plugin %s: out of memory; not reconciled", p->d->name);
 		goto out;
 	}
 	for (size_t i = 0; i < d->grants.n; i++) {
 		struct spa_grant_rec r;
-		bool found = false;
+		uint32_t k;
+		bool found;
 
 		spa_grants_at(&d->grants, i, &r);
 		if (strcmp(r.plugin, p->d->name) != 0)
 			continue;
-		for (size_t k = 0; k < op->n_listed; k++)
-			if (!seen[k] && same_hole(&r.g, &op->listed[k])) {
-				seen[k] = found = true;
-				break;
-			}
+		k = take_entry(&ix, op, &r.g);
+		found = k != SPA_GTAB_EMPTY;
+		if (found)
+			seen[k] = true;
 		/* a closing grant's entry is its retry's to remove */
 		if (!found && !r.closing && !r.close_busy && !r.inflight &&
 		    r.g.id < op->watermark)
@@ -118,6 +177,8 @@ void spa_daemon_list_done(struct spa_daemon *d, struct spa_plugin *p, struct spa
 		spa_log(SPA_L_NOTICE, "plugin %s reconciled (%s): %zu to re-open, %zu to remove, "
 			"%zu failed", p->d->name, why, reopened, removed, failed);
 out:
+	free(ix.head);
+	free(ix.next);
 	free(lost);
 	free(seen);
 }
