@@ -34,26 +34,11 @@
 
 #include "engine_helpers.h"
 #include "flaky_fail.h"
-#include "spad_fixture.h"
-
-/* The second stanza's keys (the fixture's "wrong" set). */
-#define KEY2_B64  "d3Jvbmcta2V5"
-#define HMAC2_B64 "b3RoZXItaG1hYy1rZXk="
+#include "flaky_fixture.h"
 
 #define MAX_ID 64
 
-static const char *spad_bin;
-static char plugin_dir[64]; /* recorder, flaky and flakyb side by side */
-
-struct op_line {
-	char op[16];            /* open, close, open_batch, list, ... */
-	bool ok;
-	uint64_t id;
-	char src[48];
-	unsigned n;
-	long long exp;          /* the grant's expiry, epoch s */
-	unsigned long long wall; /* when the call returned, epoch ms */
-};
+static const char *spad_bin, *plugin_dir;
 
 /* Calls per grant id: [FLAKY_OPEN or FLAKY_CLOSE][failed or ok]. */
 struct tally {
@@ -72,156 +57,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* The backend `name` (flaky or flakyb) in fwknopd.conf, its state under
- * the test's directory. The engine's flushes stay off, so that only opens
- * and closes change what it holds. */
-static void use_backend(struct fx *f, const char *name, const char *extra)
-{
-	char prefix[16], lines[8192];
-	size_t i;
-
-	for (i = 0; name[i] && i < sizeof(prefix) - 2; i++)
-		prefix[i] = (char)toupper((unsigned char)name[i]);
-	prefix[i++] = '_';
-	prefix[i] = '\0';
-	snprintf(lines, sizeof(lines), "%sSTATE_DIR %s/%s\nFLUSH_%sAT_INIT N\nFLUSH_%sAT_EXIT N\n%s",
-		 prefix, f->dir, name, prefix, prefix, extra);
-	fx_append_conf(f, lines);
-}
-
-/* access.conf: a stanza for `backend` (the fixture's keys), and one for
- * the recorder (KEY2, the fixture's "wrong" keys): the fixture configures
- * the recorder, and its keys are refused unless a stanza uses it. */
-static void write_stanzas(struct fx *f, const char *backend, unsigned timeout,
-			  unsigned recorder_timeout)
-{
-	char body[4096], path[4096];
-
-	snprintf(body, sizeof(body),
-		 "SOURCE 127.0.0.0/8\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\n"
-		 "OPEN_PORTS tcp/22, tcp/80\nFW_ACCESS_TIMEOUT %u\nFIREWALL_TYPE %s\n\n"
-		 "SOURCE 127.0.0.0/8\nKEY_BASE64 %s\nHMAC_KEY_BASE64 %s\n"
-		 "OPEN_PORTS tcp/22, tcp/80\nFW_ACCESS_TIMEOUT %u\nFIREWALL_TYPE recorder\n",
-		 FX_KEY_B64, FX_HMAC_B64, timeout, backend, KEY2_B64, HMAC2_B64, recorder_timeout);
-	th_write(f->dir, "access.conf", body, path, sizeof(path));
-}
-
-/* Where a backend keeps its entries and its ops.log. */
-struct backend {
-	char dir[4200], ops[4300];
-};
-
-/* The flaky backend `name` (extra: its fwknopd.conf lines) behind the
- * first stanza, its grants living `timeout` s; spad not started yet. */
-static void prepare(struct fx *f, const char *name, const char *extra, unsigned timeout,
-		    struct backend *b)
-{
-	use_backend(f, name, extra);
-	write_stanzas(f, name, timeout, 30);
-	snprintf(b->dir, sizeof(b->dir), "%s/%s", f->dir, name);
-	snprintf(b->ops, sizeof(b->ops), "%s/ops.log", b->dir);
-}
-
-/* A knock for 198.51.100.<src>, tcp/22, with key set k. */
-static size_t packet(struct fx *f, const struct spa_keys *k, int src, char *out)
-{
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "198.51.100.%d,tcp/22", src);
-	return fx_build(f, k, "alice", msg, 0, 0, out);
-}
-
-static const char *knock(struct fx *f, const struct spa_keys *k, int src)
-{
-	char pkt[SPA_WIRE_CAP];
-	size_t len = packet(f, k, src, pkt);
-
-	return fx_send(f, pkt, len, false);
-}
-
-/* Knocks for sources first .. first+n-1 sent back to back, built first. */
-static void burst(struct fx *f, const struct spa_keys *k, int first, int n)
-{
-	static char pkts[64][SPA_WIRE_CAP];
-	size_t len[64];
-
-	assert_true(n <= 64);
-	for (int i = 0; i < n; i++)
-		len[i] = packet(f, k, first + i, pkts[i]);
-	for (int i = 0; i < n; i++)
-		assert_true(fx_send_raw(f, pkts[i], len[i], false));
-}
-
-/* Entries the backend holds: its files but ops.log. */
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.' && strcmp(e->d_name, "ops.log") != 0;
-	closedir(d);
-	return n;
-}
-
-static bool wait_entries(const char *dir, int want, int timeout_ms)
-{
-	for (int waited = 0; waited <= timeout_ms; waited += 50) {
-		if (entries(dir) == want)
-			return true;
-		sleep_ms(50);
-	}
-	return false;
-}
-
-/* Every line of ops.log (format: tests/plugins/flaky/flaky.c) to fn. */
-static void each_op(const char *path, void (*fn)(const struct op_line *, void *), void *ctx)
-{
-	char *text = th_read(path), *line, *save = NULL;
-
-	assert_non_null(text);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct op_line o = { 0 };
-		char res[16] = "";
-		const char *p;
-
-		if (sscanf(line, "%15s %15s", o.op, res) != 2)
-			fail_msg("ops.log: '%s'", line);
-		o.ok = strcmp(res, "ok") == 0;
-		if ((p = strstr(line, " id=")))
-			o.id = strtoull(p + 4, NULL, 10);
-		if ((p = strstr(line, " src=")))
-			sscanf(p + 5, "%47s", o.src);
-		if ((p = strstr(line, " n=")))
-			o.n = (unsigned)strtoul(p + 3, NULL, 10);
-		if ((p = strstr(line, " exp=")))
-			o.exp = strtoll(p + 5, NULL, 10);
-		if ((p = strstr(line, " wall=")))
-			o.wall = strtoull(p + 6, NULL, 10);
-		fn(&o, ctx);
-	}
-	free(text);
-}
-
-static void count_op(const struct op_line *o, void *ctx)
+static void count_op(const struct ff_op *o, void *ctx)
 {
 	struct tally *t = ctx;
 	int kind = strcmp(o->op, "open") == 0 ? FLAKY_OPEN : strcmp(o->op, "close") == 0 ? FLAKY_CLOSE : -1;
@@ -236,7 +72,7 @@ static void count_op(const struct op_line *o, void *ctx)
 static void tally(const char *ops, struct tally *t)
 {
 	memset(t, 0, sizeof(*t));
-	each_op(ops, count_op, t);
+	ff_each_op(ops, count_op, t);
 }
 
 struct batches {
@@ -244,7 +80,7 @@ struct batches {
 	unsigned calls, max;
 };
 
-static void count_batch(const struct op_line *o, void *ctx)
+static void count_batch(const struct ff_op *o, void *ctx)
 {
 	struct batches *b = ctx;
 
@@ -288,24 +124,6 @@ static uint32_t pick_seed(int n)
 	return 0;
 }
 
-/* spad -S: its output (malloc'd). */
-static char *status(struct fx *f)
-{
-	char *out = fx_cli_out(f, "-S", NULL);
-
-	assert_non_null(out);
-	return out;
-}
-
-static void assert_journal_empty(struct fx *f)
-{
-	char *out = status(f);
-
-	if (!strstr(out, ": 0 grants"))
-		fail_msg("journal not empty: %s", out);
-	free(out);
-}
-
 /* a. A backend that takes 1.5 s a call does not hold up another backend's
  * grants, nor the decisions on other packets. A grant's decision line
  * waits for its open, so the slow knocks are sent without waiting. */
@@ -313,27 +131,27 @@ static void test_slow_backend_does_not_stall(void **state)
 {
 	struct fx *f = *state;
 	char pkt[SPA_WIRE_CAP];
-	struct backend b;
+	struct ff_backend b;
 	const int slow = 12; /* 18 s of work queued for the slow backend: the
 			      * windows below are wide for a loaded machine */
 	int rejected;
 	size_t len;
 
-	prepare(f, "flaky", "FLAKY_DELAY_MS 1500\n", 30, &b);
+	ff_prepare(f, "flaky", "FLAKY_DELAY_MS 1500\n", 30, &b);
 	assert_true(fx_start(f));
-	burst(f, f->keys, 1, slow);
+	ff_burst(f, f->keys, 1, slow);
 	assert_true(fx_wait_for(b.ops, "open ok ", 1, FX_WAIT_MS));
 
 	/* the fast backend's grants open while the slow queue is still busy
 	 * (16.5 s more of it; this may take up to 13.5 s on a loaded machine) */
-	burst(f, f->wrong, 100, 3);
+	ff_burst(f, f->wrong, 100, 3);
 	assert_true(fx_wait_for(f->calls, "open id=", 3, FX_WAIT_MS));
 	assert_in_range(fx_count(b.ops, "open ok "), 1, slow - 2);
 
 	/* and packets keep being decided: garbage (a packet with one
 	 * character changed fails its HMAC) is rejected meanwhile */
 	rejected = fx_count(f->log, "decision=reject");
-	len = packet(f, f->keys, 200, pkt);
+	len = ff_packet(f, f->keys, 200, pkt);
 	for (int i = 0; i < 20; i++) {
 		pkt[len / 2] = pkt[len / 2] == 'A' ? 'B' : 'A';
 		pkt[len / 3] = (char)('a' + i);
@@ -355,20 +173,20 @@ static void test_transient_failures_retried(void **state)
 	const int n = 50;
 	uint32_t seed = pick_seed(n);
 	char extra[128];
-	struct backend b;
+	struct ff_backend b;
 	struct tally t;
 
 	snprintf(extra, sizeof(extra), "FLAKY_FAIL_PCT 30\nFLAKY_SEED %u\n", seed);
-	prepare(f, "flaky", extra, 5, &b);
+	ff_prepare(f, "flaky", extra, 5, &b);
 	assert_true(fx_start(f));
 	/* decided, whatever the first open does */
 	for (int i = 1; i <= n; i++)
-		assert_non_null(strstr(knock(f, f->keys, i), "decision="));
+		assert_non_null(strstr(ff_knock(f, f->keys, i), "decision="));
 	/* 5 s of life, then closes retried at 1, 2, 4 s */
 	assert_true(fx_wait_for(b.ops, "close ok ", n, 5000 + 7000 + FX_WAIT_MS));
-	assert_true(wait_entries(b.dir, 0, FX_CLOSE_MARGIN_MS));
+	assert_true(ff_wait_entries(b.dir, 0, FX_CLOSE_MARGIN_MS));
 	/* whatever would come late (a second open or close) has had time */
-	sleep_ms(2000);
+	ff_sleep_ms(2000);
 	tally(b.ops, &t);
 	for (int id = 1; id <= n; id++) {
 		unsigned fo = leading_fails(seed, FLAKY_OPEN, (uint64_t)id);
@@ -381,8 +199,8 @@ static void test_transient_failures_retried(void **state)
 				 c[FLAKY_CLOSE][1], c[FLAKY_CLOSE][0], fc);
 	}
 	assert_int_equal(t.calls[n + 1][FLAKY_OPEN][0] + t.calls[n + 1][FLAKY_OPEN][1], 0);
-	assert_int_equal(entries(b.dir), 0);
-	assert_journal_empty(f);
+	assert_int_equal(ff_entries(b.dir), 0);
+	ff_assert_journal_empty(f);
 }
 
 /* c. A permanent open failure is not retried: the grant is closed once
@@ -390,24 +208,24 @@ static void test_transient_failures_retried(void **state)
 static void test_permanent_open_failure(void **state)
 {
 	struct fx *f = *state;
-	struct backend b;
+	struct ff_backend b;
 	struct tally t;
 
 	/* a long life: a retry could not be mistaken for the expiry's close */
-	prepare(f, "flaky", "FLAKY_FAIL_PCT 100\nFLAKY_FAIL_OPS open\nFLAKY_FAIL_KIND permanent\n",
+	ff_prepare(f, "flaky", "FLAKY_FAIL_PCT 100\nFLAKY_FAIL_OPS open\nFLAKY_FAIL_KIND permanent\n",
 		60, &b);
 	assert_true(fx_start(f));
-	(void)knock(f, f->keys, 1);
+	(void)ff_knock(f, f->keys, 1);
 	assert_true(fx_wait_for(b.ops, "close ok id=1 ", 1, FX_WAIT_MS));
 	/* retries would have come at 0.25, 0.75 and 1.75 s */
-	sleep_ms(3000);
+	ff_sleep_ms(3000);
 	tally(b.ops, &t);
 	assert_int_equal(t.calls[1][FLAKY_OPEN][0], 1);
 	assert_int_equal(t.calls[1][FLAKY_OPEN][1], 0);
 	assert_int_equal(t.calls[1][FLAKY_CLOSE][1], 1);
 	assert_int_equal(t.calls[1][FLAKY_CLOSE][0], 0);
-	assert_int_equal(entries(b.dir), 0);
-	assert_journal_empty(f);
+	assert_int_equal(ff_entries(b.dir), 0);
+	ff_assert_journal_empty(f);
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
 	assert_int_equal(fx_count(b.ops, "close "), 1);
 }
@@ -434,7 +252,7 @@ static int attempts_on(const char *line)
 /* The line of spad -S that names src, into line ("" if none). */
 static void stuck_line(struct fx *f, const char *src, char *line, size_t cap)
 {
-	char *out = status(f), *hit = strstr(out, src);
+	char *out = ff_status(f), *hit = strstr(out, src);
 
 	line[0] = '\0';
 	if (hit) {
@@ -452,25 +270,25 @@ static void test_stuck_close(void **state)
 {
 	struct fx *f = *state;
 	char flag[4200], extra[4400], line[512] = "", *out;
-	struct backend b;
+	struct ff_backend b;
 	int attempts = -1;
 
 	snprintf(flag, sizeof(flag), "%s/close-fails", f->dir);
 	snprintf(extra, sizeof(extra), "FLAKY_FAIL_CLOSE_FILE %s\n", flag);
-	prepare(f, "flaky", extra, 2, &b);
+	ff_prepare(f, "flaky", extra, 2, &b);
 	th_write(f->dir, "close-fails", "", NULL, 0);
 	assert_true(fx_start(f));
-	assert_non_null(strstr(knock(f, f->keys, 1), "decision=grant"));
+	assert_non_null(strstr(ff_knock(f, f->keys, 1), "decision=grant"));
 	/* expiry at 2 s, retries at 1 and 2 s after it */
 	assert_true(fx_wait_for(b.ops, "close err=", 2, 2000 + 3000 + FX_CLOSE_MARGIN_MS));
-	assert_int_equal(entries(b.dir), 1);
+	assert_int_equal(ff_entries(b.dir), 1);
 
 	/* the journal may lag the plugin's line: asked again for a while */
 	for (int waited = 0; attempts < 2 && waited < FX_CLOSE_MARGIN_MS; waited += 500) {
 		stuck_line(f, "198.51.100.1 ", line, sizeof(line));
 		attempts = attempts_on(line);
 		if (attempts < 2)
-			sleep_ms(500);
+			ff_sleep_ms(500);
 	}
 	if (!strstr(line, "closing") && !strstr(line, "stuck"))
 		fail_msg("not shown as closing: %s", line);
@@ -480,8 +298,8 @@ static void test_stuck_close(void **state)
 	/* the backend recovers: the next retry (at most 8 s on) closes */
 	assert_int_equal(unlink(flag), 0);
 	assert_true(fx_wait_for(b.ops, "close ok id=1 ", 1, 8000 + FX_CLOSE_MARGIN_MS));
-	assert_int_equal(entries(b.dir), 0);
-	out = status(f);
+	assert_int_equal(ff_entries(b.dir), 0);
+	out = ff_status(f);
 	if (!strstr(out, ": 0 grants") || strstr(out, "198.51.100.1 "))
 		fail_msg("still listed after the close: %s", out);
 	free(out);
@@ -499,35 +317,35 @@ static void test_hung_backend(void **state)
 {
 	struct fx *f = *state;
 	char hang[4200], extra[4400], *out;
-	struct backend b;
+	struct ff_backend b;
 	uint64_t t0;
 	int rc;
 
 	snprintf(hang, sizeof(hang), "%s/hang", f->dir);
 	snprintf(extra, sizeof(extra), "FLAKY_HANG_FILE %s\nPLUGIN_OP_TIMEOUT 2\n", hang);
-	prepare(f, "flaky", extra, 6, &b);
+	ff_prepare(f, "flaky", extra, 6, &b);
 	assert_true(fx_start(f));
 	th_write(f->dir, "hang", "", NULL, 0);
-	burst(f, f->keys, 1, 1);
+	ff_burst(f, f->keys, 1, 1);
 	assert_true(fx_wait_for(f->log, "decision=", 1, FX_WAIT_MS));
-	assert_non_null(strstr(knock(f, f->wrong, 2), "decision=grant"));
+	assert_non_null(strstr(ff_knock(f, f->wrong, 2), "decision=grant"));
 	assert_true(fx_wait_for(f->calls, "open id=", 1, FX_WAIT_MS));
 	/* the log says so, in these words or those */
 	for (int waited = 0; !fx_count(f->log, "PLUGIN_OP_TIMEOUT") && !fx_count(f->log, "timed out");
 	     waited += 50) {
 		if (waited > 2000 + FX_WAIT_MS)
 			fail_msg("no line says the hung op timed out");
-		sleep_ms(50);
+		ff_sleep_ms(50);
 	}
 
 	/* a stop: the recorder's grant closes, the hung one cannot */
-	t0 = mono_ms();
+	t0 = ff_mono_ms();
 	rc = fx_stop(f, SIGTERM);
-	if (rc < 0 || rc >= 128 || mono_ms() - t0 > 2000 + 20000)
+	if (rc < 0 || rc >= 128 || ff_mono_ms() - t0 > 2000 + 20000)
 		fail_msg("stop with a hung backend: status %d after %llu ms", rc,
-			 (unsigned long long)(mono_ms() - t0));
+			 (unsigned long long)(ff_mono_ms() - t0));
 	assert_int_equal(fx_count(f->calls, "close id="), 1);
-	out = status(f);
+	out = ff_status(f);
 	if (!strstr(out, ": 1 grant"))
 		fail_msg("the hung backend's grant is not in the journal: %s", out);
 	free(out);
@@ -536,9 +354,9 @@ static void test_hung_backend(void **state)
 	assert_int_equal(unlink(hang), 0);
 	assert_true(fx_start(f));
 	assert_true(fx_wait_for(b.ops, "close ok ", 1, 6000 + FX_CLOSE_MARGIN_MS));
-	assert_int_equal(entries(b.dir), 0);
+	assert_int_equal(ff_entries(b.dir), 0);
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
-	assert_journal_empty(f);
+	ff_assert_journal_empty(f);
 }
 
 struct lateness {
@@ -546,7 +364,7 @@ struct lateness {
 	char last[MAX_ID + 1];         /* the grant's last call that went through: o or c */
 };
 
-static void check_late(const struct op_line *o, void *ctx)
+static void check_late(const struct ff_op *o, void *ctx)
 {
 	struct lateness *l = ctx;
 
@@ -567,13 +385,13 @@ static void check_late(const struct op_line *o, void *ctx)
 static void test_kill9_during_burst(void **state)
 {
 	struct fx *f = *state;
-	struct backend b;
+	struct ff_backend b;
 	struct lateness l = { 0 };
 	int opened;
 
-	prepare(f, "flaky", "FLAKY_DELAY_MS 100\n", 4, &b);
+	ff_prepare(f, "flaky", "FLAKY_DELAY_MS 100\n", 4, &b);
 	assert_true(fx_start(f));
-	burst(f, f->keys, 1, 30);
+	ff_burst(f, f->keys, 1, 30);
 	assert_true(fx_wait_for(b.ops, "open ok ", 8, FX_WAIT_MS));
 	assert_int_equal(fx_stop(f, SIGKILL), 128 + SIGKILL);
 	opened = fx_count(b.ops, "open ok ");
@@ -581,18 +399,18 @@ static void test_kill9_during_burst(void **state)
 		fail_msg("all 30 opened before the kill: not mid-burst");
 	assert_true(fx_start(f));
 	/* 4 s of life from the knocks, 30 calls of 0.1 s */
-	assert_true(wait_entries(b.dir, 0, 4000 + 3000 + FX_CLOSE_MARGIN_MS));
+	assert_true(ff_wait_entries(b.dir, 0, 4000 + 3000 + FX_CLOSE_MARGIN_MS));
 	/* and nothing comes back */
-	sleep_ms(1000);
-	assert_int_equal(entries(b.dir), 0);
-	each_op(b.ops, check_late, &l);
+	ff_sleep_ms(1000);
+	assert_int_equal(ff_entries(b.dir), 0);
+	ff_each_op(b.ops, check_late, &l);
 	for (int id = 1; id <= MAX_ID; id++)
 		if (l.last[id] == 'o')
 			fail_msg("grant %d opened, never closed after", id);
 	if (l.worst_ms > FX_CLOSE_MARGIN_MS)
 		fail_msg("an entry outlived its grant by %llu ms", l.worst_ms);
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
-	assert_journal_empty(f);
+	ff_assert_journal_empty(f);
 }
 
 /* g. A batch plugin gets a burst of knocks and a stop's closes in
@@ -600,38 +418,24 @@ static void test_kill9_during_burst(void **state)
 static void test_batching(void **state)
 {
 	struct fx *f = *state;
-	struct backend b;
+	struct ff_backend b;
 	struct batches opens = { "open_batch", 0, 0 }, closes = { "close_batch", 0, 0 };
 
 	/* each call takes 0.2 s: knocks pile up behind the first */
-	prepare(f, "flakyb", "FLAKYB_DELAY_MS 200\n", 60, &b);
+	ff_prepare(f, "flakyb", "FLAKYB_DELAY_MS 200\n", 60, &b);
 	assert_true(fx_start(f));
-	burst(f, f->keys, 1, 20);
+	ff_burst(f, f->keys, 1, 20);
 	assert_true(fx_wait_for(b.ops, "open ok ", 20, FX_WAIT_MS));
-	assert_int_equal(entries(b.dir), 20);
+	assert_int_equal(ff_entries(b.dir), 20);
 	assert_int_equal(fx_stop(f, SIGTERM), 0);
 	assert_int_equal(fx_count(b.ops, "open ok "), 20);
 	assert_int_equal(fx_count(b.ops, "close ok "), 20);
-	assert_int_equal(entries(b.dir), 0);
-	each_op(b.ops, count_batch, &opens);
-	each_op(b.ops, count_batch, &closes);
+	assert_int_equal(ff_entries(b.dir), 0);
+	ff_each_op(b.ops, count_batch, &opens);
+	ff_each_op(b.ops, count_batch, &closes);
 	if (opens.max < 2 || closes.max < 2)
 		fail_msg("largest batches: open %u (of %u calls), close %u (of %u calls)",
 			 opens.max, opens.calls, closes.max, closes.calls);
-}
-
-/* One directory holding the three plugins, as PLUGIN_DIR is one. */
-static void link_plugin(const char *from_dir, const char *name)
-{
-	char from[4200], to[4200], *abs = realpath(from_dir, NULL);
-
-	snprintf(from, sizeof(from), "%s/%s.so", abs ? abs : from_dir, name);
-	free(abs);
-	snprintf(to, sizeof(to), "%s/%s.so", plugin_dir, name);
-	if (symlink(from, to) < 0) {
-		perror(to);
-		exit(1);
-	}
 }
 
 /* h. A backend past PLUGIN_QUEUE_MAX: further knocks for it are refused
@@ -639,13 +443,13 @@ static void link_plugin(const char *from_dir, const char *name)
 static void test_queue_full_refuses(void **state)
 {
 	struct fx *f = *state;
-	struct backend b;
+	struct ff_backend b;
 	int busy, granted;
 
-	prepare(f, "flaky", "FLAKY_DELAY_MS 2000\nPLUGIN_QUEUE_MAX 2\n", 30, &b);
+	ff_prepare(f, "flaky", "FLAKY_DELAY_MS 2000\nPLUGIN_QUEUE_MAX 2\n", 30, &b);
 	assert_true(fx_start(f));
 	/* decided in microseconds each; the backend takes 2 s an open */
-	burst(f, f->keys, 1, 6);
+	ff_burst(f, f->keys, 1, 6);
 	assert_true(fx_wait_for(f->log, "PLUGIN_QUEUE_MAX 2); knock refused", 1, FX_WAIT_MS));
 	assert_true(fx_wait_for(b.ops, "open ok ", 2, 2 * 2000 + FX_WAIT_MS));
 	/* every knock either refused or opened (a slow machine may decide
@@ -655,7 +459,7 @@ static void test_queue_full_refuses(void **state)
 		granted = fx_count(b.ops, "open ok ");
 		if (busy + granted >= 6 || waited > 6 * 2000 + FX_WAIT_MS)
 			break;
-		sleep_ms(100);
+		ff_sleep_ms(100);
 	}
 	assert_in_range(busy, 1, 4);
 	assert_int_equal(busy + granted, 6);
@@ -680,11 +484,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	spad_bin = argv[1];
-	th_tmpdir(plugin_dir, sizeof(plugin_dir));
-	link_plugin(argv[2], "recorder");
-	link_plugin(argv[3], "flaky");
-	link_plugin(argv[3], "flakyb");
+	plugin_dir = ff_link_plugins(argv[2], argv[3]);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	th_rmrf(plugin_dir);
+	ff_unlink_plugins();
 	return rc;
 }

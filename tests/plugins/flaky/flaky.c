@@ -10,7 +10,8 @@
  * Keys (the schema at the end): STATE_DIR (required), DELAY_MS, FAIL_PCT
  * with FAIL_OPS, FAIL_KIND, FAIL_MAX and SEED (which calls fail:
  * flaky_fail.h, the same for a seed whatever the timing), HANG_FILE,
- * FAIL_CLOSE_FILE. An
+ * FAIL_CLOSE_FILE, FAIL_LIST_FILE, TOKENS (a token "flaky-<id>" set at
+ * each open, ABI 1.3, and the one handed back logged with every call). An
  * injected failure changes nothing and goes through host->op_fail when the
  * engine has it (-EAGAIN or -EINVAL otherwise). Opening a held entry
  * rewrites it, closing a missing one succeeds, list reports the entries
@@ -19,8 +20,12 @@
  * ops.log lines (the tests and bench/runtime.sh parse them):
  *   <op> <ok|err=N> id=<id> src=<src> <proto>/<port> n=<batch size>
  *        exp=<expires> t0=<start> t=<end> wall=<end>
+ *        [token=<the grant's token, - for none>]   (TOKENS Y)
  *   <op>_batch <ok|err=N> n=<size> t0=<start> t=<end> wall=<end>
  *   list|flush <ok|err=N> n=<entries> t0=... t=... wall=...
+ *   token <ok|err=N> id=<id>      (TOKENS Y: what token_set answered)
+ *   hang <op> id=<id>             (a call that met HANG_FILE, as it starts
+ *                                  waiting: the op is with the backend)
  *   init ok | fini ok
  * t0 and t are CLOCK_MONOTONIC milliseconds (comparable across processes),
  * wall is CLOCK_REALTIME milliseconds (comparable with a grant's expiry).
@@ -63,7 +68,8 @@ struct calls {
 struct flaky {
 	const struct spa_host_api *host;
 	const char *dir;           /* config_get's: valid until fini */
-	const char *hang_file, *fail_close_file;
+	const char *hang_file, *fail_close_file, *fail_list_file;
+	bool tokens;
 	int dir_fd, log_fd;
 	uint32_t delay_ms, fail_pct, fail_max, seed, overflow;
 	int fail_kind;             /* SPA_FAIL_TRANSIENT or SPA_FAIL_PERMANENT */
@@ -117,13 +123,19 @@ static const char *result(int rc, char *buf, size_t cap)
 static void log_grant(struct flaky *f, const char *op, int rc, const struct spa_grant *g,
 		      size_t n, uint64_t t0)
 {
-	char res[24];
+	char res[24], token[SPA_GRANT_TOKEN_MAX + 16] = "";
 
-	oplog(f, "%s %s id=%llu src=%s %s/%u n=%zu exp=%lld t0=%llu t=%llu wall=%llu", op,
+	/* the tokens this plugin sets are text */
+	if (f->tokens) {
+		size_t len = 0;
+		const char *t = f->host->token_get(f->host->self, g, &len);
+		snprintf(token, sizeof(token), " token=%.*s", t ? (int)len : 1, t ? t : "-");
+	}
+	oplog(f, "%s %s id=%llu src=%s %s/%u n=%zu exp=%lld t0=%llu t=%llu wall=%llu%s", op,
 	      result(rc, res, sizeof(res)), (unsigned long long)g->id, g->src.text,
 	      g->proto == IPPROTO_TCP ? "tcp" : "udp", g->port, n, (long long)g->expires,
 	      (unsigned long long)t0, (unsigned long long)clock_ms(CLOCK_MONOTONIC),
-	      (unsigned long long)clock_ms(CLOCK_REALTIME));
+	      (unsigned long long)clock_ms(CLOCK_REALTIME), token);
 }
 
 static void log_count(struct flaky *f, const char *op, int rc, size_t n, uint64_t t0)
@@ -135,11 +147,14 @@ static void log_count(struct flaky *f, const char *op, int rc, size_t n, uint64_
 	      (unsigned long long)clock_ms(CLOCK_REALTIME));
 }
 
-/* What every call goes through first: a hung backend, then a slow one. */
-static uint64_t busy(struct flaky *f)
+/* What every call goes through first: a hung backend, then a slow one.
+ * op and g (may be NULL) name the call in the hang line. */
+static uint64_t busy(struct flaky *f, const char *op, const struct spa_grant *g)
 {
 	uint64_t t0 = clock_ms(CLOCK_MONOTONIC);
 
+	if (f->hang_file && access(f->hang_file, F_OK) == 0)
+		oplog(f, "hang %s id=%llu", op, g ? (unsigned long long)g->id : 0ull);
 	while (f->hang_file && access(f->hang_file, F_OK) == 0)
 		sleep_ms(HANG_POLL_MS);
 	if (f->delay_ms)
@@ -214,9 +229,19 @@ static int put_entry(struct flaky *f, const struct spa_grant *g)
 
 static int do_open(struct flaky *f, const struct spa_grant *g)
 {
-	int rc = injected(f, g, FLAKY_OPEN);
+	char token[32], res[24];
+	int rc = injected(f, g, FLAKY_OPEN), trc;
 
-	return rc < 0 ? rc : put_entry(f, g);
+	if (rc == 0)
+		rc = put_entry(f, g);
+	if (rc < 0 || !f->tokens)
+		return rc;
+	/* what token_set answers is logged, not returned: the entry is
+	 * there, and what a refused token means is the engine's call */
+	snprintf(token, sizeof(token), "flaky-%llu", (unsigned long long)g->id);
+	trc = f->host->token_set(f->host->self, g, token, strlen(token));
+	oplog(f, "token %s id=%llu", result(trc, res, sizeof(res)), (unsigned long long)g->id);
+	return 0;
 }
 
 /* Removing what is not held succeeds, as a real backend's close must. */
@@ -239,7 +264,7 @@ typedef int (*flaky_op)(struct flaky *, const struct spa_grant *);
 static int single(void *state, const char *op, flaky_op fn, const struct spa_grant *g)
 {
 	struct flaky *f = state;
-	uint64_t t0 = busy(f);
+	uint64_t t0 = busy(f, op, g);
 	int rc = fn(f, g);
 
 	log_grant(f, op, rc, g, 1, t0);
@@ -269,7 +294,7 @@ static int batch(struct flaky *f, const char *op, flaky_op one, const struct spa
 		 size_t n, int *rc)
 {
 	char name[32];
-	uint64_t t0 = busy(f);
+	uint64_t t0 = busy(f, op, n ? g[0] : NULL);
 
 	for (size_t i = 0; i < n; i++) {
 		rc[i] = one(f, g[i]);
@@ -359,8 +384,21 @@ static int each_entry(struct flaky *f, spa_plugin_list_cb cb, void *ctx)
 static int fl_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
 	struct flaky *f = state;
-	uint64_t t0 = busy(f);
-	int n = each_entry(f, cb, ctx);
+	uint64_t t0 = busy(f, "list", NULL);
+	int n;
+
+	if (f->fail_list_file && access(f->fail_list_file, F_OK) == 0) {
+		/* before any entry is reported: a listing cut short is the
+		 * engine's to refuse too, but this one is plainly missing */
+		n = SPA_HOST_HAS(f->host, op_fail)
+			    ? f->host->op_fail(f->host->self, NULL, SPA_FAIL_TRANSIENT,
+					       "injected list failure (%sFAIL_LIST_FILE exists)",
+					       FLAKY_PREFIX)
+			    : -EAGAIN;
+		log_count(f, "list", n, 0, t0);
+		return n;
+	}
+	n = each_entry(f, cb, ctx);
 
 	log_count(f, "list", n < 0 ? n : 0, n < 0 ? 0 : (size_t)n, t0);
 	return n < 0 ? n : 0;
@@ -369,7 +407,7 @@ static int fl_list(void *state, spa_plugin_list_cb cb, void *ctx)
 static int fl_flush(void *state)
 {
 	struct flaky *f = state;
-	uint64_t t0 = busy(f);
+	uint64_t t0 = busy(f, "flush", NULL);
 	int n = each_entry(f, NULL, NULL);
 
 	log_count(f, "flush", n < 0 ? n : 0, n < 0 ? 0 : (size_t)n, t0);
@@ -397,6 +435,7 @@ static int fl_init(const struct spa_host_api *host, void **state)
 {
 	const char *ops = host->config_get(host->self, FLAKY_PREFIX "FAIL_OPS");
 	const char *kind = host->config_get(host->self, FLAKY_PREFIX "FAIL_KIND");
+	const char *tokens = host->config_get(host->self, FLAKY_PREFIX "TOKENS");
 	struct flaky *f = calloc(1, sizeof(*f));
 	int rc;
 
@@ -406,6 +445,13 @@ static int fl_init(const struct spa_host_api *host, void **state)
 	f->dir = host->config_get(host->self, FLAKY_PREFIX "STATE_DIR");
 	f->hang_file = host->config_get(host->self, FLAKY_PREFIX "HANG_FILE");
 	f->fail_close_file = host->config_get(host->self, FLAKY_PREFIX "FAIL_CLOSE_FILE");
+	f->fail_list_file = host->config_get(host->self, FLAKY_PREFIX "FAIL_LIST_FILE");
+	f->tokens = tokens && (tokens[0] == 'Y' || tokens[0] == 'y');
+	if (f->tokens && (!SPA_HOST_HAS(host, token_set) || !SPA_HOST_HAS(host, token_get))) {
+		host->log(host->self, SPA_LOG_ERR, "this engine keeps no grant tokens");
+		free(f);
+		return -ENOTSUP;
+	}
 	f->delay_ms = key_uint(host, FLAKY_PREFIX "DELAY_MS");
 	f->fail_pct = key_uint(host, FLAKY_PREFIX "FAIL_PCT");
 	f->fail_max = key_uint(host, FLAKY_PREFIX "FAIL_MAX");
@@ -461,6 +507,10 @@ static const struct spa_plugin_key flaky_keys[] = {
 	  "every call blocks while this file exists (a hung backend)" },
 	{ FLAKY_PREFIX "FAIL_CLOSE_FILE", SPA_KEY_PATH, 0, NULL, NULL,
 	  "every close fails, as FAIL_KIND says, while this file exists" },
+	{ FLAKY_PREFIX "FAIL_LIST_FILE", SPA_KEY_PATH, 0, NULL, NULL,
+	  "every list fails (transient) while this file exists" },
+	{ FLAKY_PREFIX "TOKENS", SPA_KEY_BOOL, 0, "N", NULL,
+	  "set a token flaky-<id> at each open and log the one handed back" },
 };
 
 __attribute__((visibility("default")))
