@@ -42,13 +42,13 @@ int spa_daemon_ops_start(struct spa_daemon *d)
 	int rc;
 
 #ifdef __GLIBC__
-	/* One malloc arena for the whole daemon, set before the workers
-	 * exist. A worker would otherwise get a thread arena of its own,
-	 * whose top chunk (what a batch's documents and libnftables' parse
-	 * of them left there: about 3 MB with nftables after 10,000 knocks)
-	 * malloc_trim never gives back: it trims only the main arena's top.
-	 * The loop and the workers share its lock only in plugin calls. */
-	mallopt(M_ARENA_MAX, 1);
+	/* A fixed trim threshold, set before the workers exist. glibc
+	 * otherwise raises it (to twice the largest mapped block freed so
+	 * far: a batch's documents, libnftables' parse of them), after which
+	 * a worker's thread arena keeps its top resident for good, about
+	 * 3 MB after 10,000 nftables knocks: malloc_trim trims only the main
+	 * arena's top, a thread arena's goes only as a free reaches it. */
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
 	d->ofd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->ofd < 0)
