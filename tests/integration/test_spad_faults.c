@@ -114,13 +114,19 @@ static void knock_raw(struct fx *f, int src, uint32_t timeout)
 	assert_true(fx_send_raw(f, pkt, len, false));
 }
 
-/* Grant 1 (2 s of life) is opened; its expiry's close meets a hung backend;
- * a re-knock comes while that close is with the backend, asking for 30 s,
- * and is journaled (its new expiry) before this returns. */
-static void reknock_during_close(struct fx *f, struct ff_backend *b)
+/* spad on a flaky backend whose calls hang while <dir>/hang exists (its
+ * path into hang); grant 1 (2 s of life) is opened; its expiry's close
+ * meets the hung backend; a re-knock comes while that close is with the
+ * backend, asking for 30 s, and is journaled (its new expiry) before this
+ * returns. */
+static void reknock_during_close(struct fx *f, struct ff_backend *b, char *hang, size_t cap)
 {
-	char journal[4200];
+	char journal[4200], extra[4400];
 
+	snprintf(hang, cap, "%s/hang", f->dir);
+	snprintf(extra, sizeof(extra), "FLAKY_HANG_FILE %s\n", hang);
+	ff_prepare(f, "flaky", extra, 2, b);
+	assert_true(fx_start(f));
 	journal_path(f, journal, sizeof(journal));
 	assert_non_null(strstr(ff_knock(f, f->keys, 1), "decision=grant"));
 	th_write(f->dir, "hang", "", NULL, 0);
@@ -134,15 +140,11 @@ static void reknock_during_close(struct fx *f, struct ff_backend *b)
 static void test_reknock_during_close(void **state)
 {
 	struct fx *f = *state;
-	char hang[4200], extra[4400], *out;
+	char hang[4200], *out;
 	struct ff_backend b;
 	struct history h;
 
-	snprintf(hang, sizeof(hang), "%s/hang", f->dir);
-	snprintf(extra, sizeof(extra), "FLAKY_HANG_FILE %s\n", hang);
-	ff_prepare(f, "flaky", extra, 2, &b);
-	assert_true(fx_start(f));
-	reknock_during_close(f, &b);
+	reknock_during_close(f, &b, hang, sizeof(hang));
 	assert_int_equal(unlink(hang), 0);
 	assert_true(fx_wait_for(b.ops, "open ok id=1 ", 2, FX_WAIT_MS));
 	/* nothing more comes for it within its 30 s */
@@ -166,15 +168,11 @@ static void test_reknock_during_close(void **state)
 static void test_reknock_during_close_at_stop(void **state)
 {
 	struct fx *f = *state;
-	char hang[4200], extra[4400];
+	char hang[4200];
 	struct ff_backend b;
 	struct history h;
 
-	snprintf(hang, sizeof(hang), "%s/hang", f->dir);
-	snprintf(extra, sizeof(extra), "FLAKY_HANG_FILE %s\n", hang);
-	ff_prepare(f, "flaky", extra, 2, &b);
-	assert_true(fx_start(f));
-	reknock_during_close(f, &b);
+	reknock_during_close(f, &b, hang, sizeof(hang));
 	assert_non_null(strstr(ff_knock(f, f->wrong, 50), "decision=grant"));
 	assert_int_equal(kill(f->pid, SIGTERM), 0);
 	assert_true(fx_wait_for(f->calls, "close id=", 1, FX_WAIT_MS));
