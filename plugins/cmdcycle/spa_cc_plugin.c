@@ -236,13 +236,48 @@ static int cc_check(const struct spa_host_api *host, const struct spa_grant *pro
 	return rc;
 }
 
+/* The token a grant carries once its open command may have run. */
+static const char cc_opened_mark[] = "opened";
+
+/*
+ * A user's open command need not be idempotent (fwknopd.conf's own example
+ * is "iptables -I"): run twice, it leaves two rules that one close does
+ * not remove, and access outlives the grant. The engine opens a grant
+ * again after a restart (also after a kill -9) and when it retries a
+ * failed open. So the grant is marked, through its journaled token, before
+ * the command first runs; an open of a marked grant runs the close command
+ * first, whatever it returns (the earlier open may not have got as far),
+ * and the grant holds one copy of what the open makes.
+ */
 static int cc_open(void *state, const struct spa_grant *g)
 {
 	struct cc_state *st = state;
+	const struct spa_host_api *h = st->host;
 	struct cc_cmds cc;
-	int rc = stanza_cmds(st->host, g, &cc);
+	int rc = stanza_cmds(h, g, &cc);
 
-	return rc < 0 ? rc : run_cmd(st, g, cc.open_name, cc.open, &cc);
+	if (rc < 0)
+		return rc;
+	if (cc.close && SPA_HOST_HAS(h, token_set) && SPA_HOST_HAS(h, token_get)) {
+		size_t len = 0;
+		const void *tok = h->token_get(h->self, g, &len);
+
+		if (tok && len == sizeof(cc_opened_mark) - 1 &&
+		    memcmp(tok, cc_opened_mark, len) == 0) {
+			h->log(h->self, SPA_LOG_INFO, "%s: grant %llu was opened before (restart or "
+			       "retry): %s first, so its open is not doubled", g->stanza,
+			       (unsigned long long)g->id, cc.close_name);
+			(void)run_cmd(st, g, cc.close_name, cc.close, &cc);
+		} else {
+			/* journaled before the command runs, or the open fails;
+			 * -EINVAL: called outside one of the engine's ops (a
+			 * test driving the plugin), where nothing is journaled */
+			rc = h->token_set(h->self, g, cc_opened_mark, sizeof(cc_opened_mark) - 1);
+			if (rc < 0 && rc != -EINVAL)
+				return rc;
+		}
+	}
+	return run_cmd(st, g, cc.open_name, cc.open, &cc);
 }
 
 /* Whether the grant is still open is the user's command's business: its

@@ -7,7 +7,8 @@
 # 198.51.100.2 (spa-client, then Debian's fwknop) -> EXTERNAL_CMD_OPEN adds
 # the rule -> open from .2 only -> EXTERNAL_CMD_CLOSE removes it after
 # EXTERNAL_CMD_ALARM -> closed; a grant still open when spad stops is
-# closed at the stop. Part 2, a mixed deployment: global FIREWALL_TYPE
+# closed at the stop; after a kill -9 and a restart the re-open does not
+# double iptables -I's rule, and the grant still closes. Part 2, a mixed deployment: global FIREWALL_TYPE
 # iptables, one stanza with its own EXTERNAL_CMD_* (prefix on, a stanza
 # variable in the rule's comment), another served by the iptables plugin;
 # each knock lands in its own backend and each closes on its own time.
@@ -149,6 +150,32 @@ check wait_for 1 "$WAIT" ext_rules "$E2E_CLI4"
 e2e_kill_pid "$spad_pid"
 check test "$(ext_rules "$E2E_CLI4")" = 0
 e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== kill -9 with a grant open, then a restart: the re-open does not double the rule"
+# fwknopd.conf's example opens with iptables -I, which is not idempotent: a
+# second open would leave a rule that the one close does not remove. A
+# longer alarm, so the grant is still live when spad is back.
+sed -i "s/^EXTERNAL_CMD_ALARM .*/EXTERNAL_CMD_ALARM $((ALARM + MARGIN))/" "$dir/fwknopd.conf"
+start_spad || exit 1
+check knock "${clients[0]}" "$E2E_CLI4" "$key" "$hmac"
+check wait_for 1 "$WAIT" ext_rules "$E2E_CLI4"
+kill -KILL "$spad_pid"
+wait "$spad_pid" 2>/dev/null
+check test "$(ext_rules "$E2E_CLI4")" = 1
+opens() { grep -c "running EXTERNAL_CMD_OPEN" "$dir/spad.log"; }
+n_open=$(opens)
+start_spad || exit 1
+check wait_for $((n_open + 1)) "$WAIT" opens
+check grep -q "was opened before (restart or retry): EXTERNAL_CMD_CLOSE first" "$dir/spad.log"
+# the close ran before the open: once the open's iptables is done (it
+# takes milliseconds), one rule, not two
+sleep 2
+check test "$(ext_rules "$E2E_CLI4")" = 1
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+echo "== ... and it closes at its expiry: nothing left"
+check wait_for 0 "$(( (2 * (ALARM + MARGIN)) * 10 ))" ext_rules "$E2E_CLI4"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_kill_pid "$spad_pid"
 
 echo "== part 2: mixed deployment (one stanza external commands, one the iptables plugin)"
 find "$dir/run" -maxdepth 1 -type f -delete
