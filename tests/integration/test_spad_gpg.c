@@ -3,7 +3,8 @@
  * test_spad_gpg.c - GnuPG knocks through the real spad (docs/GNUPG.md,
  * "spad: decisions at run time"): the real gpg with throwaway keys
  * (tests/unit/gpg_home.c), spad over loopback UDP with the recorder plugin,
- * and Debian's fwknop client 2.6.10 signing with and without an HMAC.
+ * and Debian's fwknop client 2.6.10 and our spa-client signing with and
+ * without an HMAC.
  * Packets built here with spa_gpg_build give the refusals: unsigned, a
  * signer not listed, a wrong recipient, a corrupted message, an expired and
  * a revoked signing key, replays (the same bytes, and the same message
@@ -11,7 +12,8 @@
  * HMAC while a Rijndael knock still opens. The GnuPG helper must be gone
  * once spad stops.
  *
- * argv: spad, plugin dir, gpg, fwknop ("none" when not installed).
+ * argv: spad, plugin dir, gpg, fwknop ("none" when not installed),
+ * spa-client (optional).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +43,7 @@
 #define GPG_HMAC "gpg-hmac-key-for-the-spad-test"
 
 
-static const char *spad_path, *plugin_dir, *gpg_path, *fwknop_path;
+static const char *spad_path, *plugin_dir, *gpg_path, *fwknop_path, *spa_client_path;
 static struct gpg_env env;
 static struct fx *fx;
 static struct spa_keys *hmac_keys;
@@ -162,8 +164,10 @@ static size_t build(const char *recipient, const char *signer, bool hmac, const 
 	return len;
 }
 
-/* The fwknop client sends to spad; returns the decision line. */
-static const char *fwknop_knock(const char *signer, bool hmac, const char *port_spec)
+/* A client (Debian's fwknop or our spa-client: the same options) sends to
+ * spad; returns the decision line. */
+static const char *client_knock(const char *client, const char *signer, bool hmac,
+				const char *port_spec)
 {
 	char dir[64], home[96], port[8];
 	char *argv[32], *envp[] = { home, "PATH=/usr/bin:/bin", NULL };
@@ -177,7 +181,7 @@ static const char *fwknop_knock(const char *signer, bool hmac, const char *port_
 	/* fwknop writes ~/.fwknop.run */
 	snprintf(home, sizeof(home), "HOME=%s", dir);
 	snprintf(port, sizeof(port), "%u", fx->port);
-	argv[n++] = (char *)fwknop_path;
+	argv[n++] = (char *)client;
 	argv[n++] = "-A";
 	argv[n++] = (char *)port_spec;
 	argv[n++] = "-a";
@@ -205,12 +209,12 @@ static const char *fwknop_knock(const char *signer, bool hmac, const char *port_
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	if (posix_spawn(&pid, fwknop_path, &fa, NULL, argv, envp) == 0)
+	if (posix_spawn(&pid, client, &fa, NULL, argv, envp) == 0)
 		waitpid(pid, &status, 0);
 	posix_spawn_file_actions_destroy(&fa);
 	th_rmrf(dir);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("fwknop failed (status %d)", status);
+		fail_msg("%s failed (status %d)", client, status);
 	line[0] = '\0';
 	if (fx_wait_for(fx->log, "decision=", before + 1, FX_WAIT_MS)) {
 		char *log = th_read(fx->log), *p = log, *hit = NULL;
@@ -222,6 +226,11 @@ static const char *fwknop_knock(const char *signer, bool hmac, const char *port_
 		free(log);
 	}
 	return line;
+}
+
+static const char *fwknop_knock(const char *signer, bool hmac, const char *port_spec)
+{
+	return client_knock(fwknop_path, signer, hmac, port_spec);
 }
 
 /* (a) Debian's fwknop client, signed, without and with an HMAC; each
@@ -249,6 +258,29 @@ static void test_fwknop_client(void **state)
 	has(line, "decision=grant");
 	stanza_is(line, line_hmac);
 	assert_true(fx_wait_for(fx->calls, "port=443 ", 1, FX_WAIT_MS));
+}
+
+/* (a') our spa-client, the same two knocks */
+static void test_spa_client(void **state)
+{
+	const char *line;
+	char want[128];
+
+	(void)state;
+	need_gpg();
+	if (strcmp(spa_client_path, "none") == 0) {
+		printf("SKIP: spa-client not built\n");
+		skip();
+	}
+	line = client_knock(spa_client_path, env.client_fpr, false, "tcp/22");
+	has(line, "decision=grant");
+	stanza_is(line, line_plain);
+	snprintf(want, sizeof(want), "signer=%s", env.client_fpr);
+	has(line, want);
+	line = client_knock(spa_client_path, env.client_fpr, true, "tcp/443");
+	has(line, "decision=grant");
+	stanza_is(line, line_hmac);
+	has(line, want);
 }
 
 /* Our own packets, granted, then replayed: the same bytes, and the same
@@ -581,6 +613,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fwknop_client),
+		cmocka_unit_test(test_spa_client),
 		cmocka_unit_test(test_built_and_replays),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_flood),
@@ -591,12 +624,13 @@ int main(int argc, char **argv)
 	};
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s spad plugin-dir gpg fwknop\n", argv[0]);
+		fprintf(stderr, "usage: %s spad plugin-dir gpg fwknop [spa-client]\n", argv[0]);
 		return 2;
 	}
 	spad_path = argv[1];
 	plugin_dir = argv[2];
 	gpg_path = argv[3];
 	fwknop_path = argv[4];
+	spa_client_path = argc > 5 ? argv[5] : "none";
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
