@@ -282,7 +282,8 @@ character of their encrypted data changed, sent in turn at
 $GPGB_FLOOD_RATE/s for $GPGB_FLOOD_S s: each one costs a private-key
 operation before gpg can tell, which anyone who has the public key can do.
 spad runs gpg for packets without an HMAC within GPG_MAX_CONCURRENT (default
-2) and GPG_MAX_PER_SECOND (default 20); with an HMAC, garbage never reaches
-gpg.
+2), GPG_MAX_PER_SECOND (default 20) and GPG_MAX_BUSY_PERCENT (default 25: each
+run's duration is paid back at a quarter of the clock); with an HMAC,
+garbage never reaches gpg. fwknopd runs gpg for every packet in turn.
 EOF
 }

@@ -229,6 +229,7 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "GPG_EXE", c->gpg_exe);
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_CONCURRENT", c->gpg_max_concurrent);
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_PER_SECOND", c->gpg_max_per_second);
+	fprintf(out, "    %-24s %u\n", "GPG_MAX_BUSY_PERCENT", c->gpg_max_busy_percent);
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);

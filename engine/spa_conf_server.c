@@ -69,6 +69,7 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->gpg_exe, sizeof(c->gpg_exe), "%s", SPA_DEFAULT_GPG_EXE);
 	c->gpg_max_concurrent = SPA_DEFAULT_GPG_MAX_CONCURRENT;
 	c->gpg_max_per_second = SPA_DEFAULT_GPG_MAX_PER_SECOND;
+	c->gpg_max_busy_percent = SPA_DEFAULT_GPG_MAX_BUSY_PERCENT;
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -200,6 +201,7 @@ static const struct server_var server_vars[] = {
 	{ "GPG_EXE", V_PATH, F(gpg_exe), 0, 0 },
 	{ "GPG_MAX_CONCURRENT", V_U32, F(gpg_max_concurrent), 1, 64 },
 	{ "GPG_MAX_PER_SECOND", V_U32, F(gpg_max_per_second), 1, 100000 },
+	{ "GPG_MAX_BUSY_PERCENT", V_U32, F(gpg_max_busy_percent), 1, 100 },
 	{ "SUDO_EXE", V_LATER, NOF, 0, 0 },
 	{ "CMD_EXEC_TIMEOUT", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_SPA_OVER_HTTP", V_LATER, NOF, 0, 0 },

@@ -44,6 +44,11 @@
  * this many a second (GPG_MAX_CONCURRENT, GPG_MAX_PER_SECOND; ours) */
 #define SPA_DEFAULT_GPG_MAX_CONCURRENT 2
 #define SPA_DEFAULT_GPG_MAX_PER_SECOND 20
+/* ...and together busy at most this share of the time (GPG_MAX_BUSY_PERCENT;
+ * ours): a run ending after the private-key operation costs 50 to 400 ms of
+ * gpg and gpg-agent CPU, depending on the key's passphrase protection, so a
+ * count alone cannot bound the CPU (docs/PERFORMANCE.md, GnuPG) */
+#define SPA_DEFAULT_GPG_MAX_BUSY_PERCENT 25
 #define SPA_GPG_MAX_IDS 16                 /* entries of GPG_REMOTE_ID / _FINGERPRINT_ID */
 #define SPA_GPG_PW_MAX 256                 /* GPG_DECRYPT_PW bytes */
 
@@ -178,6 +183,7 @@ struct spa_config {
 	char gpg_exe[PATH_MAX];        /* GPG_EXE, SPA_DEFAULT_GPG_EXE */
 	uint32_t gpg_max_concurrent;   /* GPG_MAX_CONCURRENT */
 	uint32_t gpg_max_per_second;   /* GPG_MAX_PER_SECOND */
+	uint32_t gpg_max_busy_percent; /* GPG_MAX_BUSY_PERCENT */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error

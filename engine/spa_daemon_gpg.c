@@ -35,6 +35,14 @@ static struct spa_gpgq gpgq;
 /* --pcap-file: each packet's gpg runs are waited for (not the live loop) */
 static bool gpg_sync;
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
@@ -54,7 +62,8 @@ static void settle(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_d
 
 	while (dec->verdict == SPA_DEFERRED) {
 		const char *why = "no GnuPG helper: not tried";
-		struct spa_gpg_job *j = gpg_fd >= 0 ? spa_gpgq_admit(&gpgq, pkt, dec, now_s(), &why)
+		struct spa_gpg_job *j = gpg_fd >= 0 ? spa_gpgq_admit(&gpgq, pkt, dec, now_s(),
+										  mono_ms(), &why)
 						    : NULL;
 		struct spa_gpg_outcome out = { .rc = -SPA_E_GPG };
 		struct spa_gpgd_req q;
@@ -141,6 +150,7 @@ static void gpg_read(struct spa_daemon *d)
 		if (!j || buf.r.stanza != (int32_t)j->d.resume.gpg_stanza)
 			gpg_lost(d, "a reply to no request");
 		out.rc = buf.r.rc;
+		spa_gpgq_ran(&gpgq, j, mono_ms());
 		spa_pipeline_gpg_resume(&d->cfg, d->replay, &j->pkt, &o, &out, &j->d);
 		explicit_bzero(&out, sizeof(out));
 		explicit_bzero(&buf, sizeof(buf));
@@ -206,8 +216,9 @@ void spa_daemon_gpg_report(void)
 	if (gpg_fd >= 0 && spa_gpgq_report_due(&gpgq, now_s(), &n))
 		spa_log(SPA_L_WARNING, "GnuPG: %lu packets were refused without a gpg run since "
 			"the last report (the budget for packets without an HMAC, "
-			"GPG_MAX_CONCURRENT %u and GPG_MAX_PER_SECOND %u, or too many waiting; "
-			"%lu since start)", n, gpgq.max_concurrent, gpgq.per_second,
+			"GPG_MAX_CONCURRENT %u, GPG_MAX_PER_SECOND %u and GPG_MAX_BUSY_PERCENT "
+			"%u, or too many waiting; %lu since start)", n, gpgq.max_concurrent,
+			gpgq.per_second, gpgq.busy_percent ? gpgq.busy_percent : 100,
 			gpgq.refused);
 }
 
@@ -221,6 +232,7 @@ int spa_daemon_gpg_start(struct spa_daemon *d)
 	if (!spa_gpgd_wanted(&d->cfg))
 		return 0;
 	rc = spa_gpgq_init(&gpgq, d->cfg.gpg_max_concurrent, d->cfg.gpg_max_per_second);
+	spa_gpgq_set_busy_percent(&gpgq, d->cfg.gpg_max_busy_percent);
 	if (rc == 0)
 		rc = spa_gpgd_start(&d->cfg, &gpg_fd, &gpg_pid);
 	for (size_t i = 0; i < d->cfg.n_stanzas; i++)
@@ -234,8 +246,10 @@ int spa_daemon_gpg_start(struct spa_daemon *d)
 void spa_daemon_gpg_log_start(void)
 {
 	if (gpg_fd >= 0) {
-		spa_log(SPA_L_INFO, "GnuPG: helper pid %d, at most %u gpg runs at once, %u/s for "
-			"packets without HMAC", (int)gpg_pid, gpgq.max_concurrent, gpgq.per_second);
+		spa_log(SPA_L_INFO, "GnuPG: helper pid %d, at most %u gpg runs at once, %u/s and "
+			"%u%% of the time for packets without HMAC", (int)gpg_pid,
+			gpgq.max_concurrent, gpgq.per_second,
+			gpgq.busy_percent ? gpgq.busy_percent : 100);
 		if (!gpgq.per_second)
 			spa_log(SPA_L_INFO, "GnuPG: GPG_MAX_PER_SECOND 0: no per-second limit");
 	}

@@ -19,6 +19,32 @@ int spa_gpgq_init(struct spa_gpgq *q, uint32_t max_concurrent, uint32_t per_seco
 	return q->jobs ? 0 : -ENOMEM;
 }
 
+void spa_gpgq_set_busy_percent(struct spa_gpgq *q, uint32_t percent)
+{
+	q->busy_percent = percent >= 100 ? 0 : percent;
+}
+
+/* The debt shrinks by busy_percent of the time passed since it was last
+ * looked at. */
+static void repay(struct spa_gpgq *q, int64_t now_ms)
+{
+	if (q->debt_ms > 0 && now_ms > q->debt_at_ms) {
+		q->debt_ms -= (now_ms - q->debt_at_ms) * (int64_t)q->busy_percent / 100;
+		if (q->debt_ms < 0)
+			q->debt_ms = 0;
+	}
+	q->debt_at_ms = now_ms;
+}
+
+void spa_gpgq_ran(struct spa_gpgq *q, const struct spa_gpg_job *j, int64_t now_ms)
+{
+	if (!q->busy_percent || !j->used || j->vouched)
+		return;
+	repay(q, now_ms);
+	if (now_ms > j->sent_ms)
+		q->debt_ms += now_ms - j->sent_ms;
+}
+
 void spa_gpgq_free(struct spa_gpgq *q)
 {
 	if (q->jobs) {
@@ -39,7 +65,8 @@ static struct spa_gpg_job *refuse(struct spa_gpgq *q, const char **why, const ch
 }
 
 struct spa_gpg_job *spa_gpgq_admit(struct spa_gpgq *q, const struct spa_pkt *pkt,
-				   const struct spa_decision *d, int64_t now, const char **why)
+				   const struct spa_decision *d, int64_t now, int64_t now_ms,
+				   const char **why)
 {
 	bool vouched = d->resume.gpg_vouched;
 	struct spa_gpg_job *j = NULL;
@@ -48,8 +75,11 @@ struct spa_gpg_job *spa_gpgq_admit(struct spa_gpgq *q, const struct spa_pkt *pkt
 		return refuse(q, why, "packet too long for gpg");
 	if (vouched && q->n_vouched >= SPA_GPGQ_VOUCHED_MAX(q->max_concurrent))
 		return refuse(q, why, "too many GnuPG packets waiting for gpg: not tried");
-	/* concurrency first: a token is spent only on a run that starts */
-	if (!vouched && (q->n_unvouched >= q->max_concurrent ||
+	if (!vouched && q->busy_percent)
+		repay(q, now_ms);
+	/* concurrency and time first: a token is spent only on a run that
+	 * starts */
+	if (!vouched && (q->n_unvouched >= q->max_concurrent || q->debt_ms > 0 ||
 			 !spa_rate_take(&q->bucket, q->per_second, 1, now)))
 		return refuse(q, why, "GnuPG budget reached: not tried");
 	for (size_t i = 0; i < q->cap && !j; i++)
@@ -61,6 +91,7 @@ struct spa_gpg_job *spa_gpgq_admit(struct spa_gpgq *q, const struct spa_pkt *pkt
 	j->vouched = vouched;
 	j->id = q->next_id++;
 	j->started = now;
+	j->sent_ms = now_ms;
 	j->pkt = *pkt;
 	memcpy(j->wire, pkt->data, pkt->len);
 	j->pkt.data = j->wire;

@@ -8,8 +8,12 @@
  * - A packet whose HMAC passed (a key holder sent it) is always admitted
  *   while fewer than 4 x GPG_MAX_CONCURRENT + 64 such packets wait.
  * - One without an HMAC is admitted only while fewer than
- *   GPG_MAX_CONCURRENT of its kind are with the helper and the
- *   GPG_MAX_PER_SECOND token bucket has a token (0: no per-second limit).
+ *   GPG_MAX_CONCURRENT of its kind are with the helper, the
+ *   GPG_MAX_PER_SECOND token bucket has a token (0: no per-second limit)
+ *   and the time such runs took is paid back: each run's duration is a
+ *   debt repaid at GPG_MAX_BUSY_PERCENT of the clock (a 400 ms run at 25%
+ *   blocks the next one for 1.6 s). A count alone does not bound the CPU:
+ *   a run costs 50 to 400 ms depending on the key's protection.
  *   Anything else is refused and counted: the packet loop never waits for
  *   gpg, and a flood costs at most that many gpg runs.
  */
@@ -28,6 +32,7 @@ struct spa_gpg_job {
 	bool vouched;
 	uint64_t id;
 	int64_t started;                 /* when it went to the helper (epoch s) */
+	int64_t sent_ms;                 /* the same, monotonic ms */
 	struct spa_pkt pkt;              /* pkt.data is wire */
 	char wire[SPA_MAX_WIRE_LEN];
 	struct spa_decision d;           /* SPA_DEFERRED, its loop state in d.resume */
@@ -39,6 +44,8 @@ struct spa_gpgq {
 	uint32_t max_concurrent, per_second;
 	size_t n_vouched, n_unvouched;   /* waiting now, by kind */
 	struct spa_rate bucket;
+	uint32_t busy_percent;           /* 0 or 100: no time share */
+	int64_t debt_ms, debt_at_ms;     /* run time not yet paid back, and when */
 	uint64_t next_id;
 	/* packets refused without a gpg run, since start and since the last
 	 * report line */
@@ -48,8 +55,10 @@ struct spa_gpgq {
 
 #define SPA_GPGQ_VOUCHED_MAX(c) (4u * (c) + 64u)
 
-/* 0 or -ENOMEM. max_concurrent 0 counts as 1. */
+/* 0 or -ENOMEM. max_concurrent 0 counts as 1. No time share until
+ * spa_gpgq_set_busy_percent. */
 int spa_gpgq_init(struct spa_gpgq *q, uint32_t max_concurrent, uint32_t per_second);
+void spa_gpgq_set_busy_percent(struct spa_gpgq *q, uint32_t percent);
 void spa_gpgq_free(struct spa_gpgq *q);
 
 /*
@@ -58,7 +67,11 @@ void spa_gpgq_free(struct spa_gpgq *q);
  * too many waiting); refusals are counted.
  */
 struct spa_gpg_job *spa_gpgq_admit(struct spa_gpgq *q, const struct spa_pkt *pkt,
-				   const struct spa_decision *d, int64_t now, const char **why);
+				   const struct spa_decision *d, int64_t now, int64_t now_ms,
+				   const char **why);
+/* j's run is over (its reply came, now_ms monotonic): a run without an
+ * HMAC adds its duration to the debt. */
+void spa_gpgq_ran(struct spa_gpgq *q, const struct spa_gpg_job *j, int64_t now_ms);
 struct spa_gpg_job *spa_gpgq_find(struct spa_gpgq *q, uint64_t id);
 /* Frees the job's slot and wipes it. */
 void spa_gpgq_release(struct spa_gpgq *q, struct spa_gpg_job *j);

@@ -120,6 +120,8 @@ static const struct conf_case conf_cases[] = {
 	{ 1, "GPG_MAX_CONCURRENT 65\n", 1, "GPG_MAX_CONCURRENT '65'" },
 	{ 1, "GPG_MAX_PER_SECOND 100001\n", 1, "GPG_MAX_PER_SECOND '100001'" },
 	{ 1, "GPG_MAX_PER_SECOND many\n", 1, "expected an integer 1..100000" },
+	{ 1, "GPG_MAX_BUSY_PERCENT 0\n", 1, "GPG_MAX_BUSY_PERCENT '0'" },
+	{ 1, "GPG_MAX_BUSY_PERCENT 101\n", 1, "GPG_MAX_BUSY_PERCENT '101'" },
 };
 
 #define N_CONF_CASES (sizeof(conf_cases) / sizeof(conf_cases[0]))

@@ -106,6 +106,7 @@ static void test_server_defaults(void **state)
 	assert_string_equal(e.c.gpg_exe, "/usr/bin/gpg");
 	assert_int_equal(e.c.gpg_max_concurrent, 2);
 	assert_int_equal(e.c.gpg_max_per_second, 20);
+	assert_int_equal(e.c.gpg_max_busy_percent, 25);
 	spa_config_free(&e.c);
 
 	assert_int_equal(env_load(&e, NULL, "SOURCE ANY\nKEY k\n", NULL), 0);

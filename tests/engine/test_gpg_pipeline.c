@@ -428,48 +428,48 @@ static void test_budget(void **state)
 	mkpkt(&p, w, 600);
 	assert_int_equal(spa_gpgq_init(&q, 2, 3), 0);
 	/* two at once, not a third */
-	j[0] = spa_gpgq_admit(&q, &p, &d, NOW, &why);
-	j[1] = spa_gpgq_admit(&q, &p, &d, NOW, &why);
+	j[0] = spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why);
+	j[1] = spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why);
 	assert_non_null(j[0]);
 	assert_non_null(j[1]);
 	assert_ptr_not_equal(j[0]->pkt.data, w);
 	assert_memory_equal(j[0]->pkt.data, w, 600);
 	assert_true(j[0]->id != j[1]->id);
 	assert_ptr_equal(spa_gpgq_find(&q, j[1]->id), j[1]);
-	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, &why));
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why));
 	assert_string_equal(why, "GnuPG budget reached: not tried");
 	assert_int_equal(spa_gpgq_oldest(&q), NOW);
 	/* one back: a third token, then the second is empty */
 	spa_gpgq_release(&q, j[0]);
 	assert_null(spa_gpgq_find(&q, 1));
-	j[2] = spa_gpgq_admit(&q, &p, &d, NOW, &why);
+	j[2] = spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why);
 	assert_non_null(j[2]);
 	spa_gpgq_release(&q, j[1]);
 	spa_gpgq_release(&q, j[2]);
 	assert_false(spa_gpgq_busy(&q));
-	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, &why));
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why));
 	assert_int_equal(q.refused, 2);
 	assert_int_equal(spa_gpgq_oldest(&q), 0);
 	/* the next second earns three again */
-	j[3] = spa_gpgq_admit(&q, &p, &d, NOW + 1, &why);
+	j[3] = spa_gpgq_admit(&q, &p, &d, NOW + 1, (NOW + 1) * 1000, &why);
 	assert_non_null(j[3]);
 	assert_int_equal(spa_gpgq_oldest(&q), NOW + 1);
 	spa_gpgq_release(&q, j[3]);
 	/* HMAC-vouched packets: neither budget, only the bound on waiting */
 	d.resume.gpg_vouched = true;
 	for (unsigned i = 0; i < SPA_GPGQ_VOUCHED_MAX(2); i++)
-		assert_non_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, &why));
-	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, &why));
+		assert_non_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, (NOW + 1) * 1000, &why));
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, (NOW + 1) * 1000, &why));
 	assert_string_equal(why, "too many GnuPG packets waiting for gpg: not tried");
 	/* ...which leaves the unvouched their own slots */
 	d.resume.gpg_vouched = false;
-	assert_non_null(spa_gpgq_admit(&q, &p, &d, NOW + 2, &why));
+	assert_non_null(spa_gpgq_admit(&q, &p, &d, NOW + 2, (NOW + 2) * 1000, &why));
 	/* the report: at once, then not for a minute */
 	assert_true(spa_gpgq_report_due(&q, NOW + 2, &n));
 	assert_int_equal(n, 3);
 	assert_false(spa_gpgq_report_due(&q, NOW + 3, &n));
 	d.resume.gpg_vouched = true;
-	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 3, &why));
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 3, (NOW + 3) * 1000, &why));
 	assert_false(spa_gpgq_report_due(&q, NOW + 61, &n));
 	assert_true(spa_gpgq_report_due(&q, NOW + 62, &n));
 	assert_int_equal(n, 1);
@@ -480,9 +480,60 @@ static void test_budget(void **state)
 	assert_int_equal(spa_gpgq_init(&q, 1, 0), 0);
 	d.resume.gpg_vouched = false;
 	for (int i = 0; i < 50; i++) {
-		j[0] = spa_gpgq_admit(&q, &p, &d, NOW, &why);
+		j[0] = spa_gpgq_admit(&q, &p, &d, NOW, (NOW) * 1000, &why);
 		assert_non_null(j[0]);
 		spa_gpgq_release(&q, j[0]);
+	}
+	spa_gpgq_free(&q);
+}
+
+/* GPG_MAX_BUSY_PERCENT: each unvouched run's duration is paid back at that
+ * share of the clock before the next unvouched run; vouched ones are free. */
+static void test_busy_share(void **state)
+{
+	struct spa_gpgq q;
+	struct spa_decision d;
+	struct spa_pkt p;
+	struct spa_gpg_job *j, *v;
+	const char *why = NULL;
+	char w[SPA_WIRE_CAP];
+	const int64_t t = NOW * 1000;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	memset(w, 'A', 600);
+	mkpkt(&p, w, 600);
+	assert_int_equal(spa_gpgq_init(&q, 2, 1000), 0);
+	spa_gpgq_set_busy_percent(&q, 25);
+	/* a 400 ms run: 1.6 s at 25% before the next */
+	j = spa_gpgq_admit(&q, &p, &d, NOW, t, &why);
+	assert_non_null(j);
+	spa_gpgq_ran(&q, j, t + 400);
+	spa_gpgq_release(&q, j);
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, t + 400, &why));
+	assert_string_equal(why, "GnuPG budget reached: not tried");
+	assert_null(spa_gpgq_admit(&q, &p, &d, NOW + 1, t + 1900, &why));
+	/* a packet an HMAC vouched for is neither charged nor held back */
+	d.resume.gpg_vouched = true;
+	v = spa_gpgq_admit(&q, &p, &d, NOW + 1, t + 1900, &why);
+	assert_non_null(v);
+	spa_gpgq_ran(&q, v, t + 9900);
+	spa_gpgq_release(&q, v);
+	d.resume.gpg_vouched = false;
+	/* paid back at 400 + 1600 ms */
+	j = spa_gpgq_admit(&q, &p, &d, NOW + 2, t + 2000, &why);
+	assert_non_null(j);
+	spa_gpgq_release(&q, j);
+	spa_gpgq_free(&q);
+
+	/* 100%: no time share (the default of spa_gpgq_init too) */
+	assert_int_equal(spa_gpgq_init(&q, 1, 1000), 0);
+	spa_gpgq_set_busy_percent(&q, 100);
+	for (int i = 0; i < 5; i++) {
+		j = spa_gpgq_admit(&q, &p, &d, NOW, t + i, &why);
+		assert_non_null(j);
+		spa_gpgq_ran(&q, j, t + i + 1000);
+		spa_gpgq_release(&q, j);
 	}
 	spa_gpgq_free(&q);
 }
@@ -669,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stanza_order_and_hmac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classes, setup, teardown),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_busy_share),
 		cmocka_unit_test_setup_teardown(test_monitor_recheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_records, setup, teardown),
 	};
