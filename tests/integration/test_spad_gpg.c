@@ -200,9 +200,11 @@ static const char *client_knock(const char *client, const char *signer, bool hma
 	argv[n++] = env.client;
 	argv[n++] = "--gpg-exe";
 	argv[n++] = env.gpg;
-	argv[n++] = "--gpg-signer-key";
-	argv[n++] = (char *)signer;
-	argv[n++] = "--gpg-no-signing-pw";
+	if (signer) {
+		argv[n++] = "--gpg-signer-key";
+		argv[n++] = (char *)signer;
+		argv[n++] = "--gpg-no-signing-pw";
+	}
 	if (hmac) {
 		argv[n++] = "--key-hmac";
 		argv[n++] = GPG_HMAC;
@@ -439,6 +441,42 @@ static void test_gnupg_only_config(void **state)
 	fx_delete(g);
 }
 
+/* Unsigned knocks from both clients, accepted by a stanza with
+ * GPG_DISABLE_SIG Y (and refused by one that wants a signature, in
+ * test_refusals). */
+static void test_unsigned_clients(void **state)
+{
+	char conf[2048], access[2048], path[4096];
+	struct fx *g = fx_new(spad_path, plugin_dir), *saved = fx;
+	const char *clients[2] = { fwknop_path, spa_client_path };
+	const char *line;
+
+	(void)state;
+	need_gpg();
+	assert_non_null(g);
+	/* knocks back to back without an HMAC: no time share */
+	snprintf(conf, sizeof(conf), "GPG_HOME_DIR %s\nGPG_EXE %s\nGPG_MAX_BUSY_PERCENT 100\n",
+		 env.server, env.gpg);
+	fx_append_conf(g, conf);
+	snprintf(access, sizeof(access),
+		 "SOURCE 127.0.0.0/8\nGPG_DECRYPT_PW " GH_SERVER_PW "\nGPG_DISABLE_SIG Y\n"
+		 "OPEN_PORTS tcp/22\nFW_ACCESS_TIMEOUT 2\n");
+	th_write(g->dir, "access.conf", access, path, sizeof(path));
+	assert_true(fx_start(g));
+	fx = g;
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(clients[i], "none") == 0) {
+			printf("SKIP: unsigned knock: client %d not available\n", i);
+			continue;
+		}
+		line = client_knock(clients[i], NULL, false, "tcp/22");
+		has(line, "decision=grant");
+		assert_null(strstr(line, "signer="));
+	}
+	fx = saved;
+	fx_delete(g);
+}
+
 /* The last helper pid spad logged. */
 static int logged_helper(void)
 {
@@ -620,6 +658,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_gnupg_only_config),
+		cmocka_unit_test(test_unsigned_clients),
 		cmocka_unit_test(test_reload_replaces_helper),
 		cmocka_unit_test(test_helper_gone_after_stop),
 		cmocka_unit_test(test_pcap_file_and_test_mode),
