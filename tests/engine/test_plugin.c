@@ -140,7 +140,9 @@ static void test_runner(void **state)
 	assert_int_equal(to, 1);
 	assert_int_equal(status, -1);
 	assert_int_equal(spa_run(rel, 200, buf, &status, &to), -EINVAL);
-	assert_true(spa_run(missing, 200, buf, &status, &to) < 0 || status == 127);
+	/* a wide limit: under valgrind on a busy machine the failed exec alone
+	 * has outlived 200 ms (then it counts as timed out, not missing) */
+	assert_true(spa_run(missing, 10000, buf, &status, &to) < 0 || status == 127);
 	spa_run_buf_free(buf);
 	free(buf);
 }
