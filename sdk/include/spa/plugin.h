@@ -26,7 +26,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  4u
+#define SPA_PLUGIN_ABI_MINOR  5u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -36,6 +36,8 @@ extern "C" {
 #define SPA_PLUGIN_CAP_NATIVE_TIMEOUT  (1u << 2) /* backend expires rules itself */
 #define SPA_PLUGIN_CAP_BATCH           (1u << 3) /* several grants per call are cheap:
 						  * open_batch/close_batch (ABI 1.4) */
+#define SPA_PLUGIN_CAP_COMMAND         (1u << 4) /* runs command messages: the
+						  * descriptor's command op (ABI 1.5) */
 
 /* Log levels handed to spa_host_api.log (syslog numbering). */
 #define SPA_LOG_ERR     3
@@ -80,6 +82,61 @@ struct spa_grant {
 	int64_t expires;                   /* absolute, epoch seconds; native-timeout
 					    * backends should use expires - now, as a
 					    * grant is re-opened after a restart */
+	char stanza[SPA_GRANT_LABEL_LEN];  /* "file:line" of the access stanza */
+	char username[SPA_GRANT_USER_LEN]; /* as sent by the client */
+
+	/* --- ABI 1.5: NAT; read only when SPA_GRANT_HAS(g, nat_flags). ---
+	 * The engine decides the form, from the knock (fwknop's NAT message
+	 * types), the stanza (FORCE_NAT, FORCE_SNAT, FORCE_MASQUERADE,
+	 * FORWARD_ALL, DISABLE_DNAT) and fwknopd.conf's switches
+	 * (ENABLE_*_FORWARDING, ENABLE_*_LOCAL_NAT, ENABLE_*_SNAT,
+	 * SNAT_TRANSLATE_IP); a plugin with SPA_PLUGIN_CAP_NAT renders it in
+	 * its backend's terms, and a grant with nat_flags 0 is a plain access
+	 * grant (nat_addr family 0). Only plugins declaring SPA_PLUGIN_CAP_NAT
+	 * ever receive a grant with nat_flags set. docs/plugins.md, "NAT". */
+	uint32_t nat_flags;                /* SPA_NAT_* */
+	struct spa_grant_addr snat_addr;   /* SPA_NAT_SNAT: translate the source to this */
+};
+
+/* The NAT forms of a grant (nat_flags). port is what the client knocked
+ * for, on this host; nat_addr:nat_port is where it is sent. */
+#define SPA_NAT_FORWARD     (1u << 0) /* forward src -> nat_addr:nat_port through this
+				       * host; DNAT proto/port to it unless NO_DNAT */
+#define SPA_NAT_LOCAL       (1u << 1) /* a service of this host: accept nat_port
+				       * from src and DNAT port to nat_addr:nat_port */
+#define SPA_NAT_FORWARD_ALL (1u << 2) /* with FORWARD: every proto/port from src is
+				       * forwarded (and DNATed to nat_addr, when set) */
+#define SPA_NAT_NO_DNAT     (1u << 3) /* with FORWARD: forward only, no DNAT rule */
+#define SPA_NAT_SNAT        (1u << 4) /* also translate the source to snat_addr */
+#define SPA_NAT_MASQUERADE  (1u << 5) /* also translate the source to the outgoing
+				       * interface's address */
+
+/* Whether grant g carries `member` (a 1.5 plugin under a 1.4 engine). */
+#define SPA_GRANT_HAS(g, member)                                          \
+	((g)->struct_size >= offsetof(struct spa_grant, member) + sizeof((g)->member))
+
+/*
+ * --- ABI 1.5: a command message (fwknop's -C / --server-cmd), handed to
+ * the command module (a plugin with SPA_PLUGIN_CAP_COMMAND) once the
+ * engine has authenticated it and the stanza allows it (ENABLE_CMD_EXEC).
+ * The engine resolves the stanza's CMD_EXEC_* / CMD_SUDO_EXEC_* settings;
+ * the module decides what the text means and runs it (host->run_as), and
+ * must return within timeout_ms plus a margin. Pointers are valid during
+ * the call only.
+ */
+struct spa_command {
+	uint32_t struct_size;              /* sizeof(struct spa_command) of the engine */
+	uint64_t id;                       /* for log lines: unique per daemon run */
+	struct spa_grant_addr src;         /* the allow IP of the message (the packet's
+					    * source when the client sent 0.0.0.0) */
+	struct spa_grant_addr pkt_src;     /* the packet's source */
+	const char *text;                  /* the command as sent: printable, no NUL */
+	uid_t uid;                         /* CMD_EXEC_USER; (uid_t)-1: spad's own */
+	gid_t gid;                         /* CMD_EXEC_GROUP, or the user's group */
+	const char *sudo_exe;              /* ENABLE_CMD_SUDO_EXEC: SUDO_EXE; else NULL */
+	const char *sudo_user;             /* CMD_SUDO_EXEC_USER, or NULL */
+	const char *sudo_group;            /* CMD_SUDO_EXEC_GROUP, or NULL */
+	uint32_t timeout_ms;               /* CMD_EXEC_TIMEOUT */
 	char stanza[SPA_GRANT_LABEL_LEN];  /* "file:line" of the access stanza */
 	char username[SPA_GRANT_USER_LEN]; /* as sent by the client */
 };
@@ -174,6 +231,12 @@ struct spa_host_api {
 	 * (docs/plugins.md lists the transient ones). */
 	int (*op_fail)(void *self, const struct spa_grant *g, int kind, const char *fmt, ...)
 		__attribute__((format(printf, 4, 5)));
+
+	/* --- ABI 1.5; check SPA_HOST_HAS too. ---
+	 * As run, the command running as uid and gid (supplementary groups:
+	 * gid only); uid (uid_t)-1 runs it as run does. */
+	int (*run_as)(void *self, const char *const argv[], uid_t uid, gid_t gid,
+		      int timeout_ms, struct spa_run_result *res);
 };
 
 /* op_fail's kinds, and the codes it returns for them. */
@@ -278,6 +341,11 @@ struct spa_plugin_descriptor {
 	 * calls open or close once per grant. */
 	int (*open_batch)(void *state, const struct spa_grant *const *g, size_t n, int *rc);
 	int (*close_batch)(void *state, const struct spa_grant *const *g, size_t n, int *rc);
+	/* --- ABI 1.5, for SPA_PLUGIN_CAP_COMMAND plugins: runs one command
+	 * message, on the plugin's worker thread like the other ops. Returns 0
+	 * when the command ran (whatever its exit status, which the module
+	 * logs) or a negative error. */
+	int (*command)(void *state, const struct spa_command *cmd);
 };
 
 /* Convenience for plugin authors. */
