@@ -9,7 +9,10 @@
  *   spa_plugin_drive [-o KEY=VALUE]... [-s KEY=VALUE]... PLUGIN.so OP [ARGS] [-- OP [ARGS]]...
  *   -o: a global key (config_get); -s: a variable of the one stanza
  *   ("drive:0") every grant comes from (stanza_get)
- *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST]; list; flush;
+ *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST] [NAT]; list; flush;
+ *        NAT (ABI 1.5 grant fields): nat=FORM[+FORM] with FORM one of
+ *        forward, local, all, nodnat, snat, masq (SPA_NAT_*);
+ *        to=ADDR[,PORT] (nat_addr, nat_port); snat=ADDR (snat_addr)
  *        admin /ABS/PROG [ARGS]: runs a command between two ops, as an
  *        admin would behind the plugin's back (after init, so init cannot
  *        repair it); fails unless it exits 0;
@@ -188,7 +191,71 @@ static int parse_addr(const char *s, struct spa_grant_addr *a)
 	return 0;
 }
 
-/* OP SRC PROTO PORT EXPIRES [DST] */
+/* nat=FORM[+FORM...]: forward, local, all, nodnat, snat, masq */
+static int parse_nat_forms(const char *v, uint32_t *flags)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} forms[] = {
+		{ "forward", SPA_NAT_FORWARD }, { "local", SPA_NAT_LOCAL },
+		{ "all", SPA_NAT_FORWARD_ALL }, { "nodnat", SPA_NAT_NO_DNAT },
+		{ "snat", SPA_NAT_SNAT },       { "masq", SPA_NAT_MASQUERADE },
+	};
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *w = strtok_r(buf, "+", &save); w; w = strtok_r(NULL, "+", &save)) {
+		size_t i = 0;
+
+		while (i < sizeof(forms) / sizeof(forms[0]) && strcmp(forms[i].name, w) != 0)
+			i++;
+		if (i == sizeof(forms) / sizeof(forms[0]))
+			return -1;
+		*flags |= forms[i].flag;
+	}
+	return 0;
+}
+
+/* to=ADDR[,PORT]: the NAT target (ADDR may be IPv6, hence the comma) */
+static int parse_nat_to(const char *v, struct spa_grant *g)
+{
+	char buf[SPA_GRANT_ADDR_LEN + 8];
+	char *comma;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	comma = strchr(buf, ',');
+	if (comma) {
+		*comma = '\0';
+		g->nat_port = (uint16_t)atoi(comma + 1);
+	}
+	return parse_addr(buf, &g->nat_addr);
+}
+
+/* The words after EXPIRES: [DST] then NAT settings nat=FORMS, to=ADDR[,PORT]
+ * and snat=ADDR (ABI 1.5 grant fields). */
+static int parse_grant_extra(char **args, int n, struct spa_grant *g)
+{
+	for (int i = 0; i < n; i++) {
+		const char *a = args[i];
+
+		if (strncmp(a, "nat=", 4) == 0) {
+			if (parse_nat_forms(a + 4, &g->nat_flags) < 0)
+				return -1;
+		} else if (strncmp(a, "to=", 3) == 0) {
+			if (parse_nat_to(a + 3, g) < 0)
+				return -1;
+		} else if (strncmp(a, "snat=", 5) == 0) {
+			if (parse_addr(a + 5, &g->snat_addr) < 0)
+				return -1;
+		} else if (i != 0 || parse_addr(a, &g->dst) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* OP SRC PROTO PORT EXPIRES [DST] [nat=FORMS] [to=ADDR[,PORT]] [snat=ADDR] */
 static int parse_grant(char **args, int n, struct spa_grant *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -200,7 +267,7 @@ static int parse_grant(char **args, int n, struct spa_grant *g)
 	g->port = (uint16_t)atoi(args[2]);
 	g->expires = strtoll(args[3], NULL, 10);
 	g->timeout = (uint32_t)(g->expires > time(NULL) ? g->expires - time(NULL) : 1);
-	if (n >= 5 && parse_addr(args[4], &g->dst) < 0)
+	if (parse_grant_extra(args + 4, n - 4, g) < 0)
 		return -1;
 	snprintf(g->stanza, sizeof(g->stanza), "drive:0");
 	return g->proto ? 0 : -1;
@@ -221,10 +288,10 @@ static struct spa_grant *read_grants(const char *path, size_t *n)
 		return NULL;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *words[6], *save = NULL;
+		char *words[10], *save = NULL;
 		int nw = 0;
 
-		for (char *w = strtok_r(line, " \t\n", &save); w && nw < 6;
+		for (char *w = strtok_r(line, " \t\n", &save); w && nw < 10;
 		     w = strtok_r(NULL, " \t\n", &save))
 			words[nw++] = w;
 		if (nw == 0)
