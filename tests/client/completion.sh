@@ -14,20 +14,22 @@ PATH=$dir:$PATH
 . "$file" || { echo "FAIL: cannot source $file"; exit 1; }
 fails=0
 
-complete_words() # WORDS... -> the completions, one line
+# WORDS... -> COMPREPLY; in this shell, not a subshell, as bash does it
+# (so the completion's per-shell cache of --help is exercised too)
+complete_words()
 {
 	COMP_WORDS=("$@")
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 	COMPREPLY=()
-	_spa_complete "$1" || return 1
-	echo "${COMPREPLY[*]}"
+	_spa_complete "$1"
 }
 
 expect() # DESCRIPTION WANTED-WORD WORDS...
 {
 	local what=$1 want=$2 got
 	shift 2
-	got=$(complete_words "$@")
+	complete_words "$@"
+	got=${COMPREPLY[*]}
 	if [[ " $got " != *" $want "* ]]; then
 		echo "FAIL: $what: [$*] gave [$got], no '$want'"
 		fails=$((fails + 1))
@@ -57,7 +59,8 @@ expect "interface value" lo spad -i l
 touch "$dir/conf-file"
 expect "file value" "$dir/conf-file" spad -c "$dir/conf-"
 # a value, not an option: -A takes a port list, so nothing is offered
-got=$(complete_words spa-client -A "")
+complete_words spa-client -A ""
+got=${COMPREPLY[*]}
 [[ -z $got ]] || { echo "FAIL: -A offered [$got]"; fails=$((fails + 1)); }
 # an option that takes no value is followed by options
 expect "after a flag" --verbose spa-client --test --verb
