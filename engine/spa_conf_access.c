@@ -106,8 +106,7 @@ static int local_year(int64_t t)
 static bool is_later_var(const char *name)
 {
 	static const char *const later[] = {
-		"ENABLE_CMD_EXEC", "ENABLE_CMD_SUDO_EXEC", "CMD_SUDO_EXEC_USER",
-		"CMD_SUDO_EXEC_GROUP", "CMD_EXEC_USER", "CMD_EXEC_GROUP", "FORCE_NAT", "FORCE_SNAT",
+		"FORCE_NAT", "FORCE_SNAT",
 		"FORCE_MASQUERADE", "FORWARD_ALL", "DISABLE_DNAT",
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -315,6 +314,8 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	}
 	if (spa_conf_gpg_is_var(p->name))
 		return spa_conf_gpg_var(x, p, s);
+	if (spa_conf_cmd_is_var(p->name))
+		return spa_conf_cmd_var(x, p, s, v);
 	if (is_later_var(p->name))
 		return later_var(x, p);
 	if (spa_conf_extcmd_var(p->name)) {
@@ -390,6 +391,9 @@ static int finish_stanza(const struct spa_config *c, struct spa_stanza *s, char 
 	if (rc < 0)
 		return rc;
 	rc = spa_conf_extcmd_finish(c, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = spa_conf_cmd_finish(c, s, err, errlen);
 	if (rc < 0)
 		return rc;
 	spa_conf_kv_free(s->vars, s->n_vars);

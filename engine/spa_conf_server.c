@@ -67,6 +67,7 @@ void spa_config_init(struct spa_config *c)
 	c->privsep_seccomp = true;
 	snprintf(c->gpg_home_dir, sizeof(c->gpg_home_dir), "%s", SPA_DEFAULT_GPG_HOME_DIR);
 	snprintf(c->gpg_exe, sizeof(c->gpg_exe), "%s", SPA_DEFAULT_GPG_EXE);
+	spa_conf_cmd_init(&c->cmd);
 	c->gpg_max_concurrent = SPA_DEFAULT_GPG_MAX_CONCURRENT;
 	c->gpg_max_per_second = SPA_DEFAULT_GPG_MAX_PER_SECOND;
 	c->gpg_max_busy_percent = SPA_DEFAULT_GPG_MAX_BUSY_PERCENT;
@@ -82,6 +83,7 @@ void spa_config_drop_stanzas(struct spa_config *c)
 		spa_port_list_free(&s->restrict_ports);
 		spa_keys_free(s->keys);
 		spa_conf_gpg_free(s);
+		spa_conf_cmd_free(s);
 		spa_conf_kv_free(s->kv, s->n_kv);
 		spa_conf_kv_free(s->vars, s->n_vars);
 		free(s->knocks);
@@ -202,8 +204,9 @@ static const struct server_var server_vars[] = {
 	{ "GPG_MAX_CONCURRENT", V_U32, F(gpg_max_concurrent), 1, 64 },
 	{ "GPG_MAX_PER_SECOND", V_U32, F(gpg_max_per_second), 1, 100000 },
 	{ "GPG_MAX_BUSY_PERCENT", V_U32, F(gpg_max_busy_percent), 1, 100 },
-	{ "SUDO_EXE", V_LATER, NOF, 0, 0 },
-	{ "CMD_EXEC_TIMEOUT", V_LATER, NOF, 0, 0 },
+	/* command messages (spa_conf_cmd.h) */
+	{ "SUDO_EXE", V_PATH, F(cmd.sudo_exe), 0, 0 },
+	{ "CMD_EXEC_TIMEOUT", V_U32, F(cmd.timeout), 1, SPA_MAX_CMD_EXEC_TIMEOUT },
 	{ "ENABLE_SPA_OVER_HTTP", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_X_FORWARDED_FOR", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_TCP_SERVER", V_LATER, NOF, 0, 0 },
@@ -328,6 +331,8 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 		return rc;
 	if (strcmp(p->name, "ENABLE_SPA_PACKET_AGING") == 0)
 		x->c->packet_aging_set = true;
+	if (strcmp(p->name, "COMMAND_MODULE") == 0)
+		return spa_conf_cmd_module(x, p, v);
 	for (size_t i = 0; i < sizeof(server_vars) / sizeof(server_vars[0]); i++)
 		if (strcmp(server_vars[i].name, p->name) == 0)
 			return set_var(x, p, &server_vars[i], v);

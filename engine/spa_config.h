@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "spa_addr.h"
+#include "spa_conf_cmd.h"
 #include "spa_log.h"
 #include "spa_rate.h"
 #include "spa_wire.h"
@@ -123,6 +124,7 @@ struct spa_stanza {
 	struct spa_keys *keys;         /* prepared once at load */
 	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
 	struct spa_stanza_gpg *gpg;    /* NULL: no GPG_ variable */
+	struct spa_stanza_cmd *cmd;    /* NULL: no command message variable */
 	/* variables the core does not know, for the plugin owning their
 	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
 	struct spa_conf_kv *kv;
@@ -184,6 +186,7 @@ struct spa_config {
 	uint32_t gpg_max_concurrent;   /* GPG_MAX_CONCURRENT */
 	uint32_t gpg_max_per_second;   /* GPG_MAX_PER_SECOND */
 	uint32_t gpg_max_busy_percent; /* GPG_MAX_BUSY_PERCENT */
+	struct spa_conf_cmd cmd;       /* SUDO_EXE, CMD_EXEC_TIMEOUT, COMMAND_MODULE */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error

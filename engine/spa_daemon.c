@@ -127,7 +127,8 @@ void spa_daemon_notes_flush(struct spa_daemon *d)
 static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 			 const struct spa_decision *dec, const char *outcome, const char *detail)
 {
-	int level = dec->verdict == SPA_GRANT ? SPA_L_NOTICE : SPA_L_WARNING;
+	int level = dec->verdict == SPA_GRANT || dec->verdict == SPA_COMMAND ? SPA_L_NOTICE
+									       : SPA_L_WARNING;
 	unsigned long dropped = 0;
 	struct spa_decision_note *n = d->note;
 	char *json;
@@ -167,6 +168,20 @@ static void log_decision(struct spa_daemon *d, const struct spa_pkt *pkt,
 		gpg_signer(dec)[0] ? " signer=" : "", gpg_signer(dec));
 }
 
+/* The decision's note waits for its ops, or goes when it has none. */
+static void keep_note(struct spa_daemon *d)
+{
+	if (d->note && d->note->left) {
+		d->note->next = d->notes;
+		if (d->notes)
+			d->notes->prev = d->note;
+		d->notes = d->note;
+	} else {
+		free(d->note);
+	}
+	d->note = NULL;
+}
+
 void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_decision *dec)
 {
 	struct spa_plugin *p;
@@ -184,6 +199,16 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		if (dropped)
 			spa_log(SPA_L_WARNING, "stanza %s: %lu more knocks refused by "
 				"MAX_KNOCKS_PER_MINUTE were not logged", dec->stanza->label, dropped);
+	}
+	if (dec->verdict == SPA_COMMAND) {
+		/* its line waits for the module, as a grant's for its backend */
+		d->note = calloc(1, sizeof(*d->note));
+		rc = spa_daemon_command_submit(d, pkt, dec, detail, sizeof(detail));
+		if (rc < 0)
+			dec->verdict = SPA_REJECT;
+		log_decision(d, pkt, dec, rc < 0 ? "error" : "command", detail);
+		keep_note(d);
+		return;
 	}
 	if (dec->verdict != SPA_GRANT) {
 		log_decision(d, pkt, dec, "reject", "");
@@ -246,15 +271,7 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 			 dec->timeout, what);
 		log_decision(d, pkt, dec, "grant", detail);
 	}
-	if (d->note && d->note->left) {
-		d->note->next = d->notes;
-		if (d->notes)
-			d->notes->prev = d->note;
-		d->notes = d->note;
-	} else {
-		free(d->note);
-	}
-	d->note = NULL;
+	keep_note(d);
 	spa_daemon_arm_timer(d);
 }
 
@@ -424,6 +441,8 @@ static void reload(struct spa_daemon *d)
 		rc = spa_config_check_keys(&fresh, prefixes, d->n_plugins, err, sizeof(err));
 	}
 	if (rc == 0)
+		rc = spa_daemon_check_command_modules(d, &fresh, err, sizeof(err));
+	if (rc == 0)
 		rc = spa_daemon_apply_schemas(d, &fresh, err, sizeof(err));
 	if (rc == 0)
 		rc = spa_daemon_check_plugins(d, &fresh, err, sizeof(err));
@@ -475,7 +494,7 @@ static void reload(struct spa_daemon *d)
 	d->cfg = fresh;
 	for (size_t i = 0; i < d->n_plugins; i++)
 		if (d->opq[i])
-			spa_opq_set_limits(d->opq[i], d->cfg.plugin_op_timeout * 1000u,
+			spa_opq_set_limits(d->opq[i], spa_daemon_op_timeout_ms(d, d->plugins[i]),
 					   d->cfg.plugin_batch_max);
 	if (arm_reconcile_timer(d) < 0)
 		spa_log(SPA_L_ERR, "RECONCILE_INTERVAL: cannot arm its timer: %s", strerror(errno));

@@ -289,4 +289,23 @@ bool spa_daemon_worker_read(struct spa_daemon *d);
 int spa_daemon_worker_timeout_ms(const struct spa_daemon *d);
 void spa_daemon_worker_tick(struct spa_daemon *d);
 
+/* spa_daemon_cmd.c: command messages (docs/ARCHITECTURE.md, "Command
+ * messages"). The op deadline of p's worker: PLUGIN_OP_TIMEOUT, and for a
+ * command module at least CMD_EXEC_TIMEOUT plus a margin. */
+uint32_t spa_daemon_op_timeout_ms(const struct spa_daemon *d, const struct spa_plugin *p);
+/* Loads the command module of each stanza with ENABLE_CMD_EXEC Y (none
+ * when no stanza has it); err names the stanza. */
+int spa_daemon_load_command_modules(struct spa_daemon *d, char *err, size_t errlen);
+/* A reload: every command module cfg needs must be loaded already. */
+int spa_daemon_check_command_modules(struct spa_daemon *d, const struct spa_config *cfg,
+				     char *err, size_t errlen);
+/* Hands a SPA_COMMAND decision to its module's worker (the op carries
+ * d->note); detail gets the decision line's end. 0, or a negative error
+ * with dec->reason saying why. */
+int spa_daemon_command_submit(struct spa_daemon *d, const struct spa_pkt *pkt,
+			      struct spa_decision *dec, char *detail, size_t cap);
+/* A command op is back (or failed at its deadline: op's result unread). */
+void spa_daemon_command_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_op *op,
+			     const struct spa_op_result *res);
+
 #endif

@@ -323,6 +323,9 @@ int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	rc = spa_daemon_load_command_modules(d, err, errlen);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < d->n_plugins; i++)
 		prefixes[i] = d->plugins[i]->d->key_prefix;
 	rc = spa_config_check_keys(&d->cfg, prefixes, d->n_plugins, err, errlen);

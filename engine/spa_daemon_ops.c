@@ -58,7 +58,8 @@ int spa_daemon_ops_start(struct spa_daemon *d)
 		if (!d->plugins[i]->initialised)
 			continue;
 		rc = spa_opq_start(&d->opq[i], d->plugins[i], d->ofd,
-				   d->cfg.plugin_op_timeout * 1000u, d->cfg.plugin_batch_max);
+				   spa_daemon_op_timeout_ms(d, d->plugins[i]),
+				   d->cfg.plugin_batch_max);
 		if (rc < 0)
 			spa_log(SPA_L_ERR, "plugin %s: cannot start its worker: %s",
 				d->plugins[i]->d->name, strerror(-rc));
@@ -188,7 +189,9 @@ bool spa_daemon_op_transient(int rc, int fail_kind)
 static void dispatch(struct spa_daemon *d, struct spa_plugin *p, struct spa_op *op,
 		     const struct spa_op_result *res)
 {
-	if (op->kind == SPA_OP_LIST)
+	if (op->kind == SPA_OP_COMMAND)
+		spa_daemon_command_done(d, p, op, res);
+	else if (op->kind == SPA_OP_LIST)
 		spa_daemon_list_done(d, p, op, res);
 	else if (op->g.id == 0)
 		spa_daemon_foreign_done(d, p, res);
@@ -370,7 +373,9 @@ static void fail_overdue(struct spa_daemon *d, size_t i)
 					     .attempt = ops[k]->attempt, .rc = -ETIMEDOUT,
 					     .transient = true, .msg = msg,
 					     .why = ops[k]->why, .lost = ops[k]->lost };
-		if (ops[k]->kind == SPA_OP_LIST)
+		if (ops[k]->kind == SPA_OP_COMMAND)
+			spa_daemon_command_done(d, d->plugins[i], ops[k], &res);
+		else if (ops[k]->kind == SPA_OP_LIST)
 			spa_daemon_list_done(d, d->plugins[i], NULL, &res);
 		else if (ops[k]->g.id == 0)
 			spa_daemon_foreign_done(d, d->plugins[i], &res);

@@ -638,7 +638,9 @@ static void plugin_map(struct spa_daemon *d, size_t i, char *out, size_t cap)
 		}
 	}
 	if (n == 0 && used < cap - 1)
-		snprintf(out + used, cap - used, " no stanza (grants in the journal only)");
+		snprintf(out + used, cap - used, "%s", (p->d->capabilities & SPA_PLUGIN_CAP_COMMAND) ?
+			 " command messages (ENABLE_CMD_EXEC), no access" :
+			 " no stanza (grants in the journal only)");
 	else if (used < cap - 1)
 		snprintf(out + used, cap - used, "%s%s", n > shown ? ", ..." : "",
 			 by_default ? " (FIREWALL_TYPE unset: the default)" : "");

@@ -54,6 +54,7 @@ void spa_opq_op_free(struct spa_op *op)
 	if (!op)
 		return;
 	free(op->listed);
+	free(op->job);
 	free(op);
 }
 
@@ -103,6 +104,10 @@ static int run_one(struct spa_opq *q, struct spa_op *op)
 		break;
 	case SPA_OP_LIST:
 		rc = ops->list ? ops->list(st, on_listed, op) : -EOPNOTSUPP;
+		break;
+	case SPA_OP_COMMAND:
+		rc = q->p->d->command && op->job ? q->p->d->command(st, &op->job->c)
+						 : -EOPNOTSUPP;
 		break;
 	}
 	return rc > 0 ? -EIO : rc;

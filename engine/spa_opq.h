@@ -26,7 +26,17 @@ struct spa_decision_note;
 /* PLUGIN_BATCH_MAX's ceiling: the worker's batch arrays are this long. */
 #define SPA_OPQ_BATCH_CEILING 4096u
 
-enum spa_op_kind { SPA_OP_OPEN, SPA_OP_CLOSE, SPA_OP_REFRESH, SPA_OP_LIST };
+enum spa_op_kind { SPA_OP_OPEN, SPA_OP_CLOSE, SPA_OP_REFRESH, SPA_OP_LIST, SPA_OP_COMMAND };
+
+/* SPA_OP_COMMAND's message, owned by its op: c's pointers point into the
+ * fields after it (spa_daemon_cmd.c fills it). */
+struct spa_cmd_job {
+	struct spa_command c;
+	char text[256];
+	char sudo_exe[4096];
+	char sudo_user[64], sudo_group[64];
+	char detail[160];                 /* the decision line's end (main thread) */
+};
 
 struct spa_op {
 	struct spa_op *next;
@@ -41,6 +51,7 @@ struct spa_op {
 	uint64_t watermark;               /* LIST: the store's next grant id then */
 	bool lost;                        /* OPEN: reconciliation found it missing */
 	struct spa_decision_note *note;   /* the knock's decision lines wait for it */
+	struct spa_cmd_job *job;          /* SPA_OP_COMMAND, owned */
 	/* results: the worker's until done */
 	int rc;
 	int fail_kind;                    /* SPA_FAIL_*; 0: class it by errno */

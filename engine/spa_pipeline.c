@@ -105,6 +105,71 @@ static int check_allow(const struct spa_config *c, const struct spa_stanza *s,
 	return 0;
 }
 
+/* The message's allow IP into d; 0.0.0.0 is the packet's source. Same
+ * returns as policy(). */
+static int resolve_allow(const struct spa_stanza *s, const struct spa_pkt *pkt, const char *ip,
+			 struct spa_decision *d)
+{
+	if (strcmp(ip, "0.0.0.0") == 0) {
+		if (s->require_source_address) {
+			reject(d, s, "allow IP 0.0.0.0 but REQUIRE_SOURCE_ADDRESS is set");
+			return -1;
+		}
+		d->allow_family = pkt->family;
+		memcpy(d->allow_bin, pkt->src_bin, sizeof(d->allow_bin));
+		snprintf(d->allow, sizeof(d->allow), "%s", pkt->src);
+	} else {
+		d->allow_family = AF_INET;
+		memset(d->allow_bin, 0, sizeof(d->allow_bin));
+		if (inet_pton(AF_INET, ip, d->allow_bin) != 1) {
+			reject(d, s, "malformed allow IP");
+			return 1;
+		}
+		snprintf(d->allow, sizeof(d->allow), "%s", ip);
+	}
+	return 0;
+}
+
+/*
+ * A command message ("allow IP,command", type 0): the stanza must accept
+ * them (ENABLE_CMD_EXEC, else the next stanza is tried, as in fwknopd);
+ * the allow IP and REQUIRE_USERNAME are checked as for an access request.
+ * What the text means is the command module's business. Same returns as
+ * policy().
+ */
+static int command_policy(const struct spa_config *c, const struct spa_stanza *s,
+			  const struct spa_pkt *pkt, struct spa_hostaddrs *host,
+			  struct spa_decision *d)
+{
+	const char *text = d->msg.message, *comma = strchr(text, ',');
+	char ip[16];
+	int rc;
+
+	if (!spa_conf_cmd_enabled(s)) {
+		reject(d, s, "command messages not enabled (ENABLE_CMD_EXEC N)");
+		return -1;
+	}
+	if (!comma || comma == text || (size_t)(comma - text) >= sizeof(ip) || !comma[1]) {
+		reject(d, s, "malformed command message");
+		return 1;
+	}
+	memcpy(ip, text, (size_t)(comma - text));
+	ip[comma - text] = '\0';
+	rc = resolve_allow(s, pkt, ip, d);
+	if (rc == 0)
+		rc = check_allow(c, s, pkt, host, d);
+	if (rc != 0)
+		return rc;
+	if (s->require_username[0] && strcmp(s->require_username, d->msg.username) != 0) {
+		reject(d, s, "username '%s' not allowed", d->msg.username);
+		return -1;
+	}
+	d->verdict = SPA_COMMAND;
+	d->stanza = s;
+	snprintf(d->reason, sizeof(d->reason), "command message accepted");
+	return 1;
+}
+
 /* 0: keep going; 1: decided (grant or final reject); -1: try next stanza. */
 static int policy(const struct spa_config *c, const struct spa_stanza *s,
 		  const struct spa_pkt *pkt, struct spa_hostaddrs *host, struct spa_decision *d)
@@ -125,10 +190,8 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 		reject(d, s, "packet age %lld s outside +/-%u s", (long long)age, c->max_packet_age);
 		return 1;
 	}
-	if (m->type == SPA_MSG_COMMAND) {
-		reject(d, s, "command messages not supported yet");
-		return -1;
-	}
+	if (m->type == SPA_MSG_COMMAND)
+		return command_policy(c, s, pkt, host, d);
 	if (m->type != SPA_MSG_ACCESS && m->type != SPA_MSG_CLIENT_TIMEOUT_ACCESS) {
 		reject(d, s, "%s not supported yet", spa_msg_type_name(m->type));
 		return -1;
@@ -138,23 +201,9 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 		reject(d, s, "malformed access request");
 		return 1;
 	}
-	if (strcmp(ip, "0.0.0.0") == 0) {
-		if (s->require_source_address) {
-			reject(d, s, "allow IP 0.0.0.0 but REQUIRE_SOURCE_ADDRESS is set");
-			return -1;
-		}
-		d->allow_family = pkt->family;
-		memcpy(d->allow_bin, pkt->src_bin, sizeof(d->allow_bin));
-		snprintf(d->allow, sizeof(d->allow), "%s", pkt->src);
-	} else {
-		d->allow_family = AF_INET;
-		memset(d->allow_bin, 0, sizeof(d->allow_bin));
-		if (inet_pton(AF_INET, ip, d->allow_bin) != 1) {
-			reject(d, s, "malformed allow IP");
-			return 1;
-		}
-		snprintf(d->allow, sizeof(d->allow), "%s", ip);
-	}
+	rc = resolve_allow(s, pkt, ip, d);
+	if (rc != 0)
+		return rc;
 	rc = check_allow(c, s, pkt, host, d);
 	if (rc != 0)
 		return rc;
@@ -550,7 +599,8 @@ void spa_pipeline_recheck(const struct spa_config *c, const struct spa_stanza *s
 	}
 	/* policy()'s "try the next stanza" is a refusal here: the packet
 	 * process named this stanza as the one that grants */
-	if (policy(c, s, pkt, host, d) > 0 && d->verdict == SPA_GRANT)
+	if (policy(c, s, pkt, host, d) > 0 &&
+	    (d->verdict == SPA_GRANT || d->verdict == SPA_COMMAND))
 		return;
 	d->verdict = SPA_REJECT;
 	d->stanza = s;

@@ -27,8 +27,10 @@ struct spa_pkt {
 };
 
 /* SPA_DEFERRED: a GnuPG stanza's gpg run is needed (docs/GNUPG.md, "spad");
- * the decision waits in d->resume for spa_pipeline_gpg_resume. */
-enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1, SPA_DEFERRED = 2 };
+ * the decision waits in d->resume for spa_pipeline_gpg_resume.
+ * SPA_COMMAND: a command message (type 0) the stanza accepts
+ * (ENABLE_CMD_EXEC): d->msg.message is "allow IP,command". */
+enum spa_verdict { SPA_REJECT = 0, SPA_GRANT = 1, SPA_DEFERRED = 2, SPA_COMMAND = 3 };
 
 /* Where the stanza loop stopped for a gpg run, and what it had found. */
 struct spa_pipeline_state {

@@ -80,10 +80,10 @@ static const char *host_config_get(void *self, const char *key)
 	return v ? v : spa_plugin_key_default(p, key);
 }
 
-static int host_run_input(void *self, const char *const argv[], const void *input,
-			  size_t input_len, int timeout_ms, struct spa_run_result *res)
+static int host_run_cred(struct spa_plugin *p, const char *const argv[],
+			 const struct spa_run_cred *cred, const void *input, size_t input_len,
+			 int timeout_ms, struct spa_run_result *res)
 {
-	struct spa_plugin *p = self;
 	int status, timed_out, rc;
 
 	int left = spa_opq_time_left_ms(p);
@@ -93,8 +93,8 @@ static int host_run_input(void *self, const char *const argv[], const void *inpu
 	/* a command may not outlive the op's PLUGIN_OP_TIMEOUT */
 	if (left > 0 && left < timeout_ms)
 		timeout_ms = left;
-	rc = spa_run_input(argv, input, input_len, timeout_ms, &p->run_buf, &status,
-			   &timed_out);
+	rc = spa_run_as(argv, cred, input, input_len, timeout_ms, &p->run_buf, &status,
+			&timed_out);
 	memset(res, 0, sizeof(*res));
 	res->exit_status = status;
 	res->timed_out = timed_out;
@@ -111,10 +111,34 @@ static int host_run_input(void *self, const char *const argv[], const void *inpu
 	return rc;
 }
 
+static int host_run_input(void *self, const char *const argv[], const void *input,
+			  size_t input_len, int timeout_ms, struct spa_run_result *res)
+{
+	return host_run_cred(self, argv, NULL, input, input_len, timeout_ms, res);
+}
+
 static int host_run(void *self, const char *const argv[], int timeout_ms,
 		    struct spa_run_result *res)
 {
 	return host_run_input(self, argv, NULL, 0, timeout_ms, res);
+}
+
+/* ABI 1.5. Only a command module may change who runs what: a firewall
+ * plugin has no business running anything as another user. */
+static int host_run_as(void *self, const char *const argv[], uid_t uid, gid_t gid,
+		       int timeout_ms, struct spa_run_result *res)
+{
+	struct spa_plugin *p = self;
+	struct spa_run_cred cred = { .uid = uid, .gid = gid };
+
+	if (uid == (uid_t)-1)
+		return host_run_cred(p, argv, NULL, NULL, 0, timeout_ms, res);
+	if (!(p->d->capabilities & SPA_PLUGIN_CAP_COMMAND) || gid == (gid_t)-1) {
+		if (res)
+			memset(res, 0, sizeof(*res));
+		return -EPERM;
+	}
+	return host_run_cred(p, argv, &cred, NULL, 0, timeout_ms, res);
 }
 
 static const char *host_stanza_get(void *self, const struct spa_grant *g, const char *key)
@@ -363,6 +387,7 @@ static void set_host(struct spa_plugin *p, const struct spa_config *cfg)
 	p->host.token_set = host_token_set;
 	p->host.token_get = host_token_get;
 	p->host.op_fail = host_op_fail;
+	p->host.run_as = host_run_as;
 }
 
 /* The global keys this plugin may see, copied. */

@@ -128,7 +128,7 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP && m->proto != IPPROTO_ICMP &&
 	    m->proto != IPPROTO_ICMPV6)
 		return bad(why, cap, "transport protocol %u", m->proto);
-	if (m->verdict != SPA_REJECT && m->verdict != SPA_GRANT)
+	if (m->verdict != SPA_REJECT && m->verdict != SPA_GRANT && m->verdict != SPA_COMMAND)
 		return bad(why, cap, "verdict %u", m->verdict);
 	if (!flag_ok(m->authenticated) || !flag_ok(m->replayed) || !flag_ok(m->rate_limited) ||
 	    !flag_ok(m->spent))
@@ -146,6 +146,12 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 		return bad(why, cap, "message not terminated printable text");
 	if (m->verdict == SPA_GRANT && spa_validate_access_msg(m->msg.message) < 0)
 		return bad(why, cap, "access request not valid");
+	/* a command message: the record kind that carries text for a
+	 * command module, so it is checked as the wire library would */
+	if (m->verdict == SPA_COMMAND &&
+	    (m->stanza < 0 || !m->authenticated || m->msg.type != SPA_MSG_COMMAND ||
+	     spa_validate_command_msg(m->msg.message) < 0 || m->n_ports != 0))
+		return bad(why, cap, "command message not valid or not authenticated");
 	if (m->spent && !digest_ok(m->digest, sizeof(m->digest)))
 		return bad(why, cap, "replay digest not 43 base64 characters");
 	if (!flag_ok(m->gpg) || !flag_ok(m->msg_spent))
@@ -255,10 +261,17 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	/* the short id is the key id's last 8 hex digits (spa_wire.h) */
 	if (strlen(res.key_id) == sizeof(res.key_id) - 1)
 		memcpy(res.short_id, res.key_id + 8, sizeof(res.short_id) - 1);
-	if (m->verdict == SPA_GRANT) {
+	if (m->verdict == SPA_GRANT || m->verdict == SPA_COMMAND) {
 		spa_pipeline_recheck(c, s, pkt, &msg, m->gpg ? &res : NULL, host, d);
-		if (d->verdict != SPA_GRANT) {
+		/* the monitor's own reading must come to the same kind of
+		 * decision: a grant is never run as a command, nor the reverse */
+		if (d->verdict != m->verdict) {
 			char reason[sizeof(d->reason)];
+
+			if (d->verdict != SPA_REJECT)
+				snprintf(d->reason, sizeof(d->reason), "not a %s",
+					 m->verdict == SPA_GRANT ? "grant" : "command message");
+			d->verdict = SPA_REJECT;
 			memcpy(reason, d->reason, sizeof(reason));
 			snprintf(d->reason, sizeof(d->reason), "refused by the monitor: %.160s",
 				 reason);

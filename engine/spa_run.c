@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -157,11 +158,169 @@ int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, i
 int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		  int timeout_ms, struct spa_run_buf *buf, int *status, int *timed_out)
 {
-	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 };
+	return spa_run_as(argv, NULL, input, input_len, timeout_ms, buf, status, timed_out);
+}
+
+/* posix_spawn, for a command that runs as spad itself. */
+static int spawn_plain(const char *const argv[], int in_fd, int out_w, int err_w, pid_t *pid)
+{
 	char *const empty_env[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, defaults, pipe_set, pending, saved_mask;
+	sigset_t none, defaults;
+	int rc;
+
+	/* The child starts clean: every signal at its default and none
+	 * blocked (spad ignores SIGPIPE and blocks what its signalfd reads;
+	 * a start from a shell's background may ignore SIGINT), and only fds
+	 * 0-2, whatever a library left open without close-on-exec. */
+	sigemptyset(&none);
+	/* the classic signals: glibc reserves the two below SIGRTMIN */
+	sigemptyset(&defaults);
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaddset(&defaults, sig);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	/* Its own process group (pgid = its pid, set in the child before
+	 * exec), so a timeout or a leftover background child is dealt with
+	 * by killing the group: nothing it started outlives the run. */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETPGROUP);
+	posix_spawn_file_actions_init(&fa);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
+	/* after the dup2s, which need the pipe ends */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = -posix_spawn(pid, argv[0], &fa, &attr, (char *const *)argv, empty_env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
+/* Closes every descriptor from `from` on except keep. */
+static void close_from(int from, int keep)
+{
+#ifdef SYS_close_range
+	if (keep > from)
+		syscall(SYS_close_range, (unsigned)from, (unsigned)keep - 1, 0u);
+	syscall(SYS_close_range, (unsigned)(keep >= from ? keep + 1 : from), ~0u, 0u);
+#else
+	for (int fd = from; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+#endif
+}
+
+/* Whether the process now has exactly these credentials: real, effective
+ * and saved ids, and {gid} as its only supplementary group. */
+static bool creds_took(const struct spa_run_cred *c)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, groups[2];
+	int n;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return false;
+	n = getgroups(2, groups);
+	return ru == c->uid && eu == c->uid && su == c->uid && rg == c->gid && eg == c->gid &&
+	       sg == c->gid && n == 1 && groups[0] == c->gid;
+}
+
+/*
+ * The child of spawn_as, between fork and exec: what posix_spawn does for
+ * spa_run (signals, process group, descriptors), then the credentials.
+ * System calls only, no allocation: the parent may have threads, and a
+ * lock one of them held at the fork (malloc's) stays held here. An error goes to the parent
+ * as an errno on errfd (close-on-exec: an exec that works closes it).
+ */
+static _Noreturn void child_as(const char *const argv[], const struct spa_run_cred *cred,
+			       int in_fd, int out_w, int err_w, int errfd)
+{
+	char *const empty_env[] = { NULL };
+	struct sigaction dfl;
+	sigset_t none;
+	int e;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setpgid(0, 0) < 0)
+		goto fail;
+	if (in_fd < 0)
+		in_fd = open("/dev/null", O_RDONLY);
+	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+		goto fail;
+	close_from(3, errfd);
+	/* groups first: after setuid a non-root process may not change them */
+	if (setgroups(1, &cred->gid) < 0 || setresgid(cred->gid, cred->gid, cred->gid) < 0 ||
+	    setresuid(cred->uid, cred->uid, cred->uid) < 0)
+		goto fail;
+	if (!creds_took(cred)) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (chdir("/") < 0)
+		goto fail;
+	execve(argv[0], (char *const *)argv, empty_env);
+fail:
+	e = errno;
+	if (write(errfd, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* fork + child_as: 0 with *pid once argv[0] is executing as cred, or the
+ * negative errno of what failed before that (the child is reaped). */
+static int spawn_as(const char *const argv[], const struct spa_run_cred *cred, int in_fd,
+		    int out_w, int err_w, pid_t *pid)
+{
+	int ep[2], e = 0;
+	ssize_t r;
+
+	*pid = -1;
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return -errno;
+	*pid = fork();
+	if (*pid < 0) {
+		e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return -e;
+	}
+	if (*pid == 0)
+		child_as(argv, cred, in_fd, out_w, err_w, ep[1]);
+	close(ep[1]);
+	/* as the child does: kill(-pid) must reach its group whoever runs first */
+	(void)setpgid(*pid, *pid);
+	do
+		r = read(ep[0], &e, sizeof(e));
+	while (r < 0 && errno == EINTR);
+	close(ep[0]);
+	if (r != (ssize_t)sizeof(e))
+		return 0;
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+	return e > 0 ? -e : -EPERM;
+}
+
+int spa_run_as(const char *const argv[], const struct spa_run_cred *cred, const void *input,
+	       size_t input_len, int timeout_ms, struct spa_run_buf *buf, int *status,
+	       int *timed_out)
+{
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, in_p[2] = { -1, -1 };
+	sigset_t pipe_set, pending, saved_mask;
 	bool pipe_was_pending;
 	pid_t pid = -1;
 	int rc, wstatus = 0, pidfd = -1;
@@ -202,37 +361,10 @@ int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		rc = -errno;
 		goto out;
 	}
-	/* The child starts clean: every signal at its default and none
-	 * blocked (spad ignores SIGPIPE and blocks what its signalfd reads;
-	 * a start from a shell's background may ignore SIGINT), and only fds
-	 * 0-2, whatever a library left open without close-on-exec. */
-	sigemptyset(&none);
-	/* the classic signals: glibc reserves the two below SIGRTMIN */
-	sigemptyset(&defaults);
-	for (int sig = 1; sig < 32; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaddset(&defaults, sig);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	/* Its own process group (pgid = its pid, set in the child before
-	 * exec), so a timeout or a leftover background child is dealt with
-	 * by killing the group: nothing it started outlives the run. */
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					POSIX_SPAWN_SETPGROUP);
-	posix_spawn_file_actions_init(&fa);
-	if (input_len)
-		posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
+	if (cred)
+		rc = spawn_as(argv, cred, input_len ? in_p[0] : -1, out_p[1], err_p[1], &pid);
 	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
-	/* after the dup2s, which need the pipe ends */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = -posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, empty_env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+		rc = spawn_plain(argv, input_len ? in_p[0] : -1, out_p[1], err_p[1], &pid);
 	close(out_p[1]);
 	close(err_p[1]);
 	out_p[1] = err_p[1] = -1;

@@ -5,6 +5,7 @@
 #define SPA_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* stdout grows as needed up to this (a ruleset listing with tens of
  * thousands of rules must arrive whole); stderr is for messages. */
@@ -42,5 +43,21 @@ int spa_run(const char *const argv[], int timeout_ms, struct spa_run_buf *buf, i
  * SPA_RUN_IN_MAX. */
 int spa_run_input(const char *const argv[], const void *input, size_t input_len,
 		  int timeout_ms, struct spa_run_buf *buf, int *status, int *timed_out);
+
+/* Who a command runs as (spa_host_api.run_as): the child sets its
+ * supplementary groups to {gid}, then its gid and uid (real, effective and
+ * saved), checks that all of them took and only then executes argv[0]; a
+ * credential that does not take is -EPERM and nothing runs. */
+struct spa_run_cred {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* spa_run_input as cred (NULL: spad's own credentials, as spa_run). A
+ * child with credentials starts in / (spad's own directory may be closed
+ * to that user); one without inherits spad's, which is / too. */
+int spa_run_as(const char *const argv[], const struct spa_run_cred *cred, const void *input,
+	       size_t input_len, int timeout_ms, struct spa_run_buf *buf, int *status,
+	       int *timed_out);
 
 #endif
