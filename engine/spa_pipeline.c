@@ -153,6 +153,14 @@ static int command_policy(const struct spa_config *c, const struct spa_stanza *s
 		reject(d, s, "malformed command message");
 		return 1;
 	}
+	/* the wire allows any byte but NUL; a command line is plain text */
+	for (const char *t = text; *t; t++) {
+		if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e) {
+			reject(d, s, "command message has a byte outside printable ASCII (0x%02x)",
+			       (unsigned char)*t);
+			return 1;
+		}
+	}
 	memcpy(ip, text, (size_t)(comma - text));
 	ip[comma - text] = '\0';
 	rc = resolve_allow(s, pkt, ip, d);

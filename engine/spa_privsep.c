@@ -49,6 +49,12 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 	out->msg.timestamp = d->msg.timestamp;
 	out->msg.type = d->msg.type;
 	copy_str(out->msg.message, sizeof(out->msg.message), d->msg.message);
+	/* A refused command message may hold any byte but NUL (a tab, UTF-8):
+	 * the monitor only logs a refusal, and its record takes text. */
+	if (d->verdict != SPA_GRANT && d->verdict != SPA_COMMAND)
+		for (char *t = out->msg.message; *t; t++)
+			if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e)
+				*t = '?';
 	out->msg.client_timeout = d->msg.client_timeout;
 	if (d->spent)
 		copy_str(out->digest, sizeof(out->digest), d->digest);
