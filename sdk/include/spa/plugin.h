@@ -134,7 +134,8 @@ struct spa_command {
 	uid_t uid;                         /* CMD_EXEC_USER; (uid_t)-1: spad's own */
 	gid_t gid;                         /* CMD_EXEC_GROUP, or the user's group */
 	const char *sudo_exe;              /* ENABLE_CMD_SUDO_EXEC: SUDO_EXE; else NULL */
-	const char *sudo_user;             /* CMD_SUDO_EXEC_USER, or NULL */
+	const char *sudo_user;             /* CMD_SUDO_EXEC_USER, or NULL (unset or
+					    * root: fwknopd adds no -u then) */
 	const char *sudo_group;            /* CMD_SUDO_EXEC_GROUP, or NULL */
 	uint32_t timeout_ms;               /* CMD_EXEC_TIMEOUT */
 	char stanza[SPA_GRANT_LABEL_LEN];  /* "file:line" of the access stanza */
@@ -234,7 +235,9 @@ struct spa_host_api {
 
 	/* --- ABI 1.5; check SPA_HOST_HAS too. ---
 	 * As run, the command running as uid and gid (supplementary groups:
-	 * gid only); uid (uid_t)-1 runs it as run does. */
+	 * gid only; checked to have taken before exec, else -EPERM) in the
+	 * directory /; uid (uid_t)-1 runs it as run does. A uid is for
+	 * SPA_PLUGIN_CAP_COMMAND plugins only: another plugin gets -EPERM. */
 	int (*run_as)(void *self, const char *const argv[], uid_t uid, gid_t gid,
 		      int timeout_ms, struct spa_run_result *res);
 };
