@@ -169,3 +169,36 @@ const char *spa_conf_cmd_module_of(const struct spa_config *c, const struct spa_
 		return s->cmd->module;
 	return c->cmd.module;
 }
+
+void spa_conf_cmd_dump_server(const struct spa_conf_cmd *c, FILE *out)
+{
+	fprintf(out, "    %-24s %s\n", "SUDO_EXE", c->sudo_exe);
+	fprintf(out, "    %-24s %u\n", "CMD_EXEC_TIMEOUT", c->timeout);
+	fprintf(out, "    %-24s %s\n", "COMMAND_MODULE", c->module);
+}
+
+static const char *or_unset(const char *v)
+{
+	return v[0] ? v : "(unset)";
+}
+
+void spa_conf_cmd_dump_stanza(const struct spa_config *c, const struct spa_stanza *s, FILE *out)
+{
+	const struct spa_stanza_cmd *sc = s->cmd;
+
+	fprintf(out, "    %-24s %s\n", "ENABLE_CMD_EXEC", spa_conf_cmd_enabled(s) ? "Y" : "N");
+	if (!spa_conf_cmd_enabled(s))
+		return;
+	fprintf(out, "    %-24s %s\n", "COMMAND_MODULE", spa_conf_cmd_module_of(c, s));
+	if (sc->uid == (uid_t)-1)
+		fprintf(out, "    %-24s %s (spad's own user)\n", "CMD_EXEC_USER", or_unset(sc->user));
+	else
+		fprintf(out, "    %-24s %s (uid %u, gid %u)\n", "CMD_EXEC_USER", sc->user,
+			(unsigned)sc->uid, (unsigned)sc->gid);
+	fprintf(out, "    %-24s %s\n", "CMD_EXEC_GROUP", or_unset(sc->group));
+	fprintf(out, "    %-24s %s\n", "ENABLE_CMD_SUDO_EXEC", sc->sudo ? "Y" : "N");
+	if (sc->sudo) {
+		fprintf(out, "    %-24s %s\n", "CMD_SUDO_EXEC_USER", or_unset(sc->sudo_user));
+		fprintf(out, "    %-24s %s\n", "CMD_SUDO_EXEC_GROUP", or_unset(sc->sudo_group));
+	}
+}

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* the shipped command module (plugins/cmdexec) */
@@ -65,6 +66,9 @@ int spa_conf_cmd_finish(const struct spa_config *c, struct spa_stanza *s, char *
 void spa_conf_cmd_free(struct spa_stanza *s);
 /* Whether s accepts command messages, and the module that runs them. */
 bool spa_conf_cmd_enabled(const struct spa_stanza *s);
+/* -D: fwknopd.conf's part, a stanza's part (as they take effect). */
+void spa_conf_cmd_dump_server(const struct spa_conf_cmd *c, FILE *out);
+void spa_conf_cmd_dump_stanza(const struct spa_config *c, const struct spa_stanza *s, FILE *out);
 const char *spa_conf_cmd_module_of(const struct spa_config *c, const struct spa_stanza *s);
 
 #endif

@@ -180,6 +180,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 		fprintf(out, "    %-24s (never)\n", "ACCESS_EXPIRE_EPOCH");
 	print_type(out, c, s);
 	dump_gpg(out, c, s);
+	spa_conf_cmd_dump_stanza(c, s, out);
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
 	for (size_t i = 0; i < s->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", s->kv[i].name,
@@ -230,6 +231,7 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_CONCURRENT", c->gpg_max_concurrent);
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_PER_SECOND", c->gpg_max_per_second);
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_BUSY_PERCENT", c->gpg_max_busy_percent);
+	spa_conf_cmd_dump_server(&c->cmd, out);
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);

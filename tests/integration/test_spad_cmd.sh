@@ -183,6 +183,8 @@ write_conf ""
 write_access "ENABLE_CMD_EXEC Y
 CMD_EXEC_USER nobody
 CMD_EXEC_GROUP daemon"
+out=$("$spad" -c "$dir/fwknopd.conf" -a "$dir/access.conf" -D 2>&1)
+check grep -q "CMD_EXEC_USER  *nobody (uid $(id -u nobody), gid $(getent group daemon | cut -d: -f3))" <<<"$out"
 start_spad || exit 1
 n=0
 for c in "${clients[@]}"; do
