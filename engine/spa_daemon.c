@@ -26,6 +26,7 @@
 
 #include "spa_fsutil.h"
 #include "spa_log.h"
+#include "spa_notify.h"
 
 #define BURST 64   /* datagrams per wakeup before timers and signals get a turn */
 
@@ -418,7 +419,7 @@ static void restart_worker(struct spa_daemon *d)
 	}
 }
 
-static void reload(struct spa_daemon *d)
+static void reload_config(struct spa_daemon *d)
 {
 	struct spa_replay *replay = NULL;
 	struct spa_config fresh;
@@ -504,6 +505,41 @@ static void reload(struct spa_daemon *d)
 	restart_worker(d);
 }
 
+/* systemd (Type=notify) sees the reload begin and end, refused or not:
+ * `systemctl reload` then returns once the new configuration is in force. */
+static void reload(struct spa_daemon *d)
+{
+	(void)spa_notify_reloading();
+	reload_config(d);
+	(void)spa_notify("READY=1\nSTATUS=%zu stanza%s, %zu grant%s\n", d->cfg.n_stanzas,
+			 spa_plural(d->cfg.n_stanzas), d->grants.n, spa_plural(d->grants.n));
+}
+
+/* WatchdogSec=: pinged from the event loop itself at half the interval,
+ * so a loop that stops turning (a hang, not only a crash) gets spad
+ * restarted, and its grants closed by the next start's journal replay. */
+static int arm_watchdog(struct spa_daemon *d)
+{
+	uint64_t usec = spa_notify_watchdog_usec() / 2;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	int rc;
+
+	if (!usec)
+		return 0;
+	d->wfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->wfd < 0)
+		return -errno;
+	its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)(usec / 1000000u);
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(usec % 1000000u) * 1000;
+	if (timerfd_settime(d->wfd, 0, &its, NULL) < 0)
+		return -errno;
+	rc = spa_daemon_watch(d, d->wfd);
+	if (rc == 0)
+		spa_log(SPA_L_INFO, "systemd watchdog: a ping every %llu ms",
+			(unsigned long long)(usec / 1000u));
+	return rc;
+}
+
 static void handle_signal(struct spa_daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -525,6 +561,7 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
 	d->ps_fd = -1;
 	d->rfd = -1;
+	d->wfd = -1;
 	d->ofd = -1;
 	d->worker_pid = -1;
 }
@@ -606,6 +643,9 @@ int spa_daemon_start(struct spa_daemon *d)
 		spa_log(SPA_L_WARNING, "start: backends still busy with the journal's grants "
 			"after PLUGIN_OP_TIMEOUT; listening meanwhile");
 	rc = arm_reconcile_timer(d);
+	if (rc < 0)
+		return rc;
+	rc = arm_watchdog(d);
 	if (rc < 0)
 		return rc;
 	/* The journal is rewritten whole (fsync, rename) once here, so that
@@ -791,6 +831,10 @@ int spa_daemon_run(struct spa_daemon *d)
 					spa_daemon_reconcile_backends(d, "RECONCILE_INTERVAL");
 			} else if (fd == d->ofd) {
 				spa_daemon_ops_event(d);
+			} else if (fd == d->wfd) {
+				uint64_t ticks;
+				if (read(fd, &ticks, sizeof(ticks)) > 0)
+					(void)spa_notify("WATCHDOG=1\n");
 			}
 		}
 		spa_daemon_ops_tick(d);
@@ -814,7 +858,7 @@ int spa_daemon_run(struct spa_daemon *d)
 void spa_daemon_free(struct spa_daemon *d)
 {
 	int fds[] = { d->udp[0], d->udp[1], d->sfd, d->tfd, d->epfd, d->json_fd, d->ps_fd,
-		      d->rfd, d->ofd };
+		      d->rfd, d->ofd, d->wfd };
 	bool hung[SPA_MAX_PLUGINS] = { false };
 
 	if (d->worker_pid > 0) {

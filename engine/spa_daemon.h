@@ -58,6 +58,7 @@ struct spa_daemon {
 	size_t n_plugins;
 	int epfd, tfd, sfd, udp[2];
 	int rfd;                     /* RECONCILE_INTERVAL's timer, -1: off */
+	int wfd;                     /* systemd watchdog's timer, -1: off */
 	struct spa_capture cap[SPA_MAX_CAPTURES];
 	size_t n_cap;
 	int json_fd;                 /* JSON decision lines, -1: off */

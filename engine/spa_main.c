@@ -17,6 +17,7 @@
 #include "spa_daemon.h"
 #include "spa_fsutil.h"
 #include "spa_log.h"
+#include "spa_notify.h"
 
 #define EXIT_CONFIG 2
 
@@ -743,9 +744,18 @@ static int run_daemon(struct spa_daemon *d, const struct spa_options *o, bool ro
 		ready_fd = -1;
 		spa_log_setup(d->cfg.syslog_identity, false, true, o->verbosity);
 	}
+	/* Type=notify: ready once the journal's grants are back and spad
+	 * listens, as for the background start above */
+	rc = spa_notify("READY=1\nSTATUS=%zu stanza%s, %zu grant%s\n", d->cfg.n_stanzas,
+			spa_plural(d->cfg.n_stanzas), d->grants.n, spa_plural(d->grants.n));
+	if (rc < 0)
+		spa_log(SPA_L_WARNING, "NOTIFY_SOCKET: cannot tell systemd we are ready: %s",
+			strerror(-rc));
 	/* a failed run still closes what it opened: the journal would
 	 * otherwise keep it open until the next start */
 	rc = spa_daemon_run(d);
+	(void)spa_notify("STOPPING=1\nSTATUS=closing %zu grant%s\n", d->grants.n,
+			 spa_plural(d->grants.n));
 	spa_daemon_close_all(d);
 	spa_log(SPA_L_NOTICE, "exiting%s", rc < 0 ? " after an error" : "");
 	status = rc < 0 ? 1 : 0;
