@@ -19,6 +19,10 @@
 /* What the module may take beyond the command's own CMD_EXEC_TIMEOUT
  * (splitting, logging) before the loop fails the op. */
 #define CMD_OP_MARGIN_MS 5000u
+/* Commands waiting for one module: each is a fresh authenticated packet,
+ * but a key holder knocking fast (without MAX_KNOCKS_PER_MINUTE) must not
+ * grow the queue, and the commands run one at a time anyway. */
+#define CMD_QUEUE_MAX 64u
 
 static struct spa_plugin *named(struct spa_daemon *d, const char *name)
 {
@@ -163,6 +167,11 @@ int spa_daemon_command_submit(struct spa_daemon *d, const struct spa_pkt *pkt,
 		snprintf(dec->reason, sizeof(dec->reason), "command module %s not running",
 			 spa_conf_cmd_module_of(&d->cfg, s));
 		return -ENOENT;
+	}
+	if (q->outstanding >= CMD_QUEUE_MAX) {
+		snprintf(dec->reason, sizeof(dec->reason), "command module %s busy: %zu ops "
+			 "waiting; command refused", p->d->name, q->outstanding);
+		return -EBUSY;
 	}
 	op = spa_opq_op_new(SPA_OP_COMMAND);
 	job = op ? calloc(1, sizeof(*job)) : NULL;

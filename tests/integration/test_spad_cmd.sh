@@ -234,6 +234,13 @@ check wait_log "decision=reject" 100
 check grep -q 'reason="command messages not enabled (ENABLE_CMD_EXEC N)"' "$dir/spad.log"
 sleep 1
 check test ! -e "$dir/out/refused"
+# no stanza enabled commands: no module is loaded, and a reload that
+# needs one is refused (a restart loads it)
+check test "$(grep -c 'plugin cmdexec' "$dir/spad.log")" = 0
+write_access "ENABLE_CMD_EXEC Y"
+chmod 600 "$dir/access.conf"
+kill -HUP "$SPAD_PID"
+check wait_log "command module 'cmdexec' is not loaded; restart needed" 100
 stop_spad
 write_access "REQUIRE_USERNAME spa-nobody-$$
 ENABLE_CMD_EXEC Y
