@@ -58,6 +58,8 @@ struct spa_nft_state {
 	uint32_t mark;                       /* 0: do not mark */
 	struct spa_nft_port protect[SPA_NFT_MAX_PROTECT];
 	unsigned int nprotect;               /* >0: standalone drop policy */
+	int nat_ready;                       /* the NAT and forward chains were
+					      * written by this instance */
 };
 
 /* spa_nft_config.c */
@@ -81,6 +83,43 @@ int spa_nft_batch_open(const struct spa_nft_state *st, const struct spa_grant *g
 int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *g,
 			json_t *doc);
 int spa_nft_batch_list(const struct spa_nft_state *st, json_t *doc);
+/* Building blocks shared with spa_nft_nat.c. Each takes the references
+ * it is given, also on failure; NULL in, NULL (or -ENOMEM) out. */
+int spa_nft_push(json_t *doc, const char *verb, const char *kind, json_t *body);
+int spa_nft_push_rule(const struct spa_nft_state *st, json_t *doc, const char *chain,
+		      json_t *expr);
+json_t *spa_nft_named(const struct spa_nft_state *st, const char *name);
+json_t *spa_nft_with(json_t *obj, const char *key, json_t *val);
+json_t *spa_nft_payload(const char *proto, const char *field);
+json_t *spa_nft_meta(const char *key);
+/* appends "mark set mark | NFT_MARK" (unless 0) and "accept" to expr */
+json_t *spa_nft_accept_tail(const struct spa_nft_state *st, json_t *expr);
+json_t *spa_nft_elements(const struct spa_nft_state *st, const char *set, json_t *elem);
+/* add + delete of one element (data: a map's value, or NULL; neither
+ * reference is taken): gone afterwards whether or not it was there */
+int spa_nft_remove_element(const struct spa_nft_state *st, json_t *doc, const char *set,
+			   json_t *key, json_t *data);
+/* appends part's commands to doc when rc is 0; releases part */
+int spa_nft_commit(json_t *doc, json_t *part, int rc);
+/* table, sets and maps ("add": no-op for what exists) */
+int spa_nft_declare(const struct spa_nft_state *st, json_t *doc);
+
+/* spa_nft_nat.c: NAT grants (nat_flags != 0), in their own sets and maps
+ * and three chains of the table: forward (filter), nat_pre (prerouting
+ * DNAT), nat_post (postrouting SNAT and masquerade). */
+int spa_nft_nat_declare(const struct spa_nft_state *st, json_t *doc);
+int spa_nft_nat_flush(const struct spa_nft_state *st, json_t *doc);
+/* The chains, created and their rules rewritten: the plugin adds them to
+ * the first NAT open of its life, so a host without NAT grants has no
+ * NAT hook of ours. */
+int spa_nft_nat_chains(const struct spa_nft_state *st, json_t *doc);
+int spa_nft_nat_open(const struct spa_nft_state *st, const struct spa_grant *g, int64_t now,
+		     json_t *doc);
+int spa_nft_nat_close(const struct spa_nft_state *st, const struct spa_grant *g, json_t *doc);
+/* Adds NAT grants of set `name` (one of ours: returns 1) to the listing. */
+int spa_nft_nat_list_set(const char *name, json_t *elems, int64_t now, spa_plugin_list_cb cb,
+			 void *ctx);
+
 /* Serializes doc and hands it to the state's transport. */
 int spa_nft_apply(struct spa_nft_state *st, const json_t *doc);
 

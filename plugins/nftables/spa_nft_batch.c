@@ -23,6 +23,10 @@ static const struct set_def sets[] = {
 	{ "allow4d", "ip", "ipv4_addr", 1 },
 	{ "allow6", "ip6", "ipv6_addr", 0 },
 	{ "allow6d", "ip6", "ipv6_addr", 1 },
+	/* a LOCAL NAT grant's accept of its real port (spa_nft_nat.c): in
+	 * this chain, so that a standalone drop of that port spares it */
+	{ "local4", "ip", "ipv4_addr", 0 },
+	{ "local6", "ip6", "ipv6_addr", 0 },
 };
 
 #define NSETS (sizeof(sets) / sizeof(sets[0]))
@@ -33,7 +37,7 @@ json_t *spa_nft_batch_new(void)
 }
 
 /* Appends {verb: {kind: body}}; takes body's reference in all cases. */
-static int push(json_t *doc, const char *verb, const char *kind, json_t *body)
+int spa_nft_push(json_t *doc, const char *verb, const char *kind, json_t *body)
 {
 	json_t *cmd;
 
@@ -45,14 +49,14 @@ static int push(json_t *doc, const char *verb, const char *kind, json_t *body)
 	return json_array_append_new(json_object_get(doc, "nftables"), cmd) ? -ENOMEM : 0;
 }
 
-static json_t *named(const struct spa_nft_state *st, const char *name)
+json_t *spa_nft_named(const struct spa_nft_state *st, const char *name)
 {
 	return json_pack("{s:s, s:s, s:s}", "family", "inet", "table", st->table, "name", name);
 }
 
 /* obj with obj[key] = val (both references taken); NULL, with both
  * released, if anything is missing or fails. */
-static json_t *with(json_t *obj, const char *key, json_t *val)
+json_t *spa_nft_with(json_t *obj, const char *key, json_t *val)
 {
 	if (obj && val && json_object_set_new(obj, key, val) == 0)
 		return obj;
@@ -63,31 +67,50 @@ static json_t *with(json_t *obj, const char *key, json_t *val)
 	return NULL;
 }
 
-static json_t *payload(const char *proto, const char *field)
+json_t *spa_nft_payload(const char *proto, const char *field)
 {
 	return json_pack("{s:{s:s, s:s}}", "payload", "protocol", proto, "field", field);
 }
 
-static json_t *meta(const char *key)
+json_t *spa_nft_meta(const char *key)
 {
 	return json_pack("{s:{s:s}}", "meta", "key", key);
+}
+
+int spa_nft_push_rule(const struct spa_nft_state *st, json_t *doc, const char *chain,
+		      json_t *expr)
+{
+	if (!expr)
+		return -ENOMEM;
+	return spa_nft_push(doc, "add", "rule",
+			    json_pack("{s:s, s:s, s:s, s:o}", "family", "inet", "table",
+				      st->table, "chain", chain, "expr", expr));
 }
 
 /* A rule of our input chain from its statements (reference taken). */
 static int push_rule(const struct spa_nft_state *st, json_t *doc, json_t *expr)
 {
-	if (!expr)
-		return -ENOMEM;
-	return push(doc, "add", "rule",
-		    json_pack("{s:s, s:s, s:s, s:o}", "family", "inet", "table", st->table,
-			      "chain", "input", "expr", expr));
+	return spa_nft_push_rule(st, doc, "input", expr);
+}
+
+json_t *spa_nft_accept_tail(const struct spa_nft_state *st, json_t *expr)
+{
+	if (expr && ((st->mark && json_array_append_new(
+					  expr, json_pack("{s:{s:o, s:{s:[o, I]}}}", "mangle",
+							  "key", spa_nft_meta("mark"), "value", "|",
+							  spa_nft_meta("mark"), (json_int_t)st->mark))) ||
+		     json_array_append_new(expr, json_pack("{s:n}", "accept")))) {
+		json_decref(expr);
+		expr = NULL;
+	}
+	return expr;
 }
 
 /* "add" of an existing table, set or chain is a no-op, so this can run at
  * every start without disturbing live elements (and their timeouts). */
-static int declare(const struct spa_nft_state *st, json_t *doc)
+int spa_nft_declare(const struct spa_nft_state *st, json_t *doc)
 {
-	int rc = push(doc, "add", "table",
+	int rc = spa_nft_push(doc, "add", "table",
 		      json_pack("{s:s, s:s}", "family", "inet", "name", st->table));
 
 	for (size_t i = 0; rc == 0 && i < NSETS; i++) {
@@ -97,33 +120,28 @@ static int declare(const struct spa_nft_state *st, json_t *doc)
 						   "inet_service")
 				       : json_pack("[s, s, s]", addr, "inet_proto", "inet_service");
 
-		rc = push(doc, "add", "set",
-			  with(with(named(st, sets[i].name), "type", type), "flags",
+		rc = spa_nft_push(doc, "add", "set",
+			  spa_nft_with(spa_nft_with(spa_nft_named(st, sets[i].name), "type", type), "flags",
 			       json_pack("[s]", "timeout")));
 	}
+	if (rc == 0)
+		rc = spa_nft_nat_declare(st, doc);
 	return rc;
 }
 
 /* saddr [. daddr] . l4proto . dport == @set, then mark and accept */
 static json_t *set_rule(const struct spa_nft_state *st, const struct set_def *s)
 {
-	json_t *keys = json_pack("[o]", payload(s->l3, "saddr"));
+	json_t *keys = json_pack("[o]", spa_nft_payload(s->l3, "saddr"));
 	json_t *expr = NULL;
 
-	if (!keys || (s->with_dst && json_array_append_new(keys, payload(s->l3, "daddr"))) ||
-	    json_array_append_new(keys, meta("l4proto")) ||
-	    json_array_append_new(keys, payload("th", "dport")))
+	if (!keys || (s->with_dst && json_array_append_new(keys, spa_nft_payload(s->l3, "daddr"))) ||
+	    json_array_append_new(keys, spa_nft_meta("l4proto")) ||
+	    json_array_append_new(keys, spa_nft_payload("th", "dport")))
 		goto out;
-	expr = json_pack("[{s:{s:s, s:{s:O}, s:s+}}]", "match", "op", "==", "left", "concat",
-			 keys, "right", "@", s->name);
-	if (expr && ((st->mark && json_array_append_new(
-					  expr, json_pack("{s:{s:o, s:{s:[o, I]}}}", "mangle",
-							  "key", meta("mark"), "value", "|",
-							  meta("mark"), (json_int_t)st->mark))) ||
-		     json_array_append_new(expr, json_pack("{s:n}", "accept")))) {
-		json_decref(expr);
-		expr = NULL;
-	}
+	expr = spa_nft_accept_tail(st, json_pack("[{s:{s:s, s:{s:O}, s:s+}}]", "match", "op",
+						 "==", "left", "concat", keys, "right", "@",
+						 s->name));
 out:
 	json_decref(keys);
 	return expr;
@@ -148,26 +166,26 @@ static int push_protect(const struct spa_nft_state *st, json_t *doc)
 	if (rc == 0)
 		rc = push_rule(st, doc,
 			       json_pack("[{s:{s:s, s:{s:[o, o]}, s:{s:O}}}, {s:n}]", "match",
-					 "op", "==", "left", "concat", meta("l4proto"),
-					 payload("th", "dport"), "right", "set", ports, "drop"));
+					 "op", "==", "left", "concat", spa_nft_meta("l4proto"),
+					 spa_nft_payload("th", "dport"), "right", "set", ports, "drop"));
 	json_decref(ports);
 	return rc;
 }
 
 int spa_nft_batch_setup(const struct spa_nft_state *st, json_t *doc)
 {
-	int rc = declare(st, doc);
+	int rc = spa_nft_declare(st, doc);
 
 	if (rc == 0)
-		rc = push(doc, "add", "chain",
-			  with(with(with(with(named(st, "input"), "type", json_string("filter")),
+		rc = spa_nft_push(doc, "add", "chain",
+			  spa_nft_with(spa_nft_with(spa_nft_with(spa_nft_with(spa_nft_named(st, "input"), "type", json_string("filter")),
 					 "hook", json_string("input")),
 				    "prio", json_integer(st->priority)),
 			       "policy", json_string("accept")));
 	/* the rules are rewritten at every start, so a config change (mark,
 	 * protected ports) takes effect on restart */
 	if (rc == 0)
-		rc = push(doc, "flush", "chain", named(st, "input"));
+		rc = spa_nft_push(doc, "flush", "chain", spa_nft_named(st, "input"));
 	for (size_t i = 0; rc == 0 && i < NSETS; i++)
 		rc = push_rule(st, doc, set_rule(st, &sets[i]));
 	if (rc == 0 && st->nprotect > 0)
@@ -177,16 +195,18 @@ int spa_nft_batch_setup(const struct spa_nft_state *st, json_t *doc)
 
 int spa_nft_batch_flush(const struct spa_nft_state *st, json_t *doc)
 {
-	int rc = declare(st, doc);
+	int rc = spa_nft_declare(st, doc);
 
 	for (size_t i = 0; rc == 0 && i < NSETS; i++)
-		rc = push(doc, "flush", "set", named(st, sets[i].name));
+		rc = spa_nft_push(doc, "flush", "set", spa_nft_named(st, sets[i].name));
+	if (rc == 0)
+		rc = spa_nft_nat_flush(st, doc);
 	return rc;
 }
 
 int spa_nft_batch_list(const struct spa_nft_state *st, json_t *doc)
 {
-	return push(doc, "list", "table",
+	return spa_nft_push(doc, "list", "table",
 		    json_pack("{s:s, s:s}", "family", "inet", "name", st->table));
 }
 
@@ -220,27 +240,29 @@ static int element(const struct spa_grant *g, const char **set, json_t **key)
 }
 
 /* {"family", "table", "name": set, "elem": [elem]}; takes elem. */
-static json_t *elements(const struct spa_nft_state *st, const char *set, json_t *elem)
+json_t *spa_nft_elements(const struct spa_nft_state *st, const char *set, json_t *elem)
 {
-	return with(named(st, set), "elem", json_pack("[o]", elem));
+	return spa_nft_with(spa_nft_named(st, set), "elem", json_pack("[o]", elem));
 }
 
 /* add (no-op if present) + delete: the element is gone afterwards whether
  * or not it existed (the kernel may have expired it already), and neither
  * command can fail the transaction. */
-static int remove_element(const struct spa_nft_state *st, json_t *doc, const char *set,
-			  json_t *key)
+int spa_nft_remove_element(const struct spa_nft_state *st, json_t *doc, const char *set,
+			   json_t *key, json_t *data)
 {
-	int rc = push(doc, "add", "element", elements(st, set, json_incref(key)));
+	json_t *added = data ? json_pack("[O, O]", key, data) : json_incref(key);
+	int rc = spa_nft_push(doc, "add", "element", spa_nft_elements(st, set, added));
 
 	if (rc == 0)
-		rc = push(doc, "delete", "element", elements(st, set, json_incref(key)));
+		rc = spa_nft_push(doc, "delete", "element",
+				  spa_nft_elements(st, set, json_incref(key)));
 	return rc;
 }
 
 /* Commands are built aside and appended only when all were built, so a
  * failure never leaves half an operation in doc. */
-static int commit(json_t *doc, json_t *part, int rc)
+int spa_nft_commit(json_t *doc, json_t *part, int rc)
 {
 	if (rc == 0 && json_array_extend(json_object_get(doc, "nftables"),
 					 json_object_get(part, "nftables")))
@@ -255,8 +277,11 @@ int spa_nft_batch_open(const struct spa_nft_state *st, const struct spa_grant *g
 	json_t *part = NULL, *key = NULL;
 	const char *set;
 	int64_t left = g->expires - now;
-	int rc = element(g, &set, &key);
+	int rc;
 
+	if (g->nat_flags)
+		return spa_nft_nat_open(st, g, now, doc);
+	rc = element(g, &set, &key);
 	if (rc < 0)
 		goto out;
 	if (left <= 0) {
@@ -271,14 +296,14 @@ int spa_nft_batch_open(const struct spa_nft_state *st, const struct spa_grant *g
 	/* The kernel keeps an existing element's timeout on "add", so a
 	 * re-knock removes it first: one transaction that always leaves
 	 * exactly one element with the new timeout. */
-	rc = remove_element(st, part, set, key);
+	rc = spa_nft_remove_element(st, part, set, key, NULL);
 	if (rc == 0)
-		rc = push(part, "add", "element",
-			  elements(st, set, json_pack("{s:{s:O, s:I}}", "elem", "val", key,
+		rc = spa_nft_push(part, "add", "element",
+			  spa_nft_elements(st, set, json_pack("{s:{s:O, s:I}}", "elem", "val", key,
 						      "timeout", (json_int_t)left)));
 out:
 	json_decref(key);
-	return commit(doc, part, rc);
+	return spa_nft_commit(doc, part, rc);
 }
 
 int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *g,
@@ -286,8 +311,11 @@ int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *
 {
 	json_t *part = NULL, *key = NULL;
 	const char *set;
-	int rc = element(g, &set, &key);
+	int rc;
 
+	if (g->nat_flags)
+		return spa_nft_nat_close(st, g, doc);
+	rc = element(g, &set, &key);
 	if (rc < 0)
 		goto out;
 	part = spa_nft_batch_new();
@@ -297,12 +325,12 @@ int spa_nft_batch_close(const struct spa_nft_state *st, const struct spa_grant *
 	 * first (a no-op when they exist) keeps the delete from failing. An
 	 * emptied table without its chain filters nothing; init rebuilds it. */
 	if (rc == 0)
-		rc = declare(st, part);
+		rc = spa_nft_declare(st, part);
 	if (rc == 0)
-		rc = remove_element(st, part, set, key);
+		rc = spa_nft_remove_element(st, part, set, key, NULL);
 out:
 	json_decref(key);
-	return commit(doc, part, rc);
+	return spa_nft_commit(doc, part, rc);
 }
 
 int spa_nft_apply(struct spa_nft_state *st, const json_t *doc)

@@ -87,6 +87,8 @@ int spa_nft_list_json(const char *json, int64_t now, spa_plugin_list_cb cb, void
 
 		if (!name || !json_is_array(elems))
 			continue;
+		if (spa_nft_nat_list_set(name, elems, now, cb, ctx))
+			continue;
 		if (strcmp(name, "allow4") == 0 || strcmp(name, "allow4d") == 0)
 			af = AF_INET;
 		else if (strcmp(name, "allow6") == 0 || strcmp(name, "allow6d") == 0)

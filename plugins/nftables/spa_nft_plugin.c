@@ -77,19 +77,128 @@ static int nft_check(const struct spa_host_api *host, const struct spa_grant *pr
 	return spa_pu_check_global(host, probe, sizeof(struct spa_nft_state), load_config);
 }
 
+/* The NAT chains join the first NAT open's transaction (a NAT open cannot
+ * land without them), so a plugin that never sees a NAT grant adds no
+ * forward or NAT hook to the host. *added: they are in doc. */
+static int nat_chains_first(const struct spa_nft_state *st, const struct spa_grant *const *g,
+			    size_t n, json_t *doc, int *added)
+{
+	*added = 0;
+	if (st->nat_ready)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (g[i] && g[i]->struct_size >= sizeof(*g[i]) && g[i]->nat_flags) {
+			*added = 1;
+			return spa_nft_nat_chains(st, doc);
+		}
+	}
+	return 0;
+}
+
+/* What the table holds of NAT grants, for nat_replaced. */
+struct nat_seen {
+	struct spa_grant *g;
+	size_t n, cap;
+	int oom;
+};
+
+static void nat_seen_cb(void *ctx, const struct spa_grant *g)
+{
+	struct nat_seen *s = ctx;
+
+	if (!g->nat_flags || s->oom)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 8;
+		struct spa_grant *more = realloc(s->g, cap * sizeof(*more));
+
+		if (!more) {
+			s->oom = 1;
+			return;
+		}
+		s->g = more;
+		s->cap = cap;
+	}
+	s->g[s->n++] = *g;
+}
+
+static int same_addr(const struct spa_grant_addr *a, const struct spa_grant_addr *b)
+{
+	size_t len = a->family == AF_INET6 ? sizeof(a->bin.v6) : sizeof(a->bin.v4);
+
+	return a->family == b->family && (!a->family || memcmp(&a->bin, &b->bin, len) == 0);
+}
+
+/*
+ * A re-knock may change a grant's NAT form (another target, SNAT instead
+ * of masquerade). Its new elements would not replace the old ones, and a
+ * DNAT map refuses a second value for the same key, while nft (1.0.6)
+ * deletes a map element only given its value: so the table is read first
+ * and the old form's elements removed in the same transaction. A close
+ * (any_form) removes whatever form the table holds for the grant's
+ * source, protocol and port, besides the one it names. Only for NAT
+ * grants: a plain grant's element has no value, and its ops stay one
+ * transaction without a read.
+ */
+static int nat_replaced(struct spa_nft_state *st, const struct spa_grant *const *g, size_t n,
+			json_t *doc, bool any_form)
+{
+	struct nat_seen seen = { NULL, 0, 0, 0 };
+	const char *out;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && !(g[i] && g[i]->struct_size >= sizeof(*g[i]) && g[i]->nat_flags); i++)
+		;
+	if (i == n)
+		return 0;
+	/* a table we cannot read has nothing we could remove either */
+	if (st->xport->list(st, &out) < 0 || spa_nft_list_json(out, 0, nat_seen_cb, &seen) < 0)
+		goto out;
+	rc = seen.oom ? -ENOMEM : 0;
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct spa_grant *a = g[i];
+
+		if (!a || a->struct_size < sizeof(*a) || !a->nat_flags)
+			continue;
+		for (size_t k = 0; rc == 0 && k < seen.n; k++) {
+			const struct spa_grant *b = &seen.g[k];
+
+			if (b->family != a->family || !same_addr(&b->src, &a->src) ||
+			    b->proto != a->proto || b->port != a->port)
+				continue;
+			if (!any_form && b->nat_flags == a->nat_flags &&
+			    b->nat_port == a->nat_port &&
+			    same_addr(&b->nat_addr, &a->nat_addr) &&
+			    same_addr(&b->snat_addr, &a->snat_addr))
+				continue;
+			rc = spa_nft_nat_close(st, b, doc);
+		}
+	}
+out:
+	free(seen.g);
+	return rc;
+}
+
 static int nft_open(void *state, const struct spa_grant *g)
 {
 	struct spa_nft_state *st = state;
 	json_t *doc;
+	int chains = 0;
 	int rc;
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
 	doc = spa_nft_batch_new();
-	rc = doc ? spa_nft_batch_open(st, g, (int64_t)time(NULL), doc) : -ENOMEM;
+	rc = doc ? nat_chains_first(st, &g, 1, doc, &chains) : -ENOMEM;
 	if (rc == 0)
+		rc = nat_replaced(st, &g, 1, doc, false);
+	if (rc == 0)
+		rc = spa_nft_batch_open(st, g, (int64_t)time(NULL), doc);
+	if (rc == 0) {
 		rc = spa_nft_apply(st, doc);
-	else
+		st->nat_ready |= rc == 0 && chains;
+	} else
 		st->host->log(st->host->self, SPA_LOG_ERR, "cannot open grant %llu: %s",
 			      (unsigned long long)g->id, strerror(-rc));
 	json_decref(doc);
@@ -105,7 +214,9 @@ static int nft_close(void *state, const struct spa_grant *g)
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
 	doc = spa_nft_batch_new();
-	rc = doc ? spa_nft_batch_close(st, g, doc) : -ENOMEM;
+	rc = doc ? nat_replaced(st, &g, 1, doc, true) : -ENOMEM;
+	if (rc == 0)
+		rc = spa_nft_batch_close(st, g, doc);
 	if (rc == 0)
 		rc = spa_nft_apply(st, doc);
 	json_decref(doc);
@@ -125,10 +236,16 @@ static int nft_batch(void *state, const struct spa_grant *const *g, size_t n, in
 	int64_t now = (int64_t)time(NULL);
 	json_t *doc = spa_nft_batch_new();
 	size_t built = 0;
+	int chains = 0;
 	int arc;
 
 	if (!doc)
 		return -ENOMEM;
+	if ((open && nat_chains_first(st, g, n, doc, &chains) < 0) ||
+	    nat_replaced(st, g, n, doc, !open) < 0) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!g[i] || g[i]->struct_size < sizeof(*g[i]))
 			rc[i] = -EINVAL;
@@ -138,6 +255,7 @@ static int nft_batch(void *state, const struct spa_grant *const *g, size_t n, in
 		built += rc[i] == 0;
 	}
 	arc = built ? spa_nft_apply(st, doc) : 0;
+	st->nat_ready |= built && arc == 0 && chains;
 	json_decref(doc);
 	for (size_t i = 0; arc < 0 && i < n; i++)
 		if (rc[i] == 0)
@@ -201,9 +319,9 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	.close_batch = nft_close_batch,
 	.n_keys = sizeof(nft_keys) / sizeof(nft_keys[0]),
 	.name = "nftables",
-	.version = "0.2.0",
+	.version = "0.3.0",
 	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT |
-			SPA_PLUGIN_CAP_BATCH,
+			SPA_PLUGIN_CAP_BATCH | SPA_PLUGIN_CAP_NAT,
 	.key_prefix = "NFT_",
 	.ops = {
 		.init = nft_init,

@@ -25,6 +25,7 @@
 #include "fake_host.h"
 #include "plugin_case.h"
 #include "spa_nft.h"
+#include "nft_json.h"
 
 extern const struct spa_plugin_descriptor spa_plugin_descriptor;
 #define OPS (spa_plugin_descriptor.ops)
@@ -77,49 +78,6 @@ static int setup(void **tstate)
 	return 0;
 }
 
-/* The command list of a document; the test fails on anything that is not
- * {"nftables": [...]}. Returns a new reference to the document. */
-static json_t *parse_doc(const char *text, json_t **cmds)
-{
-	json_error_t err;
-	json_t *doc;
-
-	assert_non_null(text);
-	doc = json_loads(text, 0, &err);
-	if (!doc)
-		fail_msg("not JSON (%s): %s", err.text, text);
-	*cmds = json_object_get(doc, "nftables");
-	assert_true(json_is_array(*cmds));
-	return doc;
-}
-
-/* The body of command i when it is {verb: {kind: body}}, else NULL. */
-static json_t *cmd_body(json_t *cmds, size_t i, const char *verb, const char *kind)
-{
-	json_t *cmd = json_array_get(cmds, i);
-
-	if (!cmd || json_object_size(cmd) != 1)
-		return NULL;
-	return json_object_get(json_object_get(cmd, verb), kind);
-}
-
-static void assert_json(json_t *got, const char *want_text)
-{
-	json_error_t err;
-	json_t *want = json_loads(want_text, JSON_DECODE_ANY, &err);
-
-	assert_non_null(want);
-	if (!json_equal(got, want)) {
-		char *s = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
-
-		fprintf(stderr, "got:  %s\nwant: %s\n", s ? s : "(null)", want_text);
-		free(s);
-		json_decref(want);
-		fail();
-	}
-	json_decref(want);
-}
-
 static const char *str_at(json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
@@ -127,31 +85,65 @@ static const char *str_at(json_t *obj, const char *key)
 	return s ? s : "";
 }
 
-/* The declarations every setup and flush starts with: table and sets. */
+/* The NAT sets and maps (spa_nft_nat.c), per family, after the input
+ * chain's sets: name, "set" or "map", and a map's value type. */
+static const char *const nat_names[][3] = {
+	{ "fwd4", "set", NULL },         { "fwd_all4", "set", NULL },
+	{ "dnat_addr4", "map", "ipv4_addr" }, { "dnat_port4", "map", "inet_service" },
+	{ "dnat_all4", "map", "ipv4_addr" }, { "snat4", "map", "ipv4_addr" },
+	{ "masq4", "set", NULL },        { "snat_all4", "map", "ipv4_addr" },
+	{ "masq_all4", "set", NULL },
+	{ "fwd6", "set", NULL },         { "fwd_all6", "set", NULL },
+	{ "dnat_addr6", "map", "ipv6_addr" }, { "dnat_port6", "map", "inet_service" },
+	{ "dnat_all6", "map", "ipv6_addr" }, { "snat6", "map", "ipv6_addr" },
+	{ "masq6", "set", NULL },        { "snat_all6", "map", "ipv6_addr" },
+	{ "masq_all6", "set", NULL },
+};
+#define N_NAT_SETS (sizeof(nat_names) / sizeof(nat_names[0]))
+#define N_INPUT_SETS 6
+/* table, the input chain's sets, the NAT sets and maps */
+#define N_DECLARE (1 + N_INPUT_SETS + N_NAT_SETS)
+
+/* The declarations every setup and flush starts with: table, sets, maps. */
 static size_t check_declare(json_t *cmds, const char *table)
 {
-	static const char *const names[] = { "allow4", "allow4d", "allow6", "allow6d" };
+	static const char *const names[] = { "allow4", "allow4d", "allow6", "allow6d",
+					     "local4", "local6" };
 	static const char *const types[] = {
 		"[\"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
 		"[\"ipv4_addr\", \"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
 		"[\"ipv6_addr\", \"inet_proto\", \"inet_service\"]",
 		"[\"ipv6_addr\", \"ipv6_addr\", \"inet_proto\", \"inet_service\"]",
+		"[\"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
+		"[\"ipv6_addr\", \"inet_proto\", \"inet_service\"]",
 	};
-	json_t *t = cmd_body(cmds, 0, "add", "table");
+	json_t *t = nft_cmd_body(cmds, 0, "add", "table");
 
 	assert_non_null(t);
 	assert_string_equal(str_at(t, "family"), "inet");
 	assert_string_equal(str_at(t, "name"), table);
-	for (size_t i = 0; i < 4; i++) {
-		json_t *s = cmd_body(cmds, 1 + i, "add", "set");
+	for (size_t i = 0; i < N_INPUT_SETS; i++) {
+		json_t *s = nft_cmd_body(cmds, 1 + i, "add", "set");
 
 		assert_non_null(s);
 		assert_string_equal(str_at(s, "table"), table);
 		assert_string_equal(str_at(s, "name"), names[i]);
-		assert_json(json_object_get(s, "type"), types[i]);
-		assert_json(json_object_get(s, "flags"), "[\"timeout\"]");
+		nft_assert_json(json_object_get(s, "type"), types[i]);
+		nft_assert_json(json_object_get(s, "flags"), "[\"timeout\"]");
 	}
-	return 5;
+	for (size_t i = 0; i < N_NAT_SETS; i++) {
+		json_t *s = nft_cmd_body(cmds, 1 + N_INPUT_SETS + i, "add", nat_names[i][1]);
+
+		assert_non_null(s);
+		assert_string_equal(str_at(s, "table"), table);
+		assert_string_equal(str_at(s, "name"), nat_names[i][0]);
+		nft_assert_json(json_object_get(s, "flags"), "[\"timeout\"]");
+		if (nat_names[i][2])
+			assert_string_equal(str_at(s, "map"), nat_names[i][2]);
+		else
+			assert_null(json_object_get(s, "map"));
+	}
+	return N_DECLARE;
 }
 
 static void test_descriptor(void **tstate)
@@ -198,19 +190,24 @@ static const char *const set_matches[] = {
 	"{\"concat\": [{\"payload\": {\"protocol\": \"ip6\", \"field\": \"saddr\"}},"
 	" {\"payload\": {\"protocol\": \"ip6\", \"field\": \"daddr\"}},"
 	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
+	"{\"concat\": [{\"payload\": {\"protocol\": \"ip6\", \"field\": \"saddr\"}},"
+	" {\"meta\": {\"key\": \"l4proto\"}}, {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]}",
 };
 
-/* Rules 0..3 match one set each; returns the index after them. */
+/* Rules 0..5 match one set each; returns the index after them. */
 static size_t check_set_rules(json_t *cmds, size_t at, const char *table, uint32_t mark)
 {
-	static const char *const refs[] = { "@allow4", "@allow4d", "@allow6", "@allow6d" };
+	static const char *const refs[] = { "@allow4", "@allow4d", "@allow6", "@allow6d",
+					    "@local4", "@local6" };
 	char want_mark[160];
 
 	snprintf(want_mark, sizeof(want_mark),
 		 "{\"mangle\": {\"key\": {\"meta\": {\"key\": \"mark\"}}, \"value\": "
 		 "{\"|\": [{\"meta\": {\"key\": \"mark\"}}, %u]}}}", (unsigned int)mark);
-	for (size_t i = 0; i < 4; i++) {
-		json_t *r = cmd_body(cmds, at + i, "add", "rule");
+	for (size_t i = 0; i < N_INPUT_SETS; i++) {
+		json_t *r = nft_cmd_body(cmds, at + i, "add", "rule");
 		json_t *expr = json_object_get(r, "expr");
 		json_t *match = json_object_get(json_array_get(expr, 0), "match");
 
@@ -218,14 +215,14 @@ static size_t check_set_rules(json_t *cmds, size_t at, const char *table, uint32
 		assert_string_equal(str_at(r, "table"), table);
 		assert_string_equal(str_at(r, "chain"), "input");
 		assert_string_equal(str_at(match, "op"), "==");
-		assert_json(json_object_get(match, "left"), set_matches[i]);
+		nft_assert_json(json_object_get(match, "left"), set_matches[i]);
 		assert_string_equal(str_at(match, "right"), refs[i]);
 		assert_int_equal(json_array_size(expr), mark ? 3 : 2);
 		if (mark)
-			assert_json(json_array_get(expr, 1), want_mark);
-		assert_json(json_array_get(expr, mark ? 2 : 1), "{\"accept\": null}");
+			nft_assert_json(json_array_get(expr, 1), want_mark);
+		nft_assert_json(json_array_get(expr, mark ? 2 : 1), "{\"accept\": null}");
 	}
-	return at + 4;
+	return at + N_INPUT_SETS;
 }
 
 static void test_init_mark_mode(void **tstate)
@@ -240,18 +237,18 @@ static void test_init_mark_mode(void **tstate)
 	assert_int_equal(c->h.ncalls, 2);
 	assert_true(c->h.calls[0].from_stdin);
 	assert_string_equal(c->h.calls[0].argv, "/usr/sbin/nft -j -f -");
-	doc = parse_doc(c->h.calls[0].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[0].file, &cmds);
 	assert_int_equal(json_array_size(cmds), 0);
 	json_decref(doc);
 	assert_true(c->h.calls[1].from_stdin);
 	assert_string_equal(c->h.calls[1].argv, "/usr/sbin/nft -j -f -");
-	doc = parse_doc(c->h.calls[1].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[1].file, &cmds);
 	at = check_declare(cmds, "spa");
-	chain = cmd_body(cmds, at++, "add", "chain");
-	assert_json(chain, "{\"family\": \"inet\", \"table\": \"spa\", \"name\": \"input\","
+	chain = nft_cmd_body(cmds, at++, "add", "chain");
+	nft_assert_json(chain, "{\"family\": \"inet\", \"table\": \"spa\", \"name\": \"input\","
 			   " \"type\": \"filter\", \"hook\": \"input\", \"prio\": -10,"
 			   " \"policy\": \"accept\"}");
-	assert_json(cmd_body(cmds, at++, "flush", "chain"),
+	nft_assert_json(nft_cmd_body(cmds, at++, "flush", "chain"),
 		    "{\"family\": \"inet\", \"table\": \"spa\", \"name\": \"input\"}");
 	at = check_set_rules(cmds, at, "spa", 0x5350);
 	/* mark mode: no drop of our own */
@@ -273,16 +270,16 @@ static void test_init_standalone(void **tstate)
 	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
 	assert_int_equal(c->h.ncalls, 2);
 	assert_string_equal(c->h.calls[1].argv, "/opt/nft -j -f -");
-	doc = parse_doc(c->h.calls[1].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[1].file, &cmds);
 	at = check_declare(cmds, "gate");
-	assert_int_equal(json_integer_value(json_object_get(cmd_body(cmds, at, "add", "chain"),
+	assert_int_equal(json_integer_value(json_object_get(nft_cmd_body(cmds, at, "add", "chain"),
 							    "prio")), -50);
 	at = check_set_rules(cmds, at + 2, "gate", 0);
-	assert_json(cmd_body(cmds, at++, "add", "rule"),
+	nft_assert_json(nft_cmd_body(cmds, at++, "add", "rule"),
 		    "{\"family\": \"inet\", \"table\": \"gate\", \"chain\": \"input\", \"expr\": ["
 		    "{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}},"
 		    " \"right\": [\"established\", \"related\"]}}, {\"accept\": null}]}");
-	assert_json(cmd_body(cmds, at++, "add", "rule"),
+	nft_assert_json(nft_cmd_body(cmds, at++, "add", "rule"),
 		    "{\"family\": \"inet\", \"table\": \"gate\", \"chain\": \"input\", \"expr\": ["
 		    "{\"match\": {\"op\": \"==\", \"left\": {\"concat\": [{\"meta\": {\"key\": \"l4proto\"}},"
 		    " {\"payload\": {\"protocol\": \"th\", \"field\": \"dport\"}}]},"
@@ -377,16 +374,16 @@ static void test_batch_open_close(void **tstate)
 	assert_int_equal(spa_nft_batch_open(c->state, &g, FAR_FUTURE - 30, doc), 0);
 	cmds = json_object_get(doc, "nftables");
 	assert_int_equal(json_array_size(cmds), 3);
-	e = cmd_body(cmds, 0, "add", "element");
+	e = nft_cmd_body(cmds, 0, "add", "element");
 	assert_string_equal(str_at(e, "table"), "spa");
 	assert_string_equal(str_at(e, "name"), "allow4");
-	assert_json(json_object_get(e, "elem"), "[{\"concat\": [\"198.51.100.2\", \"tcp\", 22]}]");
-	e = cmd_body(cmds, 1, "delete", "element");
+	nft_assert_json(json_object_get(e, "elem"), "[{\"concat\": [\"198.51.100.2\", \"tcp\", 22]}]");
+	e = nft_cmd_body(cmds, 1, "delete", "element");
 	assert_string_equal(str_at(e, "name"), "allow4");
-	assert_json(json_array_get(json_object_get(e, "elem"), 0), key4);
-	e = cmd_body(cmds, 2, "add", "element");
+	nft_assert_json(json_array_get(json_object_get(e, "elem"), 0), key4);
+	e = nft_cmd_body(cmds, 2, "add", "element");
 	assert_string_equal(str_at(e, "name"), "allow4");
-	assert_json(json_object_get(e, "elem"),
+	nft_assert_json(json_object_get(e, "elem"),
 		    "[{\"elem\": {\"val\": {\"concat\": [\"198.51.100.2\", \"tcp\", 22]},"
 		    " \"timeout\": 30}}]");
 	text = json_dumps(doc, 0);
@@ -396,16 +393,16 @@ static void test_batch_open_close(void **tstate)
 	/* close = table and sets declared (a close after "nft flush ruleset"
 	 * succeeds) + add + delete, appended to the same document */
 	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), 0);
-	assert_int_equal(json_array_size(cmds), 10);
-	assert_non_null(cmd_body(cmds, 3, "add", "table"));
-	for (size_t i = 4; i < 8; i++)
-		assert_non_null(cmd_body(cmds, i, "add", "set"));
-	e = cmd_body(cmds, 8, "add", "element");
+	assert_int_equal(json_array_size(cmds), 3 + N_DECLARE + 2);
+	assert_non_null(nft_cmd_body(cmds, 3, "add", "table"));
+	for (size_t i = 4; i < 4 + N_INPUT_SETS; i++)
+		assert_non_null(nft_cmd_body(cmds, i, "add", "set"));
+	e = nft_cmd_body(cmds, 3 + N_DECLARE, "add", "element");
 	assert_string_equal(str_at(e, "name"), "allow6d");
-	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
-	e = cmd_body(cmds, 9, "delete", "element");
+	nft_assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
+	e = nft_cmd_body(cmds, 3 + N_DECLARE + 1, "delete", "element");
 	assert_string_equal(str_at(e, "name"), "allow6d");
-	assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
+	nft_assert_json(json_array_get(json_object_get(e, "elem"), 0), key6);
 
 	/* refused grants leave the document as it was */
 	assert_int_equal(spa_nft_batch_open(c->state, &g, FAR_FUTURE, doc), -ETIME);
@@ -417,7 +414,7 @@ static void test_batch_open_close(void **tstate)
 	assert_int_equal(spa_nft_batch_open(c->state, &g, 0, doc), -EINVAL);
 	g6.dst.family = AF_INET;
 	assert_int_equal(spa_nft_batch_close(c->state, &g6, doc), -EINVAL);
-	assert_int_equal(json_array_size(cmds), 10);
+	assert_int_equal(json_array_size(cmds), 3 + N_DECLARE + 2);
 	json_decref(doc);
 }
 
@@ -435,9 +432,9 @@ static void test_ops_exec(void **tstate)
 	assert_true(c->h.calls[0].from_stdin);
 	assert_null(strstr(c->h.calls[0].file, "flush"));
 	assert_null(strstr(c->h.calls[0].file, POISON));
-	doc = parse_doc(c->h.calls[0].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[0].file, &cmds);
 	assert_int_equal(json_array_size(cmds), 3);
-	e = json_array_get(json_object_get(cmd_body(cmds, 2, "add", "element"), "elem"), 0);
+	e = json_array_get(json_object_get(nft_cmd_body(cmds, 2, "add", "element"), "elem"), 0);
 	/* the timeout is what is left of the grant, not its original length */
 	assert_true(json_integer_value(json_object_get(json_object_get(e, "elem"),
 						       "timeout")) > 1000000);
@@ -445,8 +442,8 @@ static void test_ops_exec(void **tstate)
 
 	assert_int_equal(OPS.close(c->state, &g6), 0);
 	assert_int_equal(c->h.ncalls, 2);
-	doc = parse_doc(c->h.calls[1].file, &cmds);
-	assert_non_null(cmd_body(cmds, 6, "delete", "element"));
+	doc = nft_parse_doc(c->h.calls[1].file, &cmds);
+	assert_non_null(nft_cmd_body(cmds, N_DECLARE + 1, "delete", "element"));
 	json_decref(doc);
 	assert_int_equal(c->h.nerrors, 0);
 
@@ -485,7 +482,7 @@ static void test_batch_ops(void **tstate)
 	assert_int_equal(rc[0], 0);
 	assert_int_not_equal(rc[1], 0); /* expired: nothing to open */
 	assert_int_equal(rc[2], 0);
-	doc = parse_doc(c->h.calls[0].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[0].file, &cmds);
 	assert_int_equal(json_array_size(cmds), 6); /* 3 commands per grant */
 	assert_non_null(strstr(c->h.calls[0].file, "198.51.100.2"));
 	assert_non_null(strstr(c->h.calls[0].file, "2001:db8:1::2"));
@@ -519,7 +516,7 @@ static void test_exec_without_run_input(void **tstate)
 	assert_int_equal(c->h.ncalls, 1);
 	assert_false(c->h.calls[0].from_stdin);
 	assert_int_equal(fake_host_find(&c->h, "/usr/sbin/nft -j -f /tmp/spa-batch."), 0);
-	doc = parse_doc(c->h.calls[0].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[0].file, &cmds);
 	check_declare(cmds, "spa");
 	json_decref(doc);
 }
@@ -540,7 +537,7 @@ static void test_exec_stdin_unusable(void **tstate)
 	assert_int_equal(OPS.open(c->state, &g), 0);
 	assert_int_equal(c->h.ncalls, 2);
 	assert_false(c->h.calls[1].from_stdin);
-	doc = parse_doc(c->h.calls[1].file, &cmds);
+	doc = nft_parse_doc(c->h.calls[1].file, &cmds);
 	assert_int_equal(json_array_size(cmds), 3);
 	json_decref(doc);
 }
