@@ -21,22 +21,33 @@
 #define SPA_IPT_ADDR_LEN 64
 #define SPA_IPT_LINE_LEN 1024 /* longest iptables-save line we look at */
 
-enum spa_ipt_dir { SPA_IPT_IN, SPA_IPT_OUT };
+/* What a chain of ours is for: fwknop's IPT_INPUT_ACCESS, _OUTPUT_,
+ * _FORWARD_, _DNAT_, _SNAT_ and _MASQUERADE_ACCESS, in that order. The
+ * last four carry NAT grants only (SPA_NAT_*) and are created when a
+ * grant first needs them. */
+enum spa_ipt_role {
+	SPA_IPT_IN,
+	SPA_IPT_OUT,
+	SPA_IPT_FWD,
+	SPA_IPT_DNAT,
+	SPA_IPT_SNAT,
+	SPA_IPT_MASQ,
+};
+
+#define SPA_IPT_NCHAINS 6
 
 /* One IPT_*_ACCESS value: target, table, from-chain, jump position,
  * to-chain (the trailing rule position is accepted and ignored, as in
  * fwknop). */
 struct spa_ipt_chain {
 	int enabled;
-	enum spa_ipt_dir dir;
+	enum spa_ipt_role role;
 	char target[SPA_IPT_NAME_LEN];
 	char table[SPA_IPT_NAME_LEN];
 	char from[SPA_IPT_NAME_LEN];
 	unsigned int jump_pos;
 	char to[SPA_IPT_NAME_LEN];
 };
-
-#define SPA_IPT_NCHAINS 2
 
 struct spa_ipt_family {
 	int af;
@@ -73,14 +84,21 @@ struct spa_ipt_fail {
 };
 
 /* A grant rule we believe is in a chain: the grant's key and its expiry,
- * enough to write the exact rule text again for "-D". */
+ * and the NAT fields its rule shows, enough to write the exact rule text
+ * again for "-D". */
 struct spa_ipt_held {
 	int64_t expires;
 	uint8_t src[16];
 	uint8_t dst[16];
-	uint8_t has_dst;
-	uint8_t proto;
+	uint8_t nat_addr[16];
+	uint8_t snat_addr[16];
+	uint32_t nat_flags;
 	uint16_t port;
+	uint16_t nat_port;
+	uint8_t has_dst;
+	uint8_t has_nat_addr;
+	uint8_t has_snat_addr;
+	uint8_t proto;
 };
 
 /* What one chain of one family holds, as far as we know. */
@@ -98,7 +116,7 @@ struct spa_ipt_view {
 
 struct spa_ipt_state {
 	const struct spa_host_api *host;
-	struct spa_ipt_chain chains[SPA_IPT_NCHAINS]; /* INPUT, OUTPUT */
+	struct spa_ipt_chain chains[SPA_IPT_NCHAINS]; /* by enum spa_ipt_role */
 	struct spa_ipt_family fam[2];                 /* IPv4, IPv6 */
 	struct spa_ipt_view view[2][SPA_IPT_NCHAINS]; /* [family][chain] */
 	int prepend;
@@ -117,13 +135,22 @@ struct spa_ipt_rule {
 	int dport;
 	int64_t expires;            /* -1 without an _exp_ comment */
 	char jump[SPA_IPT_NAME_LEN];
+	char to_dst[SPA_IPT_ADDR_LEN]; /* --to-destination, "" when absent */
+	char to_src[SPA_IPT_ADDR_LEN]; /* --to-source */
 	unsigned int nmatch_other;  /* options we do not model */
+	/* The grant key of a NAT grant's rule, from its comment
+	 * (spa_ipt_nat.c): _exp_<E>_<proto>_<port>[_<dst>]. */
+	int marked;
+	int mark_proto;
+	int mark_port;
+	char mark_dst[SPA_IPT_ADDR_LEN]; /* "" when absent; '-' for '.' and ':' */
+	char body[SPA_IPT_LINE_LEN];     /* the line after "-A chain " */
 };
 
 /* spa_ipt_config.c */
 /* One IPT_*_ACCESS value into c; -EINVAL with *why (if why is not NULL)
  * saying which part is wrong. */
-int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
+int spa_ipt_parse_access(const char *value, enum spa_ipt_role role,
 			 struct spa_ipt_chain *c, const char **why);
 int spa_ipt_valid_name(const char *s);
 /* Reads and validates every key into st without touching the firewall:
@@ -132,8 +159,14 @@ int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *s
 
 /* spa_ipt_rules.c */
 int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r);
+/* The rule grant g has in chain c, written as iptables-save prints it:
+ * 1 with the text in out, 0 when g has no rule there (a plain grant in a
+ * NAT chain, a NAT grant without that part), or a negative error. */
 int spa_ipt_rule_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 		      char *out, size_t len);
+/* "addr/32" or "addr/128". */
+int spa_ipt_addr_plen(const struct spa_grant_addr *a, char *out, size_t len);
+int spa_ipt_fill_addr(struct spa_grant_addr *a, int af, const char *text);
 int spa_ipt_rule_matches(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
 			 const struct spa_grant *g);
 /* The grant a rule of ours in chain c stands for (address text filled
@@ -254,8 +287,30 @@ int spa_ipt_apply_from_save(struct spa_ipt_state *st, int fi, enum spa_ipt_op op
 int spa_ipt_grants(struct spa_ipt_state *st, const struct spa_grant *const *g, size_t n,
 		   int *rc, enum spa_ipt_op op);
 
-/* Calls cb for every grant rule of the INPUT chain found in save_text. */
+/* Calls cb for every grant found in save_text: one per plain rule of
+ * the INPUT chain, one per NAT grant however many rules it has. */
 int spa_ipt_list_text(const struct spa_ipt_state *st, int af, const char *save_text,
 		      spa_plugin_list_cb cb, void *ctx);
+
+/* spa_ipt_nat.c: NAT grants (SPA_NAT_*, ABI 1.5). */
+
+/* g's NAT forms, 0 for a plain grant or an engine older than 1.5. */
+uint32_t spa_ipt_nat_flags(const struct spa_grant *g);
+/* g's SNAT address, or NULL. */
+const struct spa_grant_addr *spa_ipt_snat_addr(const struct spa_grant *g);
+/* Whether g's NAT fields can be rendered: 0, or -EINVAL/-EAFNOSUPPORT
+ * with *why saying what is wrong. */
+int spa_ipt_nat_ok(const struct spa_grant *g, const char **why);
+/* The rule body of NAT grant g in chain c (spa_ipt_rule_body's return). */
+int spa_ipt_nat_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
+		     char *out, size_t len);
+/* The partial grant a NAT rule of chain c stands for: its key, its expiry
+ * and the NAT fields that rule shows; -ENOENT for a rule we would not
+ * have written. */
+int spa_ipt_nat_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
+			   int af, struct spa_grant *g);
+/* The NAT grants of save_text, one call of cb each. */
+int spa_ipt_nat_list(const struct spa_ipt_state *st, int af, const char *save_text,
+		     spa_plugin_list_cb cb, void *ctx);
 
 #endif

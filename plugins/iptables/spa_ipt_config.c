@@ -9,9 +9,30 @@
 
 #define ACCESS_FIELDS 6
 
-static const char *const default_access[] = {
+static const char *const default_access[SPA_IPT_NCHAINS] = {
 	[SPA_IPT_IN] = "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1",
 	[SPA_IPT_OUT] = "ACCEPT, filter, OUTPUT, 1, FWKNOP_OUTPUT, 1",
+	[SPA_IPT_FWD] = "ACCEPT, filter, FORWARD, 1, FWKNOP_FORWARD, 1",
+	[SPA_IPT_DNAT] = "DNAT, nat, PREROUTING, 1, FWKNOP_PREROUTING, 1",
+	[SPA_IPT_SNAT] = "SNAT, nat, POSTROUTING, 1, FWKNOP_POSTROUTING, 1",
+	[SPA_IPT_MASQ] = "MASQUERADE, nat, POSTROUTING, 1, FWKNOP_MASQUERADE, 1",
+};
+
+static const char *const access_key[SPA_IPT_NCHAINS] = {
+	[SPA_IPT_IN] = "IPT_INPUT_ACCESS",
+	[SPA_IPT_OUT] = "IPT_OUTPUT_ACCESS",
+	[SPA_IPT_FWD] = "IPT_FORWARD_ACCESS",
+	[SPA_IPT_DNAT] = "IPT_DNAT_ACCESS",
+	[SPA_IPT_SNAT] = "IPT_SNAT_ACCESS",
+	[SPA_IPT_MASQ] = "IPT_MASQUERADE_ACCESS",
+};
+
+/* The address translations have one target each, and it lives in the
+ * nat table. */
+static const char *const nat_target[SPA_IPT_NCHAINS] = {
+	[SPA_IPT_DNAT] = "DNAT",
+	[SPA_IPT_SNAT] = "SNAT",
+	[SPA_IPT_MASQ] = "MASQUERADE",
 };
 
 /* Names end up as iptables arguments; a conservative charset keeps a
@@ -86,7 +107,7 @@ static int parse_pos(const char *s, unsigned int *out)
 	return 0;
 }
 
-int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
+int spa_ipt_parse_access(const char *value, enum spa_ipt_role role,
 			 struct spa_ipt_chain *c, const char **why)
 {
 	char fields[ACCESS_FIELDS][SPA_IPT_NAME_LEN];
@@ -109,7 +130,14 @@ int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
 	}
 	if (n != ACCESS_FIELDS && n != ACCESS_FIELDS - 1)
 		goto out;
-	if (!valid_target(fields[0])) {
+	if (nat_target[role]) {
+		if (strcmp(fields[0], nat_target[role]) != 0 || strcmp(fields[1], "nat") != 0) {
+			reason = role == SPA_IPT_DNAT ? "target and table must be DNAT, nat"
+				 : role == SPA_IPT_SNAT ? "target and table must be SNAT, nat"
+							: "target and table must be MASQUERADE, nat";
+			goto out;
+		}
+	} else if (!valid_target(fields[0])) {
 		reason = "target must be ACCEPT, DROP, REJECT or RETURN";
 		goto out;
 	}
@@ -133,7 +161,7 @@ int spa_ipt_parse_access(const char *value, enum spa_ipt_dir dir,
 	memcpy(c->from, fields[2], sizeof(c->from));
 	c->jump_pos = pos;
 	memcpy(c->to, fields[4], sizeof(c->to));
-	c->dir = dir;
+	c->role = role;
 	c->enabled = 1;
 	rc = 0;
 out:
@@ -142,19 +170,37 @@ out:
 	return rc;
 }
 
-static int load_chain(const struct spa_host_api *host, const char *key,
-		      enum spa_ipt_dir dir, struct spa_ipt_chain *c)
+static int load_chain(const struct spa_host_api *host, enum spa_ipt_role role,
+		      struct spa_ipt_chain *c)
 {
+	const char *key = access_key[role];
 	const char *v = host->config_get(host->self, key);
 	const char *why = NULL;
 	int rc;
 
 	if (!v || !*v)
-		v = default_access[dir];
-	rc = spa_ipt_parse_access(v, dir, c, &why);
+		v = default_access[role];
+	rc = spa_ipt_parse_access(v, role, c, &why);
 	if (rc < 0)
 		host->log(host->self, SPA_LOG_ERR, "%s: %s, got '%s'", key, why, v);
 	return rc;
+}
+
+/* Two roles in one chain would create and flush it twice in one batch,
+ * and a grant's rules could not be told apart by chain. */
+static int distinct_chains(const struct spa_host_api *host, const struct spa_ipt_state *st)
+{
+	for (int i = 0; i < SPA_IPT_NCHAINS; i++)
+		for (int j = i + 1; j < SPA_IPT_NCHAINS; j++)
+			if (strcmp(st->chains[i].table, st->chains[j].table) == 0 &&
+			    strcmp(st->chains[i].to, st->chains[j].to) == 0) {
+				host->log(host->self, SPA_LOG_ERR,
+					  "%s and %s name the same chain %s (table %s)",
+					  access_key[i], access_key[j], st->chains[i].to,
+					  st->chains[i].table);
+				return -EINVAL;
+			}
+	return 0;
 }
 
 int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *st)
@@ -162,10 +208,12 @@ int spa_ipt_load_config(const struct spa_host_api *host, struct spa_ipt_state *s
 	int rc;
 
 	st->host = host;
-	rc = load_chain(host, "IPT_INPUT_ACCESS", SPA_IPT_IN, &st->chains[SPA_IPT_IN]);
-	if (rc < 0)
-		goto out;
-	rc = load_chain(host, "IPT_OUTPUT_ACCESS", SPA_IPT_OUT, &st->chains[SPA_IPT_OUT]);
+	for (int i = 0; i < SPA_IPT_NCHAINS; i++) {
+		rc = load_chain(host, (enum spa_ipt_role)i, &st->chains[i]);
+		if (rc < 0)
+			goto out;
+	}
+	rc = distinct_chains(host, st);
 	if (rc < 0)
 		goto out;
 	rc = spa_pu_config_flag(host, "ENABLE_IPT_OUTPUT", 0, &st->chains[SPA_IPT_OUT].enabled);

@@ -12,6 +12,7 @@
 #include "spa_ipt.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,24 @@ int spa_ipt_grant_ok(const struct spa_ipt_state *st, const struct spa_grant *g,
 		     enum spa_ipt_op op)
 {
 	char body[SPA_IPT_LINE_LEN];
+	const char *why = NULL;
 
-	if (!g || g->struct_size < sizeof(*g))
+	/* an engine before 1.5 hands a grant without the NAT fields */
+	if (!g || g->struct_size < offsetof(struct spa_grant, nat_flags))
 		return -EINVAL;
 	if (family_index(st, g->family) < 0)
 		return -EAFNOSUPPORT;
+	if (op == SPA_IPT_OP_OPEN && spa_ipt_nat_ok(g, &why) < 0) {
+		const struct spa_host_api *host = st->host;
+		char src[SPA_GRANT_ADDR_LEN] = "?";
+
+		spa_pu_addr_text(&g->src, src, sizeof(src));
+		if (SPA_HOST_HAS(host, op_fail))
+			return host->op_fail(host->self, g, SPA_FAIL_PERMANENT, "NAT grant for %s: %s",
+					     src, why);
+		host->log(host->self, SPA_LOG_ERR, "NAT grant for %s: %s", src, why);
+		return -EINVAL;
+	}
 	/* a close of what no rule can be has nothing to delete, as before */
 	for (int ci = 0; ci < SPA_IPT_NCHAINS && op == SPA_IPT_OP_OPEN; ci++) {
 		int rc;

@@ -122,9 +122,10 @@ static void ipt_fini(void *state)
 
 /* Its keys (ABI 1.3): spad refuses any other IPT_ key, naming file:line
  * (a typo must not silently mean "the default"). Values are checked by
- * the plugin's own parser, which check and init share. fwknop's variables
- * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
- * nothing yet. */
+ * the plugin's own parser, which check and init share. Whether NAT is
+ * allowed at all (ENABLE_IPT_FORWARDING, ENABLE_IPT_LOCAL_NAT,
+ * ENABLE_IPT_SNAT) is the engine's decision; the plugin renders the form
+ * each grant carries. */
 static const struct spa_plugin_key ipt_keys[] = {
 	{ "IPT_INPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "target, table, chain, pos, our chain, pos" },
 	{ "IPT_OUTPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "the same for OUTPUT" },
@@ -137,10 +138,10 @@ static const struct spa_plugin_key ipt_keys[] = {
 	{ "ENABLE_IPT_LOCAL_NAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
 	{ "ENABLE_IPT_SNAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
 	{ "ENABLE_IPT_COMMENT_CHECK", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
-	{ "IPT_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "IPT_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "IPT_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "IPT_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "IPT_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "NAT grants: the same for FORWARD" },
+	{ "IPT_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "NAT grants: DNAT, nat, PREROUTING, ..." },
+	{ "IPT_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "NAT grants: SNAT, nat, POSTROUTING, ..." },
+	{ "IPT_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "NAT grants: MASQUERADE, nat, POSTROUTING, ..." },
 };
 
 __attribute__((visibility("default")))
@@ -149,8 +150,8 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	.keys = ipt_keys,
 	.n_keys = sizeof(ipt_keys) / sizeof(ipt_keys[0]),
 	.name = "iptables",
-	.version = "0.3.0",
-	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_BATCH,
+	.version = "0.4.0",
+	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_BATCH | SPA_PLUGIN_CAP_NAT,
 	.key_prefix = "IPT_",
 	.ops = {
 		.init = ipt_init,

@@ -64,17 +64,47 @@ static int parse_port(const char *s)
 	return (int)v;
 }
 
-static int64_t parse_exp(const char *s)
+/* "_exp_<E>" (a plain grant's rule), or "_exp_<E>_<proto>_<port>[_<dst>]"
+ * (a rule of a NAT grant: the key of the grant it belongs to, since its
+ * own matches may not show it, e.g. a FORWARD rule matches the NAT
+ * target's port, not the one knocked for). */
+static int parse_comment(const char *s, struct spa_ipt_rule *r)
 {
 	char *end;
 	long long v;
+	char proto[8];
+	size_t n;
 
 	if (strncmp(s, "_exp_", 5) != 0 || s[5] < '0' || s[5] > '9')
 		return -1;
 	v = strtoll(s + 5, &end, 10);
-	if (*end || v < 0)
+	if (v < 0)
 		return -1;
-	return (int64_t)v;
+	r->expires = (int64_t)v;
+	if (*end == '\0')
+		return 0;
+	if (*end++ != '_')
+		return -1;
+	n = strcspn(end, "_");
+	if (n == 0 || n >= sizeof(proto) || end[n] != '_')
+		return -1;
+	memcpy(proto, end, n);
+	proto[n] = '\0';
+	r->mark_proto = spa_pu_proto_number(proto);
+	end += n + 1;
+	n = strcspn(end, "_");
+	if (n == 0 || n > 5 || r->mark_proto <= 0)
+		return -1;
+	memcpy(proto, end, n);
+	proto[n] = '\0';
+	r->mark_port = parse_port(proto);
+	if (r->mark_port <= 0)
+		return -1;
+	end += n;
+	if (*end == '_' && (!end[1] || copy_tok(r->mark_dst, sizeof(r->mark_dst), end + 1) < 0))
+		return -1;
+	r->marked = 1;
+	return 0;
 }
 
 int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r)
@@ -93,6 +123,9 @@ int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r)
 		return -ENOENT;
 	if (copy_tok(r->chain, sizeof(r->chain), tok[1]) < 0)
 		return -EINVAL;
+	/* the text after "-A chain ", compared with what we would write */
+	if (strlen(line) > 4 + strlen(r->chain))
+		copy_tok(r->body, sizeof(r->body), line + 4 + strlen(r->chain));
 	for (int i = 2; i < n; i++) {
 		const char *opt = tok[i];
 		const char *arg = i + 1 < n ? tok[i + 1] : NULL;
@@ -116,8 +149,15 @@ int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r)
 			r->sport = parse_port(arg);
 			bad = r->sport < 0;
 		} else if (strcmp(opt, "--comment") == 0) {
-			r->expires = parse_exp(arg);
-			bad = r->expires < 0;
+			bad = parse_comment(arg, r) < 0;
+			if (bad) {
+				r->expires = -1;
+				r->marked = 0;
+			}
+		} else if (strcmp(opt, "--to-destination") == 0) {
+			bad = copy_tok(r->to_dst, sizeof(r->to_dst), arg);
+		} else if (strcmp(opt, "--to-source") == 0) {
+			bad = copy_tok(r->to_src, sizeof(r->to_src), arg);
 		} else if (strcmp(opt, "-j") == 0) {
 			bad = copy_tok(r->jump, sizeof(r->jump), arg);
 		} else if (strcmp(opt, "-m") == 0) {
@@ -135,7 +175,7 @@ int spa_ipt_rule_parse(const char *line, struct spa_ipt_rule *r)
 	return 0;
 }
 
-static int addr_plen(const struct spa_grant_addr *a, char *out, size_t len)
+int spa_ipt_addr_plen(const struct spa_grant_addr *a, char *out, size_t len)
 {
 	char txt[SPA_GRANT_ADDR_LEN];
 	int rc = spa_pu_addr_text(a, txt, sizeof(txt));
@@ -160,15 +200,19 @@ int spa_ipt_rule_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 		return -EINVAL;
 	if (g->src.family != g->family || (g->dst.family && g->dst.family != g->family))
 		return -EINVAL;
-	rc = addr_plen(&g->src, src, sizeof(src));
+	if (spa_ipt_nat_flags(g))
+		return spa_ipt_nat_body(c, g, out, len);
+	if (c->role != SPA_IPT_IN && c->role != SPA_IPT_OUT)
+		return 0;
+	rc = spa_ipt_addr_plen(&g->src, src, sizeof(src));
 	if (rc < 0)
 		return rc;
 	if (g->dst.family) {
-		rc = addr_plen(&g->dst, dst, sizeof(dst));
+		rc = spa_ipt_addr_plen(&g->dst, dst, sizeof(dst));
 		if (rc < 0)
 			return rc;
 	}
-	if (c->dir == SPA_IPT_IN)
+	if (c->role == SPA_IPT_IN)
 		n = snprintf(out, len,
 			     "-s %s%s%s -p %s -m %s --dport %u -m comment --comment _exp_%" PRId64
 			     " -j %s",
@@ -180,7 +224,7 @@ int spa_ipt_rule_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 			     " -j %s",
 			     *dst ? "-s " : "", dst, *dst ? " " : "", src, proto, proto, g->port,
 			     g->expires, c->target);
-	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+	return n < 0 || (size_t)n >= len ? -E2BIG : 1;
 }
 
 /* "addr/plen" from iptables-save as the binary address of one host; a
@@ -202,7 +246,7 @@ static int host_bin(const char *text, int af, void *bin)
 	return inet_pton(af, buf, bin) == 1 ? 0 : -EINVAL;
 }
 
-static int fill_addr(struct spa_grant_addr *a, int af, const char *text)
+int spa_ipt_fill_addr(struct spa_grant_addr *a, int af, const char *text)
 {
 	memset(a, 0, sizeof(*a));
 	if (host_bin(text, af, &a->bin) < 0)
@@ -214,20 +258,24 @@ static int fill_addr(struct spa_grant_addr *a, int af, const char *text)
 int spa_ipt_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
 		       int af, struct spa_grant *g)
 {
-	const char *peer = c->dir == SPA_IPT_IN ? r->src : r->dst;
-	const char *local = c->dir == SPA_IPT_IN ? r->dst : r->src;
-	int port = c->dir == SPA_IPT_IN ? r->dport : r->sport;
-	int other_port = c->dir == SPA_IPT_IN ? r->sport : r->dport;
+	const char *peer = c->role == SPA_IPT_IN ? r->src : r->dst;
+	const char *local = c->role == SPA_IPT_IN ? r->dst : r->src;
+	int port = c->role == SPA_IPT_IN ? r->dport : r->sport;
+	int other_port = c->role == SPA_IPT_IN ? r->sport : r->dport;
 
+	if (r->marked)
+		return spa_ipt_nat_rule_grant(r, c, af, g);
+	if ((c->role != SPA_IPT_IN && c->role != SPA_IPT_OUT) || r->to_dst[0] || r->to_src[0])
+		return -ENOENT;
 	if (r->nmatch_other || r->expires < 0 || strcmp(r->chain, c->to) != 0 ||
 	    strcmp(r->jump, c->target) != 0 || !r->proto || port <= 0 || other_port != -1)
 		return -ENOENT;
 	memset(g, 0, sizeof(*g));
 	g->struct_size = sizeof(*g);
 	g->family = af;
-	if (fill_addr(&g->src, af, peer) < 0)
+	if (spa_ipt_fill_addr(&g->src, af, peer) < 0)
 		return -ENOENT;
-	if (*local && fill_addr(&g->dst, af, local) < 0)
+	if (*local && spa_ipt_fill_addr(&g->dst, af, local) < 0)
 		return -ENOENT;
 	g->proto = (uint8_t)r->proto;
 	g->port = (uint16_t)port;
@@ -318,10 +366,23 @@ static int chain_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
 	struct spa_ipt_rule r;
 	struct spa_ipt_chain_scan v;
 	char body[SPA_IPT_LINE_LEN];
+	int has_body = 0;
 	int rc = 0;
 
 	spa_ipt_chain_scan(c, ctx->save_text, &v);
 	if ((op == SPA_IPT_OP_FLUSH || op == SPA_IPT_OP_CLOSE) && !v.exists)
+		goto out;
+	if (op == SPA_IPT_OP_OPEN) {
+		rc = spa_ipt_rule_body(c, ctx->g, body, sizeof(body));
+		if (rc < 0)
+			goto out;
+		has_body = rc;
+		rc = 0;
+	}
+	/* the NAT chains are made when a grant first needs them */
+	if (op == SPA_IPT_OP_SETUP && c->role != SPA_IPT_IN && c->role != SPA_IPT_OUT)
+		goto out;
+	if (op == SPA_IPT_OP_OPEN && !has_body && !v.exists)
 		goto out;
 
 	while (spa_ipt_save_next(&it, c->table)) {
@@ -350,7 +411,7 @@ static int chain_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
 			spa_pu_buf_printf(sec, "-X %s\n", c->to);
 		goto out;
 	}
-	if (op == SPA_IPT_OP_OPEN || op == SPA_IPT_OP_SETUP) {
+	if ((op == SPA_IPT_OP_OPEN && has_body) || op == SPA_IPT_OP_SETUP) {
 		if (!v.exists) {
 			/* -N, not ":chain", which would flush a chain that
 			 * appeared since the save instead of failing */
@@ -362,10 +423,7 @@ static int chain_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
 			(*changes)++;
 		}
 	}
-	if (op == SPA_IPT_OP_OPEN) {
-		rc = spa_ipt_rule_body(c, ctx->g, body, sizeof(body));
-		if (rc < 0)
-			goto out;
+	if (op == SPA_IPT_OP_OPEN && has_body) {
 		spa_ipt_rule_line(st, c, body, sec);
 		(*changes)++;
 	}
@@ -456,10 +514,10 @@ int spa_ipt_list_text(const struct spa_ipt_state *st, int af, const char *save_t
 	struct spa_grant g;
 
 	while (spa_ipt_save_next(&it, c->table)) {
-		if (spa_ipt_rule_parse(it.line, &r) < 0 ||
+		if (spa_ipt_rule_parse(it.line, &r) < 0 || r.marked ||
 		    spa_ipt_rule_grant(&r, c, af, &g) < 0)
 			continue;
 		cb(ctx, &g);
 	}
-	return 0;
+	return spa_ipt_nat_list(st, af, save_text, cb, ctx);
 }

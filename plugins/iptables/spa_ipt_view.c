@@ -46,6 +46,18 @@ void spa_ipt_held_from_grant(const struct spa_grant *g, struct spa_ipt_held *h)
 	h->proto = g->proto;
 	h->port = g->port;
 	h->expires = g->expires;
+	h->nat_flags = spa_ipt_nat_flags(g);
+	if (!h->nat_flags)
+		return;
+	h->nat_port = g->nat_port;
+	if (g->nat_addr.family == g->family) {
+		h->has_nat_addr = 1;
+		memcpy(h->nat_addr, &g->nat_addr.bin, n);
+	}
+	if (spa_ipt_snat_addr(g) && spa_ipt_snat_addr(g)->family == g->family) {
+		h->has_snat_addr = 1;
+		memcpy(h->snat_addr, &spa_ipt_snat_addr(g)->bin, n);
+	}
 }
 
 int spa_ipt_held_same(const struct spa_ipt_held *a, const struct spa_ipt_held *b)
@@ -71,6 +83,24 @@ static void held_to_grant(const struct spa_ipt_held *h, int af, struct spa_grant
 	g->proto = h->proto;
 	g->port = h->port;
 	g->expires = h->expires;
+	g->nat_flags = h->nat_flags;
+	g->nat_port = h->nat_port;
+	if (h->has_nat_addr) {
+		g->nat_addr.family = af;
+		memcpy(&g->nat_addr.bin, h->nat_addr, n);
+	}
+	if (h->has_snat_addr) {
+		g->snat_addr.family = af;
+		memcpy(&g->snat_addr.bin, h->snat_addr, n);
+	}
+}
+
+/* Whether g has a rule in chain c. */
+static int uses(const struct spa_ipt_chain *c, const struct spa_grant *g)
+{
+	char body[SPA_IPT_LINE_LEN];
+
+	return spa_ipt_rule_body(c, g, body, sizeof(body)) == 1;
 }
 
 static void view_reset(struct spa_ipt_view *v)
@@ -176,13 +206,22 @@ void spa_ipt_view_apply(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
 	if (g)
 		spa_ipt_held_from_grant(g, &key);
 	for (int ci = 0; ci < SPA_IPT_NCHAINS; ci++) {
+		const struct spa_ipt_chain *c = &st->chains[ci];
 		struct spa_ipt_view *v = &st->view[fi][ci];
 
-		if (!st->chains[ci].enabled || !v->known)
+		if (!c->enabled || !v->known)
 			continue;
 		switch (op) {
 		case SPA_IPT_OP_OPEN:
 		case SPA_IPT_OP_SETUP:
+			/* chains a grant does not use are left as they were
+			 * (the NAT chains are made when first needed) */
+			if (op == SPA_IPT_OP_SETUP ? c->role != SPA_IPT_IN && c->role != SPA_IPT_OUT
+						   : !uses(c, g)) {
+				if (op == SPA_IPT_OP_OPEN)
+					view_remove(v, &key);
+				break;
+			}
 			/* the batch made the jump, or checked it if due */
 			if (!v->jump || jump_check_due(st, v))
 				v->jump_seen = st->now_ms;
@@ -232,10 +271,11 @@ static int delete_held(const struct spa_ipt_chain *c, const struct spa_ipt_view 
 			continue;
 		held_to_grant(&v->held[i], af, &old);
 		rc = spa_ipt_rule_body(c, &old, body, sizeof(body));
-		if (rc == 0) {
+		if (rc == 1) {
 			spa_pu_buf_printf(sec, "-D %s %s\n", c->to, body);
 			(*changes)++;
 		}
+		rc = rc < 0 ? rc : 0;
 	}
 	return rc;
 }
@@ -269,21 +309,27 @@ static int fast_lines(const struct spa_ipt_state *st, int ci, void *ctxp,
 	const struct spa_ipt_view *v = &st->view[ctx->fi][ci];
 	int af = st->fam[ctx->fi].af;
 	char body[SPA_IPT_LINE_LEN];
-	int rc = 0;
+	int rc = 0, used = 0;
 
-	if (ctx->op == SPA_IPT_OP_OPEN)
+	/* chain and jump for the chains this batch adds to, only */
+	for (size_t i = 0; i < ctx->k && ctx->op == SPA_IPT_OP_OPEN && !used; i++)
+		used = !ctx->skip[i] && uses(c, ctx->gs[i]);
+	if (used)
 		open_head(st, c, v, sec, changes);
 	for (size_t i = 0; i < ctx->k && rc == 0; i++) {
+		int add = 0;
+
 		if (ctx->skip[i])
 			continue;
 		if (ctx->op == SPA_IPT_OP_OPEN) {
 			rc = spa_ipt_rule_body(c, ctx->gs[i], body, sizeof(body));
 			if (rc < 0)
 				break;
+			add = rc;
 		}
 		/* a re-knock replaces the old rule rather than stacking */
 		rc = delete_held(c, v, af, &ctx->keys[i], sec, changes);
-		if (rc == 0 && ctx->op == SPA_IPT_OP_OPEN) {
+		if (rc == 0 && add) {
 			spa_ipt_rule_line(st, c, body, sec);
 			(*changes)++;
 		}

@@ -352,3 +352,154 @@ e2e_policy_nftables_clear() {
   e2e_srv nft delete table inet "$E2E_NFT_POLICY_TABLE" 2>/dev/null
   return 0
 }
+
+# --- three namespaces for NAT: client, gateway, internal host --------------
+#
+# e2e_setup_nat, instead of e2e_setup: the client namespace ($E2E_NS_CLI,
+# 203.0.113.2 granted and .3 not, 2001:db8:2::2 and ::3) reaches the
+# gateway ($E2E_NS_SRV: 203.0.113.1 and 2001:db8:2::1 outside,
+# 198.51.100.1 and 2001:db8:1::1 inside, forwarding on) and through it
+# the internal host ($E2E_NS_INT: 198.51.100.10, 2001:db8:1::10, default
+# route via the gateway). The client routes the internal networks via the
+# gateway too, so that forwarding without DNAT can be tried. e2e_srv runs
+# on the gateway, e2e_int on the internal host. $E2E_NAT_GW_SNAT4 is one
+# more gateway address inside, a target for SNAT that the internal host
+# can answer.
+E2E_NS_INT="spa-e2e-int-$$"
+E2E_NAT_CLI4=203.0.113.2
+E2E_NAT_CLI4_OTHER=203.0.113.3
+E2E_NAT_GW_OUT4=203.0.113.1
+E2E_NAT_GW_IN4=198.51.100.1
+E2E_NAT_GW_SNAT4=198.51.100.5
+E2E_NAT_INT4=198.51.100.10
+E2E_NAT_CLI6=2001:db8:2::2
+E2E_NAT_CLI6_OTHER=2001:db8:2::3
+E2E_NAT_GW_OUT6=2001:db8:2::1
+E2E_NAT_GW_IN6=2001:db8:1::1
+E2E_NAT_INT6=2001:db8:1::10
+
+e2e_int() { ip netns exec "$E2E_NS_INT" "$@"; }
+
+e2e_setup_nat() {
+  local ns
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  E2E_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/spa-e2e.XXXXXX") || return 1
+  for ns in "$E2E_NS_SRV" "$E2E_NS_CLI" "$E2E_NS_INT"; do
+    ip netns add "$ns" || return 1
+    E2E_NS_CREATED+=("$ns")
+    ip -n "$ns" link set lo up || return 1
+  done
+  ip link add name spa-gwo0 netns "$E2E_NS_SRV" type veth peer name "$E2E_IF_CLI" netns "$E2E_NS_CLI" || return 1
+  ip link add name spa-gwi0 netns "$E2E_NS_SRV" type veth peer name spa-int0 netns "$E2E_NS_INT" || return 1
+  ip -n "$E2E_NS_CLI" addr add "$E2E_NAT_CLI4/24" dev "$E2E_IF_CLI" &&
+  ip -n "$E2E_NS_CLI" addr add "$E2E_NAT_CLI4_OTHER/24" dev "$E2E_IF_CLI" &&
+  ip -n "$E2E_NS_CLI" addr add "$E2E_NAT_CLI6/64" dev "$E2E_IF_CLI" nodad &&
+  ip -n "$E2E_NS_CLI" addr add "$E2E_NAT_CLI6_OTHER/64" dev "$E2E_IF_CLI" nodad preferred_lft 0 &&
+  ip -n "$E2E_NS_SRV" addr add "$E2E_NAT_GW_OUT4/24" dev spa-gwo0 &&
+  ip -n "$E2E_NS_SRV" addr add "$E2E_NAT_GW_OUT6/64" dev spa-gwo0 nodad &&
+  ip -n "$E2E_NS_SRV" addr add "$E2E_NAT_GW_IN4/24" dev spa-gwi0 &&
+  ip -n "$E2E_NS_SRV" addr add "$E2E_NAT_GW_SNAT4/24" dev spa-gwi0 &&
+  ip -n "$E2E_NS_SRV" addr add "$E2E_NAT_GW_IN6/64" dev spa-gwi0 nodad &&
+  ip -n "$E2E_NS_INT" addr add "$E2E_NAT_INT4/24" dev spa-int0 &&
+  ip -n "$E2E_NS_INT" addr add "$E2E_NAT_INT6/64" dev spa-int0 nodad || return 1
+  for ns in "$E2E_NS_SRV:spa-gwo0" "$E2E_NS_SRV:spa-gwi0" "$E2E_NS_CLI:$E2E_IF_CLI" "$E2E_NS_INT:spa-int0"; do
+    ip -n "${ns%%:*}" link set "${ns#*:}" up || return 1
+  done
+  ip -n "$E2E_NS_CLI" route add 198.51.100.0/24 via "$E2E_NAT_GW_OUT4" &&
+  ip -n "$E2E_NS_CLI" -6 route add 2001:db8:1::/64 via "$E2E_NAT_GW_OUT6" &&
+  ip -n "$E2E_NS_INT" route add default via "$E2E_NAT_GW_IN4" &&
+  ip -n "$E2E_NS_INT" -6 route add default via "$E2E_NAT_GW_IN6" || return 1
+  e2e_srv sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+  e2e_wait_nat_links
+}
+
+# As e2e_wait_link, for the three namespaces.
+e2e_wait_nat_links() {
+  local i ns busy
+  for i in $(seq 1 "$E2E_WAIT_TENTHS"); do
+    busy=0
+    for ns in "$E2E_NS_SRV" "$E2E_NS_CLI" "$E2E_NS_INT"; do
+      if ip -n "$ns" -o link show | grep -v 'lo:' | grep -qv 'state UP' ||
+         ip -n "$ns" -o addr show tentative | grep -q .; then
+        busy=1
+      fi
+    done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.1
+  done
+  e2e_log "veth links did not come up"
+  return 1
+}
+
+# e2e_start_peer_listener NS PORT: TCP listeners (IPv4, IPv6) that answer
+# "$E2E_BANNER <peer address>", so that a probe sees the source its
+# connection arrived with (SNAT, MASQUERADE). socat writes IPv6 peers in
+# full, in brackets (e2e_ip6_full).
+e2e_start_peer_listener() {
+  local ns=$1 port=$2 i
+  e2e_spawn ip netns exec "$ns" socat "TCP4-LISTEN:$port,reuseaddr,fork" \
+    "SYSTEM:echo $E2E_BANNER \$SOCAT_PEERADDR"
+  e2e_spawn ip netns exec "$ns" socat "TCP6-LISTEN:$port,ipv6only=1,reuseaddr,fork" \
+    "SYSTEM:echo $E2E_BANNER \$SOCAT_PEERADDR"
+  for i in $(seq 1 "$E2E_WAIT_TENTHS"); do
+    [ "$(ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -c LISTEN)" = 2 ] && return 0
+    sleep 0.1
+  done
+  e2e_log "listener on port $port in $ns did not start"
+  return 1
+}
+
+# 2001:db8::1 as 2001:0db8:0000:0000:0000:0000:0000:0001
+e2e_ip6_full() {
+  local a=$1 head tail g out="" i
+  local -a h=() t=() all=()
+  if [[ $a == *::* ]]; then head=${a%%::*}; tail=${a#*::}; else head=$a; tail=""; fi
+  [ -n "$head" ] && IFS=: read -ra h <<<"$head"
+  [ -n "$tail" ] && IFS=: read -ra t <<<"$tail"
+  all=("${h[@]}")
+  for ((i = ${#h[@]} + ${#t[@]}; i < 8; i++)); do all+=(0); done
+  all+=("${t[@]}")
+  for g in "${all[@]}"; do out+=$(printf '%04x:' "0x$g"); done
+  echo "${out%:}"
+}
+
+# e2e_nat_probe SRC DST PORT: the line a connection from the client's SRC
+# reads (empty when it does not connect).
+e2e_nat_probe() {
+  local src=$1 dst=$2 port=$3 target bind
+  case "$dst" in
+    *:*) target="TCP6:[$dst]:$port"; bind="[$src]" ;;
+    *)   target="TCP4:$dst:$port"; bind="$src" ;;
+  esac
+  timeout $((${E2E_READ_TIMEOUT%.*} + 10)) ip netns exec "$E2E_NS_CLI" socat -T "$E2E_READ_TIMEOUT" -u \
+    "$target,bind=$bind,connect-timeout=$E2E_CONNECT_TIMEOUT" STDOUT 2>/dev/null
+}
+
+# e2e_expect_nat_open SRC DST PORT [PEER]: reaches a peer listener (twice
+# tried), which saw the connection come from PEER when given.
+e2e_expect_nat_open() {
+  local out want="$E2E_BANNER ${4:-}"
+  case "${4:-}" in *:*) want="$E2E_BANNER [$(e2e_ip6_full "$4")]" ;; esac
+  out=$(e2e_nat_probe "$1" "$2" "$3")
+  [ -z "$out" ] && out=$(e2e_nat_probe "$1" "$2" "$3")
+  [ -n "${4:-}" ] || want="$E2E_BANNER ${out#* }"
+  if [ "${out%% *}" = "$E2E_BANNER" ] && [ "$out" = "$want" ]; then
+    echo "ok: $1 -> $2:$3 open${4:+, seen from $4}"
+  else
+    echo "FAIL: $1 -> $2:$3 expected open${4:+ seen from $4}, got '${out:-nothing}'"
+    E2E_FAILS=$((E2E_FAILS + 1))
+  fi
+}
+
+e2e_expect_nat_blocked() {
+  local out
+  out=$(e2e_nat_probe "$1" "$2" "$3")
+  if [ -n "$out" ]; then
+    echo "FAIL: $1 -> $2:$3 expected blocked, got '$out'"
+    E2E_FAILS=$((E2E_FAILS + 1))
+  else
+    echo "ok: $1 -> $2:$3 blocked"
+  fi
+}

@@ -12,7 +12,8 @@
  *   OPs: open|close|refresh SRC PROTO PORT EXPIRES [DST] [NAT]; list; flush;
  *        NAT (ABI 1.5 grant fields): nat=FORM[+FORM] with FORM one of
  *        forward, local, all, nodnat, snat, masq (SPA_NAT_*);
- *        to=ADDR[,PORT] (nat_addr, nat_port); snat=ADDR (snat_addr)
+ *        to=ADDR[,PORT] (nat_addr, nat_port); snat=ADDR (snat_addr);
+ *        list prints a NAT grant with the same words after EXPIRES [DST]
  *        admin /ABS/PROG [ARGS]: runs a command between two ops, as an
  *        admin would behind the plugin's back (after init, so init cannot
  *        repair it); fails unless it exits 0;
@@ -174,11 +175,36 @@ static int drive_op_fail(void *self, const struct spa_grant *g, int kind, const 
 	return kind == SPA_FAIL_PERMANENT ? SPA_ERR_PERMANENT : SPA_ERR_TRANSIENT;
 }
 
+/* A NAT grant's fields as the open op takes them: " nat=FORMS
+ * [to=ADDR[,PORT]] [snat=ADDR]" (forms in SPA_NAT_* bit order). */
+static void print_nat(const struct spa_grant *g)
+{
+	static const char *const forms[] = { "forward", "local", "all", "nodnat", "snat", "masq" };
+	const char *sep = " nat=";
+
+	if (!SPA_GRANT_HAS(g, nat_flags) || !g->nat_flags)
+		return;
+	for (unsigned int i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (g->nat_flags & (1u << i)) {
+			printf("%s%s", sep, forms[i]);
+			sep = "+";
+		}
+	if (g->nat_addr.family)
+		printf(" to=%s", g->nat_addr.text);
+	if (g->nat_addr.family && g->nat_port)
+		printf(",%u", g->nat_port);
+	if (SPA_GRANT_HAS(g, snat_addr) && g->snat_addr.family)
+		printf(" snat=%s", g->snat_addr.text);
+}
+
+/* "SRC PROTO PORT EXPIRES [DST]" and the NAT fields, if any. */
 static void list_cb(void *ctx, const struct spa_grant *g)
 {
 	(void)ctx;
-	printf("%s %s %u %" PRId64 "%s%s\n", g->src.text, g->proto == 6 ? "tcp" : "udp", g->port,
+	printf("%s %s %u %" PRId64 "%s%s", g->src.text, g->proto == 6 ? "tcp" : "udp", g->port,
 	       g->expires, g->dst.family ? " " : "", g->dst.family ? g->dst.text : "");
+	print_nat(g);
+	putchar('\n');
 }
 
 static int parse_addr(const char *s, struct spa_grant_addr *a)
