@@ -196,7 +196,9 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "PCAP_FILTER", c->pcap_filter);
 	fprintf(out, "    %-24s %s\n", "PCAP_FILE", c->pcap_file[0] ? c->pcap_file : "(unset)");
 	fprintf(out, "    %-24s %s\n", "ENABLE_PCAP_PROMISC", yn(c->pcap_promisc));
+	fprintf(out, "    %-24s %s\n", "ENABLE_PCAP_ANY_DIRECTION", yn(c->pcap_any_direction));
 	fprintf(out, "    %-24s %u\n", "MAX_SNIFF_BYTES", c->max_sniff_bytes);
+	spa_nfq_conf_dump(&c->nfq, out);
 	fprintf(out, "    %-24s %u\n", "MAX_GRANTS_TOTAL", c->max_grants_total);
 	fprintf(out, "    %-24s %u%s\n", "RECONCILE_INTERVAL", c->reconcile_interval,
 		c->reconcile_interval ? "" : " (off)");

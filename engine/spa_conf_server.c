@@ -60,6 +60,7 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->pcap_filter, sizeof(c->pcap_filter), "udp port %u", SPA_DEFAULT_PORT);
 	snprintf(c->pcap_intf, sizeof(c->pcap_intf), "eth0");
 	c->max_sniff_bytes = SPA_DEFAULT_SNIFF_BYTES;
+	spa_nfq_conf_init(&c->nfq);
 	c->max_grants_total = SPA_DEFAULT_MAX_GRANTS_TOTAL;
 	c->plugin_op_timeout = SPA_DEFAULT_PLUGIN_OP_TIMEOUT;
 	c->plugin_queue_max = SPA_DEFAULT_PLUGIN_QUEUE_MAX;
@@ -138,7 +139,8 @@ const char *spa_config_kv_get(const struct spa_config *c, const char *name)
 	return spa_conf_kv_find(c->kv, c->n_kv, name);
 }
 
-enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_TYPE, V_FACILITY, V_LATER, V_INERT };
+enum var_kind { V_BOOL, V_PORT, V_U32, V_PATH, V_STR, V_TYPE, V_FACILITY, V_LATER, V_INERT,
+		V_NFQ };
 
 struct server_var {
 	const char *name;
@@ -190,11 +192,19 @@ static const struct server_var server_vars[] = {
 	{ "PRIVSEP_CHROOT", V_PATH, F(privsep_chroot), 0, 0 },
 	{ "PRIVSEP_SECCOMP", V_BOOL, F(privsep_seccomp), 0, 0 },
 	/* the capture descriptor is polled, so batch size and sleep have no
-	 * meaning; fwknop itself ignores the direction variable (only the
-	 * flag works) and a capture error always ends the daemon here */
+	 * meaning; a capture error always ends the daemon here. fwknop
+	 * ignores the direction variable (only the flag works): spad does
+	 * what its documentation says */
 	{ "PCAP_DISPATCH_COUNT", V_INERT, NOF, 0, 0 },
 	{ "PCAP_LOOP_SLEEP", V_INERT, NOF, 0, 0 },
-	{ "ENABLE_PCAP_ANY_DIRECTION", V_INERT, NOF, 0, 0 },
+	{ "NFQ_LOOP_SLEEP", V_INERT, NOF, 0, 0 },
+	{ "ENABLE_PCAP_ANY_DIRECTION", V_BOOL, F(pcap_any_direction), 0, 0 },
+	{ "ENABLE_NFQ_CAPTURE", V_NFQ, NOF, 0, 0 },
+	{ "NFQ_INTERFACE", V_NFQ, NOF, 0, 0 },
+	{ "NFQ_PORT", V_NFQ, NOF, 0, 0 },
+	{ "NFQ_TABLE", V_NFQ, NOF, 0, 0 },
+	{ "NFQ_CHAIN", V_NFQ, NOF, 0, 0 },
+	{ "NFQ_QUEUE_NUMBER", V_NFQ, NOF, 0, 0 },
 	{ "EXIT_AT_INTF_DOWN", V_INERT, NOF, 0, 0 },
 	/* checked (an existing directory, an executable) only at the end of
 	 * the load and only when a GnuPG stanza uses them: every stock
@@ -211,7 +221,6 @@ static const struct server_var server_vars[] = {
 	{ "ENABLE_X_FORWARDED_FOR", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_TCP_SERVER", V_LATER, NOF, 0, 0 },
 	{ "TCPSERV_PORT", V_LATER, NOF, 0, 0 },
-	{ "ENABLE_NFQ_CAPTURE", V_LATER, NOF, 0, 0 },
 	{ "ENABLE_NAT_DNS", V_LATER, NOF, 0, 0 },
 	{ "DIGEST_DB_FILE", V_LATER, NOF, 0, 0 },
 };
@@ -219,7 +228,7 @@ static const struct server_var server_vars[] = {
 /* fwknop's backend variables: kept for whichever plugin asks for them. */
 static const char *const backend_prefixes[] = {
 	"IPT_", "ENABLE_IPT_", "FLUSH_IPT_", "FIREWD_", "ENABLE_FIREWD_", "FLUSH_FIREWD_",
-	"IPFW_", "FLUSH_IPFW_", "PF_", "NFQ_", "ENABLE_DESTINATION_RULE",
+	"IPFW_", "FLUSH_IPFW_", "PF_", "ENABLE_DESTINATION_RULE",
 	"ENABLE_RULE_PREPEND", "SNAT_TRANSLATE_IP", "FIREWALL_EXE",
 };
 
@@ -310,6 +319,12 @@ static int set_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
 		return 0;
 	case V_INERT:
 		return 0;
+	case V_NFQ: {
+		char why[160];
+		if (spa_nfq_conf_set(&x->c->nfq, d->name, v, why, sizeof(why)) < 0)
+			return spa_conf_fail(x, p, "%s", why);
+		return 0;
+	}
 	}
 	return -EINVAL;
 }

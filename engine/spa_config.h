@@ -15,6 +15,7 @@
 #include "spa_addr.h"
 #include "spa_conf_cmd.h"
 #include "spa_log.h"
+#include "spa_nfq.h"
 #include "spa_rate.h"
 #include "spa_wire.h"
 
@@ -169,7 +170,9 @@ struct spa_config {
 	char pcap_filter[256];
 	char pcap_file[PATH_MAX];      /* "": live capture */
 	bool pcap_promisc;
+	bool pcap_any_direction;       /* ENABLE_PCAP_ANY_DIRECTION (or the flag) */
 	uint32_t max_sniff_bytes;
+	struct spa_nfq_conf nfq;       /* ENABLE_NFQ_CAPTURE, NFQ_* (spa_nfq.h) */
 	uint32_t max_grants_total;     /* MAX_GRANTS_TOTAL */
 	uint32_t reconcile_interval;   /* RECONCILE_INTERVAL seconds, 0: off */
 	uint32_t plugin_op_timeout;    /* PLUGIN_OP_TIMEOUT seconds */

@@ -658,7 +658,11 @@ int spa_daemon_start(struct spa_daemon *d)
 		spa_log(SPA_L_ERR, "grant journal %s: cannot write it (%s); new grants are "
 			"refused until it can be, the ones it holds still close on time",
 			d->cfg.journal_file, strerror(-rc));
-	if (!d->cfg.udp_server) {
+	if (d->cfg.nfq.enable) {
+		rc = spa_daemon_open_nfq(d);
+		if (rc < 0)
+			return rc;
+	} else if (!d->cfg.udp_server) {
 		rc = spa_daemon_open_captures(d);
 		if (rc < 0)
 			return rc;
@@ -761,6 +765,8 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 				continue;
 			if (capture_of(d, fd))
 				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
+			else if (d->nfq && fd == spa_nfq_fd(d->nfq))
+				drained = spa_daemon_read_nfq(d) && drained;
 			else
 				drained = read_udp(d, fd) && drained;
 		}
@@ -871,6 +877,7 @@ void spa_daemon_free(struct spa_daemon *d)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	spa_daemon_close_captures(d);
+	spa_daemon_close_nfq(d);
 	spa_daemon_ops_stop(d, 1000);
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		hung[i] = d->opq[i] && d->opq[i]->hung;

@@ -61,6 +61,7 @@ struct spa_daemon {
 	int wfd;                     /* systemd watchdog's timer, -1: off */
 	struct spa_capture cap[SPA_MAX_CAPTURES];
 	size_t n_cap;
+	struct spa_nfq *nfq;         /* NFQUEUE mode's queue, NULL: not in use */
 	int json_fd;                 /* JSON decision lines, -1: off */
 	long packets;
 	unsigned long authenticated;     /* packets some key verified */
@@ -128,6 +129,13 @@ int spa_daemon_replay_file(struct spa_daemon *d);
 void spa_daemon_close_captures(struct spa_daemon *d);
 /* Counts one captured packet; true once -C is reached. */
 bool spa_daemon_count_packet(struct spa_daemon *d);
+
+/* NFQUEUE mode (spa_daemon_nfq.c): the monitor binds the queue and adds
+ * the rule; the packet process reads it (true when that drained it); the
+ * monitor removes the rule and unbinds at exit. */
+int spa_daemon_open_nfq(struct spa_daemon *d);
+bool spa_daemon_read_nfq(struct spa_daemon *d);
+void spa_daemon_close_nfq(struct spa_daemon *d);
 
 /* spa_daemon_net.c: adds fd to the loop's epoll set (readable). */
 int spa_daemon_watch(struct spa_daemon *d, int fd);

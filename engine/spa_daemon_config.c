@@ -81,6 +81,9 @@ static int apply_capture_opts(const struct spa_options *o, struct spa_config *c,
 	/* asking for a file means reading that file, whatever the config says */
 	if (o->pcap_file)
 		c->udp_server = false;
+	/* the flag can only say yes: with it, the file's N does not count */
+	if (o->pcap_any_direction)
+		c->pcap_any_direction = true;
 	/* a capture is replayed long after it was made */
 	if (c->pcap_file[0] && !c->packet_aging_set)
 		c->packet_aging = false;
@@ -133,6 +136,9 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 	if (o->udp_server)
 		c->udp_server = true;
 	rc = apply_capture_opts(o, c, err, errlen);
+	if (rc == 0)
+		rc = spa_nfq_conf_finish(&c->nfq, c->udp_server, c->pcap_file[0] != '\0', err,
+					 errlen);
 	if (rc < 0)
 		return rc;
 	spa_config_derive_paths(c);

@@ -105,7 +105,7 @@ int spa_daemon_renew_captures(struct spa_daemon *d, const struct spa_config *cfg
 	size_t n_old = d->n_cap;
 	int rc;
 
-	if (cfg->udp_server || cfg->pcap_file[0])
+	if (cfg->udp_server || cfg->pcap_file[0] || cfg->nfq.enable)
 		return 0;
 	/* The capture code reads d->cfg: open the new set under cfg, then
 	 * keep whichever set wins. */
@@ -136,6 +136,11 @@ int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh)
 
 	if (fresh->udp_server != d->cfg.udp_server || fresh->pcap_file[0] != d->cfg.pcap_file[0]) {
 		spa_log(SPA_L_ERR, "ENABLE_UDP_SERVER or the capture source changed: restart needed");
+		return -EINVAL;
+	}
+	/* the queue and its rule stay as spad started them */
+	if (!spa_nfq_conf_same(&fresh->nfq, &d->cfg.nfq)) {
+		spa_log(SPA_L_ERR, "ENABLE_NFQ_CAPTURE or an NFQ_* setting changed: restart needed");
 		return -EINVAL;
 	}
 	if (!fresh->udp_server)

@@ -49,7 +49,7 @@ static void capture_opts(const struct spa_daemon *d, struct spa_capture_opts *o)
 	o->filter = d->cfg.pcap_filter;
 	o->snaplen = d->cfg.max_sniff_bytes;
 	o->promisc = d->cfg.pcap_promisc;
-	o->any_direction = d->opt.pcap_any_direction;
+	o->any_direction = d->cfg.pcap_any_direction;
 }
 
 int spa_daemon_open_captures(struct spa_daemon *d)

@@ -103,7 +103,8 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 
 static bool keep_fd(const struct spa_daemon *d, int fd)
 {
-	if (fd <= 2 || fd == worker_fd || fd == spa_daemon_gpg_fd() || fd == d->udp[0] || fd == d->udp[1])
+	if (fd <= 2 || fd == worker_fd || fd == spa_daemon_gpg_fd() || fd == d->udp[0] || fd == d->udp[1] ||
+	    fd == spa_nfq_fd(d->nfq))
 		return true;
 	for (size_t i = 0; i < d->n_cap; i++)
 		if (fd == spa_capture_fileno(&d->cap[i]))
@@ -191,6 +192,8 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 			rc = worker_watch(epfd, spa_daemon_gpg_fd());
 		for (int i = 0; i < 2 && rc == 0; i++)
 			rc = worker_watch(epfd, d->udp[i]);
+		if (rc == 0)
+			rc = worker_watch(epfd, spa_nfq_fd(d->nfq));
 		for (size_t i = 0; i < d->n_cap && rc == 0; i++)
 			rc = worker_watch(epfd, d->cap[i].fd);
 		if (rc < 0) {
@@ -209,6 +212,8 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		sbo.out_fd2_set = true;
 		sbo.out_fd2 = spa_daemon_gpg_fd();
 	}
+	/* NFQ: verdicts go back on the queue's socket */
+	sbo.verdict_fd = spa_nfq_fd(d->nfq);
 	rc = spa_sandbox_enter(&sbo, &r, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "packet process: sandbox: %s", err);

@@ -8,7 +8,7 @@ packages=(
   build-essential dpkg-dev cmake pkg-config clang libclang-rt-14-dev valgrind
   libssl-dev libpcap-dev libseccomp-dev libgpgme-dev gnupg libjansson-dev libcmocka-dev
   fwknop-client fwknop-server libfko3-dev
-  iproute2 iptables nftables ipset libipset-dev libnftables-dev socat
+  iproute2 iptables nftables ipset libipset-dev libnftables-dev socat libnetfilter-queue-dev
   firewalld dbus libsystemd-dev groff-base
 )
 

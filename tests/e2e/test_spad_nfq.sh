@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# NFQUEUE capture (ENABLE_NFQ_CAPTURE) inside network namespaces: the
+# server's firewall drops the SPA port (and a UDP listener on it hears
+# nothing), spad installs its NFQUEUE rule in mangle/INPUT and still sees
+# the knocks through the queue: a knock from the client namespace
+# (spa-client) opens tcp/22 for that address only, garbage on the port
+# opens nothing, the rule is gone after spad stops.
+# Usage: test_spad_nfq.sh <spad> <plugin-dir> <spa-client>
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/netns.sh"
+
+spad=${1:?spad binary}
+plugin_dir=${2:?plugin directory}
+client=${3:-}
+
+e2e_require_root
+e2e_require_tools socat ss timeout base64 iptables iptables-save iptables-restore
+[ -x "$spad" ] || e2e_skip "spad not built ($spad)"
+[ -f "$plugin_dir/iptables.so" ] || e2e_skip "iptables plugin not built"
+[ -n "$client" ] && [ -x "$client" ] || e2e_skip "spa-client not built"
+
+E2E_CONNECT_TIMEOUT=1
+TIMEOUT=60
+WAIT=300
+PORT=62201
+QUEUE=7
+CHAIN=SPA_TEST_NFQ
+
+e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
+e2e_start_listener 22 || { echo "FAIL: listener"; exit 1; }
+# The admin's firewall: default drop, and the SPA port dropped outright.
+for ipt in iptables ip6tables; do
+  e2e_srv "$ipt" -w -A INPUT -i lo -j ACCEPT || exit 1
+  e2e_srv "$ipt" -w -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT || exit 1
+  e2e_srv "$ipt" -w -A INPUT -p udp --dport "$PORT" -j DROP || exit 1
+done
+e2e_srv ip6tables -w -A INPUT -p ipv6-icmp -j ACCEPT || exit 1
+e2e_srv iptables -w -P INPUT DROP || exit 1
+e2e_srv ip6tables -w -P INPUT DROP || exit 1
+
+dir=$E2E_TMPDIR
+mkdir -m 700 "$dir/run"
+# Whatever reaches a socket on the SPA port lands in this file.
+heard="$dir/udp-heard"
+: >"$heard"
+e2e_spawn ip netns exec "$E2E_NS_SRV" socat -u "UDP4-RECV:$PORT,reuseaddr" "OPEN:$heard,append"
+
+key=$(head -c 32 /dev/urandom | base64 -w0)
+hmac=$(head -c 64 /dev/urandom | base64 -w0)
+cat >"$dir/fwknopd.conf" <<CONF
+ENABLE_NFQ_CAPTURE Y
+NFQ_INTERFACE $E2E_IF_SRV
+NFQ_PORT $PORT
+NFQ_CHAIN $CHAIN
+NFQ_QUEUE_NUMBER $QUEUE
+FWKNOP_RUN_DIR $dir/run
+PLUGIN_DIR $plugin_dir
+FIREWALL_TYPE iptables
+CONF
+cat >"$dir/access.conf" <<CONF
+SOURCE ANY
+OPEN_PORTS tcp/22
+KEY_BASE64 $key
+HMAC_KEY_BASE64 $hmac
+FW_ACCESS_TIMEOUT $TIMEOUT
+CONF
+chmod 600 "$dir/fwknopd.conf" "$dir/access.conf"
+
+check() {
+  if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; E2E_FAILS=$((E2E_FAILS + 1)); fi
+}
+grants() { e2e_srv iptables-save | grep -c -- '^-A FWKNOP_INPUT ' ; }
+nfq_rule() { e2e_srv iptables-save -t mangle | grep -c -- "^-A $CHAIN -i $E2E_IF_SRV -p udp -m udp --dport $PORT -j NFQUEUE --queue-num $QUEUE\$"; }
+nfq_jump() { e2e_srv iptables-save -t mangle | grep -c -- "^-A INPUT -j $CHAIN\$"; }
+wait_for() { # <tenths> <command...>: until the command succeeds
+  local end=$(( $(date +%s%N) / 100000000 + $1 ))
+  shift
+  while :; do
+    "$@" && return 0
+    [ $(( $(date +%s%N) / 100000000 )) -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+logged() { grep -q -- "$1" "$dir/spad.log"; }
+count_is() { [ "$("${@:2}")" = "$1" ]; }
+
+e2e_spawn ip netns exec "$E2E_NS_SRV" "$spad" -f -v -c "$dir/fwknopd.conf" \
+  -a "$dir/access.conf" -r "$dir/run" 2>"$dir/spad.log"
+spad_pid=$E2E_LAST_PID
+started() { logged 'packet process [0-9]*: uid' || ! kill -0 "$spad_pid" 2>/dev/null; }
+if ! wait_for "$WAIT" started || ! logged 'packet process [0-9]*: uid'; then
+  echo "FAIL: spad did not start"; cat "$dir/spad.log"; exit 1
+fi
+check logged "capturing through NFQUEUE $QUEUE"
+check count_is 1 nfq_rule
+check count_is 1 nfq_jump
+
+knock() { # <allow-ip>
+  e2e_cli "$client" --no-rc-file -A tcp/22 -a "$1" -D "$E2E_SRV4" \
+    --key-base64-rijndael "$key" --key-base64-hmac "$hmac" >/dev/null 2>&1
+}
+
+echo "== before the knock"
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== garbage on the SPA port"
+for _ in 1 2 3; do
+  head -c 200 /dev/urandom | base64 -w0 | e2e_cli socat -u - "UDP4:$E2E_SRV4:$PORT"
+done
+check wait_for "$WAIT" logged 'decision=reject'
+check count_is 0 grants
+e2e_expect_blocked "$E2E_CLI4" "$E2E_SRV4" 22
+
+echo "== knock for $E2E_CLI4 through the queue"
+check knock "$E2E_CLI4"
+check wait_for "$WAIT" count_is 1 grants
+e2e_expect_open "$E2E_CLI4" "$E2E_SRV4" 22
+e2e_expect_blocked "$E2E_CLI4_OTHER" "$E2E_SRV4" 22
+
+echo "== the SPA port itself stays closed"
+check test ! -s "$heard"
+
+echo "== rule removed at stop"
+e2e_kill_pid "$spad_pid"
+check count_is 0 nfq_jump
+check count_is 0 nfq_rule
+check count_is 0 grants
+if e2e_srv iptables-save -t mangle | grep -q -- ":$CHAIN "; then
+  echo "FAIL: chain $CHAIN left behind"; E2E_FAILS=$((E2E_FAILS + 1))
+else
+  echo "ok: chain $CHAIN removed"
+fi
+if [ "$E2E_FAILS" -ne 0 ]; then
+  echo "--- spad log"; cat "$dir/spad.log"
+fi
+e2e_finish
