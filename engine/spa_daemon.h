@@ -32,6 +32,7 @@ struct spa_options {
 	const char *pcap_file;        /* --pcap-file */
 	bool pcap_any_direction;
 	bool udp_server;
+	bool nfq_capture;             /* -n */
 	bool syslog_enable;
 	bool foreground;
 	bool test_mode;
@@ -136,6 +137,10 @@ bool spa_daemon_count_packet(struct spa_daemon *d);
 int spa_daemon_open_nfq(struct spa_daemon *d);
 bool spa_daemon_read_nfq(struct spa_daemon *d);
 void spa_daemon_close_nfq(struct spa_daemon *d);
+/* In the monitor: a verdict the packet process asked for. */
+void spa_daemon_nfq_verdict(struct spa_daemon *d, uint32_t id, uint32_t v);
+/* In the packet process: asks the monitor for that verdict. */
+void spa_daemon_worker_verdict(struct spa_daemon *d, uint32_t id, uint32_t v);
 
 /* spa_daemon_net.c: adds fd to the loop's epoll set (readable). */
 int spa_daemon_watch(struct spa_daemon *d, int fd);

@@ -136,6 +136,8 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 	if (o->udp_server)
 		c->udp_server = true;
 	rc = apply_capture_opts(o, c, err, errlen);
+	if (o->nfq_capture)
+		c->nfq.enable = true;
 	if (rc == 0)
 		rc = spa_nfq_conf_finish(&c->nfq, c->udp_server, c->pcap_file[0] != '\0', err,
 					 errlen);

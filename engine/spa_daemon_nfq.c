@@ -3,8 +3,9 @@
  * spa_daemon_nfq.c - NFQUEUE capture mode of the daemon (docs/man/spad.8,
  * CAPTURE MODES; spa_nfq.h). The monitor binds the queue and installs the
  * rule before the packet process starts, keeps the socket across packet
- * processes (packets queue in the kernel meanwhile) and removes the rule
- * at exit; the packet process reads the queue and gives the verdicts.
+ * processes (packets queue in the kernel meanwhile), gives the verdicts
+ * the packet process asks for, and removes the rule at exit; the packet
+ * process reads the queue.
  */
 #include "spa_daemon.h"
 
@@ -70,9 +71,23 @@ static void on_packet(void *ctx, const uint8_t *ip, size_t len)
 	(void)spa_daemon_count_packet(d);
 }
 
+static void on_verdict(void *ctx, uint32_t id, uint32_t v)
+{
+	spa_daemon_worker_verdict(ctx, id, v);
+}
+
+void spa_daemon_nfq_verdict(struct spa_daemon *d, uint32_t id, uint32_t v)
+{
+	int rc = spa_nfq_verdict(d->nfq, id, v);
+
+	if (rc < 0)
+		spa_log(SPA_L_WARNING, "NFQUEUE %u: verdict up to packet %u: %s (the next one "
+			"settles them)", d->cfg.nfq.queue, id, strerror(-rc));
+}
+
 bool spa_daemon_read_nfq(struct spa_daemon *d)
 {
-	int n = spa_nfq_read(d->nfq, NFQ_BURST, on_packet, d);
+	int n = spa_nfq_read(d->nfq, NFQ_BURST, on_packet, on_verdict, d);
 
 	if (n < 0) {
 		spa_log(SPA_L_ERR, "NFQUEUE %u: %s; exiting", d->cfg.nfq.queue, strerror(-n));

@@ -86,6 +86,15 @@ void spa_daemon_worker_send(struct spa_daemon *d, const struct spa_pkt *pkt,
 	send_record(&rec, sizeof(rec));
 }
 
+/* NFQUEUE: the verdict for the packets read up to id, from the monitor
+ * (spa_nfq.h says why). */
+void spa_daemon_worker_verdict(struct spa_daemon *d, uint32_t id, uint32_t v)
+{
+	struct spa_ps_verdict m = { { SPA_PS_MAGIC, SPA_PS_VERDICT, d->cfg.generation }, id, v };
+
+	send_record(&m, sizeof(m));
+}
+
 void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 {
 	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
@@ -212,8 +221,6 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		sbo.out_fd2_set = true;
 		sbo.out_fd2 = spa_daemon_gpg_fd();
 	}
-	/* NFQ: verdicts go back on the queue's socket */
-	sbo.verdict_fd = spa_nfq_fd(d->nfq);
 	rc = spa_sandbox_enter(&sbo, &r, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "packet process: sandbox: %s", err);
@@ -481,6 +488,7 @@ static bool take_record(struct spa_daemon *d)
 	union {
 		struct spa_ps_decision dec;
 		struct spa_ps_log log;
+		struct spa_ps_verdict ver;
 		char raw[SPA_PS_MAX_RECORD + 1];
 	} buf;
 	char why[128];
@@ -507,6 +515,12 @@ static bool take_record(struct spa_daemon *d)
 		break;
 	case SPA_PS_READY:
 		d->worker_ready = true;
+		break;
+	case SPA_PS_VERDICT:
+		if (!d->nfq)
+			misbehaved(d, "an NFQUEUE verdict without a queue");
+		else
+			spa_daemon_nfq_verdict(d, buf.ver.id, buf.ver.verdict);
 		break;
 	default:
 		misbehaved(d, type < 0 ? why : "a record only the monitor sends");

@@ -50,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "exit-parse-digest-cache", no_argument, NULL, OPT_PARSE_DIGEST },
 	{ "fw-list-all", no_argument, NULL, OPT_FW_LIST_ALL },
 	{ "udp-server", no_argument, NULL, 'U' },
+	{ "nfq-capture", no_argument, NULL, 'n' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "test", no_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -78,6 +79,7 @@ static void usage(FILE *f)
 		"  -p, --pid-file FILE        pid file\n"
 		"  -r, --run-dir DIR          run directory (pid, digests, journal)\n"
 		"  -U, --udp-server           receive on a UDP socket instead of capturing\n"
+		"  -n, --nfq-capture          read the SPA port from an NFQUEUE (ENABLE_NFQ_CAPTURE)\n"
 		"  -i, --interface IF[,IF]    capture on these interfaces (repeatable; PCAP_INTF)\n"
 		"  -P, --pcap-filter BPF      capture filter (default 'udp port 62201')\n"
 		"      --pcap-file FILE       replay a capture file and exit at its end\n"
@@ -520,7 +522,7 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 	int c;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "a:c:C:d:Dfhi:O:p:P:r:tUvVKRS", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:c:C:d:Dfhi:nO:p:P:r:tUvVKRS", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': PATH_ARG(access_file, "-a"); break;
 		case 'c': PATH_ARG(config_file, "-c"); break;
@@ -536,6 +538,7 @@ static int parse_args(int argc, char **argv, struct spa_options *o, enum action 
 			}
 			break;
 		case 'U': o->udp_server = true; break;
+		case 'n': o->nfq_capture = true; break;
 		case 'i':
 			if (add_intf(intf, optarg))
 				return EXIT_CONFIG;

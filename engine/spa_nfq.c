@@ -2,13 +2,18 @@
 /*
  * spa_nfq.c - the netfilter queue spad reads in NFQ mode. The monitor (root,
  * CAP_NET_ADMIN) binds the queue before the packet process starts; the
- * packet process, sandboxed, only receives on the socket and sends
- * verdicts on it (seccomp lets it send nothing else: spa_sandbox.c).
+ * packet process, sandboxed, only receives on the socket (seccomp lets it
+ * send nothing there). Verdicts need CAP_NET_ADMIN in the sender (nfnetlink
+ * checks every message, verdicts too), so the packet process asks the
+ * monitor for them over the pair (SPA_PS_VERDICT), which sends them on its
+ * own copy of the socket.
  *
  * Verdicts are batch verdicts (every packet of the queue up to an id): one
- * message per run of packets, and a packet a dead packet process read but
- * never gave its verdict is settled by the next one's first verdict
- * instead of holding a place in the queue for good.
+ * message per run of packets read together, and a packet a dead packet
+ * process read but never asked a verdict for is settled by its
+ * successor's first one instead of holding a place in the queue for good.
+ * A packet's copy is in the socket when it is queued, so what the verdict
+ * does to the packet itself never depends on how far the reading got.
  *
  * Fail-closed: a packet spad cannot take (queue full, socket buffer full,
  * no spad bound) is dropped by the kernel, which is what the firewall
@@ -149,30 +154,33 @@ int spa_nfq_fd(const struct spa_nfq *q)
 	return q ? q->fd : -1;
 }
 
-/* Every packet of the queue up to id gets verdict v. */
-static void verdict(struct spa_nfq *q, uint32_t id, int v)
+int spa_nfq_verdict(struct spa_nfq *q, uint32_t id, uint32_t v)
 {
 	char buf[128] __attribute__((aligned(4)));
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
+	struct nlmsghdr *nlh;
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, v);
+	if (!q || (v != SPA_NFQ_DROP && v != SPA_NFQ_ACCEPT))
+		return -EINVAL;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, v == SPA_NFQ_DROP ? NF_DROP : NF_ACCEPT);
 	while (send(q->fd, nlh, nlh->nlmsg_len, 0) < 0) {
-		if (errno != EINTR) {
+		if (errno != EINTR)
 			/* the kernel still holds them: the next verdict settles them */
-			spa_log(SPA_L_WARNING, "NFQUEUE %u: verdict: %s", q->queue, strerror(errno));
-			return;
-		}
+			return -errno;
 	}
+	return 0;
 }
 
-int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, void *ctx)
+int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, spa_nfq_verdict_cb *verdict_cb,
+		 void *ctx)
 {
+	uint32_t pending = 0, last = 0;
+	bool have = false;
 	int n = 0;
 
 	while (n < max) {
 		ssize_t got = recv(q->fd, q->buf, q->bufsz, MSG_DONTWAIT);
-		int len = (int)got, pending = -1;
-		uint32_t last = 0;
+		int len = (int)got;
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -187,17 +195,19 @@ int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, void *ctx)
 						q->overflows);
 				continue;
 			}
+			if (have)
+				verdict_cb(ctx, last, pending);
 			return -errno;
 		}
 		for (const struct nlmsghdr *m = (const void *)q->buf; mnl_nlmsg_ok(m, len);
 		     m = mnl_nlmsg_next(m, &len)) {
 			struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 			const struct nfqnl_msg_packet_hdr *ph;
-			int v;
+			uint32_t v;
 
 			if (NFNL_SUBSYS_ID(m->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
 			    NFNL_MSG_TYPE(m->nlmsg_type) != NFQNL_MSG_PACKET)
-				continue;   /* a verdict's error: the packet is gone anyway */
+				continue;   /* a verdict's error: the next one settles it */
 			if (nfq_nlmsg_parse(m, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
 			    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
 				continue;
@@ -205,19 +215,20 @@ int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, void *ctx)
 			/* The SPA port is closed: on the local input hook the
 			 * packet ends here. Anywhere else (an admin's rule in
 			 * PREROUTING or FORWARD) spad only looks. */
-			v = ph->hook == NF_INET_LOCAL_IN ? NF_DROP : NF_ACCEPT;
-			if (pending >= 0 && v != pending)
-				verdict(q, last, pending);
+			v = ph->hook == NF_INET_LOCAL_IN ? SPA_NFQ_DROP : SPA_NFQ_ACCEPT;
+			if (have && v != pending)
+				verdict_cb(ctx, last, pending);
 			pending = v;
 			last = ntohl(ph->packet_id);
+			have = true;
 			n++;
 			if (attr[NFQA_PAYLOAD])
 				cb(ctx, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
 				   mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]));
 		}
-		if (pending >= 0)
-			verdict(q, last, pending);
 	}
+	if (have)
+		verdict_cb(ctx, last, pending);
 	return n;
 }
 
@@ -252,12 +263,22 @@ int spa_nfq_fd(const struct spa_nfq *q)
 	return -1;
 }
 
-int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, void *ctx)
+int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, spa_nfq_verdict_cb *verdict_cb,
+		 void *ctx)
 {
 	(void)q;
 	(void)max;
 	(void)cb;
+	(void)verdict_cb;
 	(void)ctx;
+	return -ENOSYS;
+}
+
+int spa_nfq_verdict(struct spa_nfq *q, uint32_t id, uint32_t v)
+{
+	(void)q;
+	(void)id;
+	(void)v;
 	return -ENOSYS;
 }
 

@@ -2,8 +2,9 @@
 /*
  * spa_nfq.h - NFQUEUE capture (ENABLE_NFQ_CAPTURE, docs/man/spad.8 CAPTURE
  * MODES): the SPA port stays dropped, an iptables rule spad installs hands
- * its packets to a netfilter queue, and the packet process reads them from
- * the queue's netlink socket and gives each its verdict.
+ * its packets to a netfilter queue, the packet process reads them from the
+ * queue's netlink socket, and the monitor gives the verdicts it asks for
+ * (the kernel takes a verdict only from a sender with CAP_NET_ADMIN).
  *
  * Three parts: the NFQ_* settings (spa_nfq_conf.c, always built), the
  * rule spad installs and removes (spa_nfq_rules.c) and the queue itself
@@ -21,6 +22,10 @@
 #define SPA_NFQ_DEFAULT_TABLE "mangle"
 #define SPA_NFQ_DEFAULT_CHAIN "FWKNOP_NFQ"
 #define SPA_NFQ_DEFAULT_QUEUE 1
+
+/* Verdicts as the privsep record carries them. */
+#define SPA_NFQ_DROP 0u
+#define SPA_NFQ_ACCEPT 1u
 
 struct spa_nfq_conf {
 	bool enable;            /* ENABLE_NFQ_CAPTURE */
@@ -71,11 +76,20 @@ struct spa_nfq *spa_nfq_open(const struct spa_nfq_conf *n, uint32_t copy_bytes, 
 int spa_nfq_fd(const struct spa_nfq *q);
 /* A queued packet: its IP header onward (DLT_RAW), cut at copy_bytes. */
 typedef void spa_nfq_cb(void *ctx, const uint8_t *ip, size_t len);
-/* Reads what is waiting, up to max packets, hands each to cb and gives
- * each its verdict (docs/man/spad.8: DROP on the local input hook, where
- * the SPA port is, ACCEPT elsewhere). Returns how many, 0 when none was
- * waiting, a negative code when the socket failed. */
-int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, void *ctx);
+/* Every packet of the queue up to id is to get verdict v. */
+typedef void spa_nfq_verdict_cb(void *ctx, uint32_t id, uint32_t v);
+/* In the packet process: reads what is waiting, up to max packets, hands
+ * each to cb, and asks verdict_cb for their verdicts (docs/man/spad.8:
+ * DROP on the local input hook, where the SPA port is, ACCEPT elsewhere)
+ * in as few calls as the runs of equal verdicts allow, the last at the
+ * end. Returns how many, 0 when none was waiting, a negative code when the
+ * socket failed. */
+int spa_nfq_read(struct spa_nfq *q, int max, spa_nfq_cb *cb, spa_nfq_verdict_cb *verdict_cb,
+		 void *ctx);
+/* In the monitor: gives every packet of the queue up to id verdict v (a
+ * batch verdict, so a packet a dead packet process read without asking
+ * is settled by its successor's first one). 0 or a negative code. */
+int spa_nfq_verdict(struct spa_nfq *q, uint32_t id, uint32_t v);
 /* Closing the socket unbinds the queue. */
 void spa_nfq_close(struct spa_nfq *q);
 

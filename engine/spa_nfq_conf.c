@@ -129,6 +129,12 @@ int spa_nfq_conf_finish(struct spa_nfq_conf *n, bool udp_server, bool pcap_file,
 	/* asking for a file means reading that file, whatever the config says */
 	if (pcap_file)
 		n->enable = false;
+	/* -n: the file's ENABLE_NFQ_CAPTURE Y was refused at its line */
+	if (n->enable && !spa_nfq_available()) {
+		snprintf(err, errlen, "-n: NFQUEUE capture is not in this build (spad was built "
+			 "without libnetfilter_queue)");
+		return -EINVAL;
+	}
 	if (n->enable && udp_server) {
 		snprintf(err, errlen, "ENABLE_NFQ_CAPTURE and ENABLE_UDP_SERVER (or -U) are two "
 			 "capture modes: choose one");

@@ -219,6 +219,15 @@ int spa_privsep_decode(const void *buf, size_t len, char *why, size_t cap)
 			return bad(why, cap, "log text not terminated printable text");
 		return SPA_PS_LOG;
 	}
+	case SPA_PS_VERDICT: {
+		struct spa_ps_verdict m;
+		if (len != sizeof(m))
+			return bad(why, cap, "verdict record of %zu bytes", len);
+		memcpy(&m, buf, sizeof(m));
+		if (m.verdict != SPA_NFQ_DROP && m.verdict != SPA_NFQ_ACCEPT)
+			return bad(why, cap, "verdict %u", m.verdict);
+		return SPA_PS_VERDICT;
+	}
 	case SPA_PS_DONE:
 	case SPA_PS_STOP:
 	case SPA_PS_READY:

@@ -34,6 +34,8 @@ enum spa_ps_type {
 				* (-C reached, end of --pcap-file) */
 	SPA_PS_STOP = 4,       /* monitor -> packet process: finish and exit */
 	SPA_PS_READY = 5,      /* packet process -> monitor: sandboxed, reading */
+	SPA_PS_VERDICT = 6,    /* packet process -> monitor: NFQUEUE packets read,
+				* for the monitor's verdict (spa_nfq.h) */
 };
 
 struct spa_ps_header {
@@ -96,6 +98,15 @@ struct spa_ps_log {
 };
 
 /* The largest record: the receive buffer, one byte more to see oversize. */
+/* Every packet of the queue up to id gets verdict (SPA_NFQ_DROP or
+ * SPA_NFQ_ACCEPT): the kernel takes verdicts only from a sender with
+ * CAP_NET_ADMIN, which the packet process never has. */
+struct spa_ps_verdict {
+	struct spa_ps_header h;
+	uint32_t id;
+	uint32_t verdict;
+};
+
 #define SPA_PS_MAX_RECORD                                                      \
 	(sizeof(struct spa_ps_decision) > sizeof(struct spa_ps_log) ?             \
 		 sizeof(struct spa_ps_decision) : sizeof(struct spa_ps_log))

@@ -329,9 +329,6 @@ static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, cons
 		if (rc == 0 && o->out_fd2_set)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->out_fd2, 0));
-		if (rc == 0 && o->verdict_fd > 2 && strcmp(out[i], "sendto") == 0)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->verdict_fd, 0));
 		if (rc == 0 && (strcmp(out[i], "write") == 0 || strcmp(out[i], "writev") == 0))
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)2, 0));

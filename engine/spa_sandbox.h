@@ -32,9 +32,6 @@ struct spa_sandbox_opts {
 	 * helper (spa_gpgd.h). */
 	bool out_fd2_set;
 	int out_fd2;
-	/* NFQUEUE mode: the queue's netlink socket, where sendto (only) is
-	 * allowed for the verdicts; 0 or -1: none (spa_nfq.h). */
-	int verdict_fd;
 };
 
 /* What spa_sandbox_enter achieved, for the log line. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* test_conf_nfq.c - ENABLE_NFQ_CAPTURE, the NFQ_* variables (file:line
- * errors), the NFQUEUE rule spad installs, and ENABLE_PCAP_ANY_DIRECTION
- * with the --pcap-any-direction flag and -D. */
+/* test_nfq.c - ENABLE_NFQ_CAPTURE, the NFQ_* variables (file:line errors),
+ * the NFQUEUE rule spad installs, the VERDICT record's checks, and
+ * ENABLE_PCAP_ANY_DIRECTION with the --pcap-any-direction flag and -D.
+ * The queue itself is tested in a namespace (e2e.spad_nfq). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include "spa_config.h"
 #include "spa_daemon.h"
 #include "spa_nfq.h"
+#include "spa_privsep.h"
 
 #define GOOD_ACCESS "SOURCE ANY\nKEY testkey12345\n"
 
@@ -206,6 +208,35 @@ static void test_any_direction(void **state)
 	spa_config_free(&c);
 }
 
+/* What a packet process may ask the monitor for: a verdict of the two
+ * spad gives, in a record of the exact size. */
+static void test_verdict_record(void **state)
+{
+	struct spa_ps_verdict v = { { SPA_PS_MAGIC, SPA_PS_VERDICT, 0 }, 42, SPA_NFQ_DROP };
+	char why[128], big[sizeof(v) + 1];
+	(void)state;
+
+	assert_int_equal(spa_privsep_decode(&v, sizeof(v), why, sizeof(why)), SPA_PS_VERDICT);
+	v.verdict = SPA_NFQ_ACCEPT;
+	assert_int_equal(spa_privsep_decode(&v, sizeof(v), why, sizeof(why)), SPA_PS_VERDICT);
+	/* NF_STOLEN, NF_QUEUE, NF_REPEAT...: never */
+	for (uint32_t bad = 2; bad < 8; bad++) {
+		v.verdict = bad;
+		assert_int_equal(spa_privsep_decode(&v, sizeof(v), why, sizeof(why)), -EBADMSG);
+		assert_non_null(strstr(why, "verdict"));
+	}
+	v.verdict = 0xffffffffu;
+	assert_int_equal(spa_privsep_decode(&v, sizeof(v), why, sizeof(why)), -EBADMSG);
+	v.verdict = SPA_NFQ_DROP;
+	assert_int_equal(spa_privsep_decode(&v, sizeof(v) - 1, why, sizeof(why)), -EBADMSG);
+	memset(big, 0, sizeof(big));
+	memcpy(big, &v, sizeof(v));
+	assert_int_equal(spa_privsep_decode(big, sizeof(big), why, sizeof(why)), -EBADMSG);
+	/* the monitor's side refuses any other value too, without a queue */
+	assert_int_equal(spa_nfq_verdict(NULL, 1, SPA_NFQ_DROP), spa_nfq_available() ? -EINVAL
+									      : -ENOSYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_enable),
 		cmocka_unit_test(test_defaults_and_rule),
 		cmocka_unit_test(test_any_direction),
+		cmocka_unit_test(test_verdict_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
