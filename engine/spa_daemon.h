@@ -130,6 +130,10 @@ int spa_daemon_replay_file(struct spa_daemon *d);
 void spa_daemon_close_captures(struct spa_daemon *d);
 /* Counts one captured packet; true once -C is reached. */
 bool spa_daemon_count_packet(struct spa_daemon *d);
+/* One frame of link type dlt from a capture or the queue (named by from
+ * in the log): parsed, decided, counted; true once -C is reached. */
+bool spa_daemon_take_frame(struct spa_daemon *d, const char *from, int dlt, const uint8_t *frame,
+			   size_t caplen);
 
 /* NFQUEUE mode (spa_daemon_nfq.c): the monitor binds the queue and adds
  * the rule; the packet process reads it (true when that drained it); the

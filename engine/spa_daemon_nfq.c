@@ -12,9 +12,7 @@
 #include <errno.h>
 #include <pcap/dlt.h>
 #include <string.h>
-#include <time.h>
 
-#include "spa_frame.h"
 #include "spa_log.h"
 #include "spa_nfq.h"
 
@@ -57,18 +55,10 @@ void spa_daemon_close_nfq(struct spa_daemon *d)
 static void on_packet(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct spa_daemon *d = ctx;
-	struct spa_pkt pkt;
-	const char *why;
 
-	if (d->stop)
-		return;
-	pkt.now = (int64_t)time(NULL);
 	/* the queue hands over the IP packet: the raw link type */
-	if (spa_frame_parse(DLT_RAW, ip, len, &pkt, &why) < 0)
-		spa_log(SPA_L_INFO, "NFQUEUE: packet of %zu bytes ignored: %s", len, why);
-	else
-		spa_daemon_decide(d, &pkt);
-	(void)spa_daemon_count_packet(d);
+	if (!d->stop)
+		(void)spa_daemon_take_frame(d, "NFQUEUE", DLT_RAW, ip, len);
 }
 
 static void on_verdict(void *ctx, uint32_t id, uint32_t v)

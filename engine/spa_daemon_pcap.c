@@ -24,21 +24,28 @@ bool spa_daemon_count_packet(struct spa_daemon *d)
 	return d->stop;
 }
 
+bool spa_daemon_take_frame(struct spa_daemon *d, const char *from, int dlt, const uint8_t *frame,
+			   size_t caplen)
+{
+	struct spa_pkt pkt;
+	const char *why;
+
+	pkt.now = (int64_t)time(NULL);
+	if (spa_frame_parse(dlt, frame, caplen, &pkt, &why) < 0)
+		spa_log(SPA_L_INFO, "%s: frame of %zu bytes ignored: %s", from, caplen, why);
+	else
+		spa_daemon_decide(d, &pkt);
+	return spa_daemon_count_packet(d);
+}
+
 static void on_frame(void *ctx, const struct spa_capture *cap, const uint8_t *frame,
 		     size_t caplen)
 {
 	struct spa_daemon *d = ctx;
-	struct spa_pkt pkt;
-	const char *why;
 
 	if (d->stop)
 		return;
-	pkt.now = (int64_t)time(NULL);
-	if (spa_frame_parse(cap->dlt, frame, caplen, &pkt, &why) < 0)
-		spa_log(SPA_L_INFO, "%s: frame of %zu bytes ignored: %s", cap->name, caplen, why);
-	else
-		spa_daemon_decide(d, &pkt);
-	if (spa_daemon_count_packet(d)) {
+	if (spa_daemon_take_frame(d, cap->name, cap->dlt, frame, caplen)) {
 		for (size_t i = 0; i < d->n_cap; i++)
 			spa_capture_break(&d->cap[i]);
 	}

@@ -32,15 +32,13 @@ CHAIN=SPA_TEST_NFQ
 
 e2e_setup || { echo "FAIL: namespace setup"; exit 1; }
 e2e_start_listener 22 || { echo "FAIL: listener"; exit 1; }
-# The admin's firewall: default drop, and the SPA port dropped outright.
+# The admin's firewall: default drop, and the SPA port dropped outright
+# (the shared policy accepts it: that rule becomes a DROP).
+e2e_policy_iptables "$PORT" || { echo "FAIL: drop policy"; exit 1; }
 for ipt in iptables ip6tables; do
-  e2e_srv "$ipt" -w -A INPUT -i lo -j ACCEPT || exit 1
-  e2e_srv "$ipt" -w -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT || exit 1
-  e2e_srv "$ipt" -w -A INPUT -p udp --dport "$PORT" -j DROP || exit 1
+  e2e_srv "$ipt" -w -D INPUT -p udp --dport "$PORT" -j ACCEPT || exit 1
+  e2e_srv "$ipt" -w -I INPUT 1 -p udp --dport "$PORT" -j DROP || exit 1
 done
-e2e_srv ip6tables -w -A INPUT -p ipv6-icmp -j ACCEPT || exit 1
-e2e_srv iptables -w -P INPUT DROP || exit 1
-e2e_srv ip6tables -w -P INPUT DROP || exit 1
 
 dir=$E2E_TMPDIR
 mkdir -m 700 "$dir/run"

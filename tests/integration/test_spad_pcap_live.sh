@@ -110,6 +110,20 @@ HOME=$DIR ip netns exec "$NS_C" "$FWKNOP" -A tcp/8444 -a 198.51.100.2 -D 198.51.
 	--no-save-args >>"$DIR/fwknop.out" 2>&1 || fail "fwknop client failed"
 wait_for "$DIR/calls" "^open .* port=8444 " 1 || fail "captures lost after a refused reload"
 
+# ENABLE_PCAP_ANY_DIRECTION Y (fwknopd ignores it): packets the server
+# sends are looked at too, after a reload re-opens the captures with it
+# (decided, not granted: the monitor never lets in the host's own address)
+sed -i '/nonsense/d' "$DIR/fwknopd.conf"
+echo "ENABLE_PCAP_ANY_DIRECTION Y" >>"$DIR/fwknopd.conf"
+n=$(grep -c "capturing on lo,spa0" "$DIR/log")
+kill -HUP "$SPID"
+wait_for "$DIR/log" "capturing on lo,spa0" $((n + 1)) || fail "captures not re-opened for ENABLE_PCAP_ANY_DIRECTION"
+HOME=$DIR ip netns exec "$NS_S" "$FWKNOP" -A tcp/2223 -a 198.51.100.1 -D 198.51.100.2 -U alice \
+	--server-port 62202 --key-base64-rijndael "$KEY" --key-base64-hmac "$HMAC" \
+	--no-save-args >>"$DIR/fwknop.out" 2>&1 || fail "fwknop client failed"
+wait_for "$DIR/log" "decision=.* src=198.51.100.1 " 1 ||
+	fail "an outbound knock was not looked at with ENABLE_PCAP_ANY_DIRECTION Y"
+
 kill -TERM "$SPID"
 wait "$SPID"
 rc=$?
