@@ -192,6 +192,13 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "server configuration:\n");
 	fprintf(out, "    %-24s %s\n", "ENABLE_UDP_SERVER", yn(c->udp_server));
 	fprintf(out, "    %-24s %u\n", "UDPSERV_PORT", c->udp_port);
+	fprintf(out, "    %-24s %s\n", "ENABLE_TCP_SERVER", yn(c->tcp.server));
+	fprintf(out, "    %-24s %u\n", "TCPSERV_PORT", c->tcp.port);
+	fprintf(out, "    %-24s %u\n", "TCPSERV_MAX_CONNECTIONS", c->tcp.max_connections);
+	fprintf(out, "    %-24s %u\n", "TCPSERV_MAX_PER_SOURCE", c->tcp.max_per_source);
+	fprintf(out, "    %-24s %u\n", "TCPSERV_READ_TIMEOUT", c->tcp.read_timeout);
+	fprintf(out, "    %-24s %s\n", "ENABLE_SPA_OVER_HTTP", yn(c->tcp.http));
+	fprintf(out, "    %-24s %s\n", "ENABLE_X_FORWARDED_FOR", yn(c->tcp.xff));
 	fprintf(out, "    %-24s %s\n", "PCAP_INTF", c->pcap_intf);
 	fprintf(out, "    %-24s %s\n", "PCAP_FILTER", c->pcap_filter);
 	fprintf(out, "    %-24s %s\n", "PCAP_FILE", c->pcap_file[0] ? c->pcap_file : "(unset)");

@@ -72,6 +72,10 @@ void spa_config_init(struct spa_config *c)
 	c->gpg_max_concurrent = SPA_DEFAULT_GPG_MAX_CONCURRENT;
 	c->gpg_max_per_second = SPA_DEFAULT_GPG_MAX_PER_SECOND;
 	c->gpg_max_busy_percent = SPA_DEFAULT_GPG_MAX_BUSY_PERCENT;
+	c->tcp.port = SPA_DEFAULT_PORT;
+	c->tcp.max_connections = SPA_DEFAULT_TCP_MAX_CONNECTIONS;
+	c->tcp.max_per_source = SPA_DEFAULT_TCP_MAX_PER_SOURCE;
+	c->tcp.read_timeout = SPA_DEFAULT_TCP_READ_TIMEOUT;
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -217,10 +221,13 @@ static const struct server_var server_vars[] = {
 	/* command messages (spa_conf_cmd.h) */
 	{ "SUDO_EXE", V_PATH, F(cmd.sudo_exe), 0, 0 },
 	{ "CMD_EXEC_TIMEOUT", V_U32, F(cmd.timeout), 1, SPA_MAX_CMD_EXEC_TIMEOUT },
-	{ "ENABLE_SPA_OVER_HTTP", V_LATER, NOF, 0, 0 },
-	{ "ENABLE_X_FORWARDED_FOR", V_LATER, NOF, 0, 0 },
-	{ "ENABLE_TCP_SERVER", V_LATER, NOF, 0, 0 },
-	{ "TCPSERV_PORT", V_LATER, NOF, 0, 0 },
+	{ "ENABLE_SPA_OVER_HTTP", V_BOOL, F(tcp.http), 0, 0 },
+	{ "ENABLE_X_FORWARDED_FOR", V_BOOL, F(tcp.xff), 0, 0 },
+	{ "ENABLE_TCP_SERVER", V_BOOL, F(tcp.server), 0, 0 },
+	{ "TCPSERV_PORT", V_PORT, F(tcp.port), 1, 65535 },
+	{ "TCPSERV_MAX_CONNECTIONS", V_U32, F(tcp.max_connections), 1, 1024 },
+	{ "TCPSERV_MAX_PER_SOURCE", V_U32, F(tcp.max_per_source), 1, 1024 },
+	{ "TCPSERV_READ_TIMEOUT", V_U32, F(tcp.read_timeout), 1, 300 },
 	{ "ENABLE_NAT_DNS", V_LATER, NOF, 0, 0 },
 	{ "DIGEST_DB_FILE", V_LATER, NOF, 0, 0 },
 };

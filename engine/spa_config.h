@@ -53,6 +53,21 @@
 #define SPA_DEFAULT_GPG_MAX_BUSY_PERCENT 25
 #define SPA_GPG_MAX_IDS 16                 /* entries of GPG_REMOTE_ID / _FINGERPRINT_ID */
 #define SPA_GPG_PW_MAX 256                 /* GPG_DECRYPT_PW bytes */
+/* The TCP server's bounds (ours; spad.8, SPA OVER TCP AND HTTP) */
+#define SPA_DEFAULT_TCP_MAX_CONNECTIONS 64
+#define SPA_DEFAULT_TCP_MAX_PER_SOURCE 4
+#define SPA_DEFAULT_TCP_READ_TIMEOUT 5
+
+/* SPA over TCP and HTTP (spa_tcpserv.h, spa_http.h) */
+struct spa_conf_tcp {
+	bool server;                   /* ENABLE_TCP_SERVER */
+	uint16_t port;                 /* TCPSERV_PORT */
+	bool http;                     /* ENABLE_SPA_OVER_HTTP */
+	bool xff;                      /* ENABLE_X_FORWARDED_FOR */
+	uint32_t max_connections;      /* TCPSERV_MAX_CONNECTIONS */
+	uint32_t max_per_source;       /* TCPSERV_MAX_PER_SOURCE */
+	uint32_t read_timeout;         /* TCPSERV_READ_TIMEOUT, seconds */
+};
 
 /*
  * MAX_KNOCKS_PER_MINUTE's state. It is behind a pointer so that the
@@ -190,6 +205,7 @@ struct spa_config {
 	uint32_t gpg_max_per_second;   /* GPG_MAX_PER_SECOND */
 	uint32_t gpg_max_busy_percent; /* GPG_MAX_BUSY_PERCENT */
 	struct spa_conf_cmd cmd;       /* SUDO_EXE, CMD_EXEC_TIMEOUT, COMMAND_MODULE */
+	struct spa_conf_tcp tcp;
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error

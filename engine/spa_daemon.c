@@ -27,6 +27,7 @@
 #include "spa_fsutil.h"
 #include "spa_log.h"
 #include "spa_notify.h"
+#include "spa_tcpserv.h"
 
 #define BURST 64   /* datagrams per wakeup before timers and signals get a turn */
 
@@ -560,6 +561,7 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	d->opt = *o;
 	d->epfd = d->tfd = d->sfd = d->udp[0] = d->udp[1] = d->json_fd = -1;
 	d->ps_fd = -1;
+	d->tcp[0] = d->tcp[1] = -1;
 	d->rfd = -1;
 	d->wfd = -1;
 	d->ofd = -1;
@@ -671,6 +673,11 @@ int spa_daemon_start(struct spa_daemon *d)
 		if (rc < 0)
 			return rc;
 	}
+	if (d->cfg.tcp.server && !d->cfg.pcap_file[0]) {
+		rc = spa_tcpserv_open(&d->cfg, d->tcp);
+		if (rc < 0)
+			return rc;
+	}
 	/* Last: the packet process starts with every socket and capture it
 	 * reads already open, so it never needs the right to open one. */
 	rc = spa_daemon_worker_start(d);
@@ -685,6 +692,9 @@ int spa_daemon_start(struct spa_daemon *d)
 			d->cfg.udp_port, d->cfg.n_stanzas, spa_plural(d->cfg.n_stanzas),
 			d->n_plugins, spa_plural(d->n_plugins),
 			d->opt.test_mode ? " (test mode)" : "");
+	if (d->tcp[0] >= 0)
+		spa_log(SPA_L_NOTICE, "listening on TCP port %u (%s)", d->cfg.tcp.port,
+			d->cfg.udp_server ? "SPA read from the connection" : "SPA read by the capture");
 	return 0;
 }
 
@@ -746,7 +756,7 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 
 	while (!d->stop) {
 		struct epoll_event ev[8];
-		int n = epoll_wait(epfd, ev, 8, -1);
+		int n = epoll_wait(epfd, ev, 8, spa_tcpserv_timeout_ms());
 		uint64_t woke = mono_ns();
 		long packets = d->packets;
 		unsigned long authentic = d->authenticated;
@@ -761,7 +771,7 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 			int fd = ev[i].data.fd;
 			if (fd == ctl_fd)
 				return;
-			if (spa_daemon_worker_event(d, fd))
+			if (spa_daemon_worker_event(d, fd) || spa_tcpserv_event(d, fd))
 				continue;
 			if (capture_of(d, fd))
 				drained = spa_daemon_read_capture(d, capture_of(d, fd)) && drained;
@@ -770,6 +780,7 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 			else
 				drained = read_udp(d, fd) && drained;
 		}
+		spa_tcpserv_tick(d);
 		coalesce(woke, slept_at, d->packets - packets, d->authenticated - authentic,
 			 drained);
 		slept_at = mono_ns();
@@ -878,6 +889,7 @@ void spa_daemon_free(struct spa_daemon *d)
 			close(fds[i]);
 	spa_daemon_close_captures(d);
 	spa_daemon_close_nfq(d);
+	spa_tcpserv_close(d->tcp);
 	spa_daemon_ops_stop(d, 1000);
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		hung[i] = d->opq[i] && d->opq[i]->hung;

@@ -58,6 +58,7 @@ struct spa_daemon {
 	struct spa_plugin *plugins[SPA_MAX_PLUGINS];
 	size_t n_plugins;
 	int epfd, tfd, sfd, udp[2];
+	int tcp[2];                  /* ENABLE_TCP_SERVER's listeners, -1: none */
 	int rfd;                     /* RECONCILE_INTERVAL's timer, -1: off */
 	int wfd;                     /* systemd watchdog's timer, -1: off */
 	struct spa_capture cap[SPA_MAX_CAPTURES];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "spa_log.h"
+#include "spa_tcpserv.h"
 
 static int open_udp(int family, uint16_t port)
 {
@@ -130,7 +131,16 @@ int spa_daemon_renew_captures(struct spa_daemon *d, const struct spa_config *cfg
 	return 0;
 }
 
+static int reopen_udp_or_captures(struct spa_daemon *d, struct spa_config *fresh);
+
 int spa_daemon_reopen_network(struct spa_daemon *d, struct spa_config *fresh)
+{
+	int rc = reopen_udp_or_captures(d, fresh);
+
+	return rc < 0 ? rc : spa_tcpserv_reopen(d, fresh);
+}
+
+static int reopen_udp_or_captures(struct spa_daemon *d, struct spa_config *fresh)
 {
 	int fds[2], rc;
 

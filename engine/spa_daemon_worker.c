@@ -27,9 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spa_http.h"
 #include "spa_log.h"
 #include "spa_privsep.h"
 #include "spa_sandbox.h"
+#include "spa_tcpserv.h"
 
 /* How long a stopping packet process may take to finish what it read. */
 #define STOP_GRACE_MS 3000
@@ -99,7 +101,28 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 {
 	struct spa_pipeline_opts o = { .test_mode = d->opt.test_mode, .host = NULL };
 	struct spa_decision dec;
+	struct spa_http_req req;
+	struct spa_pkt http;
 
+	/* ENABLE_SPA_OVER_HTTP, whatever carried it (TCP server, capture): the
+	 * SPA text of the request is the packet (spa_http.h) */
+	if (d->cfg.tcp.http && spa_http_is_request(pkt->data, pkt->len)) {
+		const char *why = NULL;
+
+		if (spa_http_parse(pkt->data, pkt->len, d->cfg.tcp.xff, &req, &why) < 0) {
+			memset(&dec, 0, sizeof(dec));
+			snprintf(dec.reason, sizeof(dec.reason), "not SPA data: HTTP: %s", why);
+			spa_daemon_worker_send(d, pkt, &dec);
+			return;
+		}
+		http = *pkt;
+		http.data = req.spa;
+		http.len = req.spa_len;
+		http.xff_family = req.xff_family;
+		memcpy(http.xff_bin, req.xff_bin, sizeof(http.xff_bin));
+		snprintf(http.xff, sizeof(http.xff), "%s", req.xff);
+		pkt = &http;
+	}
 	/* host NULL: this process cannot list the interfaces (no sockets);
 	 * the monitor checks the allow IP against them */
 	spa_pipeline_run(&d->cfg, d->replay, pkt, &o, &dec);
@@ -113,7 +136,7 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 static bool keep_fd(const struct spa_daemon *d, int fd)
 {
 	if (fd <= 2 || fd == worker_fd || fd == spa_daemon_gpg_fd() || fd == d->udp[0] || fd == d->udp[1] ||
-	    fd == spa_nfq_fd(d->nfq))
+	    fd == spa_nfq_fd(d->nfq) || fd == d->tcp[0] || fd == d->tcp[1])
 		return true;
 	for (size_t i = 0; i < d->n_cap; i++)
 		if (fd == spa_capture_fileno(&d->cap[i]))
@@ -205,6 +228,8 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 			rc = worker_watch(epfd, spa_nfq_fd(d->nfq));
 		for (size_t i = 0; i < d->n_cap && rc == 0; i++)
 			rc = worker_watch(epfd, d->cap[i].fd);
+		if (rc == 0)
+			rc = spa_tcpserv_start(d, epfd);
 		if (rc < 0) {
 			spa_log(SPA_L_ERR, "packet process: epoll: %s", strerror(-rc));
 			_exit(1);
@@ -221,6 +246,12 @@ static _Noreturn void worker_main(struct spa_daemon *d, const struct spa_sandbox
 		sbo.out_fd2_set = true;
 		sbo.out_fd2 = spa_daemon_gpg_fd();
 	}
+	/* the TCP server accepts into this loop: accept4 on its listeners,
+	 * epoll_ctl on this loop, and nothing else */
+	for (int i = 0; i < 2; i++)
+		if (d->tcp[i] >= 0 && !(d->cfg.pcap_file[0] && !d->cfg.udp_server))
+			sbo.accept_fd[sbo.n_accept++] = d->tcp[i];
+	sbo.epoll_fd = epfd;
 	rc = spa_sandbox_enter(&sbo, &r, err, sizeof(err));
 	if (rc < 0) {
 		spa_log(SPA_L_ERR, "packet process: sandbox: %s", err);

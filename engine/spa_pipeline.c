@@ -115,9 +115,11 @@ static int resolve_allow(const struct spa_stanza *s, const struct spa_pkt *pkt, 
 			reject(d, s, "allow IP 0.0.0.0 but REQUIRE_SOURCE_ADDRESS is set");
 			return -1;
 		}
-		d->allow_family = pkt->family;
-		memcpy(d->allow_bin, pkt->src_bin, sizeof(d->allow_bin));
-		snprintf(d->allow, sizeof(d->allow), "%s", pkt->src);
+		/* behind a proxy (ENABLE_X_FORWARDED_FOR), the client it names */
+		d->allow_family = pkt->xff_family ? pkt->xff_family : pkt->family;
+		memcpy(d->allow_bin, pkt->xff_family ? pkt->xff_bin : pkt->src_bin,
+		       sizeof(d->allow_bin));
+		snprintf(d->allow, sizeof(d->allow), "%s", pkt->xff_family ? pkt->xff : pkt->src);
 	} else {
 		d->allow_family = AF_INET;
 		memset(d->allow_bin, 0, sizeof(d->allow_bin));

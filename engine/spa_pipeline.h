@@ -24,6 +24,11 @@ struct spa_pkt {
 	uint16_t dport;
 	uint8_t proto;           /* 17 for the UDP server */
 	int64_t now;
+	/* X-Forwarded-For's last address (ENABLE_X_FORWARDED_FOR, spa_http.h):
+	 * the allow IP of a 0.0.0.0 request in its place; family 0: none */
+	int xff_family;
+	uint8_t xff_bin[16];
+	char xff[46];
 };
 
 /* SPA_DEFERRED: a GnuPG stanza's gpg run is needed (docs/GNUPG.md, "spad");

@@ -34,6 +34,8 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 	out->family = pkt->family;
 	memcpy(out->src_bin, pkt->src_bin, sizeof(out->src_bin));
 	memcpy(out->dst_bin, pkt->dst_bin, sizeof(out->dst_bin));
+	out->xff_family = pkt->xff_family;
+	memcpy(out->xff_bin, pkt->xff_bin, sizeof(out->xff_bin));
 	out->sport = pkt->sport;
 	out->dport = pkt->dport;
 	out->proto = pkt->proto;
@@ -130,6 +132,8 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 {
 	if (m->family != AF_INET && m->family != AF_INET6)
 		return bad(why, cap, "address family %d", (int)m->family);
+	if (m->xff_family != 0 && m->xff_family != AF_INET && m->xff_family != AF_INET6)
+		return bad(why, cap, "X-Forwarded-For address family %d", (int)m->xff_family);
 	/* what carried the packet: TCP, UDP, or ICMP in pcap mode */
 	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP && m->proto != IPPROTO_ICMP &&
 	    m->proto != IPPROTO_ICMPV6)
@@ -258,6 +262,14 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	memcpy(pkt->dst_bin, m->dst_bin, sizeof(pkt->dst_bin));
 	inet_ntop(pkt->family, pkt->src_bin, pkt->src, sizeof(pkt->src));
 	inet_ntop(pkt->family, pkt->dst_bin, pkt->dst, sizeof(pkt->dst));
+	/* only a packet process told to read X-Forwarded-For may name one */
+	if (m->xff_family && !c->tcp.xff)
+		return -EBADMSG;
+	if (m->xff_family) {
+		pkt->xff_family = m->xff_family;
+		memcpy(pkt->xff_bin, m->xff_bin, sizeof(pkt->xff_bin));
+		inet_ntop(pkt->xff_family, pkt->xff_bin, pkt->xff, sizeof(pkt->xff));
+	}
 	pkt->sport = m->sport;
 	pkt->dport = m->dport;
 	pkt->proto = m->proto;

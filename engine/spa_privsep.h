@@ -62,6 +62,8 @@ struct spa_ps_decision {
 	int32_t family;
 	uint8_t src_bin[16];
 	uint8_t dst_bin[16];
+	int32_t xff_family;       /* X-Forwarded-For's address (spa_pkt), 0: none */
+	uint8_t xff_bin[16];
 	uint16_t sport, dport;
 	uint8_t proto;
 	uint8_t verdict;          /* enum spa_verdict */

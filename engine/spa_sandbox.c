@@ -336,6 +336,33 @@ static int out_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, cons
 	return rc;
 }
 
+/* The TCP server: connections come in on its listeners only, and join
+ * this process's own loop. accept4 creates a descriptor, but only one the
+ * kernel hands over for a peer that connected; Landlock's TCP rules cover
+ * bind and connect, which stay forbidden. */
+static int accept_rules(scmp_filter_ctx ctx, const struct spa_sandbox_opts *o, const char **what)
+{
+	int rc = 0;
+
+	if (o->n_accept == 0)
+		return 0;
+	for (size_t i = 0; i < o->n_accept && rc == 0; i++) {
+		*what = "accept4";
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->accept_fd[i], 0));
+	}
+	if (rc == 0) {
+		*what = "epoll_ctl";
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(epoll_ctl), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->epoll_fd, 0));
+	}
+	if (rc == 0) {
+		*what = "getsockname";
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockname), 0);
+	}
+	return rc;
+}
+
 static int seccomp_install(const struct spa_sandbox_opts *o, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -355,6 +382,9 @@ static int seccomp_install(const struct spa_sandbox_opts *o, char *err, size_t e
 			goto out;
 	}
 	rc = out_rules(ctx, o, &what);
+	if (rc < 0)
+		goto out;
+	rc = accept_rules(ctx, o, &what);
 	if (rc < 0)
 		goto out;
 	/* Memory, but never executable memory: no W^X bypass for an

@@ -32,6 +32,12 @@ struct spa_sandbox_opts {
 	 * helper (spa_gpgd.h). */
 	bool out_fd2_set;
 	int out_fd2;
+	/* With the allow-list: listeners the process may accept4 on (the TCP
+	 * server, spa_tcpserv.h), and then epoll_ctl on epoll_fd (to watch
+	 * what it accepted) and getsockname (the address a client reached). */
+	size_t n_accept;
+	int accept_fd[2];
+	int epoll_fd;
 };
 
 /* What spa_sandbox_enter achieved, for the log line. */
