@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "spa_capture.h"
@@ -147,7 +148,9 @@ void spa_daemon_nfq_verdict(struct spa_daemon *d, uint32_t id, uint32_t v);
 /* In the packet process: asks the monitor for that verdict. */
 void spa_daemon_worker_verdict(struct spa_daemon *d, uint32_t id, uint32_t v);
 
-/* spa_daemon_net.c: adds fd to the loop's epoll set (readable). */
+/* spa_daemon_net.c: the wildcard address of family on port, its length. */
+socklen_t spa_daemon_any_addr(int family, uint16_t port, struct sockaddr_storage *ss);
+/* Adds fd to the loop's epoll set (readable). */
 int spa_daemon_watch(struct spa_daemon *d, int fd);
 /* The IPv4 (required) and IPv6 (if possible) UDP
  * sockets on port, watched by the loop; fds[1] is -1 without IPv6. */

@@ -65,21 +65,10 @@ static int open_listener(int family, uint16_t port)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = in6addr_any;
-		len = sizeof(*s6);
-		/* the IPv4 listener exists; mapped addresses would be ambiguous */
+	len = spa_daemon_any_addr(family, port, &ss);
+	/* the IPv4 listener exists; mapped addresses would be ambiguous */
+	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	}
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, TCP_BACKLOG) < 0) {
 		int e = -errno;
 		close(fd);

@@ -25,11 +25,11 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static uint16_t free_port(void)
+uint16_t fx_free_port(int type)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = socket(AF_INET, type, 0);
 	uint16_t port;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -71,7 +71,7 @@ void fx_init(struct fx *f, const char *spad, const char *plugin_dir)
 	f->plugin_dir = plugin_dir;
 	f->pid = -1;
 	th_tmpdir(f->dir, sizeof(f->dir));
-	f->port = free_port();
+	f->port = fx_free_port(SOCK_DGRAM);
 	snprintf(f->calls, sizeof(f->calls), "%s/calls.log", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/spad.log", f->dir);
 	snprintf(f->run, sizeof(f->run), "%s/run", f->dir);
@@ -269,17 +269,36 @@ bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6)
 	return sent == (ssize_t)len;
 }
 
-const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
+int fx_opened(const struct fx *f, const char *what)
+{
+	char *text = th_read(f->calls), *line, *save = NULL;
+	int n = 0;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "open ", 5) == 0 && strstr(line, what))
+			n++;
+	free(text);
+	return n;
+}
+
+const char *fx_next_decision(struct fx *f, int before)
 {
 	static char line[1024];
-	int before = fx_count(f->log, "decision=");
 
 	line[0] = '\0';
-	if (!fx_send_raw(f, data, len, ipv6))
-		return line;
 	if (fx_wait_for(f->log, "decision=", before + 1, FX_WAIT_MS))
 		last_line_with(f->log, "decision=", line, sizeof(line));
 	return line;
+}
+
+const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6)
+{
+	int before = fx_count(f->log, "decision=");
+
+	if (!fx_send_raw(f, data, len, ipv6))
+		return "";
+	return fx_next_decision(f, before);
 }
 
 /* "spad <opt> -c conf -a access", its stdout and stderr to out (opened

@@ -52,6 +52,13 @@ size_t fx_build(struct fx *f, const struct spa_keys *k, const char *user, const 
 /* Sends and waits (FX_WAIT_MS) until the log holds one more decision line;
  * returns that line (static buffer) or "" on timeout. */
 const char *fx_send(struct fx *f, const char *data, size_t len, bool ipv6);
+/* Waits (FX_WAIT_MS) until the log holds more than `before` decision lines;
+ * returns the last one (static buffer) or "" on timeout. */
+const char *fx_next_decision(struct fx *f, int before);
+/* The recorder's "open" lines that contain what ("src=A proto=6 port=22 "). */
+int fx_opened(const struct fx *f, const char *what);
+/* A loopback port free for this socket type (SOCK_DGRAM, SOCK_STREAM) now. */
+uint16_t fx_free_port(int type);
 /* Sends one datagram without waiting for anything; false if not sent. */
 bool fx_send_raw(const struct fx *f, const char *data, size_t len, bool ipv6);
 /* Waits until file contains needle n times (timeout ms). */

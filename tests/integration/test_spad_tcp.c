@@ -36,22 +36,6 @@
 static const char *spad_path, *plugin_dir, *client_path, *fwknop_path;
 static uint16_t tcp_port;
 
-static uint16_t free_tcp_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		abort();
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* spad -U with the TCP server and these extra fwknopd.conf lines. */
 static struct fx *start(const char *extra)
 {
@@ -59,7 +43,7 @@ static struct fx *start(const char *extra)
 	char conf[512];
 
 	assert_non_null(f);
-	tcp_port = free_tcp_port();
+	tcp_port = fx_free_port(SOCK_STREAM);
 	snprintf(conf, sizeof(conf), "ENABLE_TCP_SERVER Y\nTCPSERV_PORT %u\n%s", tcp_port, extra);
 	fx_append_conf(f, conf);
 	assert_true(fx_start(f));
@@ -96,7 +80,6 @@ static int tcp_connect(const char *from)
  * that follows ("" if none within FX_WAIT_MS). */
 static const char *tcp_knock(struct fx *f, const char *data, size_t len)
 {
-	static char line[1024];
 	int before = fx_count(f->log, "decision="), fd = tcp_connect(NULL);
 	size_t off = 0;
 
@@ -109,17 +92,7 @@ static const char *tcp_knock(struct fx *f, const char *data, size_t len)
 		off += (size_t)w;
 	}
 	close(fd);
-	line[0] = '\0';
-	if (fx_wait_for(f->log, "decision=", before + 1, FX_WAIT_MS)) {
-		char *log = th_read(f->log), *p = log, *hit = NULL;
-
-		while (p && (p = strstr(p, "decision=")))
-			hit = p++;
-		if (hit)
-			snprintf(line, sizeof(line), "%.*s", (int)strcspn(hit, "\n"), hit);
-		free(log);
-	}
-	return line;
+	return fx_next_decision(f, before);
 }
 
 /* "GET /<wire, URL-safe> HTTP/1.0" with the given extra header lines. */
@@ -298,20 +271,6 @@ static void test_refusals(void **state)
 	fx_delete(f);
 }
 
-/* Grants the recorder opened for what ("src=A proto=P port=N "). */
-static int opened(const struct fx *f, const char *what)
-{
-	char *text = th_read(f->calls), *line, *save = NULL;
-	int n = 0;
-
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (strncmp(line, "open ", 5) == 0 && strstr(line, what))
-			n++;
-	free(text);
-	return n;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -451,9 +410,9 @@ static void test_pcap_http(void **state)
 	pf_ether(&fr[n++], 0, ip, iplen, 0);
 	pf_write(path, DLT_EN10MB, fr, n);
 	assert_int_equal(fx_run(f, args), 0);
-	assert_int_equal(opened(f, "src=198.51.100.20 proto=6 port=22 "), 1);
-	assert_int_equal(opened(f, "src=203.0.113.50 proto=6 port=80 "), 1);
-	assert_int_equal(opened(f, "src=198.51.100.22 proto=6 port=443 "), 1);
+	assert_int_equal(fx_opened(f, "src=198.51.100.20 proto=6 port=22 "), 1);
+	assert_int_equal(fx_opened(f, "src=203.0.113.50 proto=6 port=80 "), 1);
+	assert_int_equal(fx_opened(f, "src=198.51.100.22 proto=6 port=443 "), 1);
 	assert_int_equal(fx_count(f->log, "HTTP: request path is empty"), 1);
 	/* --pcap-file opens no TCP server */
 	assert_int_equal(fx_count(f->log, "listening on TCP port"), 0);
