@@ -535,6 +535,7 @@ static bool take_record(struct spa_daemon *d)
 	type = spa_privsep_decode(&buf, (size_t)n, why, sizeof(why));
 	switch (type) {
 	case SPA_PS_DECISION:
+	case SPA_PS_COMMAND:
 		on_decision(d, &buf.dec);
 		break;
 	case SPA_PS_LOG:

@@ -29,7 +29,7 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 {
 	memset(out, 0, sizeof(*out));
 	out->h.magic = SPA_PS_MAGIC;
-	out->h.type = SPA_PS_DECISION;
+	out->h.type = d->verdict == SPA_COMMAND ? SPA_PS_COMMAND : SPA_PS_DECISION;
 	out->h.generation = c->generation;
 	out->family = pkt->family;
 	memcpy(out->src_bin, pkt->src_bin, sizeof(out->src_bin));
@@ -130,6 +130,10 @@ static bool flag_ok(uint8_t v)
 
 static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap)
 {
+	/* a command travels only in a record of its own kind, and that
+	 * kind carries nothing else */
+	if ((m->h.type == SPA_PS_COMMAND) != (m->verdict == SPA_COMMAND))
+		return bad(why, cap, "verdict %u in a record of type %u", m->verdict, m->h.type);
 	if (m->family != AF_INET && m->family != AF_INET6)
 		return bad(why, cap, "address family %d", (int)m->family);
 	if (m->xff_family != 0 && m->xff_family != AF_INET && m->xff_family != AF_INET6)
@@ -190,7 +194,7 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 	for (uint32_t i = 0; i < m->n_ports; i++)
 		if (m->ports[i].proto != 6 && m->ports[i].proto != 17)
 			return bad(why, cap, "port protocol %u", m->ports[i].proto);
-	return SPA_PS_DECISION;
+	return (int)m->h.type;
 }
 
 int spa_privsep_decode(const void *buf, size_t len, char *why, size_t cap)
@@ -203,7 +207,8 @@ int spa_privsep_decode(const void *buf, size_t len, char *why, size_t cap)
 	if (h.magic != SPA_PS_MAGIC)
 		return bad(why, cap, "bad magic");
 	switch (h.type) {
-	case SPA_PS_DECISION: {
+	case SPA_PS_DECISION:
+	case SPA_PS_COMMAND: {
 		struct spa_ps_decision m;
 		if (len != sizeof(m))
 			return bad(why, cap, "decision record of %zu bytes", len);

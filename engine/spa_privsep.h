@@ -36,6 +36,9 @@ enum spa_ps_type {
 	SPA_PS_READY = 5,      /* packet process -> monitor: sandboxed, reading */
 	SPA_PS_VERDICT = 6,    /* packet process -> monitor: NFQUEUE packets read,
 				* for the monitor's verdict (spa_nfq.h) */
+	SPA_PS_COMMAND = 7,    /* packet process -> monitor: an authenticated command
+				* message a stanza accepts (ENABLE_CMD_EXEC); the
+				* layout of a DECISION, verdict SPA_COMMAND */
 };
 
 struct spa_ps_header {
@@ -117,7 +120,8 @@ struct spa_ps_verdict {
 int spa_privsep_bad(char *why, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Fills a record for the decision d on pkt, made under config c. */
+/* Fills a record for the decision d on pkt, made under config c: a
+ * COMMAND record for a SPA_COMMAND verdict, else a DECISION. */
 void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt *pkt,
 			       const struct spa_decision *d, uint32_t unlogged,
 			       struct spa_ps_decision *out);

@@ -222,7 +222,7 @@ static void test_privsep_recheck(void **state)
 	decide(x, x->k1, "alice", "0.0.0.0,/usr/bin/touch /tmp/x", &p, buf, &d);
 	assert_int_equal(d.verdict, SPA_COMMAND);
 	spa_privsep_pack_decision(&x->c, &p, &d, 0, &rec);
-	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), SPA_PS_DECISION);
+	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), SPA_PS_COMMAND);
 	assert_int_equal(spa_privsep_recheck(&x->c, NULL, &rec, &mp, &m), 0);
 	assert_int_equal(m.verdict, SPA_COMMAND);
 	assert_ptr_equal(m.stanza, d.stanza);
@@ -240,11 +240,19 @@ static void test_privsep_recheck(void **state)
 	snprintf(rec.msg.message, sizeof(rec.msg.message), "0.0.0.0,tcp/22");
 	rec.msg.type = SPA_MSG_ACCESS;
 	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), -EBADMSG);
-	/* a command dressed as a grant: the monitor's reading says command */
+	/* a command dressed as a grant, in either kind of record */
 	rec.msg.type = SPA_MSG_COMMAND;
 	snprintf(rec.msg.message, sizeof(rec.msg.message), "0.0.0.0,id");
 	rec.verdict = SPA_GRANT;
 	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), -EBADMSG);
+	rec.h.type = SPA_PS_DECISION;
+	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), -EBADMSG);
+	/* a command verdict in a DECISION record */
+	rec.verdict = SPA_COMMAND;
+	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "in a record of type"));
+	rec.h.type = SPA_PS_COMMAND;
+	assert_int_equal(spa_privsep_decode(&rec, sizeof(rec), why, sizeof(why)), SPA_PS_COMMAND);
 	/* a command without authentication */
 	rec.verdict = SPA_COMMAND;
 	rec.authenticated = 0;

@@ -165,13 +165,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("refusal without a reason", NULL);
 		return 0;
 	}
-	if (type != SPA_PS_DECISION)
+	if (type != SPA_PS_DECISION && type != SPA_PS_COMMAND)
 		return 0;
 	memcpy(&m, data, sizeof(m));
 	/* the generation a fresh config has here: records name it to count */
 	m.h.generation = cfg.generation;
 	if (spa_privsep_recheck(&cfg, &host, &m, &pkt, &d) < 0)
 		return 0;
+	/* a command runs only as a command record, for a stanza that takes them */
+	if (d.verdict == SPA_COMMAND &&
+	    (m.verdict != SPA_COMMAND || !spa_conf_cmd_enabled(d.stanza)))
+		fuzz_fail("a command the stanza does not accept", d.reason);
 	if (d.verdict == SPA_GRANT)
 		check_grant(&m, &pkt, &d);
 	else if (m.verdict == SPA_GRANT && strncmp(d.reason, "refused by the monitor", 22) != 0)
