@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,6 +105,10 @@ void spa_daemon_decide(struct spa_daemon *d, const struct spa_pkt *pkt)
 	struct spa_http_req req;
 	struct spa_pkt http;
 
+	/* a captured TCP segment without data (handshake, ACK, FIN) is not
+	 * something a client sent as a knock: no decision, no log line */
+	if (pkt->proto == IPPROTO_TCP && pkt->len == 0)
+		return;
 	/* ENABLE_SPA_OVER_HTTP, whatever carried it (TCP server, capture): the
 	 * SPA text of the request is the packet (spa_http.h) */
 	if (d->cfg.tcp.http && spa_http_is_request(pkt->data, pkt->len)) {
