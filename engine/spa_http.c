@@ -142,6 +142,14 @@ static int forwarded_for(const char *v, size_t n, struct spa_http_req *out, cons
 			out->xff_family = AF_INET6;
 		else
 			return fail(why, "X-Forwarded-For: an entry is not an IP address");
+		/* ::ffff:a.b.c.d is a.b.c.d: the allow IP checks (loopback, this
+		 * host's addresses) must see it as what it is */
+		if (out->xff_family == AF_INET6 &&
+		    memcmp(out->xff_bin, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+			memmove(out->xff_bin, out->xff_bin + 12, 4);
+			memset(out->xff_bin + 4, 0, 12);
+			out->xff_family = AF_INET;
+		}
 		inet_ntop(out->xff_family, out->xff_bin, out->xff, sizeof(out->xff));
 		if (!comma)
 			break;

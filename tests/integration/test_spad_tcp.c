@@ -197,6 +197,11 @@ static void test_forwarded_for(void **state)
 					      sizeof(req)));
 	assert_non_null(strstr(line, "decision=reject"));
 	assert_non_null(strstr(line, "allow IP 127.0.0.9 is loopback"));
+	/* ...also written as an IPv4-mapped IPv6 address */
+	len = fx_build(f, f->keys, "alice", "0.0.0.0,tcp/443", 0, 0, p);
+	line = tcp_knock(f, req, http_request(p, len, "X-Forwarded-For: ::ffff:127.0.0.9\r\n",
+					      req, sizeof(req)));
+	assert_non_null(strstr(line, "allow IP 127.0.0.9 is loopback"));
 	/* a header that is not an address refuses the request */
 	len = fx_build(f, f->keys, "alice", "0.0.0.0,tcp/443", 0, 0, p);
 	line = tcp_knock(f, req, http_request(p, len, "X-Forwarded-For: unknown\r\n", req,
