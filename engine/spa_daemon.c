@@ -72,6 +72,9 @@ static char *json_decision(int fd, const struct spa_pkt *pkt, const struct spa_d
 		json_object_set_new(o, "allow", json_string(dec->allow));
 		json_object_set_new(o, "timeout", json_integer(dec->timeout));
 	}
+	/* the command as sent (printable ASCII: the pipeline saw to that) */
+	if (o && dec->verdict == SPA_COMMAND && strchr(dec->msg.message, ','))
+		json_object_set_new(o, "command", json_string(strchr(dec->msg.message, ',') + 1));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text) {

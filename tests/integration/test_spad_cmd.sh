@@ -48,6 +48,12 @@ stop_spad() {
 		kill "$SPAD_PID" 2>/dev/null
 		wait "$SPAD_PID" 2>/dev/null
 		SPAD_PID=
+		# a sanitizer build reports leaks and errors at exit
+		if grep -q "Sanitizer" "$dir/spad.log"; then
+			echo "FAIL: sanitizer report in spad's log"
+			grep -A20 "Sanitizer" "$dir/spad.log" | head -40
+			FAILS=$((FAILS + 1))
+		fi
 	fi
 }
 cleanup() {
@@ -125,6 +131,7 @@ FIREWALL_TYPE recorder
 RECORDER_FILE $dir/calls.log
 PLUGIN_DIR $dir/plugins
 FWKNOP_RUN_DIR $dir/run
+SPA_JSON_LOG $dir/run/decisions.json
 $1
 EOF
 }
@@ -201,6 +208,7 @@ for c in "${clients[@]}"; do
 	check line_is "$out" 6 "args 1"
 done
 check wait_log "decision=command" 100
+check grep -q "\"decision\":\"command\",.*\"command\":\"$dir/ids.sh $dir/out/ids.1\"" "$dir/run/decisions.json"
 check grep -q "plugin cmdexec: command [0-9]* (access.conf:1, user [^)]*): $dir/ids.sh exited with status 0; 0 bytes of output, 0 on stderr" "$dir/spad.log"
 
 echo "== a bare program name is found on spad's fixed PATH"
