@@ -33,12 +33,12 @@ struct spa_fwd_xport {
 	 * firewalld's name cannot be reached (auto then tries exec). */
 	int (*start)(struct spa_fwd_state *st);
 	void (*stop)(struct spa_fwd_state *st);
-	int (*add)(struct spa_fwd_state *st, const char *rule, long timeout);
+	int (*add)(struct spa_fwd_state *st, const char *zone, const char *rule, long timeout);
 	/* quiet: failure is expected and not worth a log line */
-	int (*remove)(struct spa_fwd_state *st, const char *rule, int quiet);
+	int (*remove)(struct spa_fwd_state *st, const char *zone, const char *rule, int quiet);
 	/* The zone's runtime rich rules, one a line, in *text (free()d by
 	 * the caller). */
-	int (*list)(struct spa_fwd_state *st, char **text);
+	int (*list)(struct spa_fwd_state *st, const char *zone, char **text);
 };
 
 extern const struct spa_fwd_xport spa_fwd_xport_exec;
@@ -53,7 +53,7 @@ struct spa_fwd_state {
 	const struct spa_fwd_xport *xport; /* set by init */
 	void *bus;                          /* the D-Bus transport's sd_bus */
 	char zone[SPA_FWD_ZONE_LEN];
-	char zone_arg[8 + SPA_FWD_ZONE_LEN]; /* "--zone=<name>" */
+	char masq_zone[SPA_FWD_ZONE_LEN];   /* FIREWD_MASQ_ZONE, else zone */
 };
 
 /* spa_fwd_rules.c */
@@ -62,6 +62,28 @@ int spa_fwd_valid_zone(const char *zone);
 int spa_fwd_rule_text(const struct spa_grant *g, char *out, size_t len);
 /* Parses one --list-rich-rules line into g; -ENOENT when it is not ours. */
 int spa_fwd_rule_parse(const char *line, size_t len, struct spa_grant *g);
+/* Helpers of the parsers: the quoted value after key (-ENOENT when the
+ * text at *p is not key="..."), and an address from its text. */
+int spa_fwd_take_quoted(const char **p, const char *end, const char *key, char *out,
+			size_t len);
+int spa_fwd_set_addr(struct spa_grant_addr *a, int af, const char *text);
+
+/* spa_fwd_nat.c: a NAT grant's rich rules (at most SPA_FWD_NAT_MAX), or
+ * -EOPNOTSUPP / -EINVAL with *why saying what firewalld cannot do. */
+#define SPA_FWD_NAT_MAX 2
+struct spa_fwd_rule {
+	int masq_zone;                     /* goes to FIREWD_MASQ_ZONE */
+	char text[SPA_FWD_RULE_LEN];
+};
+int spa_fwd_nat_rules(const struct spa_grant *g, struct spa_fwd_rule *r, size_t *n,
+		      const char **why);
+/* A forward-port rule of ours: g gets FORWARD, src, proto, port,
+ * nat_addr and nat_port; -ENOENT when it is not ours. */
+int spa_fwd_nat_parse(const char *line, size_t len, struct spa_grant *g);
+/* A masquerade rule of ours: g gets src and, as nat_addr, its
+ * destination; -ENOENT when it is not ours. */
+int spa_fwd_masq_parse(const char *line, size_t len, struct spa_grant *g);
+
 /* Seconds to hand to --timeout: what is left of the grant, or -ETIME. */
 long spa_fwd_timeout(const struct spa_grant *g, long long now);
 

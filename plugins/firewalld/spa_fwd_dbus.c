@@ -125,9 +125,10 @@ static int report(struct spa_fwd_state *st, const char *member, int rc,
 	return sd_bus_error_is_set(err) ? -EIO : rc;
 }
 
-static int dbus_add(struct spa_fwd_state *st, const char *rule, long timeout)
+static int dbus_add(struct spa_fwd_state *st, const char *zone, const char *rule,
+		    long timeout)
 {
-	struct fwd_call c = { FWD_BUS_ZONE, "addRichRule", st->zone, rule, 1,
+	struct fwd_call c = { FWD_BUS_ZONE, "addRichRule", zone, rule, 1,
 			      (int32_t)(timeout > INT32_MAX ? INT32_MAX : timeout) };
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -145,9 +146,9 @@ static int dbus_add(struct spa_fwd_state *st, const char *rule, long timeout)
 	return rc;
 }
 
-static int dbus_remove(struct spa_fwd_state *st, const char *rule, int quiet)
+static int dbus_remove(struct spa_fwd_state *st, const char *zone, const char *rule, int quiet)
 {
-	struct fwd_call c = { FWD_BUS_ZONE, "removeRichRule", st->zone, rule, 0, 0 };
+	struct fwd_call c = { FWD_BUS_ZONE, "removeRichRule", zone, rule, 0, 0 };
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	int rc;
@@ -164,9 +165,9 @@ static int dbus_remove(struct spa_fwd_state *st, const char *rule, int quiet)
 	return rc;
 }
 
-static int dbus_list(struct spa_fwd_state *st, char **text)
+static int dbus_list(struct spa_fwd_state *st, const char *zone, char **text)
 {
-	struct fwd_call c = { FWD_BUS_ZONE, "getRichRules", st->zone, NULL, 0, 0 };
+	struct fwd_call c = { FWD_BUS_ZONE, "getRichRules", zone, NULL, 0, 0 };
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	char **rules = NULL;

@@ -14,14 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rich(struct spa_fwd_state *st, const char *verb, const char *rule,
-		long timeout, int quiet)
+static int rich(struct spa_fwd_state *st, const char *zone, const char *verb,
+		const char *rule, long timeout, int quiet)
 {
 	char rule_arg[32 + SPA_FWD_RULE_LEN];
+	char zone_arg[8 + SPA_FWD_ZONE_LEN];
 	char timeout_arg[32];
-	const char *argv[] = { st->exe, st->zone_arg, rule_arg, NULL, NULL };
+	const char *argv[] = { st->exe, zone_arg, rule_arg, NULL, NULL };
 	struct spa_run_result res;
 
+	snprintf(zone_arg, sizeof(zone_arg), "--zone=%s", zone);
 	snprintf(rule_arg, sizeof(rule_arg), "--%s-rich-rule=%s", verb, rule);
 	if (timeout > 0) {
 		snprintf(timeout_arg, sizeof(timeout_arg), "--timeout=%ld", timeout);
@@ -30,23 +32,26 @@ static int rich(struct spa_fwd_state *st, const char *verb, const char *rule,
 	return spa_pu_run(st->host, argv, &res, quiet);
 }
 
-static int exec_add(struct spa_fwd_state *st, const char *rule, long timeout)
+static int exec_add(struct spa_fwd_state *st, const char *zone, const char *rule,
+		    long timeout)
 {
-	return rich(st, "add", rule, timeout, 0);
+	return rich(st, zone, "add", rule, timeout, 0);
 }
 
-static int exec_remove(struct spa_fwd_state *st, const char *rule, int quiet)
+static int exec_remove(struct spa_fwd_state *st, const char *zone, const char *rule, int quiet)
 {
-	return rich(st, "remove", rule, 0, quiet);
+	return rich(st, zone, "remove", rule, 0, quiet);
 }
 
-static int exec_list(struct spa_fwd_state *st, char **text)
+static int exec_list(struct spa_fwd_state *st, const char *zone, char **text)
 {
-	const char *argv[] = { st->exe, st->zone_arg, "--list-rich-rules", NULL };
+	char zone_arg[8 + SPA_FWD_ZONE_LEN];
+	const char *argv[] = { st->exe, zone_arg, "--list-rich-rules", NULL };
 	struct spa_run_result res;
 	int rc;
 
 	*text = NULL;
+	snprintf(zone_arg, sizeof(zone_arg), "--zone=%s", zone);
 	rc = spa_pu_run(st->host, argv, &res, 0);
 	if (rc < 0)
 		return rc;

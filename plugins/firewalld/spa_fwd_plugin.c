@@ -55,7 +55,12 @@ int spa_fwd_load_config(const struct spa_host_api *host, struct spa_fwd_state *s
 		return -EINVAL;
 	}
 	snprintf(st->zone, sizeof(st->zone), "%s", zone);
-	snprintf(st->zone_arg, sizeof(st->zone_arg), "--zone=%s", zone);
+	zone = host->config_get(host->self, "FIREWD_MASQ_ZONE");
+	if (zone && *zone && !spa_fwd_valid_zone(zone)) {
+		host->log(host->self, SPA_LOG_ERR, "FIREWD_MASQ_ZONE '%s' is not a zone name", zone);
+		return -EINVAL;
+	}
+	snprintf(st->masq_zone, sizeof(st->masq_zone), "%s", zone && *zone ? zone : st->zone);
 	/* fwknop's generic FIREWALL_EXE is outside our key namespace: the
 	 * engine only shows us FIREWD_* keys. FLUSH_FIREWD_AT_INIT/EXIT are
 	 * read by the engine, which calls ops.flush itself. */
@@ -81,6 +86,59 @@ static int fwd_check(const struct spa_host_api *host, const struct spa_grant *pr
 	return spa_pu_check_global(host, probe, sizeof(struct spa_fwd_state), load_config);
 }
 
+/* A NAT grant's rules, or a refusal that says what firewalld lacks: a
+ * permanent failure, as no retry can help. */
+static int nat_rules(struct spa_fwd_state *st, const struct spa_grant *g,
+		     struct spa_fwd_rule *r, size_t *n)
+{
+	const struct spa_host_api *host = st->host;
+	const char *why = "";
+	int rc = spa_fwd_nat_rules(g, r, n, &why);
+
+	if (rc == 0)
+		return 0;
+	if (SPA_HOST_HAS(host, op_fail))
+		return host->op_fail(host->self, g, SPA_FAIL_PERMANENT,
+				     "firewalld NAT grant refused: %s", why);
+	host->log(host->self, SPA_LOG_ERR, "firewalld NAT grant refused: %s", why);
+	return rc;
+}
+
+static const char *rule_zone(const struct spa_fwd_state *st, const struct spa_fwd_rule *r)
+{
+	return r->masq_zone ? st->masq_zone : st->zone;
+}
+
+static int nat_open(struct spa_fwd_state *st, const struct spa_grant *g, long timeout)
+{
+	struct spa_fwd_rule r[SPA_FWD_NAT_MAX];
+	size_t n;
+	int rc = nat_rules(st, g, r, &n);
+
+	/* each rule as an access rule is: removed first, for a new timer;
+	 * a failure leaves the rest to the close the engine then runs */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		st->xport->remove(st, rule_zone(st, &r[i]), r[i].text, 1);
+		rc = st->xport->add(st, rule_zone(st, &r[i]), r[i].text, timeout);
+	}
+	return rc;
+}
+
+static int nat_close(struct spa_fwd_state *st, const struct spa_grant *g)
+{
+	struct spa_fwd_rule r[SPA_FWD_NAT_MAX];
+	size_t n;
+	int rc = nat_rules(st, g, r, &n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int one = st->xport->remove(st, rule_zone(st, &r[i]), r[i].text, 0);
+
+		if (one < 0)
+			rc = one;
+	}
+	return rc;
+}
+
 static int fwd_open(void *state, const struct spa_grant *g)
 {
 	struct spa_fwd_state *st = state;
@@ -90,6 +148,10 @@ static int fwd_open(void *state, const struct spa_grant *g)
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
+	if (g->nat_flags) {
+		timeout = spa_fwd_timeout(g, (long long)time(NULL));
+		return timeout < 0 ? (int)timeout : nat_open(st, g, timeout);
+	}
 	rc = spa_fwd_rule_text(g, rule, sizeof(rule));
 	if (rc < 0)
 		return rc;
@@ -98,8 +160,8 @@ static int fwd_open(void *state, const struct spa_grant *g)
 		return (int)timeout;
 	/* Adding a rule that already exists keeps its old timer, so a
 	 * re-knock first removes it; absence is only a warning. */
-	st->xport->remove(st, rule, 1);
-	return st->xport->add(st, rule, timeout);
+	st->xport->remove(st, st->zone, rule, 1);
+	return st->xport->add(st, st->zone, rule, timeout);
 }
 
 static int fwd_close(void *state, const struct spa_grant *g)
@@ -110,30 +172,58 @@ static int fwd_close(void *state, const struct spa_grant *g)
 
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
+	if (g->nat_flags)
+		return nat_close(st, g);
 	rc = spa_fwd_rule_text(g, rule, sizeof(rule));
 	if (rc < 0)
 		return rc;
-	return st->xport->remove(st, rule, 0);
+	return st->xport->remove(st, st->zone, rule, 0);
 }
 
-/* Calls fn for each of our rules in the zone's runtime rich rules. */
-static int walk(struct spa_fwd_state *st, int (*fn)(struct spa_fwd_state *st,
-						    const char *line, size_t len,
-						    const struct spa_grant *g, void *arg),
-		void *arg)
-{
-	char *copy = NULL;
-	int rc;
+/* Our rules of both zones, parsed: access rules, forward-ports, and the
+ * masquerades of FIREWD_MASQ_ZONE. */
+struct ours {
+	char *text, *masq_text;            /* the zones' listings */
+	struct spa_grant *g;               /* access grants, then NAT grants */
+	size_t n, cap;
+};
 
-	rc = st->xport->list(st, &copy);
-	if (rc < 0)
-		goto out;
-	for (char *p = copy; *p;) {
+static int ours_add(struct ours *o, const struct spa_grant *g)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 16;
+		struct spa_grant *more = realloc(o->g, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		o->g = more;
+		o->cap = cap;
+	}
+	o->g[o->n++] = *g;
+	return 0;
+}
+
+static void ours_free(struct ours *o)
+{
+	if (o->masq_text != o->text)
+		free(o->masq_text);
+	free(o->text);
+	free(o->g);
+}
+
+/* Calls fn(line) for each line of text that parse accepts. */
+static int each_line(const char *text, int (*parse)(const char *, size_t, struct spa_grant *),
+		     int (*fn)(void *arg, const char *line, size_t len, struct spa_grant *g),
+		     void *arg)
+{
+	int rc = 0;
+
+	for (const char *p = text; *p;) {
 		size_t n = strcspn(p, "\n");
 		struct spa_grant g;
 
-		if (spa_fwd_rule_parse(p, n, &g) == 0) {
-			int r = fn(st, p, n, &g, arg);
+		if (parse(p, n, &g) == 0) {
+			int r = fn(arg, p, n, &g);
 
 			if (r < 0)
 				rc = r;
@@ -142,56 +232,122 @@ static int walk(struct spa_fwd_state *st, int (*fn)(struct spa_fwd_state *st,
 		if (*p == '\n')
 			p++;
 	}
-out:
-	free(copy);
 	return rc;
 }
 
-struct list_ctx {
-	spa_plugin_list_cb cb;
-	void *ctx;
-};
-
-static int list_one(struct spa_fwd_state *st, const char *line, size_t len,
-		    const struct spa_grant *g, void *arg)
+static int same_addr(const struct spa_grant_addr *a, const struct spa_grant_addr *b)
 {
-	struct list_ctx *lc = arg;
+	return a->family == b->family && strcmp(a->text, b->text) == 0;
+}
 
-	(void)st;
+static int keep(void *arg, const char *line, size_t len, struct spa_grant *g)
+{
 	(void)line;
 	(void)len;
-	/* firewalld does not tell how long a timed rule has left: expires
-	 * stays 0 (unknown) and the engine's journal is the authority */
-	lc->cb(lc->ctx, g);
+	return ours_add(arg, g);
+}
+
+/* A masquerade for a forward-port's source and target makes it one
+ * grant's MASQUERADE; unmatched ones are left out of the listing. */
+static int mark_masq(void *arg, const char *line, size_t len, struct spa_grant *m)
+{
+	struct ours *o = arg;
+
+	(void)line;
+	(void)len;
+	for (size_t i = 0; i < o->n; i++)
+		if ((o->g[i].nat_flags & SPA_NAT_FORWARD) && same_addr(&o->g[i].src, &m->src) &&
+		    same_addr(&o->g[i].nat_addr, &m->nat_addr))
+			o->g[i].nat_flags |= SPA_NAT_MASQUERADE;
 	return 0;
+}
+
+static int read_ours(struct spa_fwd_state *st, struct ours *o)
+{
+	size_t access;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = st->xport->list(st, st->zone, &o->text);
+	if (rc == 0 && strcmp(st->masq_zone, st->zone) != 0)
+		rc = st->xport->list(st, st->masq_zone, &o->masq_text);
+	else
+		o->masq_text = o->text;
+	if (rc == 0)
+		rc = each_line(o->text, spa_fwd_rule_parse, keep, o);
+	access = o->n;
+	if (rc == 0)
+		rc = each_line(o->text, spa_fwd_nat_parse, keep, o);
+	if (rc == 0)
+		rc = each_line(o->masq_text, spa_fwd_masq_parse, mark_masq, o);
+	/* a forward-port with the access rule of its target port for the
+	 * same source is a LOCAL grant, which that access rule is part of */
+	for (size_t k = access; rc == 0 && k < o->n; k++) {
+		for (size_t i = 0; i < access; i++) {
+			struct spa_grant *a = &o->g[i], *n = &o->g[k];
+
+			if (a->family && same_addr(&a->src, &n->src) && !a->dst.family &&
+			    a->proto == n->proto && a->port == n->nat_port &&
+			    !(n->nat_flags & SPA_NAT_MASQUERADE)) {
+				n->nat_flags = SPA_NAT_LOCAL;
+				a->family = 0; /* not listed on its own */
+			}
+		}
+	}
+	return rc;
 }
 
 static int fwd_list(void *state, spa_plugin_list_cb cb, void *ctx)
 {
-	struct list_ctx lc = { cb, ctx };
+	struct ours o;
+	int rc;
 
 	if (!cb)
 		return -EINVAL;
-	return walk(state, list_one, &lc);
+	rc = read_ours(state, &o);
+	/* firewalld does not tell how long a timed rule has left: expires
+	 * stays 0 (unknown) and the engine's journal is the authority */
+	for (size_t i = 0; rc == 0 && i < o.n; i++)
+		if (o.g[i].family)
+			cb(ctx, &o.g[i]);
+	ours_free(&o);
+	return rc;
 }
 
-static int flush_one(struct spa_fwd_state *st, const char *line, size_t len,
-		     const struct spa_grant *g, void *arg)
+struct flush_ctx {
+	struct spa_fwd_state *st;
+	const char *zone;
+};
+
+static int flush_one(void *arg, const char *line, size_t len, struct spa_grant *g)
 {
+	struct flush_ctx *f = arg;
 	char rule[SPA_FWD_RULE_LEN];
 
 	(void)g;
-	(void)arg;
 	if (len >= sizeof(rule))
 		return -ENAMETOOLONG;
 	memcpy(rule, line, len);
 	rule[len] = '\0';
-	return st->xport->remove(st, rule, 0);
+	return f->st->xport->remove(f->st, f->zone, rule, 0);
 }
 
 static int fwd_flush(void *state)
 {
-	return walk(state, flush_one, NULL);
+	struct spa_fwd_state *st = state;
+	struct flush_ctx in = { st, st->zone }, out = { st, st->masq_zone };
+	struct ours o;
+	int rc = read_ours(st, &o), r;
+
+	if (rc == 0) {
+		rc = each_line(o.text, spa_fwd_rule_parse, flush_one, &in);
+		r = each_line(o.text, spa_fwd_nat_parse, flush_one, &in);
+		rc = rc < 0 ? rc : r;
+		r = each_line(o.masq_text, spa_fwd_masq_parse, flush_one, &out);
+		rc = rc < 0 ? rc : r;
+	}
+	ours_free(&o);
+	return rc;
 }
 
 /* auto: D-Bus when the system bus and firewalld's name answer now, else
@@ -264,13 +420,15 @@ static void fwd_fini(void *state)
 
 /* Its keys (ABI 1.3): spad refuses any other FIREWD_ key, naming file:line
  * (a typo must not silently mean "the default"). Values are checked by
- * the plugin's own parser, which check and init share. fwknop's variables
- * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
- * nothing yet. */
+ * the plugin's own parser, which check and init share. fwknop's chain
+ * specifications of its direct rules are accepted as fwknopd.conf carries
+ * them and mean nothing to rich rules. */
 static const struct spa_plugin_key fwd_keys[] = {
 	{ "FIREWD_ZONE", SPA_KEY_STRING, 0, NULL, NULL, "the zone of our rich rules" },
 	{ "FIREWD_TRANSPORT", SPA_KEY_STRING, 0, NULL, NULL, "auto, dbus or exec" },
 	{ "FIREWD_EXE", SPA_KEY_STRING, 0, NULL, NULL, "firewall-cmd (exec transport)" },
+	{ "FIREWD_MASQ_ZONE", SPA_KEY_STRING, 0, NULL, NULL,
+	  "zone a masqueraded NAT grant's traffic leaves by (default FIREWD_ZONE)" },
 	{ "FIREWD_INPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
 	{ "FIREWD_OUTPUT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
 	{ "ENABLE_FIREWD_OUTPUT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
@@ -278,10 +436,10 @@ static const struct spa_plugin_key fwd_keys[] = {
 	{ "ENABLE_FIREWD_LOCAL_NAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
 	{ "ENABLE_FIREWD_SNAT", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
 	{ "ENABLE_FIREWD_COMMENT_CHECK", SPA_KEY_STRING, 0, NULL, NULL, "fwknop: no effect" },
-	{ "FIREWD_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "FIREWD_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "FIREWD_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
-	{ "FIREWD_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop NAT: no effect yet" },
+	{ "FIREWD_FORWARD_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
+	{ "FIREWD_DNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
+	{ "FIREWD_SNAT_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
+	{ "FIREWD_MASQUERADE_ACCESS", SPA_KEY_STRING, 0, NULL, NULL, "fwknop's direct rules: no effect" },
 };
 
 __attribute__((visibility("default")))
@@ -291,7 +449,7 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	.n_keys = sizeof(fwd_keys) / sizeof(fwd_keys[0]),
 	.name = "firewalld",
 	.version = "0.1.0",
-	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT,
+	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NATIVE_TIMEOUT | SPA_PLUGIN_CAP_NAT,
 	.key_prefix = "FIREWD_",
 	.ops = {
 		.init = fwd_init,

@@ -63,7 +63,7 @@ int spa_fwd_rule_text(const struct spa_grant *g, char *out, size_t len)
 }
 
 /* Copies the quoted value that follows key=" at *p. */
-static int take_quoted(const char **p, const char *end, const char *key,
+int spa_fwd_take_quoted(const char **p, const char *end, const char *key,
 		       char *out, size_t len)
 {
 	size_t klen = strlen(key);
@@ -91,7 +91,7 @@ static int skip_lit(const char **p, const char *end, const char *lit)
 	return 0;
 }
 
-static int set_addr(struct spa_grant_addr *a, int af, const char *text)
+int spa_fwd_set_addr(struct spa_grant_addr *a, int af, const char *text)
 {
 	if (inet_pton(af, text, &a->bin) != 1)
 		return -ENOENT;
@@ -115,13 +115,13 @@ int spa_fwd_rule_parse(const char *line, size_t len, struct spa_grant *g)
 	memset(g, 0, sizeof(*g));
 	g->struct_size = sizeof(*g);
 	dst[0] = '\0';
-	if (take_quoted(&p, end, "rule family=\"", fam, sizeof(fam)) < 0 ||
-	    take_quoted(&p, end, " source address=\"", src, sizeof(src)) < 0)
+	if (spa_fwd_take_quoted(&p, end, "rule family=\"", fam, sizeof(fam)) < 0 ||
+	    spa_fwd_take_quoted(&p, end, " source address=\"", src, sizeof(src)) < 0)
 		return -ENOENT;
-	if (take_quoted(&p, end, " destination address=\"", dst, sizeof(dst)) < 0)
+	if (spa_fwd_take_quoted(&p, end, " destination address=\"", dst, sizeof(dst)) < 0)
 		dst[0] = '\0';
-	if (take_quoted(&p, end, " port port=\"", port, sizeof(port)) < 0 ||
-	    take_quoted(&p, end, " protocol=\"", proto, sizeof(proto)) < 0 ||
+	if (spa_fwd_take_quoted(&p, end, " port port=\"", port, sizeof(port)) < 0 ||
+	    spa_fwd_take_quoted(&p, end, " protocol=\"", proto, sizeof(proto)) < 0 ||
 	    skip_lit(&p, end, " accept") < 0 || p != end)
 		return -ENOENT;
 	if (strcmp(fam, "ipv4") == 0)
@@ -131,7 +131,7 @@ int spa_fwd_rule_parse(const char *line, size_t len, struct spa_grant *g)
 	else
 		return -ENOENT;
 	g->family = af;
-	if (set_addr(&g->src, af, src) < 0 || (dst[0] && set_addr(&g->dst, af, dst) < 0))
+	if (spa_fwd_set_addr(&g->src, af, src) < 0 || (dst[0] && spa_fwd_set_addr(&g->dst, af, dst) < 0))
 		return -ENOENT;
 	portnum = strtoul(port, &stop, 10);
 	if (*stop || portnum == 0 || portnum > 65535)

@@ -79,7 +79,7 @@ static void test_descriptor(void **tstate)
 	assert_string_equal(spa_plugin_descriptor.key_prefix, "FIREWD_");
 	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_NATIVE_TIMEOUT);
 	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_IPV6);
-	assert_false(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_NAT);
+	assert_true(spa_plugin_descriptor.capabilities & SPA_PLUGIN_CAP_NAT);
 }
 
 static void test_rule_text(void **tstate)
@@ -451,6 +451,151 @@ static void test_transport_dbus_unreachable(void **tstate)
 }
 #endif
 
+/* NAT grants (ABI 1.5): rich rules of firewalld's own. */
+#define FPORT4(a, p, tp, to) "rule family=\"ipv4\" source address=\"" a "\" forward-port port=\"" \
+	p "\" protocol=\"tcp\" to-port=\"" tp "\" to-addr=\"" to "\""
+#define MASQ4(a, d) "rule family=\"ipv4\" source address=\"" a "\" destination address=\"" d \
+	"\" masquerade"
+
+static struct spa_grant nat_grant(uint32_t flags, const char *to, int to_port)
+{
+	struct spa_grant g = make_grant(AF_INET, "203.0.113.2", NULL, IPPROTO_TCP, 5555, 0);
+
+	g.nat_flags = flags;
+	if (to) {
+		g.nat_addr.family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, to, &g.nat_addr.bin), 1);
+		/* commands come from the binary form */
+		snprintf(g.nat_addr.text, sizeof(g.nat_addr.text), "x\" accept; rule");
+	}
+	g.nat_port = (uint16_t)to_port;
+	return g;
+}
+
+static void test_nat_rules(void **tstate)
+{
+	struct spa_grant g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_MASQUERADE, "198.51.100.10", 22);
+	struct spa_fwd_rule r[SPA_FWD_NAT_MAX];
+	const char *why;
+	size_t n;
+
+	(void)tstate;
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].text, FPORT4("203.0.113.2", "5555", "22", "198.51.100.10"));
+	assert_false(r[0].masq_zone);
+	assert_string_equal(r[1].text, MASQ4("203.0.113.2", "198.51.100.10"));
+	assert_true(r[1].masq_zone);
+	/* local: the forward-port and the access rule of the target port */
+	g = nat_grant(SPA_NAT_LOCAL, "203.0.113.1", 2222);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].text, FPORT4("203.0.113.2", "5555", "2222", "203.0.113.1"));
+	assert_string_equal(r[1].text, R4("203.0.113.2", "2222", "tcp"));
+	/* what rich rules cannot say, said */
+	g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_SNAT, "198.51.100.10", 22);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), -EOPNOTSUPP);
+	assert_non_null(strstr(why, "SNAT"));
+	g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_NO_DNAT, "198.51.100.10", 22);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), -EOPNOTSUPP);
+	assert_non_null(strstr(why, "DISABLE_DNAT"));
+	g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_FORWARD_ALL, "198.51.100.10", 0);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), -EOPNOTSUPP);
+	assert_non_null(strstr(why, "FORWARD_ALL"));
+	g = nat_grant(SPA_NAT_FORWARD, NULL, 22);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), -EINVAL);
+	g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_LOCAL, "198.51.100.10", 22);
+	assert_int_equal(spa_fwd_nat_rules(&g, r, &n, &why), -EINVAL);
+	/* ours only in our exact spelling */
+	assert_int_equal(spa_fwd_nat_parse(FPORT4("203.0.113.2", "5555", "22", "198.51.100.10"),
+					   strlen(FPORT4("203.0.113.2", "5555", "22",
+							 "198.51.100.10")), &g), 0);
+	assert_int_equal(g.nat_flags, SPA_NAT_FORWARD);
+	assert_int_equal(g.nat_port, 22);
+	assert_string_equal(g.nat_addr.text, "198.51.100.10");
+	assert_int_equal(spa_fwd_nat_parse(FPORT4("203.0.113.2", "5555", "022", "198.51.100.10"),
+					   strlen(FPORT4("203.0.113.2", "5555", "022",
+							 "198.51.100.10")), &g), -ENOENT);
+	assert_int_equal(spa_fwd_masq_parse(MASQ4("203.0.113.0/24", "198.51.100.10"),
+					    strlen(MASQ4("203.0.113.0/24", "198.51.100.10")), &g),
+			 -ENOENT);
+}
+
+static void test_nat_open_close(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	struct spa_grant g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_MASQUERADE, "198.51.100.10", 22);
+
+	fake_host_set(&c->h, "FIREWD_MASQ_ZONE", "internal");
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 4);
+	assert_string_equal(c->h.calls[0].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--remove-rich-rule=" FPORT4("203.0.113.2", "5555", "22", "198.51.100.10"));
+	assert_string_equal(c->h.calls[1].argv, "/opt/fw/firewall-cmd --zone=public "
+			    "--add-rich-rule=" FPORT4("203.0.113.2", "5555", "22", "198.51.100.10")
+			    " --timeout=30");
+	/* masquerade where the traffic leaves */
+	assert_string_equal(c->h.calls[3].argv, "/opt/fw/firewall-cmd --zone=internal "
+			    "--add-rich-rule=" MASQ4("203.0.113.2", "198.51.100.10") " --timeout=30");
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_string_equal(c->h.calls[1].argv, "/opt/fw/firewall-cmd --zone=internal "
+			    "--remove-rich-rule=" MASQ4("203.0.113.2", "198.51.100.10"));
+	/* refused before any command, with the reason */
+	g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_SNAT, "198.51.100.10", 22);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.open(c->state, &g), -EOPNOTSUPP);
+	assert_int_equal(c->h.ncalls, 0);
+	assert_non_null(strstr(c->h.last_err, "SNAT_TRANSLATE_IP"));
+	assert_int_equal(fake_host_find(&c->h, "x\""), -1);
+}
+
+static const char rich_nat[] =
+	FPORT4("203.0.113.2", "5555", "22", "198.51.100.10") "\n"
+	MASQ4("203.0.113.2", "198.51.100.10") "\n"
+	FPORT4("203.0.113.3", "6666", "2222", "203.0.113.1") "\n"
+	R4("203.0.113.3", "2222", "tcp") "\n"
+	R4("203.0.113.4", "22", "tcp") "\n"
+	/* an admin's forward-port: not ours */
+	"rule family=\"ipv4\" source address=\"203.0.113.0/24\" forward-port port=\"80\" "
+	"protocol=\"tcp\" to-port=\"80\" to-addr=\"198.51.100.10\"\n";
+
+static void test_nat_list_flush(void **tstate)
+{
+	struct plugin_case *c = *tstate;
+	struct fake_listed l;
+
+	memset(&l, 0, sizeof(l));
+	c->h.nreplies = 0;
+	fake_host_reply(&c->h, "firewall-cmd", rich_nat, 0);
+	assert_int_equal(OPS.init(&c->h.api, &c->state), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_collect, &l), 0);
+	/* the access rule, then one grant per forward-port: masquerade and
+	 * the local form's access rule are parts of theirs */
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.g[0].src.text, "203.0.113.4");
+	assert_int_equal(l.g[0].nat_flags, 0);
+	assert_int_equal(l.g[1].nat_flags, SPA_NAT_FORWARD | SPA_NAT_MASQUERADE);
+	assert_int_equal(l.g[1].port, 5555);
+	assert_int_equal(l.g[1].nat_port, 22);
+	assert_string_equal(l.g[1].nat_addr.text, "198.51.100.10");
+	assert_int_equal(l.g[2].nat_flags, SPA_NAT_LOCAL);
+	assert_string_equal(l.g[2].src.text, "203.0.113.3");
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.flush(c->state), 0);
+	/* one listing, five removals: every rule of ours, not the admin's */
+	assert_int_equal(c->h.ncalls, 6);
+	assert_int_equal(fake_host_find(&c->h, "/opt/fw/firewall-cmd --zone=public "
+					"--remove-rich-rule=" MASQ4("203.0.113.2", "198.51.100.10")),
+			 5);
+	assert_int_equal(fake_host_find(&c->h, "/opt/fw/firewall-cmd --zone=public "
+					"--remove-rich-rule=rule family=\"ipv4\" source address=\"203.0.113.0/24\""),
+			 -1);
+}
+
 int main(void)
 {
 	/* never the host's bus: sd_bus_open_system reads this, and a bus
@@ -462,6 +607,9 @@ int main(void)
 		cmocka_unit_test(test_rule_text),
 		cmocka_unit_test(test_rule_parse),
 		cmocka_unit_test(test_zone_and_timeout),
+		cmocka_unit_test(test_nat_rules),
+		cmocka_unit_test_setup_teardown(test_nat_open_close, setup, plugin_case_teardown),
+		cmocka_unit_test_setup_teardown(test_nat_list_flush, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_init, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_init_fails_without_firewalld, setup, plugin_case_teardown),
 		cmocka_unit_test_setup_teardown(test_open_ipv4, setup, plugin_case_teardown),
