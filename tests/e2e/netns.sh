@@ -493,6 +493,26 @@ e2e_expect_nat_open() {
   fi
 }
 
+# e2e_check CMD [ARGS]: reports "ok: CMD" or "FAIL: CMD" and counts the
+# failure, so that a test goes on and shows every failed check.
+e2e_check() {
+  if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; E2E_FAILS=$((E2E_FAILS + 1)); fi
+}
+
+# e2e_expect_lines WHAT TEXT [LINE...]: TEXT is exactly the LINEs, in any
+# order (no LINE: empty), e.g. a plugin's listing.
+e2e_expect_lines() {
+  local what=$1 got
+  got=$(sort <<<"$2")
+  shift 2
+  if [ "$got" = "$(printf '%s\n' "$@" | sort)" ]; then
+    echo "ok: $what is $*"
+  else
+    echo "FAIL: $what: want '$*', got '$got'"
+    E2E_FAILS=$((E2E_FAILS + 1))
+  fi
+}
+
 e2e_expect_nat_blocked() {
   local out
   out=$(e2e_nat_probe "$1" "$2" "$3")
