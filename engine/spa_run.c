@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -204,18 +205,24 @@ static int spawn_plain(const char *const argv[], int in_fd, int out_w, int err_w
 	return rc;
 }
 
-/* Closes every descriptor from `from` on except keep. */
+/* Closes every descriptor from `from` on except keep: close_range, or
+ * (a kernel before 5.9) one close per possible descriptor. */
 static void close_from(int from, int keep)
 {
+	struct rlimit rl;
+	long last = 1024;
+
 #ifdef SYS_close_range
-	if (keep > from)
-		syscall(SYS_close_range, (unsigned)from, (unsigned)keep - 1, 0u);
-	syscall(SYS_close_range, (unsigned)(keep >= from ? keep + 1 : from), ~0u, 0u);
-#else
-	for (int fd = from; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
+	if ((keep <= from || syscall(SYS_close_range, (unsigned)from, (unsigned)keep - 1, 0u) == 0) &&
+	    syscall(SYS_close_range, (unsigned)(keep >= from ? keep + 1 : from), ~0u, 0u) == 0)
+		return;
 #endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 1048576)
+		last = (long)rl.rlim_cur;
+	for (long fd = from; fd < last; fd++)
+		if (fd != keep)
+			close((int)fd);
 }
 
 /* Whether the process now has exactly these credentials: real, effective

@@ -270,6 +270,7 @@ static void test_run_as(void **state)
 	const char *const pwd[] = { "/bin/pwd", NULL };
 	const char *const slow[] = { "/bin/sleep", "30", NULL };
 	const char *const missing[] = { "/nonexistent/prog", NULL };
+	const char *const test_fd[] = { "/usr/bin/test", "-e", "/proc/self/fd/100", NULL };
 	char path[4096];
 	const char *const touch[] = { "/usr/bin/touch", path, NULL };
 	struct stat st;
@@ -298,6 +299,11 @@ static void test_run_as(void **state)
 	assert_int_equal(spa_run_as(slow, &cred, NULL, 0, 300, &buf, &status, &to), 0);
 	assert_true(to);
 	assert_int_equal(status, -1);
+	/* only descriptors 0-2 reach it, whatever the caller left open */
+	assert_int_equal(dup2(0, 100), 100);
+	assert_int_equal(spa_run_as(test_fd, &cred, NULL, 0, 5000, &buf, &status, &to), 0);
+	assert_int_equal(status, 1);
+	close(100);
 	/* a program that cannot start: its errno, not a status */
 	assert_int_equal(spa_run_as(missing, &cred, NULL, 0, 5000, &buf, &status, &to), -ENOENT);
 	spa_run_buf_free(&buf);
