@@ -29,7 +29,8 @@ e2e_start_peer_listener "$E2E_NS_INT" 22 || { echo "FAIL: internal listener"; ex
 e2e_start_peer_listener "$E2E_NS_SRV" 2222 || { echo "FAIL: gateway listener"; exit 1; }
 
 # The gateway's own policy, in a table of the admin's: nothing in,
-# nothing through, except replies and packets our table marked.
+# nothing through, except replies and packets our table marked (TCP
+# refused with a reset, so that a blocked probe answers at once).
 e2e_srv nft -f - <<'EOF' || { echo "FAIL: gateway policy"; exit 1; }
 table inet admin {
   chain input {
@@ -38,12 +39,14 @@ table inet admin {
     ct state established,related accept
     meta l4proto ipv6-icmp accept
     meta mark & 0x5350 == 0x5350 accept
+    meta l4proto tcp reject with tcp reset
   }
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
     meta l4proto ipv6-icmp accept
     meta mark & 0x5350 == 0x5350 accept
+    meta l4proto tcp reject with tcp reset
   }
 }
 EOF
@@ -180,7 +183,7 @@ echo "== flush: no element of ours left, the admin's table untouched"
 check drv flush
 check test "$(tagged)" = 0
 listed_is ""
-check test "$(e2e_srv nft list table inet admin | grep -c 'policy drop')" = 2
+check test "$(e2e_srv nft list table inet admin | grep -c 'tcp reset')" = 2
 e2e_expect_nat_blocked "$C" "$INT" 22
 
 e2e_finish
