@@ -10,8 +10,10 @@
 # Each form: the service is reachable through the gateway after the
 # knock, from the granted source only, and no longer once the access
 # expired; ENABLE_IPT_SNAT with SNAT_TRANSLATE_IP is what the internal host
-# sees as the source of what is forwarded; a clean stop removes a live
-# grant.
+# sees as the source of what is forwarded; spad only: after a kill -9 with
+# a live NAT grant and a restart (no start-up flush: the listing must
+# match the journal) the grant is one set of rules and still expires; a
+# clean stop removes a live grant.
 # Usage: test_nat_knock.sh spad <spad> <plugin-dir>
 #        test_nat_knock.sh fwknopd <spa-client>
 set -u
@@ -75,6 +77,7 @@ UDPSERV_PORT $PORT
 FWKNOP_RUN_DIR $dir/run
 PLUGIN_DIR $plugin_dir
 FIREWALL_TYPE iptables
+FLUSH_IPT_AT_INIT N
 CONF
   else
     cat >"$dir/fwknopd.conf" <<CONF
@@ -190,6 +193,26 @@ t1=$(date +%s)
 echo "closed after $((t1 - t0)) s"
 check test $((t1 - t0)) -ge $((TIMEOUT - 1))
 check test "$(e2e_srv iptables-save | grep -c -- '--comment _exp_')" = 0
+
+if [ "$mode" = spad ]; then
+  echo "== kill -9 with a live NAT grant, restart: one set of rules, closed at expiry"
+  check knock -A tcp/22 -N "$INT:22" --nat-port 5555
+  check wait_open "$C" "$GW" 5555 "$S"
+  t0=$(date +%s)
+  kill -KILL "$server_pid"
+  wait "$server_pid" 2>/dev/null
+  start_server || exit 1
+  check wait_open "$C" "$GW" 5555 "$S"
+  # FORWARD, DNAT and SNAT: the journal's grant again, not a second one;
+  # without the start-up flush, the listing matched the journal (no
+  # re-open, no removal of a rule no grant covers)
+  sleep 1
+  check test "$(e2e_srv iptables-save | grep -c -- '--comment _exp_')" = 3
+  check test "$(grep -c 'reconciled' "$dir/server.log")" = 0
+  check wait_closed "$C" "$GW" 5555
+  check test "$(e2e_srv iptables-save | grep -c -- '--comment _exp_')" = 0
+  echo "closed $(($(date +%s) - t0)) s after the kill"
+fi
 
 echo "== a clean stop closes a live grant's every rule"
 check knock -A tcp/22 -N "$INT:22" --nat-port 5555
