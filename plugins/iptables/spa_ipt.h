@@ -138,12 +138,10 @@ struct spa_ipt_rule {
 	char to_dst[SPA_IPT_ADDR_LEN]; /* --to-destination, "" when absent */
 	char to_src[SPA_IPT_ADDR_LEN]; /* --to-source */
 	unsigned int nmatch_other;  /* options we do not model */
-	/* The grant key of a NAT grant's rule, from its comment
-	 * (spa_ipt_nat.c): _exp_<E>_<proto>_<port>[_<dst>]. */
+	/* A NAT grant's rule: the grant in its comment after _exp_<E>_
+	 * (spa_ipt_nat.c). */
 	int marked;
-	int mark_proto;
-	int mark_port;
-	char mark_dst[SPA_IPT_ADDR_LEN]; /* "" when absent; '-' for '.' and ':' */
+	char mark[256];
 	char body[SPA_IPT_LINE_LEN];     /* the line after "-A chain " */
 };
 
@@ -232,7 +230,7 @@ void spa_ipt_view_apply(struct spa_ipt_state *st, int fi, enum spa_ipt_op op,
 void spa_ipt_view_forget(struct spa_ipt_state *st, int fi);
 void spa_ipt_view_free(struct spa_ipt_state *st);
 void spa_ipt_held_from_grant(const struct spa_grant *g, struct spa_ipt_held *h);
-/* Same grant key (addresses, proto, port), whatever the expiry. */
+/* Same grant (addresses, proto, port, NAT form), whatever the expiry. */
 int spa_ipt_held_same(const struct spa_ipt_held *a, const struct spa_ipt_held *b);
 /* Whether every enabled chain of family fi has a view. */
 int spa_ipt_view_known(const struct spa_ipt_state *st, int fi);

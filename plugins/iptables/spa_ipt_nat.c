@@ -2,13 +2,16 @@
 /*
  * NAT grants (ABI 1.5): the engine decides the form (SPA_NAT_*), this file
  * writes it as fwknop's chains carry it. A NAT grant is several rules in
- * several chains, and some of them do not show the grant's key (a FORWARD
- * rule matches the translated port, an "all" rule no port at all), so
- * every rule of a NAT grant carries the key in its comment:
- * _exp_<E>_<proto>_<port>[_<dst>], the destination with '-' for '.' and
- * ':' (iptables-save quotes a comment with any other punctuation). A
- * close deletes every rule with the key; a listing merges them back into
- * one grant.
+ * several chains, none of which shows all of it (a FORWARD rule matches the
+ * translated port, not the one knocked for; an "all" rule no port at all;
+ * DNAT of everything no target port), and the engine tells two grants of
+ * one source and port apart by their NAT form. So every rule of a NAT
+ * grant carries the whole grant in its comment:
+ *   _exp_<E>_<proto>_<port>_<forms>[_d<dst>][_t<nat addr>][_p<nat port>][_s<snat addr>]
+ * forms one letter a flag (f forward, l local, a all, n no DNAT, s SNAT,
+ * m MASQUERADE), addresses with '-' for '.' and ':' (iptables-save quotes
+ * a comment with other punctuation). A close deletes the rules of exactly
+ * that grant; a listing reads each grant back from any of its rules.
  */
 #include "spa_ipt.h"
 
@@ -73,22 +76,125 @@ int spa_ipt_nat_ok(const struct spa_grant *g, const char **why)
 	return reason ? -EINVAL : 0;
 }
 
-/* _exp_<E>_<proto>_<port>[_<dst>] */
-static int marker(const struct spa_grant *g, char *out, size_t len)
+static const char form_letters[] = "flansm"; /* SPA_NAT_* bit order */
+
+/* Address text with '-' for '.' and ':'. */
+static int addr_word(const struct spa_grant_addr *a, char *out, size_t len)
 {
-	char dst[SPA_GRANT_ADDR_LEN] = "";
+	if (spa_pu_addr_text(a, out, len) < 0)
+		return -EINVAL;
+	for (char *p = out; *p; p++)
+		if (*p == '.' || *p == ':')
+			*p = '-';
+	return 0;
+}
+
+static int add_field(char *out, size_t len, size_t *at, char tag, const struct spa_grant_addr *a)
+{
+	char w[SPA_GRANT_ADDR_LEN];
 	int n;
 
-	if (g->dst.family) {
-		if (spa_pu_addr_text(&g->dst, dst, sizeof(dst)) < 0)
-			return -EINVAL;
-		for (char *p = dst; *p; p++)
-			if (*p == '.' || *p == ':')
-				*p = '-';
+	if (addr_word(a, w, sizeof(w)) < 0)
+		return -EINVAL;
+	n = snprintf(out + *at, len - *at, "_%c%s", tag, w);
+	if (n < 0 || (size_t)n >= len - *at)
+		return -E2BIG;
+	*at += (size_t)n;
+	return 0;
+}
+
+/* The comment of every rule of NAT grant g. */
+static int marker(const struct spa_grant *g, char *out, size_t len)
+{
+	uint32_t f = spa_ipt_nat_flags(g);
+	const struct spa_grant_addr *snat = spa_ipt_snat_addr(g);
+	size_t at;
+	int n, rc = 0;
+
+	n = snprintf(out, len, "_exp_%" PRId64 "_%s_%u_", g->expires, spa_pu_proto_name(g->proto),
+		     g->port);
+	if (n < 0 || (size_t)n >= len)
+		return -E2BIG;
+	at = (size_t)n;
+	for (unsigned int i = 0; form_letters[i] && at + 1 < len; i++)
+		if (f & (1u << i))
+			out[at++] = form_letters[i];
+	out[at] = '\0';
+	if (g->dst.family)
+		rc = add_field(out, len, &at, 'd', &g->dst);
+	if (rc == 0 && g->nat_addr.family)
+		rc = add_field(out, len, &at, 't', &g->nat_addr);
+	if (rc == 0 && g->nat_port) {
+		n = snprintf(out + at, len - at, "_p%u", g->nat_port);
+		rc = n < 0 || (size_t)n >= len - at ? -E2BIG : 0;
+		at += rc == 0 ? (size_t)n : 0;
 	}
-	n = snprintf(out, len, "_exp_%" PRId64 "_%s_%u%s%s", g->expires,
-		     spa_pu_proto_name(g->proto), g->port, *dst ? "_" : "", dst);
-	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+	if (rc == 0 && (f & SPA_NAT_SNAT) && snat)
+		rc = add_field(out, len, &at, 's', snat);
+	return rc;
+}
+
+/* A '-' address word of family af into a. */
+static int parse_word(const char *w, int af, struct spa_grant_addr *a)
+{
+	char buf[SPA_GRANT_ADDR_LEN];
+	size_t n = strlen(w);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = w[i] == '-' ? (af == AF_INET ? '.' : ':') : w[i];
+	return spa_ipt_fill_addr(a, af, buf);
+}
+
+/* What marker wrote (after "_exp_<E>_") back into g. */
+static int parse_marker(const char *mark, int af, struct spa_grant *g)
+{
+	char buf[256], *save = NULL, *w;
+	int field = 0;
+
+	if (strlen(mark) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, mark, strlen(mark) + 1);
+	for (w = strtok_r(buf, "_", &save); w; w = strtok_r(NULL, "_", &save), field++) {
+		char *end;
+		unsigned long v;
+
+		if (field == 0) {
+			int p = spa_pu_proto_number(w);
+
+			if (p <= 0)
+				return -EINVAL;
+			g->proto = (uint8_t)p;
+		} else if (field == 1 || (field > 2 && w[0] == 'p')) {
+			const char *digits = field == 1 ? w : w + 1;
+
+			v = strtoul(digits, &end, 10);
+			if (!*digits || *end || v == 0 || v > 65535)
+				return -EINVAL;
+			if (field == 1)
+				g->port = (uint16_t)v;
+			else
+				g->nat_port = (uint16_t)v;
+		} else if (field == 2) {
+			for (const char *c = w; *c; c++) {
+				const char *at = strchr(form_letters, *c);
+
+				if (!at)
+					return -EINVAL;
+				g->nat_flags |= 1u << (at - form_letters);
+			}
+		} else if (w[0] == 'd' && parse_word(w + 1, af, &g->dst) == 0) {
+			continue;
+		} else if (w[0] == 't' && parse_word(w + 1, af, &g->nat_addr) == 0) {
+			continue;
+		} else if (w[0] == 's' && parse_word(w + 1, af, &g->snat_addr) == 0) {
+			continue;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return field >= 3 && g->nat_flags ? 0 : -EINVAL;
 }
 
 /* "-s A" for a given address, "" otherwise; "flag" is "-s " or "-d ". */
@@ -215,46 +321,11 @@ int spa_ipt_nat_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 	return n < 0 || (size_t)n >= len ? -E2BIG : 1;
 }
 
-/* "A:P", "[A6]:P" or "A" into nat_addr and nat_port. */
-static int parse_to_dest(const char *text, int af, struct spa_grant *g)
-{
-	char buf[SPA_IPT_ADDR_LEN];
-	char *addr = buf, *port = NULL;
-	size_t n = strlen(text);
-
-	if (n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, text, n + 1);
-	if (af == AF_INET6 && buf[0] == '[') {
-		char *close = strchr(buf, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		*close = '\0';
-		addr = buf + 1;
-		port = close + 2;
-	} else if (af == AF_INET) {
-		port = strchr(buf, ':');
-		if (port)
-			*port++ = '\0';
-	}
-	if (port) {
-		char *end;
-		long v = strtol(port, &end, 10);
-
-		if (!*port || *end || v <= 0 || v > 65535)
-			return -EINVAL;
-		g->nat_port = (uint16_t)v;
-	}
-	return spa_ipt_fill_addr(&g->nat_addr, af, addr);
-}
-
 int spa_ipt_nat_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_chain *c,
 			   int af, struct spa_grant *g)
 {
-	char dst[SPA_IPT_ADDR_LEN], body[SPA_IPT_LINE_LEN];
+	char body[SPA_IPT_LINE_LEN];
 	const char *peer = c->role == SPA_IPT_OUT ? r->dst : r->src;
-	int all = !r->proto && r->dport < 0;
 
 	if (!r->marked || r->nmatch_other || strcmp(r->chain, c->to) != 0 ||
 	    strcmp(r->jump, c->target) != 0 || r->expires < 0)
@@ -262,134 +333,49 @@ int spa_ipt_nat_rule_grant(const struct spa_ipt_rule *r, const struct spa_ipt_ch
 	memset(g, 0, sizeof(*g));
 	g->struct_size = sizeof(*g);
 	g->family = af;
-	g->proto = (uint8_t)r->mark_proto;
-	g->port = (uint16_t)r->mark_port;
 	g->expires = r->expires;
-	if (!*peer || spa_ipt_fill_addr(&g->src, af, peer) < 0)
+	if (!*peer || spa_ipt_fill_addr(&g->src, af, peer) < 0 || parse_marker(r->mark, af, g) < 0)
 		return -ENOENT;
-	if (r->mark_dst[0]) {
-		memcpy(dst, r->mark_dst, sizeof(dst));
-		for (char *p = dst; *p; p++)
-			if (*p == '-')
-				*p = af == AF_INET ? '.' : ':';
-		if (spa_ipt_fill_addr(&g->dst, af, dst) < 0)
-			return -ENOENT;
-	}
-	switch (c->role) {
-	case SPA_IPT_IN:
-		g->nat_flags = SPA_NAT_LOCAL;
-		g->nat_port = (uint16_t)(r->dport > 0 ? r->dport : 0);
-		break;
-	case SPA_IPT_OUT:
-		g->nat_flags = SPA_NAT_LOCAL;
-		g->nat_port = (uint16_t)(r->sport > 0 ? r->sport : 0);
-		break;
-	case SPA_IPT_DNAT:
-		g->nat_flags = SPA_NAT_FORWARD | (all ? SPA_NAT_FORWARD_ALL : 0);
-		if (parse_to_dest(r->to_dst, af, g) < 0)
-			return -ENOENT;
-		break;
-	case SPA_IPT_FWD:
-	case SPA_IPT_SNAT:
-	case SPA_IPT_MASQ:
-		g->nat_flags = SPA_NAT_FORWARD | (all ? SPA_NAT_FORWARD_ALL : 0);
-		if (c->role == SPA_IPT_SNAT) {
-			g->nat_flags |= SPA_NAT_SNAT;
-			if (spa_ipt_fill_addr(&g->snat_addr, af, r->to_src) < 0)
-				return -ENOENT;
-		} else if (c->role == SPA_IPT_MASQ) {
-			g->nat_flags |= SPA_NAT_MASQUERADE;
-		}
-		if (r->dst[0] && spa_ipt_fill_addr(&g->nat_addr, af, r->dst) < 0)
-			return -ENOENT;
-		g->nat_port = (uint16_t)(r->dport > 0 ? r->dport : 0);
-		/* without the NAT address the forward rule alone says nothing
-		 * about DNAT: that is the listing's merge to decide */
-		if (!r->dst[0])
-			g->nat_flags |= SPA_NAT_NO_DNAT;
-		break;
-	default:
-		return -ENOENT;
-	}
-	/* only what we would write ourselves, to the letter */
+	/* only what we would write ourselves for that grant, to the letter */
 	if (spa_ipt_rule_body(c, g, body, sizeof(body)) != 1 || strcmp(body, r->body) != 0)
 		return -ENOENT;
 	return 0;
 }
 
-/* One rule's partial grant, and the chain it came from. */
-struct nat_part {
-	struct spa_grant g;
-	int role;
-};
-
-static int key_cmp(const struct spa_grant *a, const struct spa_grant *b)
+static int addr_cmp(const struct spa_grant_addr *a, const struct spa_grant_addr *b)
 {
-	int d = memcmp(&a->src.bin, &b->src.bin, sizeof(a->src.bin));
-
-	if (d)
-		return d;
-	if (a->dst.family != b->dst.family)
-		return a->dst.family < b->dst.family ? -1 : 1;
-	d = memcmp(&a->dst.bin, &b->dst.bin, sizeof(a->dst.bin));
-	if (d)
-		return d;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	return a->port == b->port ? 0 : a->port < b->port ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(&a->bin, &b->bin, sizeof(a->bin));
 }
 
-static int part_cmp(const void *pa, const void *pb)
+/* The whole identity of a NAT grant, as the engine tells grants apart. */
+static int grant_cmp(const void *pa, const void *pb)
 {
-	const struct nat_part *a = pa, *b = pb;
-	int d = key_cmp(&a->g, &b->g);
+	const struct spa_grant *a = pa, *b = pb;
+	int d = addr_cmp(&a->src, &b->src);
 
-	return d ? d : a->role - b->role;
-}
-
-/* The rules of one grant (parts[0..n), one key) as the grant they make. */
-static void merge(const struct nat_part *parts, size_t n, struct spa_grant *m)
-{
-	unsigned int seen = 0;
-	uint32_t all = 0;
-
-	*m = parts[0].g;
-	m->nat_flags = 0;
-	memset(&m->nat_addr, 0, sizeof(m->nat_addr));
-	memset(&m->snat_addr, 0, sizeof(m->snat_addr));
-	m->nat_port = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct spa_grant *p = &parts[i].g;
-
-		seen |= 1u << parts[i].role;
-		all |= p->nat_flags & SPA_NAT_FORWARD_ALL;
-		if (p->expires > m->expires)
-			m->expires = p->expires;
-		if (parts[i].role == SPA_IPT_SNAT)
-			m->snat_addr = p->snat_addr;
-		/* the DNAT rule says where to; the others what they match */
-		if (parts[i].role == SPA_IPT_DNAT || (!m->nat_addr.family && p->nat_addr.family))
-			m->nat_addr = p->nat_addr;
-		if (parts[i].role == SPA_IPT_DNAT || !m->nat_port)
-			m->nat_port = p->nat_port;
-	}
-	if (seen & ((1u << SPA_IPT_IN) | (1u << SPA_IPT_OUT)))
-		m->nat_flags = SPA_NAT_LOCAL;
-	else
-		m->nat_flags = SPA_NAT_FORWARD | all |
-			       (seen & (1u << SPA_IPT_DNAT) ? 0 : SPA_NAT_NO_DNAT);
-	if (seen & (1u << SPA_IPT_SNAT))
-		m->nat_flags |= SPA_NAT_SNAT;
-	if (seen & (1u << SPA_IPT_MASQ))
-		m->nat_flags |= SPA_NAT_MASQUERADE;
-	if (m->nat_addr.family)
-		spa_pu_addr_text(&m->nat_addr, m->nat_addr.text, sizeof(m->nat_addr.text));
+	if (!d)
+		d = addr_cmp(&a->dst, &b->dst);
+	if (!d && a->proto != b->proto)
+		d = a->proto < b->proto ? -1 : 1;
+	if (!d && a->port != b->port)
+		d = a->port < b->port ? -1 : 1;
+	if (!d && a->nat_flags != b->nat_flags)
+		d = a->nat_flags < b->nat_flags ? -1 : 1;
+	if (!d)
+		d = addr_cmp(&a->nat_addr, &b->nat_addr);
+	if (!d && a->nat_port != b->nat_port)
+		d = a->nat_port < b->nat_port ? -1 : 1;
+	if (!d)
+		d = addr_cmp(&a->snat_addr, &b->snat_addr);
+	return d;
 }
 
 int spa_ipt_nat_list(const struct spa_ipt_state *st, int af, const char *save_text,
 		     spa_plugin_list_cb cb, void *ctx)
 {
-	struct nat_part *parts = NULL;
+	struct spa_grant *parts = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
@@ -405,7 +391,7 @@ int spa_ipt_nat_list(const struct spa_ipt_state *st, int af, const char *save_te
 				continue;
 			if (n == cap) {
 				size_t want = cap ? cap * 2 : 16;
-				struct nat_part *p = realloc(parts, want * sizeof(*p));
+				struct spa_grant *p = realloc(parts, want * sizeof(*p));
 
 				if (!p) {
 					rc = -ENOMEM;
@@ -414,20 +400,20 @@ int spa_ipt_nat_list(const struct spa_ipt_state *st, int af, const char *save_te
 				parts = p;
 				cap = want;
 			}
-			if (spa_ipt_nat_rule_grant(&r, c, af, &parts[n].g) == 0)
-				parts[n++].role = ci;
+			if (spa_ipt_nat_rule_grant(&r, c, af, &parts[n]) == 0)
+				n++;
 		}
 	}
+	/* one grant, however many rules: the latest expiry of its rules */
 	if (n)
-		qsort(parts, n, sizeof(*parts), part_cmp);
+		qsort(parts, n, sizeof(*parts), grant_cmp);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		struct spa_grant m;
 
-		while (j < n && key_cmp(&parts[i].g, &parts[j].g) == 0)
-			j++;
-		merge(&parts[i], j - i, &m);
-		cb(ctx, &m);
+		for (; j < n && grant_cmp(&parts[i], &parts[j]) == 0; j++)
+			if (parts[j].expires > parts[i].expires)
+				parts[i].expires = parts[j].expires;
+		cb(ctx, &parts[i]);
 		i = j;
 	}
 out:

@@ -64,16 +64,13 @@ static int parse_port(const char *s)
 	return (int)v;
 }
 
-/* "_exp_<E>" (a plain grant's rule), or "_exp_<E>_<proto>_<port>[_<dst>]"
- * (a rule of a NAT grant: the key of the grant it belongs to, since its
- * own matches may not show it, e.g. a FORWARD rule matches the NAT
- * target's port, not the one knocked for). */
+/* "_exp_<E>" (a plain grant's rule), or "_exp_<E>_<grant>" (a rule of a
+ * NAT grant: spa_ipt_nat.c reads the grant, since the rule's own matches
+ * do not show all of it). */
 static int parse_comment(const char *s, struct spa_ipt_rule *r)
 {
 	char *end;
 	long long v;
-	char proto[8];
-	size_t n;
 
 	if (strncmp(s, "_exp_", 5) != 0 || s[5] < '0' || s[5] > '9')
 		return -1;
@@ -83,25 +80,7 @@ static int parse_comment(const char *s, struct spa_ipt_rule *r)
 	r->expires = (int64_t)v;
 	if (*end == '\0')
 		return 0;
-	if (*end++ != '_')
-		return -1;
-	n = strcspn(end, "_");
-	if (n == 0 || n >= sizeof(proto) || end[n] != '_')
-		return -1;
-	memcpy(proto, end, n);
-	proto[n] = '\0';
-	r->mark_proto = spa_pu_proto_number(proto);
-	end += n + 1;
-	n = strcspn(end, "_");
-	if (n == 0 || n > 5 || r->mark_proto <= 0)
-		return -1;
-	memcpy(proto, end, n);
-	proto[n] = '\0';
-	r->mark_port = parse_port(proto);
-	if (r->mark_port <= 0)
-		return -1;
-	end += n;
-	if (*end == '_' && (!end[1] || copy_tok(r->mark_dst, sizeof(r->mark_dst), end + 1) < 0))
+	if (*end != '_' || !end[1] || copy_tok(r->mark, sizeof(r->mark), end + 1) < 0)
 		return -1;
 	r->marked = 1;
 	return 0;

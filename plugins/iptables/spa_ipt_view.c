@@ -54,17 +54,25 @@ void spa_ipt_held_from_grant(const struct spa_grant *g, struct spa_ipt_held *h)
 		h->has_nat_addr = 1;
 		memcpy(h->nat_addr, &g->nat_addr.bin, n);
 	}
-	if (spa_ipt_snat_addr(g) && spa_ipt_snat_addr(g)->family == g->family) {
+	/* as the rules' comment carries it (spa_ipt_nat.c) */
+	if ((h->nat_flags & SPA_NAT_SNAT) && spa_ipt_snat_addr(g) &&
+	    spa_ipt_snat_addr(g)->family == g->family) {
 		h->has_snat_addr = 1;
 		memcpy(h->snat_addr, &spa_ipt_snat_addr(g)->bin, n);
 	}
 }
 
+/* The engine tells NAT grants of one source and port apart by their form
+ * and target: so does the view, so that closing one leaves the other. */
 int spa_ipt_held_same(const struct spa_ipt_held *a, const struct spa_ipt_held *b)
 {
 	return memcmp(a->src, b->src, sizeof(a->src)) == 0 && a->has_dst == b->has_dst &&
 	       memcmp(a->dst, b->dst, sizeof(a->dst)) == 0 && a->proto == b->proto &&
-	       a->port == b->port;
+	       a->port == b->port && a->nat_flags == b->nat_flags &&
+	       a->nat_port == b->nat_port && a->has_nat_addr == b->has_nat_addr &&
+	       memcmp(a->nat_addr, b->nat_addr, sizeof(a->nat_addr)) == 0 &&
+	       a->has_snat_addr == b->has_snat_addr &&
+	       memcmp(a->snat_addr, b->snat_addr, sizeof(a->snat_addr)) == 0;
 }
 
 static void held_to_grant(const struct spa_ipt_held *h, int af, struct spa_grant *g)

@@ -9,10 +9,12 @@
 # after the close; SNAT and MASQUERADE show in the source the internal
 # host sees; the local NAT form reaches a service of the gateway; the
 # FORWARD_ALL and no-DNAT forms; IPv6 through ip6tables' nat table; a
-# re-knock changing the form leaves one set of rules; list gives one
+# re-knock of a grant leaves one set of rules; list gives one
 # grant, with its NAT form, however many rules it has (also read back by
-# a fresh process, whose view comes from iptables-save); open_batch; and
-# flush leaves no chain of ours in any table.
+# a fresh process, whose view comes from iptables-save); another form for
+# the same source and port is another grant (as the engine has it), and
+# closing one leaves the other; open_batch; and flush leaves no chain of
+# ours in any table.
 # Usage: test_iptables_nat.sh <spa_plugin_drive> <iptables.so>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,24 +75,34 @@ e2e_expect_nat_open "$C" "$GW" 5555 "$C"
 e2e_expect_nat_blocked "$X" "$GW" 5555
 check test "$(e2e_srv iptables-save -t nat | grep -c '^-A PREROUTING -j FWKNOP_PREROUTING$')" = 1
 check test "$(e2e_srv iptables-save -t filter | grep -c '^-A FORWARD -j FWKNOP_FORWARD$')" = 1
-check test "$(e2e_srv iptables-save -t filter | grep -c "^-A FWKNOP_FORWARD -s $C/32 -d $INT/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_${exp}_tcp_5555 -j ACCEPT\$")" = 1
-check test "$(e2e_srv iptables-save -t nat | grep -c "^-A FWKNOP_PREROUTING -s $C/32 -p tcp -m tcp --dport 5555 -m comment --comment _exp_${exp}_tcp_5555 -j DNAT --to-destination $INT:22\$")" = 1
+check test "$(e2e_srv iptables-save -t filter | grep -c "^-A FWKNOP_FORWARD -s $C/32 -d $INT/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_${exp}_tcp_5555_f_t198-51-100-10_p22 -j ACCEPT\$")" = 1
+check test "$(e2e_srv iptables-save -t nat | grep -c "^-A FWKNOP_PREROUTING -s $C/32 -p tcp -m tcp --dport 5555 -m comment --comment _exp_${exp}_tcp_5555_f_t198-51-100-10_p22 -j DNAT --to-destination $INT:22\$")" = 1
 listed_is "$C tcp 5555 $exp nat=forward to=$INT,22"
 
-echo "== re-knock with SNAT: one set of rules, the internal host sees the SNAT address"
-check drv refresh "$C" tcp 5555 "$exp" nat=forward+snat "to=$INT,22" "snat=$E2E_NAT_GW_SNAT4"
-e2e_expect_nat_open "$C" "$GW" 5555 "$E2E_NAT_GW_SNAT4"
+echo "== another form for the same source and port is another grant, beside the first"
+S=$E2E_NAT_GW_SNAT4
+check drv open "$C" tcp 5555 "$exp" nat=forward+snat "to=$INT,22" "snat=$S"
+e2e_expect_nat_open "$C" "$GW" 5555 "$S"
+check test "$(ours iptables-save)" = 5
+listed_is "$C tcp 5555 $exp nat=forward to=$INT,22" \
+  "$C tcp 5555 $exp nat=forward+snat to=$INT,22 snat=$S"
+echo "== closing one leaves the other (a fresh process: its view read from iptables-save)"
+check drv close "$C" tcp 5555 "$exp" nat=forward "to=$INT,22"
+e2e_expect_nat_open "$C" "$GW" 5555 "$S"
 check test "$(ours iptables-save)" = 3
-listed_is "$C tcp 5555 $exp nat=forward+snat to=$INT,22 snat=$E2E_NAT_GW_SNAT4"
 
-echo "== re-knock with MASQUERADE: the gateway's inside address"
-check drv open "$C" tcp 5555 "$exp" nat=forward+masq "to=$INT,22"
+echo "== a re-knock of the same grant: one set of rules, the later expiry"
+check drv refresh "$C" tcp 5555 "$((exp + 60))" nat=forward+snat "to=$INT,22" "snat=$S"
+check test "$(ours iptables-save)" = 3
+listed_is "$C tcp 5555 $((exp + 60)) nat=forward+snat to=$INT,22 snat=$S"
+
+echo "== MASQUERADE: the gateway's inside address"
+check drv open "$C" tcp 5555 "$exp" nat=forward+masq "to=$INT,22" \
+  -- close "$C" tcp 5555 "$((exp + 60))" nat=forward+snat "to=$INT,22" "snat=$S"
 e2e_expect_nat_open "$C" "$GW" 5555 "$E2E_NAT_GW_IN4"
 check test "$(ours iptables-save)" = 3
 listed_is "$C tcp 5555 $exp nat=forward+masq to=$INT,22"
-
-echo "== close (a fresh process: its view read from iptables-save)"
-check drv close "$C" tcp 5555 "$exp"
+check drv close "$C" tcp 5555 "$exp" nat=forward+masq "to=$INT,22"
 e2e_expect_nat_blocked "$C" "$GW" 5555
 check test "$(ours iptables-save)" = 0
 
@@ -100,7 +112,7 @@ e2e_expect_nat_open "$C" "$GW" 5555 "$C"
 e2e_expect_nat_blocked "$X" "$GW" 5555
 e2e_expect_nat_blocked "$C" "$INT" 22
 listed_is "$C tcp 5555 $exp nat=local to=$GW,2222"
-check drv close "$C" tcp 5555 "$exp"
+check drv close "$C" tcp 5555 "$exp" nat=local "to=$GW,2222"
 e2e_expect_nat_blocked "$C" "$GW" 5555
 
 echo "== forward all, no DNAT: everything from the source through, nothing else"
@@ -111,15 +123,17 @@ e2e_expect_nat_blocked "$C" "$GW" 5555
 listed_is "$C tcp 5555 $exp nat=forward+all+nodnat"
 
 echo "== forward all with DNAT of everything to the internal host, and MASQUERADE"
-check drv open "$C" tcp 5555 "$exp" nat=forward+all+masq "to=$INT"
+check drv close "$C" tcp 5555 "$exp" nat=forward+all+nodnat \
+  -- open "$C" tcp 5555 "$exp" nat=forward+all+masq "to=$INT"
 e2e_expect_nat_open "$C" "$GW" 22 "$E2E_NAT_GW_IN4"
 e2e_expect_nat_blocked "$X" "$GW" 22
 listed_is "$C tcp 5555 $exp nat=forward+all+masq to=$INT"
-check drv close "$C" tcp 5555 "$exp"
+check drv close "$C" tcp 5555 "$exp" nat=forward+all+masq "to=$INT"
 e2e_expect_nat_blocked "$C" "$INT" 22
 
 echo "== forward without DNAT: the internal address itself, nothing at the gateway"
-check drv open "$C" tcp 5555 "$exp" nat=forward+nodnat "to=$INT,22" -- close "$C" tcp 5555 "$exp" \
+check drv open "$C" tcp 5555 "$exp" nat=forward+nodnat "to=$INT,22" \
+  -- close "$C" tcp 5555 "$exp" nat=forward+nodnat "to=$INT,22" \
   -- open "$C" tcp 5555 "$exp" nat=forward+nodnat "to=$INT,22"
 e2e_expect_nat_open "$C" "$INT" 22 "$C"
 e2e_expect_nat_blocked "$C" "$GW" 5555
@@ -150,7 +164,7 @@ listed_is "$C tcp 5555 $exp nat=forward+nodnat to=$INT,22" \
 echo "== ENABLE_IPT_OUTPUT: a local grant's reply rule"
 opts+=(-o ENABLE_IPT_OUTPUT=Y)
 check drv open "$X" udp 5353 "$exp" nat=local "to=$GW,53"
-check test "$(e2e_srv iptables-save -t filter | grep -c "^-A FWKNOP_OUTPUT -d $X/32 -p udp -m udp --sport 53 -m comment --comment _exp_${exp}_udp_5353 -j ACCEPT\$")" = 1
+check test "$(e2e_srv iptables-save -t filter | grep -c "^-A FWKNOP_OUTPUT -d $X/32 -p udp -m udp --sport 53 -m comment --comment _exp_${exp}_udp_5353_l_t203-0-113-1_p53 -j ACCEPT\$")" = 1
 
 echo "== a refused form: SNAT without its address"
 out=$(drv open "$C" tcp 7000 "$exp" nat=forward+snat "to=$INT,22" 2>&1)

@@ -16,12 +16,15 @@
 
 #include "ipt_case.h"
 
-#define MARK "-m comment --comment _exp_1800000000_tcp_5555"
+/* the whole grant in every rule's comment: forward + SNAT */
+#define MARK "-m comment --comment _exp_1800000000_tcp_5555_fs_t198-51-100-10_p22_s198-51-100-5"
 #define FWD_RULE "-s 203.0.113.2/32 -d 198.51.100.10/32 -p tcp -m tcp --dport 22 " MARK " -j ACCEPT"
 #define DNAT_RULE "-s 203.0.113.2/32 -p tcp -m tcp --dport 5555 " MARK \
 	" -j DNAT --to-destination 198.51.100.10:22"
 #define SNAT_RULE "-s 203.0.113.2/32 -d 198.51.100.10/32 -p tcp -m tcp --dport 22 " MARK \
 	" -j SNAT --to-source 198.51.100.5"
+/* forward + MASQUERADE, the same source and port */
+#define MARK_M "-m comment --comment _exp_1800000000_tcp_5555_fm_t198-51-100-10_p22"
 
 static void set_addr(struct spa_grant_addr *a, int af, const char *text)
 {
@@ -63,9 +66,21 @@ static void test_forward_snat_open_close(void **tstate)
 				"-A FWKNOP_PREROUTING " DNAT_RULE "\n"
 				"-N FWKNOP_POSTROUTING\n-I POSTROUTING 1 -j FWKNOP_POSTROUTING\n"
 				"-A FWKNOP_POSTROUTING " SNAT_RULE "\nCOMMIT\n");
-	/* a close deletes every rule of the grant, whatever form it names */
+	/* a refresh replaces each of its rules */
 	fake_host_reset_calls(&c->h);
-	g.nat_flags = 0;
+	g.expires = 1800000060;
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	assert_non_null(strstr(c->h.calls[0].file, "-D FWKNOP_FORWARD " FWD_RULE "\n-A FWKNOP_FORWARD "
+						    "-s 203.0.113.2/32 -d 198.51.100.10/32 -p tcp -m tcp --dport 22 "
+						    "-m comment --comment _exp_1800000060_tcp_5555_fs"));
+	assert_non_null(strstr(c->h.calls[0].file, "-D FWKNOP_PREROUTING " DNAT_RULE "\n"));
+	assert_non_null(strstr(c->h.calls[0].file, "-D FWKNOP_POSTROUTING " SNAT_RULE "\n"));
+	/* a close deletes every rule of the grant */
+	fake_host_reset_calls(&c->h);
+	g.expires = 1800000000;
+	assert_int_equal(OPS.refresh(c->state, &g), 0);
+	fake_host_reset_calls(&c->h);
 	assert_int_equal(OPS.close(c->state, &g), 0);
 	ipt_expect_one_batch(c, "*filter\n-D FWKNOP_FORWARD " FWD_RULE "\nCOMMIT\n"
 				"*nat\n-D FWKNOP_PREROUTING " DNAT_RULE "\n"
@@ -89,9 +104,11 @@ static const char save_nat[] =
 	"-A FWKNOP_INPUT -s 203.0.113.3/32 -p tcp -m tcp --dport 22 -m comment --comment "
 	"_exp_1700000000 -j ACCEPT\n"
 	"-A FWKNOP_INPUT -s 203.0.113.4/32 -p udp -m udp --dport 53 -m comment --comment "
-	"_exp_1700000001_udp_5353 -j ACCEPT\n"
+	"_exp_1700000001_udp_5353_l_t203-0-113-1_p53 -j ACCEPT\n"
 	"-A FWKNOP_FORWARD " FWD_RULE "\n"
-	"-A FWKNOP_FORWARD -s 203.0.113.5/32 -m comment --comment _exp_1700000002_tcp_1_198-51-100-1 -j ACCEPT\n"
+	"-A FWKNOP_FORWARD -s 203.0.113.5/32 -m comment --comment _exp_1700000002_tcp_1_fan_d198-51-100-1 -j ACCEPT\n"
+	/* a comment that does not say what the rule is */
+	"-A FWKNOP_FORWARD -s 203.0.113.6/32 -m comment --comment _exp_1700000002_tcp_1_f_t198-51-100-1 -j ACCEPT\n"
 	"COMMIT\n";
 
 static const struct spa_grant *find(const struct fake_listed *acc, const char *src)
@@ -113,8 +130,9 @@ static void test_list_merges_a_grant(void **tstate)
 	fake_host_reply(&c->h, "tables-save", save_nat, 0);
 	assert_int_equal(OPS.list(c->state, fake_host_collect, &acc), 0);
 	/* the plain grant, and one each for the NAT grants (a local grant's
-	 * INPUT rule alone, a forward-all rule alone); the rule with -i is
-	 * not ours; IPv4 text in the IPv6 pass is skipped */
+	 * INPUT rule alone, a forward-all rule alone); the rule with -i and
+	 * the one its comment does not describe are not ours; IPv4 text in
+	 * the IPv6 pass is skipped */
 	assert_int_equal(acc.n, 4);
 	g = find(&acc, "203.0.113.3");
 	assert_int_equal(g->nat_flags, 0);
@@ -132,6 +150,7 @@ static void test_list_merges_a_grant(void **tstate)
 	assert_int_equal(g->proto, 17);
 	assert_int_equal(g->port, 5353);
 	assert_int_equal(g->nat_port, 53);
+	assert_string_equal(g->nat_addr.text, "203.0.113.1");
 	g = find(&acc, "203.0.113.5");
 	assert_int_equal(g->nat_flags, SPA_NAT_FORWARD | SPA_NAT_FORWARD_ALL | SPA_NAT_NO_DNAT);
 	assert_int_equal(g->port, 1);
@@ -141,7 +160,8 @@ static void test_list_merges_a_grant(void **tstate)
 static void test_close_from_save(void **tstate)
 {
 	struct ctx *c = *tstate;
-	struct spa_grant g = ipt_grant(AF_INET, "203.0.113.2", NULL, 6, 5555, 1800000000);
+	struct spa_grant g = nat_grant(SPA_NAT_FORWARD | SPA_NAT_SNAT, "198.51.100.10", 22,
+				       "198.51.100.5");
 	struct spa_grant re = nat_grant(SPA_NAT_FORWARD | SPA_NAT_MASQUERADE, "198.51.100.10", 22,
 					NULL);
 
@@ -152,21 +172,21 @@ static void test_close_from_save(void **tstate)
 	ipt_expect_one_batch(c, "*filter\n-D FWKNOP_FORWARD " FWD_RULE "\nCOMMIT\n"
 				"*nat\n-D FWKNOP_PREROUTING " DNAT_RULE "\n"
 				"-D FWKNOP_POSTROUTING " SNAT_RULE "\nCOMMIT\n");
-	/* a re-knock changing the form: the old rules go, MASQUERADE comes */
+	/* another form for the same source and port is another grant (as
+	 * the engine has it): its rules go beside the first one's */
 	OPS.fini(c->state);
 	c->state = NULL;
 	ipt_init_with(c, save_nat);
 	assert_int_equal(OPS.open(c->state, &re), 0);
 	ipt_expect_one_batch(c, "*filter\n-C FORWARD -j FWKNOP_FORWARD\n"
-				"-D FWKNOP_FORWARD " FWD_RULE "\n"
-				"-A FWKNOP_FORWARD " FWD_RULE "\nCOMMIT\n"
+				"-A FWKNOP_FORWARD -s 203.0.113.2/32 -d 198.51.100.10/32 -p tcp -m tcp "
+				"--dport 22 " MARK_M " -j ACCEPT\nCOMMIT\n"
 				"*nat\n-C PREROUTING -j FWKNOP_PREROUTING\n"
-				"-D FWKNOP_PREROUTING " DNAT_RULE "\n"
-				"-A FWKNOP_PREROUTING " DNAT_RULE "\n"
-				"-D FWKNOP_POSTROUTING " SNAT_RULE "\n"
+				"-A FWKNOP_PREROUTING -s 203.0.113.2/32 -p tcp -m tcp --dport 5555 " MARK_M
+				" -j DNAT --to-destination 198.51.100.10:22\n"
 				"-N FWKNOP_MASQUERADE\n-I POSTROUTING 1 -j FWKNOP_MASQUERADE\n"
 				"-A FWKNOP_MASQUERADE -s 203.0.113.2/32 -d 198.51.100.10/32 -p tcp "
-				"-m tcp --dport 22 " MARK " -j MASQUERADE\nCOMMIT\n");
+				"-m tcp --dport 22 " MARK_M " -j MASQUERADE\nCOMMIT\n");
 }
 
 static void test_local_all_ipv6(void **tstate)
@@ -179,18 +199,20 @@ static void test_local_all_ipv6(void **tstate)
 
 	ipt_init_with(c, ipt_save_empty);
 	assert_int_equal(OPS.open(c->state, &l), 0);
+#define MARK_L "-m comment --comment _exp_1800000000_tcp_5555_l_t203-0-113-1_p22"
 	ipt_expect_one_batch(c, CHECK_JUMP "-A FWKNOP_INPUT -s 203.0.113.2/32 -p tcp -m tcp "
-				"--dport 22 " MARK " -j ACCEPT\nCOMMIT\n"
+				"--dport 22 " MARK_L " -j ACCEPT\nCOMMIT\n"
 				"*nat\n-N FWKNOP_PREROUTING\n-I PREROUTING 1 -j FWKNOP_PREROUTING\n"
-				"-A FWKNOP_PREROUTING -s 203.0.113.2/32 -p tcp -m tcp --dport 5555 " MARK
+				"-A FWKNOP_PREROUTING -s 203.0.113.2/32 -p tcp -m tcp --dport 5555 " MARK_L
 				" -j DNAT --to-destination 203.0.113.1:22\nCOMMIT\n");
 	fake_host_reset_calls(&c->h);
 	a.src.bin.v4.s_addr = htonl(0xcb007103); /* 203.0.113.3 */
 	assert_int_equal(OPS.open(c->state, &a), 0);
 	ipt_expect_one_batch(c, "*filter\n-N FWKNOP_FORWARD\n-I FORWARD 1 -j FWKNOP_FORWARD\n"
-				"-A FWKNOP_FORWARD -s 203.0.113.3/32 " MARK " -j ACCEPT\nCOMMIT\n"
+#define MARK_A "-m comment --comment _exp_1800000000_tcp_5555_fa_t198-51-100-10"
+				"-A FWKNOP_FORWARD -s 203.0.113.3/32 " MARK_A " -j ACCEPT\nCOMMIT\n"
 				"*nat\n-C PREROUTING -j FWKNOP_PREROUTING\n"
-				"-A FWKNOP_PREROUTING -s 203.0.113.3/32 " MARK
+				"-A FWKNOP_PREROUTING -s 203.0.113.3/32 " MARK_A
 				" -j DNAT --to-destination 198.51.100.10\nCOMMIT\n");
 	fake_host_reset_calls(&c->h);
 	v6.nat_flags = SPA_NAT_FORWARD;
@@ -201,10 +223,10 @@ static void test_local_all_ipv6(void **tstate)
 	ipt_assert_call(c, 0, RESTORE6,
 			"*filter\n-N FWKNOP_FORWARD\n-I FORWARD 1 -j FWKNOP_FORWARD\n"
 			"-A FWKNOP_FORWARD -s 2001:db8::2/128 -d 2001:db8:1::10/128 -p udp -m udp "
-			"--dport 5353 -m comment --comment _exp_1800000000_udp_53_2001-db8--1 -j ACCEPT\n"
+			"--dport 5353 -m comment --comment _exp_1800000000_udp_53_f_d2001-db8--1_t2001-db8-1--10_p5353 -j ACCEPT\n"
 			"COMMIT\n*nat\n-N FWKNOP_PREROUTING\n-I PREROUTING 1 -j FWKNOP_PREROUTING\n"
 			"-A FWKNOP_PREROUTING -s 2001:db8::2/128 -d 2001:db8::1/128 -p udp -m udp "
-			"--dport 53 -m comment --comment _exp_1800000000_udp_53_2001-db8--1 -j DNAT "
+			"--dport 53 -m comment --comment _exp_1800000000_udp_53_f_d2001-db8--1_t2001-db8-1--10_p5353 -j DNAT "
 			"--to-destination [2001:db8:1::10]:5353\nCOMMIT\n");
 }
 
