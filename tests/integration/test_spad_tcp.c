@@ -4,7 +4,8 @@
  * ENABLE_SPA_OVER_HTTP, ENABLE_X_FORWARDED_FOR): knocks from spa-client
  * and Debian's fwknop client with -P tcp and -P http, requests written
  * here (X-Forwarded-For, garbage, oversize, half-sent), the same in pcap
- * mode (--pcap-file), and the bounds: while slow and flooding TCP clients
+ * mode (--pcap-file), DESTINATION against the address a connection
+ * reached, and the bounds: while slow and flooding TCP clients
  * hold and churn connections, UDP knocks are still granted.
  * argv: spad, plugin dir, spa-client, fwknop ("none" when not installed).
  */
@@ -36,13 +37,16 @@
 static const char *spad_path, *plugin_dir, *client_path, *fwknop_path;
 static uint16_t tcp_port;
 
-/* spad -U with the TCP server and these extra fwknopd.conf lines. */
-static struct fx *start(const char *extra)
+/* spad -U with the TCP server, these extra fwknopd.conf lines and, when
+ * stanza is not NULL, these extra lines in the access stanza. */
+static struct fx *start_with(const char *extra, const char *stanza)
 {
 	struct fx *f = fx_new(spad_path, plugin_dir);
 	char conf[512];
 
 	assert_non_null(f);
+	if (stanza)
+		fx_write_access(f, stanza);
 	tcp_port = fx_free_port(SOCK_STREAM);
 	snprintf(conf, sizeof(conf), "ENABLE_TCP_SERVER Y\nTCPSERV_PORT %u\n%s", tcp_port, extra);
 	fx_append_conf(f, conf);
@@ -51,9 +55,14 @@ static struct fx *start(const char *extra)
 	return f;
 }
 
-/* A connection to the TCP server from the loopback address from (NULL:
- * 127.0.0.1); -1 when the connect fails. */
-static int tcp_connect(const char *from)
+static struct fx *start(const char *extra)
+{
+	return start_with(extra, NULL);
+}
+
+/* A connection to the TCP server at 127.0.0.<to> from the loopback address
+ * from (NULL: 127.0.0.1); -1 when the connect fails. */
+static int tcp_connect_to(const char *from, unsigned to)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET }, s = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -68,7 +77,7 @@ static int tcp_connect(const char *from)
 		}
 	}
 	a.sin_port = htons(tcp_port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + to);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		close(fd);
 		return -1;
@@ -76,11 +85,16 @@ static int tcp_connect(const char *from)
 	return fd;
 }
 
+static int tcp_connect(const char *from)
+{
+	return tcp_connect_to(from, 1);
+}
+
 /* Sends data over one connection, closes it, and returns the decision line
  * that follows ("" if none within FX_WAIT_MS). */
-static const char *tcp_knock(struct fx *f, const char *data, size_t len)
+static const char *tcp_knock_to(struct fx *f, unsigned to, const char *data, size_t len)
 {
-	int before = fx_count(f->log, "decision="), fd = tcp_connect(NULL);
+	int before = fx_count(f->log, "decision="), fd = tcp_connect_to(NULL, to);
 	size_t off = 0;
 
 	assert_true(fd >= 0);
@@ -93,6 +107,11 @@ static const char *tcp_knock(struct fx *f, const char *data, size_t len)
 	}
 	close(fd);
 	return fx_next_decision(f, before);
+}
+
+static const char *tcp_knock(struct fx *f, const char *data, size_t len)
+{
+	return tcp_knock_to(f, 1, data, len);
 }
 
 /* "GET /<wire, URL-safe> HTTP/1.0" with the given extra header lines. */
@@ -276,6 +295,27 @@ static void test_refusals(void **state)
 	fx_delete(f);
 }
 
+/* (d2) DESTINATION is matched against the local address the connection
+ * reached (getsockname in the sandboxed packet process). */
+static void test_destination(void **state)
+{
+	struct fx *f;
+	char p[SPA_WIRE_CAP];
+	size_t len;
+	const char *line;
+
+	(void)state;
+	f = start_with("", "DESTINATION 127.0.0.2\n");
+	len = fx_build(f, f->keys, "alice", "0.0.0.0,tcp/22", 0, 0, p);
+	line = tcp_knock_to(f, 1, p, len);
+	assert_non_null(strstr(line, "decision=reject"));
+	assert_non_null(strstr(line, "no stanza matched"));
+	len = fx_build(f, f->keys, "alice", "0.0.0.0,tcp/22", 0, 0, p);
+	line = tcp_knock_to(f, 2, p, len);
+	assert_non_null(strstr(line, "decision=grant"));
+	fx_delete(f);
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -431,6 +471,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fwknop_client),
 		cmocka_unit_test(test_forwarded_for),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_destination),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_pcap_http),
 	};
