@@ -103,28 +103,6 @@ static int local_year(int64_t t)
 	return localtime_r(&tt, &tm) ? tm.tm_year + 1900 : 0;
 }
 
-static bool is_later_var(const char *name)
-{
-	static const char *const later[] = {
-		"FORCE_NAT", "FORCE_SNAT",
-		"FORCE_MASQUERADE", "FORWARD_ALL", "DISABLE_DNAT",
-	};
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(name, later[i]) == 0)
-			return true;
-	return false;
-}
-
-/* A Y/N switch left at N changes nothing, so only enabling it is refused. */
-static int later_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
-{
-	bool b;
-
-	if (spa_conf_yes_no(p->value, &b) == 0 && !b && strlen(p->value) == 1)
-		return 0;
-	return spa_conf_fail(x, p, "not supported yet");
-}
-
 static int set_raw_key(struct spa_conf_ctx *x, const struct spa_conf_pos *p, uint8_t *dst,
 		       size_t cap, size_t *len, bool b64)
 {
@@ -316,8 +294,9 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 		return spa_conf_gpg_var(x, p, s);
 	if (spa_conf_cmd_is_var(p->name))
 		return spa_conf_cmd_var(x, p, s, v);
-	if (is_later_var(p->name))
-		return later_var(x, p);
+	rc = spa_conf_nat_access_var(x, p, v, s);
+	if (rc <= 0)
+		return rc;
 	if (spa_conf_extcmd_var(p->name)) {
 		char why[160];
 		/* used (or not) once the stanza and fwknopd.conf are complete */
@@ -394,6 +373,9 @@ static int finish_stanza(const struct spa_config *c, struct spa_stanza *s, char 
 	if (rc < 0)
 		return rc;
 	rc = spa_conf_cmd_finish(c, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = spa_conf_nat_finish(c, s, err, errlen);
 	if (rc < 0)
 		return rc;
 	spa_conf_kv_free(s->vars, s->n_vars);

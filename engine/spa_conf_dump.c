@@ -141,6 +141,21 @@ static void dump_gpg(FILE *out, const struct spa_config *c, const struct spa_sta
 		"(none: unauthenticated packets reach gpg)");
 }
 
+/* the stanza's NAT settings (spa_conf_nat.c) */
+static void dump_nat(FILE *out, const struct spa_stanza *s)
+{
+	const struct spa_stanza_nat *n = &s->nat;
+
+	if (n->force_nat)
+		fprintf(out, "    %-24s %s %u\n", "FORCE_NAT", n->force_nat_ip, n->force_nat_port);
+	else
+		fprintf(out, "    %-24s (unset)\n", "FORCE_NAT");
+	fprintf(out, "    %-24s %s\n", "FORCE_SNAT", n->force_snat ? n->force_snat_ip : "(unset)");
+	fprintf(out, "    %-24s %s\n", "FORCE_MASQUERADE", yn(n->force_masquerade));
+	fprintf(out, "    %-24s %s\n", "FORWARD_ALL", yn(n->forward_all));
+	fprintf(out, "    %-24s %s\n", "DISABLE_DNAT", yn(n->disable_dnat));
+}
+
 static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_stanza *s,
 			size_t idx)
 {
@@ -179,6 +194,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 	else
 		fprintf(out, "    %-24s (never)\n", "ACCESS_EXPIRE_EPOCH");
 	print_type(out, c, s);
+	dump_nat(out, s);
 	dump_gpg(out, c, s);
 	spa_conf_cmd_dump_stanza(c, s, out);
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
@@ -241,6 +257,16 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_PER_SECOND", c->gpg_max_per_second);
 	fprintf(out, "    %-24s %u\n", "GPG_MAX_BUSY_PERCENT", c->gpg_max_busy_percent);
 	spa_conf_cmd_dump_server(&c->cmd, out);
+	/* what the engine makes of either family's names (spa_conf_nat.c) */
+	fprintf(out, "    %-24s %s (ENABLE_IPT_FORWARDING or ENABLE_FIREWD_FORWARDING)\n",
+		"NAT forwarding", yn(c->nat_forwarding));
+	fprintf(out, "    %-24s %s (ENABLE_IPT_LOCAL_NAT or ENABLE_FIREWD_LOCAL_NAT)\n",
+		"NAT local", yn(c->nat_local));
+	fprintf(out, "    %-24s %s (ENABLE_IPT_SNAT or ENABLE_FIREWD_SNAT)\n", "NAT SNAT",
+		yn(c->nat_snat));
+	fprintf(out, "    %-24s %s\n", "SNAT_TRANSLATE_IP",
+		c->has_snat_ip ? c->snat_translate_ip : "(unset: MASQUERADE)");
+	fprintf(out, "    %-24s %s\n", "ENABLE_NAT_DNS", yn(c->nat_dns));
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);

@@ -61,5 +61,16 @@ int spa_conf_gpg_prepare(struct spa_stanza *s, char *err, size_t errlen);
 void spa_conf_gpg_free(struct spa_stanza *s);
 int spa_conf_kv_add(struct spa_conf_kv **arr, size_t *n, const struct spa_conf_pos *p,
 		    const char *value);
+/* NAT (spa_conf_nat.c): 1 when name is not a NAT variable, else 0 or the
+ * error of spa_conf_fail; v is the value as the caller trimmed it. */
+int spa_conf_nat_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, const char *v);
+int spa_conf_nat_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p, const char *v,
+			    struct spa_stanza *s);
+/* At finish: FORCE_SNAT/MASQUERADE need FORCE_NAT or FORWARD_ALL, and
+ * those need forwarding or local NAT enabled. */
+int spa_conf_nat_finish(const struct spa_config *c, const struct spa_stanza *s, char *err,
+			size_t errlen);
+/* ENABLE_*_FORWARDING, _LOCAL_NAT, _SNAT: the engine's, not a plugin's. */
+bool spa_conf_nat_engine_key(const char *name);
 
 #endif

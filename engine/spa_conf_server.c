@@ -76,6 +76,9 @@ void spa_config_init(struct spa_config *c)
 	c->tcp.max_connections = SPA_DEFAULT_TCP_MAX_CONNECTIONS;
 	c->tcp.max_per_source = SPA_DEFAULT_TCP_MAX_PER_SOURCE;
 	c->tcp.read_timeout = SPA_DEFAULT_TCP_READ_TIMEOUT;
+	c->nat_dns = true;
+	snprintf(c->nat_forwarding_name, sizeof(c->nat_forwarding_name), "ENABLE_IPT_FORWARDING");
+	snprintf(c->nat_local_name, sizeof(c->nat_local_name), "ENABLE_IPT_LOCAL_NAT");
 }
 
 void spa_config_drop_stanzas(struct spa_config *c)
@@ -228,7 +231,6 @@ static const struct server_var server_vars[] = {
 	{ "TCPSERV_MAX_CONNECTIONS", V_U32, F(tcp.max_connections), 1, 1024 },
 	{ "TCPSERV_MAX_PER_SOURCE", V_U32, F(tcp.max_per_source), 1, 1024 },
 	{ "TCPSERV_READ_TIMEOUT", V_U32, F(tcp.read_timeout), 1, 300 },
-	{ "ENABLE_NAT_DNS", V_LATER, NOF, 0, 0 },
 	{ "DIGEST_DB_FILE", V_LATER, NOF, 0, 0 },
 };
 
@@ -358,6 +360,9 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	for (size_t i = 0; i < sizeof(server_vars) / sizeof(server_vars[0]); i++)
 		if (strcmp(server_vars[i].name, p->name) == 0)
 			return set_var(x, p, &server_vars[i], v);
+	rc = spa_conf_nat_server_var(x, p, v);
+	if (rc <= 0)
+		return rc;
 	if (spa_conf_extcmd_var(p->name)) {
 		char why[160];
 		/* kept as written: each stanza served by them resolves them */

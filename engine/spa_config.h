@@ -108,6 +108,26 @@ struct spa_stanza_gpg {
 	struct spa_keys *hmac_keys;
 };
 
+/*
+ * A stanza's NAT settings (access.conf FORCE_NAT, FORCE_SNAT,
+ * FORCE_MASQUERADE, FORWARD_ALL, DISABLE_DNAT; spa_conf_nat.c). The
+ * engine turns them and the knock into a grant's NAT form (spa_nat.c).
+ */
+struct spa_stanza_nat {
+	bool force_nat;                /* FORCE_NAT <ip> <port> */
+	char force_nat_ip[16];
+	uint8_t force_nat_bin[4];
+	uint16_t force_nat_port;
+	bool force_snat;               /* FORCE_SNAT <ip> */
+	char force_snat_ip[16];
+	uint8_t force_snat_bin[4];
+	bool force_masquerade;         /* FORCE_MASQUERADE Y */
+	bool forward_all;              /* FORWARD_ALL Y */
+	bool disable_dnat;             /* DISABLE_DNAT Y */
+	/* file:line of each, for the errors spa_config_finish gives */
+	char where_nat[64], where_snat[64], where_all[64], where_dnat[64];
+};
+
 struct spa_stanza {
 	char label[64];                /* "access.conf:12", also the grant label */
 	struct spa_addr_list source;
@@ -141,6 +161,7 @@ struct spa_stanza {
 	uint32_t cmd_cycle_timer;      /* CMD_CYCLE_TIMER, 0: unset */
 	struct spa_stanza_gpg *gpg;    /* NULL: no GPG_ variable */
 	struct spa_stanza_cmd *cmd;    /* NULL: no command message variable */
+	struct spa_stanza_nat nat;
 	/* variables the core does not know, for the plugin owning their
 	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
 	struct spa_conf_kv *kv;
@@ -206,6 +227,18 @@ struct spa_config {
 	uint32_t gpg_max_busy_percent; /* GPG_MAX_BUSY_PERCENT */
 	struct spa_conf_cmd cmd;       /* SUDO_EXE, CMD_EXEC_TIMEOUT, COMMAND_MODULE */
 	struct spa_conf_tcp tcp;
+	/* NAT (spa_conf_nat.c, docs/man/spad.8 NAT): fwknopd.conf's switches
+	 * under either family's name (ENABLE_IPT_* or ENABLE_FIREWD_*): Y in
+	 * either enables it for every plugin with SPA_PLUGIN_CAP_NAT */
+	bool nat_forwarding;           /* ENABLE_*_FORWARDING: knock types 2/4 */
+	bool nat_local;                /* ENABLE_*_LOCAL_NAT: types 5/6 */
+	bool nat_snat;                 /* ENABLE_*_SNAT: SNAT/MASQUERADE forwarded access */
+	char nat_forwarding_name[32];  /* the name that set it, for reasons */
+	char nat_local_name[32];
+	bool has_snat_ip;              /* SNAT_TRANSLATE_IP (else MASQUERADE) */
+	char snat_translate_ip[16];
+	uint8_t snat_translate_bin[4];
+	bool nat_dns;                  /* ENABLE_NAT_DNS, Y unless set */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error
@@ -264,5 +297,8 @@ const char *spa_config_kv_get(const struct spa_config *c, const char *name);
 const struct spa_stanza *spa_config_stanza(const struct spa_config *c, const char *label);
 /* Value of a plugin variable of that stanza, or NULL. */
 const char *spa_stanza_kv_get(const struct spa_stanza *s, const char *name);
+/* The stanza sets FORCE_NAT, FORCE_SNAT, FORCE_MASQUERADE, FORWARD_ALL or
+ * DISABLE_DNAT (only a plugin with SPA_PLUGIN_CAP_NAT may serve it). */
+bool spa_stanza_has_nat(const struct spa_stanza *s);
 
 #endif

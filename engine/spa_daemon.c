@@ -226,6 +226,14 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
+	/* only a plugin that renders NAT ever gets a NAT grant (ipfw and pf
+	 * have none, as in fwknopd) */
+	if (dec->nat_flags && !(p->d->capabilities & SPA_PLUGIN_CAP_NAT)) {
+		snprintf(dec->reason, sizeof(dec->reason), "plugin %s has no NAT", p->d->name);
+		dec->verdict = SPA_REJECT;
+		log_decision(d, pkt, dec, "reject", "");
+		return;
+	}
 	rc = spa_daemon_check_limits(d, dec, p, pkt->now, dec->reason, sizeof(dec->reason));
 	if (rc == 0 && !d->opt.test_mode) {
 		const struct spa_opq *q = spa_daemon_opq_of(d, p);
@@ -272,8 +280,10 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 				 p->d->name, strerror(-rc));
 		log_decision(d, pkt, dec, "error", detail);
 	} else {
-		snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s", dec->allow,
-			 dec->timeout, what);
+		off += (size_t)snprintf(detail + off, sizeof(detail) - off, " for %s, %u s, %s",
+					dec->allow, dec->timeout, what);
+		if (dec->nat_flags && off < sizeof(detail))
+			spa_daemon_nat_detail(dec, detail + off, sizeof(detail) - off);
 		log_decision(d, pkt, dec, "grant", detail);
 	}
 	keep_note(d);
@@ -433,10 +443,13 @@ static void reload_config(struct spa_daemon *d)
 	for (size_t i = 0; rc == 0 && i < fresh.n_stanzas; i++) {
 		const struct spa_stanza *s = &fresh.stanzas[i];
 		const char *name = spa_config_stanza_type(&fresh, s);
-		if (!spa_daemon_plugin_named(d, name)) {
+		const struct spa_plugin *p = spa_daemon_plugin_named(d, name);
+		if (!p) {
 			snprintf(err, sizeof(err), "%s: plugin '%s' is not loaded; restart needed",
 				 s->label, name);
 			rc = -EINVAL;
+		} else {
+			rc = spa_daemon_stanza_caps(s, p, err, sizeof(err));
 		}
 	}
 	if (rc == 0) {

@@ -106,6 +106,10 @@ int spa_daemon_load_config(const struct spa_options *o, struct spa_config *c, ch
 /* Loads (checks) every plugin the config names and validates plugin keys
  * and capabilities; nothing is initialised yet. */
 int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen);
+/* What plugin p must be able to do for stanza s: IPv6 for an IPv6 SOURCE,
+ * NAT (SPA_PLUGIN_CAP_NAT) for a stanza with NAT settings. */
+int spa_daemon_stanza_caps(const struct spa_stanza *s, const struct spa_plugin *p, char *err,
+			   size_t errlen);
 struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_stanza *s);
 /* Each loaded plugin's key schema over cfg (spa_plugin_keys.h): unknown
  * or ill-typed keys are errors, secrets' _FILEs are read into cfg. */
@@ -239,6 +243,8 @@ void spa_daemon_expire_due(struct spa_daemon *d);
 /* MAX_GRANTS_TOTAL, and the deciding stanza's MAX_GRANTS and
  * MAX_GRANTS_PER_USER, against the grants the decision would add (refreshes
  * are free). 0, or -EDQUOT with the log reason in why; -ENOMEM. */
+/* ", nat=forward+snat to=ADDR,PORT snat=ADDR" for a NAT decision's log line. */
+void spa_daemon_nat_detail(const struct spa_decision *dec, char *out, size_t cap);
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
 			    struct spa_plugin *p, int64_t now, char *why, size_t cap);
 /* Opens or refreshes the grant of one port of a decision. On an error,

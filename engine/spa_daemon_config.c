@@ -303,6 +303,25 @@ static int load_one(struct spa_daemon *d, const struct spa_stanza *s, struct spa
 	return 0;
 }
 
+int spa_daemon_stanza_caps(const struct spa_stanza *s, const struct spa_plugin *p, char *err,
+			   size_t errlen)
+{
+	if (spa_addr_list_has_v6(&s->source) &&
+	    !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6) && !s->source.any) {
+		snprintf(err, errlen, "%s: SOURCE has IPv6 networks but plugin %s has no "
+			 "IPv6 support", s->label, p->d->name);
+		return -EINVAL;
+	}
+	/* fwknopd's ipfw and pf builds have no NAT either */
+	if (spa_stanza_has_nat(s) && !(p->d->capabilities & SPA_PLUGIN_CAP_NAT)) {
+		snprintf(err, errlen, "%s: the stanza sets NAT (FORCE_NAT, FORCE_SNAT, "
+			 "FORCE_MASQUERADE, FORWARD_ALL or DISABLE_DNAT) but plugin %s has "
+			 "no NAT", s->label, p->d->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 {
 	const char *prefixes[SPA_MAX_PLUGINS];
@@ -324,12 +343,9 @@ int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 			if (rc < 0)
 				return rc;
 		}
-		if (spa_addr_list_has_v6(&s->source) &&
-		    !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6) && !s->source.any) {
-			snprintf(err, errlen, "%s: SOURCE has IPv6 networks but plugin %s has no "
-				 "IPv6 support", s->label, p->d->name);
-			return -EINVAL;
-		}
+		rc = spa_daemon_stanza_caps(s, p, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	rc = spa_daemon_load_command_modules(d, err, errlen);
 	if (rc < 0)

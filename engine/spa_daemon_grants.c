@@ -23,10 +23,22 @@
 #include <unistd.h>
 
 #include "spa_log.h"
+#include "spa_nat.h"
 
 static const char *proto_name(uint8_t proto)
 {
 	return proto == 6 ? "tcp" : "udp";
+}
+
+void spa_daemon_nat_detail(const struct spa_decision *dec, char *out, size_t cap)
+{
+	char form[64];
+
+	snprintf(out, cap, ", nat=%s%s%s%s%.0u%s%s", spa_nat_form_name(dec->nat_flags, form,
+								     sizeof(form)),
+		 dec->nat_family ? " to=" : "", dec->nat_addr, dec->nat_family ? "," : "",
+		 dec->nat_family ? dec->nat_port : 0, dec->snat_addr[0] ? " snat=" : "",
+		 dec->snat_addr);
 }
 
 void spa_daemon_arm_timer(struct spa_daemon *d)
@@ -279,6 +291,12 @@ static int make_rec(struct spa_daemon *d, const struct spa_decision *dec, struct
 	snprintf(rec->g.stanza, sizeof(rec->g.stanza), "%s", dec->stanza->label);
 	snprintf(rec->g.username, sizeof(rec->g.username), "%s", dec->msg.username);
 	snprintf(rec->plugin, sizeof(rec->plugin), "%s", p->d->name);
+	rec->g.nat_flags = dec->nat_flags;
+	if (dec->nat_family)
+		fill_addr(&rec->g.nat_addr, dec->nat_family, dec->nat_bin);
+	rec->g.nat_port = dec->nat_port;
+	if (dec->nat_flags & SPA_NAT_SNAT)
+		fill_addr(&rec->g.snat_addr, AF_INET, dec->snat_bin);
 	rec->policy = spa_policy_of_stanza(&d->grants.policies, p->d->name, dec->stanza);
 	return rec->policy ? 0 : -ENOMEM;
 }

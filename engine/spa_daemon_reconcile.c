@@ -23,12 +23,30 @@ static size_t addr_len(int family)
 	return family == AF_INET6 ? 16 : 4;
 }
 
-/* The same hole: source, protocol and port, and the destination when both
- * name one (a listing may not carry it). */
+static bool same_addr(const struct spa_grant_addr *a, const struct spa_grant_addr *b)
+{
+	return a->family == b->family &&
+	       (!a->family || memcmp(&a->bin, &b->bin, addr_len(a->family)) == 0);
+}
+
+/* A NAT form, when the listing says one (a plugin of an older SDK, or
+ * one that cannot tell, lists none): another target is another hole. */
+static bool same_nat(const struct spa_grant *g, const struct spa_grant *listed)
+{
+	if (!SPA_GRANT_HAS(listed, nat_flags) || !listed->nat_flags)
+		return true;
+	return g->nat_flags == listed->nat_flags && g->nat_port == listed->nat_port &&
+	       same_addr(&g->nat_addr, &listed->nat_addr) &&
+	       same_addr(&g->snat_addr, &listed->snat_addr);
+}
+
+/* The same hole: source, protocol and port, the NAT form the listing
+ * gives, and the destination when both name one (a listing may not carry
+ * it). a is the grant, b the listed entry. */
 static bool same_hole(const struct spa_grant *a, const struct spa_grant *b)
 {
 	if (a->src.family != b->src.family || a->proto != b->proto || a->port != b->port ||
-	    memcmp(&a->src.bin, &b->src.bin, addr_len(a->src.family)) != 0)
+	    memcmp(&a->src.bin, &b->src.bin, addr_len(a->src.family)) != 0 || !same_nat(a, b))
 		return false;
 	if (a->dst.family && b->dst.family)
 		return a->dst.family == b->dst.family &&

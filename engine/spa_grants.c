@@ -43,12 +43,21 @@ struct spa_grant_slot {
 };
 
 struct spa_grant_extra {
-	uint8_t dst[16], nat[16];
-	uint8_t dst_fam, nat_fam; /* FAM_* */
+	uint8_t dst[16], nat[16], snat[16];
+	uint8_t dst_fam, nat_fam, snat_fam; /* FAM_* */
+	uint8_t nat_flags;        /* SPA_NAT_* (all fit in 8 bits) */
 	uint16_t nat_port;
 	uint32_t next_free;       /* a free entry: 1 + the next free one, 0 none */
 	uint8_t *token;           /* the plugin's (token_set), malloc'd; NULL: none */
 	uint16_t token_len;
+};
+
+/* A grant's NAT form as the store compares it: a re-knock refreshes the
+ * grant of the same form only (another target is another hole). */
+struct nat_form {
+	uint8_t flags, nat_fam, snat_fam;
+	uint16_t nat_port;
+	uint8_t nat[16], snat[16];
 };
 
 /* What spa_grants_find compares; the policy by id, as two sets' objects
@@ -59,6 +68,7 @@ struct key {
 	uint16_t port;
 	uint8_t proto, fam;
 	const char *policy;
+	struct nat_form nat;      /* all zero: plain access */
 };
 
 static uint8_t fam_code(int family)
@@ -92,6 +102,10 @@ static uint64_t key_hash(const struct key *k)
 {
 	uint64_t h = spa_ghash(k->src, 16, SPA_GHASH_INIT);
 
+	/* plain grants (the many) hash as before: only a NAT form adds */
+	if (k->nat.flags)
+		h = spa_ghash(&k->nat, sizeof(k->nat), h);
+
 	h = spa_ghash(&k->plugin, sizeof(k->plugin), h);
 	h = spa_ghash(&k->port, sizeof(k->port), h);
 	h = spa_ghash(&k->proto, 1, h);
@@ -99,18 +113,56 @@ static uint64_t key_hash(const struct key *k)
 	return spa_ghash_mix(spa_ghash(k->policy, strlen(k->policy), h));
 }
 
-static struct key slot_key(const struct spa_grant_slot *s)
+static void slot_nat(const struct spa_grants *gs, const struct spa_grant_slot *s,
+		     struct nat_form *f)
 {
-	return (struct key){ .src = s->src, .plugin = s->plugin, .port = s->port,
-			     .proto = s->proto, .fam = s->flags & SLOT_FAM,
-			     .policy = policy_id(s->policy) };
+	const struct spa_grant_extra *e = s->extra ? &gs->extras[s->extra - 1] : NULL;
+
+	memset(f, 0, sizeof(*f));
+	if (!e || !e->nat_flags)
+		return;
+	f->flags = e->nat_flags;
+	f->nat_fam = e->nat_fam;
+	f->snat_fam = e->snat_fam;
+	f->nat_port = e->nat_port;
+	memcpy(f->nat, e->nat, 16);
+	memcpy(f->snat, e->snat, 16);
 }
 
-static bool key_eq(const struct spa_grant_slot *s, const struct key *k)
+static void grant_nat(const struct spa_grant *g, struct nat_form *f)
 {
-	return s->port == k->port && s->proto == k->proto && (s->flags & SLOT_FAM) == k->fam &&
-	       s->plugin == k->plugin && memcmp(s->src, k->src, 16) == 0 &&
-	       strcmp(policy_id(s->policy), k->policy) == 0;
+	memset(f, 0, sizeof(*f));
+	if (!SPA_GRANT_HAS(g, nat_flags) || !g->nat_flags)
+		return;
+	f->flags = (uint8_t)g->nat_flags;
+	f->nat_fam = fam_code(g->nat_addr.family);
+	f->snat_fam = fam_code(g->snat_addr.family);
+	f->nat_port = g->nat_port;
+	put_addr(f->nat, &g->nat_addr);
+	put_addr(f->snat, &g->snat_addr);
+}
+
+static struct key slot_key(const struct spa_grants *gs, const struct spa_grant_slot *s)
+{
+	struct key k = { .src = s->src, .plugin = s->plugin, .port = s->port,
+			 .proto = s->proto, .fam = s->flags & SLOT_FAM,
+			 .policy = policy_id(s->policy) };
+
+	slot_nat(gs, s, &k.nat);
+	return k;
+}
+
+static bool key_eq(const struct spa_grants *gs, const struct spa_grant_slot *s,
+		   const struct key *k)
+{
+	struct nat_form f;
+
+	if (s->port != k->port || s->proto != k->proto || (s->flags & SLOT_FAM) != k->fam ||
+	    s->plugin != k->plugin || memcmp(s->src, k->src, 16) != 0 ||
+	    strcmp(policy_id(s->policy), k->policy) != 0)
+		return false;
+	slot_nat(gs, s, &f);
+	return memcmp(&f, &k->nat, sizeof(f)) == 0;
 }
 
 static uint64_t id_hash(uint64_t id)
@@ -128,7 +180,7 @@ static uint64_t slot_id_hash(const void *ctx, uint32_t v)
 static uint64_t slot_key_hash(const void *ctx, uint32_t v)
 {
 	const struct spa_grants *gs = ctx;
-	struct key k = slot_key(&gs->slots[v]);
+	struct key k = slot_key(gs, &gs->slots[v]);
 
 	return key_hash(&k);
 }
@@ -235,7 +287,9 @@ static void materialise(const struct spa_grants *gs, const struct spa_grant_slot
 		const struct spa_grant_extra *e = &gs->extras[s->extra - 1];
 		get_addr(&r->g.dst, e->dst_fam, e->dst);
 		get_addr(&r->g.nat_addr, e->nat_fam, e->nat);
-			r->g.nat_port = e->nat_port;
+		r->g.nat_port = e->nat_port;
+		r->g.nat_flags = e->nat_flags;
+		get_addr(&r->g.snat_addr, e->snat_fam, e->snat);
 		if (e->token) {
 			memcpy(r->token, e->token, e->token_len);
 			r->token_len = e->token_len;
@@ -293,7 +347,7 @@ static void free_extra(struct spa_grants *gs, uint32_t idx)
 
 static bool extra_has_addr(const struct spa_grant_extra *e)
 {
-	return e->dst_fam || e->nat_fam || e->nat_port;
+	return e->dst_fam || e->nat_fam || e->nat_port || e->nat_flags;
 }
 
 /* Replaces slot s's token (len 0: none); an extra that then holds nothing
@@ -335,8 +389,11 @@ static int add_extra(struct spa_grants *gs, const struct spa_grant *g, uint32_t 
 	struct spa_grant_extra *e;
 	int rc;
 
+	struct nat_form f;
+
 	*idx = 0;
-	if (!g->dst.family && !g->nat_addr.family && !g->nat_port)
+	grant_nat(g, &f);
+	if (!g->dst.family && !g->nat_addr.family && !g->nat_port && !f.flags)
 		return 0;
 	rc = alloc_extra(gs, idx);
 	if (rc < 0)
@@ -347,6 +404,9 @@ static int add_extra(struct spa_grants *gs, const struct spa_grant *g, uint32_t 
 	e->dst_fam = fam_code(g->dst.family);
 	e->nat_fam = fam_code(g->nat_addr.family);
 	e->nat_port = g->nat_port;
+	e->nat_flags = f.flags;
+	e->snat_fam = f.snat_fam;
+	memcpy(e->snat, f.snat, 16);
 	return 0;
 }
 
@@ -554,9 +614,10 @@ bool spa_grants_find(const struct spa_grants *gs, const struct spa_grant_rec *li
 	if (!gs->n || !spa_gstrs_lookup(&gs->names, like->plugin, &k.plugin))
 		return false;
 	put_addr(src, &like->g.src);
+	grant_nat(&like->g, &k.nat);
 	for (size_t i = key_hash(&k) & mask; gs->by_key.v[i] != SPA_GTAB_EMPTY; i = (i + 1) & mask) {
 		const struct spa_grant_slot *s = &gs->slots[gs->by_key.v[i]];
-		if (!key_eq(s, &k))
+		if (!key_eq(gs, s, &k))
 			continue;
 		if (out)
 			materialise(gs, s, out);

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 /* 3: grants carry their policy, closing state and token; 4: and why
- * their close fails ("error", "permanent") */
-#define JOURNAL_VERSION 4
+ * their close fails ("error", "permanent"); 5: a NAT grant's form
+ * ("nat_flags", "snat_addr"; absent: plain access) */
+#define JOURNAL_VERSION 5
 #define JOURNAL_VERSION_MIN 2
 #define JOURNAL_MAX ((size_t)1 << 30) /* a million grants is ~300 MB: refuse beyond */
 #define EXPIRES_MAX ((json_int_t)1 << 40) /* a sane epoch time, year < 36000 */
@@ -94,6 +95,11 @@ static json_t *grant_json(const struct spa_grant_rec *r)
 	}
 	if (o && r->token_len)
 		json_object_set_new(o, "token", token_json(r->token, r->token_len));
+	if (o && g->nat_flags) {
+		json_object_set_new(o, "nat_flags", json_integer(g->nat_flags));
+		if (g->snat_addr.family)
+			json_object_set_new(o, "snat_addr", addr_json(&g->snat_addr));
+	}
 	return o;
 }
 
@@ -352,20 +358,20 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	json_int_t id, expires;
 	int proto, port, nat_port, timeout;
 	const char *plugin, *stanza, *user;
-	json_t *src, *dst, *nat, *policy = NULL, *token = NULL;
-	int closing = 0, attempts = 0, permanent = 0;
+	json_t *src, *dst, *nat, *policy = NULL, *token = NULL, *snat = NULL;
+	int closing = 0, attempts = 0, permanent = 0, nat_flags = 0;
 	const char *error = NULL;
 
 	memset(r, 0, sizeof(*r));
 	/* every key known and of its type ('!': no other key) */
 	if (json_unpack(o, "{s:I, s:s, s:o, s:o, s:i, s:i, s:o, s:i, s:i, s:I, s:s, s:s, "
-			"s?o, s?b, s?i, s?o, s?s, s?b !}",
+			"s?o, s?b, s?i, s?o, s?s, s?b, s?i, s?o !}",
 			"id", &id, "plugin", &plugin, "src", &src, "dst", &dst,
 			"proto", &proto, "port", &port, "nat_addr", &nat, "nat_port", &nat_port,
 			"timeout", &timeout, "expires", &expires, "stanza", &stanza,
 			"username", &user, "policy", &policy, "closing", &closing,
 			"attempts", &attempts, "token", &token, "error", &error,
-			"permanent", &permanent) < 0)
+			"permanent", &permanent, "nat_flags", &nat_flags, "snat_addr", &snat) < 0)
 		return -EINVAL;
 	if (error) {
 		snprintf(r->error, sizeof(r->error), "%s", error);
@@ -378,8 +384,12 @@ static int parse_grant(struct spa_grants *gs, json_t *o, struct spa_grant_rec *r
 	    strlen(stanza) >= sizeof(r->g.stanza) || strlen(user) >= sizeof(r->g.username))
 		return -EINVAL;
 	if (parse_addr(src, &r->g.src) < 0 || !r->g.src.family || parse_addr(dst, &r->g.dst) < 0 ||
-	    parse_addr(nat, &r->g.nat_addr) < 0)
+	    parse_addr(nat, &r->g.nat_addr) < 0 || parse_addr(snat, &r->g.snat_addr) < 0)
 		return -EINVAL;
+	/* a form this spad does not know would be rendered as another */
+	if (nat_flags < 0 || nat_flags > 0x3f || (!nat_flags && r->g.snat_addr.family))
+		return -EINVAL;
+	r->g.nat_flags = (uint32_t)nat_flags;
 	r->g.struct_size = sizeof(r->g);
 	r->g.id = (uint64_t)id;
 	r->g.family = r->g.src.family;

@@ -18,6 +18,7 @@
 #include "spa_fsutil.h"
 #include "spa_log.h"
 #include "spa_notify.h"
+#include "spa_nat.h"
 
 #define EXIT_CONFIG 2
 
@@ -120,12 +121,28 @@ static pid_t pid_from_file(const char *path, bool *locked)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* " nat=forward+snat to=ADDR,PORT snat=ADDR" for a NAT grant, else "". A
+ * plugin's listing may come from an older SDK: only what it carries. */
+static void fmt_nat(const struct spa_grant *g, char *out, size_t cap)
+{
+	char form[64];
+
+	out[0] = '\0';
+	if (!SPA_GRANT_HAS(g, nat_flags) || !g->nat_flags)
+		return;
+	snprintf(out, cap, " nat=%s to=%s,%u%s%s", spa_nat_form_name(g->nat_flags, form,
+								       sizeof(form)),
+		 g->nat_addr.family ? g->nat_addr.text : "-", g->nat_port,
+		 g->snat_addr.family ? " snat=" : "", g->snat_addr.family ? g->snat_addr.text : "");
+}
+
 /* What the journal says the daemon holds: a running one's view, or what
  * the next start will close or re-open. */
 static void status_journal(const struct spa_config *c)
 {
 	struct spa_grants gs;
 	size_t closing, tokens = 0;
+	char nat[160];
 	int rc;
 
 	if (access(c->journal_file, F_OK) < 0) {
@@ -155,10 +172,11 @@ static void status_journal(const struct spa_config *c)
 		spa_grants_at(&gs, i, &r);
 		if (!r.closing)
 			continue;
-		printf("  stuck: grant %llu, %s %s/%u, backend %s, stanza %s, %u failed "
+		fmt_nat(&r.g, nat, sizeof(nat));
+		printf("  stuck: grant %llu, %s %s/%u%s, backend %s, stanza %s, %u failed "
 		       "attempt%s, token %zu bytes", (unsigned long long)r.g.id, r.g.src.text,
-		       r.g.proto == 6 ? "tcp" : "udp", r.g.port, r.plugin, r.g.stanza, r.attempts,
-		       spa_plural(r.attempts), r.token_len);
+		       r.g.proto == 6 ? "tcp" : "udp", r.g.port, nat, r.plugin, r.g.stanza,
+		       r.attempts, spa_plural(r.attempts), r.token_len);
 		if (r.error[0])
 			printf(", last error (%s): %s", r.permanent ? "permanent" : "transient",
 			       r.error);
@@ -252,12 +270,13 @@ static void fmt_expiry(int64_t expires, time_t now, char *out, size_t cap)
 
 static void print_grant(void *ctx, const struct spa_grant *g)
 {
-	char when[80];
+	char when[80], nat[160];
 
 	(void)ctx;
 	fmt_expiry(g->expires, time(NULL), when, sizeof(when));
-	printf("  %s %s/%u expires %s stanza %s\n", g->src.text, g->proto == 6 ? "tcp" : "udp",
-	       g->port, when, g->stanza[0] ? g->stanza : "?");
+	fmt_nat(g, nat, sizeof(nat));
+	printf("  %s %s/%u expires %s stanza %s%s\n", g->src.text, g->proto == 6 ? "tcp" : "udp",
+	       g->port, when, g->stanza[0] ? g->stanza : "?", nat);
 }
 
 /* --fw-list-all adds what the engine's journal says it holds, per plugin:

@@ -11,11 +11,12 @@
 #include <time.h>
 
 #include "spa_addr.h"
+#include "spa_nat.h"
 
-static void reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* the decision's refusal, also spa_nat.c's */
+#define reject spa_pipeline_reject
 
-static void reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
+void spa_pipeline_reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -202,7 +203,8 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 	}
 	if (m->type == SPA_MSG_COMMAND)
 		return command_policy(c, s, pkt, host, d);
-	if (m->type != SPA_MSG_ACCESS && m->type != SPA_MSG_CLIENT_TIMEOUT_ACCESS) {
+	if (m->type != SPA_MSG_ACCESS && m->type != SPA_MSG_CLIENT_TIMEOUT_ACCESS &&
+	    !spa_nat_msg_type(m->type)) {
 		reject(d, s, "%s not supported yet", spa_msg_type_name(m->type));
 		return -1;
 	}
@@ -233,6 +235,9 @@ static int policy(const struct spa_config *c, const struct spa_stanza *s,
 			return -1;
 		}
 	}
+	rc = spa_nat_decide(c, s, d);
+	if (rc != 0)
+		return rc;
 	d->timeout = pick_timeout(s, m);
 	d->verdict = SPA_GRANT;
 	d->stanza = s;

@@ -64,6 +64,16 @@ struct spa_decision {
 	struct spa_port ports[SPA_MAX_PORTS];
 	size_t n_ports;
 	uint32_t timeout;
+	/* the grant's NAT form (spa_nat.c; sdk spa/plugin.h SPA_NAT_*):
+	 * nat_flags 0 is plain access. A NAT grant has one port, the first
+	 * requested, as in fwknopd. */
+	uint32_t nat_flags;
+	int nat_family;                      /* 0: no target (FORWARD_ALL alone) */
+	uint8_t nat_bin[16];
+	char nat_addr[46];
+	uint16_t nat_port;
+	uint8_t snat_bin[4];                 /* SPA_NAT_SNAT */
+	char snat_addr[16];
 	/* a GnuPG stanza decided: what gpg said about the signature, and the
 	 * plaintext's digest (spent with the wire digest, docs/GNUPG.md) */
 	bool gpg;
@@ -87,6 +97,10 @@ struct spa_pipeline_opts {
 	 * NULL: only the address classes are checked, not the interfaces */
 	struct spa_hostaddrs *host;
 };
+
+/* d becomes a refusal by stanza s (NULL: none) for the reason fmt. */
+void spa_pipeline_reject(struct spa_decision *d, const struct spa_stanza *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Never logs; the caller logs exactly one line per decision. For a packet

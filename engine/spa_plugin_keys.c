@@ -222,8 +222,10 @@ static bool engine_key(const char *name)
 {
 	size_t n = strlen(name);
 
-	return strncmp(name, "FLUSH_", 6) == 0 && n > 8 &&
-	       (strcmp(name + n - 8, "_AT_INIT") == 0 || strcmp(name + n - 8, "_AT_EXIT") == 0);
+	/* the NAT switches too (spa_conf_nat.c): checked Y/N by the engine */
+	return (strncmp(name, "FLUSH_", 6) == 0 && n > 8 &&
+		(strcmp(name + n - 8, "_AT_INIT") == 0 || strcmp(name + n - 8, "_AT_EXIT") == 0)) ||
+	       spa_conf_nat_engine_key(name);
 }
 
 static bool owned(const struct spa_plugin *p, const char *name)

@@ -57,6 +57,7 @@ void spa_privsep_pack_decision(const struct spa_config *c, const struct spa_pkt 
 		for (char *t = out->msg.message; *t; t++)
 			if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e)
 				*t = '?';
+	copy_str(out->msg.nat_access, sizeof(out->msg.nat_access), d->msg.nat_access);
 	out->msg.client_timeout = d->msg.client_timeout;
 	if (d->spent)
 		copy_str(out->digest, sizeof(out->digest), d->digest);
@@ -166,6 +167,10 @@ static int check_decision(const struct spa_ps_decision *m, char *why, size_t cap
 	    (m->stanza < 0 || !m->authenticated || m->msg.type != SPA_MSG_COMMAND ||
 	     spa_validate_command_msg(m->msg.message) < 0 || m->n_ports != 0))
 		return bad(why, cap, "command message not valid or not authenticated");
+	/* the monitor decides the NAT form again from it (spa_nat.c) */
+	if (!str_ok(m->msg.nat_access, sizeof(m->msg.nat_access), printable) ||
+	    (m->msg.nat_access[0] && spa_validate_nat_access(m->msg.nat_access) < 0))
+		return bad(why, cap, "NAT field not valid");
 	if (m->spent && !digest_ok(m->digest, sizeof(m->digest)))
 		return bad(why, cap, "replay digest not 43 base64 characters");
 	if (!flag_ok(m->gpg) || !flag_ok(m->msg_spent))
@@ -284,6 +289,7 @@ int spa_privsep_recheck(const struct spa_config *c, struct spa_hostaddrs *host,
 	msg.timestamp = m->msg.timestamp;
 	msg.type = m->msg.type;
 	copy_str(msg.message, sizeof(msg.message), m->msg.message);
+	copy_str(msg.nat_access, sizeof(msg.nat_access), m->msg.nat_access);
 	msg.client_timeout = m->msg.client_timeout;
 	memset(&res, 0, sizeof(res));
 	res.sig = m->gpg_sig;

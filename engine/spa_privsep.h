@@ -25,7 +25,7 @@
 #include "spa_hostaddr.h"
 #include "spa_pipeline.h"
 
-#define SPA_PS_MAGIC 0x53505332u    /* "SPS2": changes with the layout */
+#define SPA_PS_MAGIC 0x53505333u    /* "SPS3": changes with the layout */
 
 enum spa_ps_type {
 	SPA_PS_DECISION = 1,   /* packet process -> monitor: one packet's outcome */
@@ -56,6 +56,7 @@ struct spa_ps_message {
 	uint64_t timestamp;
 	int32_t type;
 	char message[SPA_MAX_FIELD_LEN];
+	char nat_access[SPA_MAX_FIELD_LEN];  /* types 2, 4, 5, 6: "host,port" */
 	uint32_t client_timeout;
 };
 

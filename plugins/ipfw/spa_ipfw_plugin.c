@@ -218,6 +218,10 @@ static int ipfw_open(void *state, const struct spa_grant *g)
 	rc = spa_pu_grant_check(g);
 	if (rc < 0)
 		return rc;
+	/* no NAT, as in fwknopd (no SPA_PLUGIN_CAP_NAT: the engine never
+	 * sends one); a NAT grant must not become a plain hole */
+	if (SPA_GRANT_HAS(g, nat_flags) && g->nat_flags)
+		return -EOPNOTSUPP;
 	rc = find_matches(st, g, &m);
 	if (rc < 0 || m.same_expiry)
 		return rc; /* already open with this very expiry */
@@ -248,6 +252,10 @@ static int ipfw_close(void *state, const struct spa_grant *g)
 	rc = spa_pu_grant_check(g);
 	if (rc < 0)
 		return rc;
+	/* no NAT, as in fwknopd (no SPA_PLUGIN_CAP_NAT: the engine never
+	 * sends one); a NAT grant must not become a plain hole */
+	if (SPA_GRANT_HAS(g, nat_flags) && g->nat_flags)
+		return -EOPNOTSUPP;
 	rc = find_matches(st, g, &m);
 	for (unsigned int i = 0; rc == 0 && i < m.n; i++) {
 		char n[NUM_LEN], x[NUM_LEN];
@@ -357,9 +365,8 @@ static void ipfw_fini(void *state)
 
 /* Its keys (ABI 1.3): spad refuses any other IPFW_ key, naming file:line
  * (a typo must not silently mean "the default"). Values are checked by
- * the plugin's own parser, which check and init share. fwknop's variables
- * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
- * nothing yet. */
+ * the plugin's own parser, which check and init share. No NAT, as in
+ * fwknopd: the engine refuses NAT stanzas and knocks for this plugin. */
 static const struct spa_plugin_key ipfw_keys[] = {
 	{ "IPFW_EXE", SPA_KEY_STRING, 0, NULL, NULL, "ipfw" },
 	{ "IPFW_START_RULE_NUM", SPA_KEY_STRING, 0, NULL, NULL, "first rule number of ours" },

@@ -71,6 +71,10 @@ out:
 
 static int pf_open(void *state, const struct spa_grant *g)
 {
+	/* no NAT, as in fwknopd (no SPA_PLUGIN_CAP_NAT: the engine never
+	 * sends one); a NAT grant must not become a plain hole */
+	if (g && SPA_GRANT_HAS(g, nat_flags) && g->nat_flags)
+		return -EOPNOTSUPP;
 	return change(state, g, 1);
 }
 
@@ -167,9 +171,8 @@ static void pf_fini(void *state)
 
 /* Its keys (ABI 1.3): spad refuses any other PF key, naming file:line
  * (a typo must not silently mean "the default"). Values are checked by
- * the plugin's own parser, which check and init share. fwknop's variables
- * for NAT and forwarding are accepted as fwknopd.conf carries them, and do
- * nothing yet. */
+ * the plugin's own parser, which check and init share. No NAT, as in
+ * fwknopd: the engine refuses NAT stanzas and knocks for this plugin. */
 static const struct spa_plugin_key pf_keys[] = {
 	{ "PFCTL_EXE", SPA_KEY_STRING, 0, NULL, NULL, "pfctl" },
 	{ "PF_ANCHOR_NAME", SPA_KEY_STRING, 0, NULL, NULL, "the anchor of our rules" },

@@ -329,7 +329,7 @@ static void test_journal_written_at_start(void **state)
 	assert_true(fx_start(f));
 	text = th_read(path);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "\"version\":4"));
+	assert_non_null(strstr(text, "\"version\":5"));
 	free(text);
 }
 

@@ -15,6 +15,9 @@
  * token_set answers to a token too long and to a set at close. Built
  * twice, as "recorder" and
  * "recorder2" (prefix RECORDER2_), so one config can use two plugins.
+ * "recorder" declares SPA_PLUGIN_CAP_NAT and records a NAT grant's form
+ * (" nat=forward+snat to=ADDR,PORT snat=ADDR", only on NAT grants);
+ * "recorder2" has no NAT, for the engine's refusals.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,10 @@
 #ifndef RECORDER_NAME
 #define RECORDER_NAME "recorder"
 #define RECORDER_PREFIX "RECORDER_"
+#define RECORDER_NAT 1
+#endif
+#ifndef RECORDER_NAT
+#define RECORDER_NAT 0
 #endif
 
 struct recorder {
@@ -67,7 +74,7 @@ static int record(struct recorder *r, const char *fmt, ...)
 static int rec_grant(struct recorder *r, const char *op, const struct spa_grant *g)
 {
 	const char *tag = r->host->stanza_get(r->host->self, g, RECORDER_PREFIX "TAG");
-	char token[SPA_GRANT_TOKEN_MAX + 16] = "";
+	char token[SPA_GRANT_TOKEN_MAX + 16] = "", nat[160] = "";
 
 	/* the tokens this plugin sets are text; printed as such */
 	if (r->tokens) {
@@ -75,11 +82,20 @@ static int rec_grant(struct recorder *r, const char *op, const struct spa_grant 
 		const char *t = r->host->token_get(r->host->self, g, &len);
 		snprintf(token, sizeof(token), " token=%.*s", t ? (int)len : 1, t ? t : "-");
 	}
+	if (SPA_GRANT_HAS(g, nat_flags) && g->nat_flags) {
+		uint32_t f = g->nat_flags;
+		snprintf(nat, sizeof(nat), " nat=%s%s%s%s%s to=%s,%u snat=%s",
+			 f & SPA_NAT_LOCAL ? "local" : f & SPA_NAT_FORWARD ? "forward" : "none",
+			 f & SPA_NAT_FORWARD_ALL ? "+all" : "", f & SPA_NAT_NO_DNAT ? "+nodnat" : "",
+			 f & SPA_NAT_SNAT ? "+snat" : "", f & SPA_NAT_MASQUERADE ? "+masq" : "",
+			 g->nat_addr.family ? g->nat_addr.text : "-", g->nat_port,
+			 g->snat_addr.family ? g->snat_addr.text : "-");
+	}
 	return record(r, "%s id=%llu family=%d src=%s proto=%u port=%u timeout=%u stanza=%s "
-		      "user=%s tag=%s plugin=" RECORDER_NAME "%s",
+		      "user=%s tag=%s plugin=" RECORDER_NAME "%s%s",
 		      op, (unsigned long long)g->id, g->family == AF_INET6 ? 6 : 4, g->src.text,
 		      g->proto, g->port, g->timeout, g->stanza, g->username, tag ? tag : "-",
-		      token);
+		      token, nat);
 }
 
 static int rec_init(const struct spa_host_api *host, void **state)
@@ -216,7 +232,7 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	.n_keys = sizeof(recorder_keys) / sizeof(recorder_keys[0]),
 	.name = RECORDER_NAME,
 	.version = "1.0",
-	.capabilities = SPA_PLUGIN_CAP_IPV6,
+	.capabilities = SPA_PLUGIN_CAP_IPV6 | (RECORDER_NAT ? SPA_PLUGIN_CAP_NAT : 0),
 	.key_prefix = RECORDER_PREFIX,
 	.ops = {
 		.init = rec_init,
