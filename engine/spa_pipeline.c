@@ -411,6 +411,25 @@ static void stanza_loop(const struct spa_config *c, struct spa_replay *replay,
 			reject(d, s, "stanza expired");
 			continue;
 		}
+		/* as fwknopd: a stanza that takes command messages tries its
+		 * AES key whatever the size (a long command crosses the split) */
+		if (gpg_class && has_rijndael(s) && spa_conf_cmd_enabled(s)) {
+			rc = spa_packet_open_any_size(pkt->data, pkt->len, s->keys, &d->msg);
+			if (rc == 0) {
+				d->authenticated = true;
+				if (!spend_digest(replay, pkt, o, s, d))
+					return;
+				if (knock_and_policy(c, s, pkt, o, d))
+					return;
+				continue;
+			}
+			memset(&d->msg, 0, sizeof(d->msg));
+			if (!gpg_on(s)) {
+				reject(d, s, "%s", rc == -SPA_E_HMAC ? "HMAC mismatch (wrong key?)" :
+					   spa_strerror(rc));
+				continue;
+			}
+		}
 		if (gpg_class) {
 			if (!gpg_on(s)) {
 				reject(d, s, "GnuPG-sized packet, the stanza has no GnuPG key");

@@ -18,7 +18,8 @@
  */
 #define SPA_RIJNDAEL_MAX_TEXT(has_hmac) \
 	((size_t)(SPA_GPG_MIN_LEN - 1 - ((has_hmac) ? SPA_PREFIX_LEN : 0)))
-#define SPA_MAX_CT_B64 (SPA_PREFIX_LEN + SPA_GPG_MIN_LEN - 1)
+/* any wire length: spa_packet_open_any_size reads past the split */
+#define SPA_MAX_CT_B64 (SPA_PREFIX_LEN + SPA_MAX_WIRE_LEN - 1)
 #define SPA_MAX_RAW ((SPA_MAX_CT_B64 / 4 + 1) * 3)
 
 int spa_packet_prefilter(const char *data, size_t len)
@@ -134,8 +135,8 @@ static bool spa_plain_prefix_ok(const uint8_t *p, size_t len)
 	return true;
 }
 
-int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
-		    struct spa_message *m)
+static int packet_open(const char *data, size_t len, const struct spa_keys *k,
+		       struct spa_message *m, bool any_size)
 {
 	char ct[SPA_MAX_CT_B64 + 1];
 	uint8_t raw[SPA_MAX_RAW];
@@ -156,7 +157,7 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 	if (rc < 0)
 		return rc;
 
-	if (ct_text_len > SPA_RIJNDAEL_MAX_TEXT(hmac_type != SPA_HMAC_NONE))
+	if (!any_size && ct_text_len > SPA_RIJNDAEL_MAX_TEXT(hmac_type != SPA_HMAC_NONE))
 		return -SPA_E_ENCTYPE;
 	ct_len = SPA_PREFIX_LEN + ct_text_len;
 	memcpy(ct, SPA_RIJNDAEL_PREFIX, SPA_PREFIX_LEN);
@@ -190,4 +191,16 @@ int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 out:
 	spa_wipe(plain, sizeof(plain));
 	return rc;
+}
+
+int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
+		    struct spa_message *m)
+{
+	return packet_open(data, len, k, m, false);
+}
+
+int spa_packet_open_any_size(const char *data, size_t len, const struct spa_keys *k,
+			     struct spa_message *m)
+{
+	return packet_open(data, len, k, m, true);
 }

@@ -290,6 +290,14 @@ int spa_packet_prefilter(const char *data, size_t len);
  */
 int spa_packet_open(const char *data, size_t len, const struct spa_keys *k,
 		    struct spa_message *m);
+/*
+ * The same without the Rijndael/GnuPG size split: a wire string of the
+ * GnuPG size class is read with k as well. fwknopd does this for a stanza
+ * with ENABLE_CMD_EXEC Y, so that a command message too long for the
+ * split still works there; nothing else should.
+ */
+int spa_packet_open_any_size(const char *data, size_t len, const struct spa_keys *k,
+			     struct spa_message *m);
 
 /*
  * Which decoder a received wire string belongs to, by length alone as

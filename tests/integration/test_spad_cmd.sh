@@ -123,6 +123,16 @@ wait_log() {
 	return 1
 }
 
+# <regex> <deadline in tenths>
+wait_log_re() {
+	local i
+	for i in $(seq "$2"); do
+		grep -q -- "$1" "$dir/spad.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 write_conf() { # extra fwknopd.conf lines
 	cat >"$dir/fwknopd.conf" <<EOF
 ENABLE_UDP_SERVER Y
@@ -210,6 +220,14 @@ done
 check wait_log "decision=command" 100
 check grep -q "\"decision\":\"command\",.*\"command\":\"$dir/ids.sh $dir/out/ids.1\"" "$dir/run/decisions.json"
 check grep -q "plugin cmdexec: command [0-9]* (access.conf:1, user [^)]*): $dir/ids.sh exited with status 0; 0 bytes of output, 0 on stderr" "$dir/spad.log"
+
+if [ -n "$FWKNOP" ]; then
+	echo "== a command too long for the 400-character split (fwknop's client sends it)"
+	long=$(printf 'l%.0s' $(seq 100))
+	check send_cmd "$FWKNOP" "$dir/ids.sh $dir/out/$long"
+	check wait_file "$dir/out/$long" 300
+	check wait_log_re "decision=command .*$long" 100
+fi
 
 echo "== a bare program name is found on spad's fixed PATH"
 check send_cmd "${clients[0]}" "touch $dir/out/bare"
