@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc)
 # (build-release, build-deb) do not, as a user's or distribution's would not.
 DEV_FLAGS  := -DSPA_WERROR=ON
 
-.PHONY: all deps build build-asan build-fuzz build-release build-deb check test fuzz demo bench clean
+.PHONY: all deps build build-asan build-fuzz build-release build-deb package check test fuzz demo bench clean
 
 all: build
 
@@ -55,13 +55,23 @@ DEB_ENV    = CFLAGS="$(shell $(DPKG_FLAGS) CFLAGS) $(shell $(DPKG_FLAGS) CPPFLAG
 build-release: deps
 	$(call packager_build,$(BUILD_REL),,-DCMAKE_BUILD_TYPE=Release)
 
+# Built as the packages are: prefix /usr (multiarch libdir, /etc/spa), the
+# unit where Debian 12 keeps units.
+PKG_FLAGS  := -DCMAKE_INSTALL_PREFIX=/usr -DSPA_SYSTEMD_UNIT_DIR=/lib/systemd/system
 build-deb: deps
-	$(call packager_build,$(BUILD_DEB),$(DEB_ENV),-DCMAKE_BUILD_TYPE=None)
+	$(call packager_build,$(BUILD_DEB),$(DEB_ENV),-DCMAKE_BUILD_TYPE=None $(PKG_FLAGS))
+
+# The Debian packages (one per component: cmake/packaging.cmake) from the
+# Debian-flags build, left in $(BUILD_DEB)/*.deb.
+package: build-deb
+	@rm -f $(BUILD_DEB)/*.deb
+	@cd $(BUILD_DEB) && cpack -G DEB >cpack.log 2>&1 || { tail -n 30 cpack.log; exit 1; }
+	@ls $(BUILD_DEB)/*.deb | sed 's/^/== package: /'
 
 # Every tier in the plain build (plus valgrind), the sanitizer build, and
 # the bounded fuzz run, after the packagers' builds compiled; ends with one
 # "N passed, N failed, N skipped" line.
-check: build build-asan build-fuzz build-release build-deb
+check: build build-asan build-fuzz build-release build-deb package
 	@scripts/run-tests.sh $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
 
 test: build

@@ -29,7 +29,13 @@
 #define SPA_CMD_CYCLE_TYPE "cmdcycle"
 /* FIREWALL_TYPE external_cmd: the command cycle with EXTERNAL_CMD_* */
 #define SPA_EXTERNAL_CMD_TYPE "external_cmd"
+/* SYSCONFDIR/spa of the build: /etc/spa for the packages (prefix /usr),
+ * /usr/local/etc/spa for a default source build (engine/CMakeLists.txt) */
+#ifdef SPA_CONF_DIR_DEFAULT
+#define SPA_DEFAULT_CONF_DIR SPA_CONF_DIR_DEFAULT
+#else
 #define SPA_DEFAULT_CONF_DIR "/etc/spa"
+#endif
 #define SPA_DEFAULT_CONF_FILE SPA_DEFAULT_CONF_DIR "/spad.conf"
 /* MAX_GRANTS_TOTAL: a bound on the grant store whatever the stanzas say,
  * so keys cannot together grow it (and the journal) without end */

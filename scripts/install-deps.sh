@@ -10,6 +10,7 @@ packages=(
   fwknop-client fwknop-server libfko3-dev
   iproute2 iptables nftables ipset libipset-dev libnftables-dev socat libnetfilter-queue-dev
   firewalld dbus libsystemd-dev groff-base
+  lintian mmdebstrap
 )
 
 missing=()
