@@ -60,6 +60,8 @@ struct spa_nft_state {
 	unsigned int nprotect;               /* >0: standalone drop policy */
 	int nat_ready;                       /* the NAT and forward chains were
 					      * written by this instance */
+	json_t *nat_listing;                 /* during a NAT close: the table as
+					      * read before it, or NULL */
 };
 
 /* spa_nft_config.c */
@@ -115,6 +117,8 @@ int spa_nft_nat_flush(const struct spa_nft_state *st, json_t *doc);
 int spa_nft_nat_chains(const struct spa_nft_state *st, json_t *doc);
 int spa_nft_nat_open(const struct spa_nft_state *st, const struct spa_grant *g, int64_t now,
 		     json_t *doc);
+/* With st->nat_listing, only the elements the table holds with g's own
+ * comment are removed: another grant's form of the same key stays. */
 int spa_nft_nat_close(const struct spa_nft_state *st, const struct spa_grant *g, json_t *doc);
 /* Adds NAT grants of set `name` (one of ours: returns 1) to the listing. */
 int spa_nft_nat_list_set(const char *name, json_t *elems, int64_t now, spa_plugin_list_cb cb,

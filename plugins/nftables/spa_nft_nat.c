@@ -379,8 +379,39 @@ static void plan_free(struct nat_elem *e, size_t n)
 	}
 }
 
+/* Whether the listing (`list table` JSON) has element key in set name,
+ * with comment tag. */
+static int listed_with_tag(json_t *root, const char *name, json_t *key, const char *tag)
+{
+	json_t *item, *e;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(root, "nftables"), i, item) {
+		json_t *set = json_object_get(item, "set");
+		const char *n;
+
+		if (!set)
+			set = json_object_get(item, "map");
+		n = json_string_value(json_object_get(set, "name"));
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		json_array_foreach(json_object_get(set, "elem"), k, e) {
+			json_t *first = json_is_array(e) ? json_array_get(e, 0) : e;
+			json_t *inner = json_object_get(first, "elem");
+			const char *c = json_string_value(json_object_get(inner, "comment"));
+
+			if (c && strcmp(c, tag) == 0 && json_equal(json_object_get(inner, "val"), key))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* open: each element removed (a re-knock leaves one, with the new
- * timeout), then added with the timeout and the grant's tag */
+ * timeout), then added with the timeout and the grant's tag. close
+ * (left < 0): each removed, only where the listing, when there is one,
+ * has it with this grant's tag: a DNAT key that a later form of the
+ * grant took over is that form's. */
 static int nat_apply(const struct spa_nft_state *st, const struct spa_grant *g, int64_t left,
 		     json_t *doc)
 {
@@ -406,6 +437,9 @@ static int nat_apply(const struct spa_nft_state *st, const struct spa_grant *g, 
 		json_t *el;
 
 		set_name(e[i].which, f.l, name, sizeof(name));
+		if (left < 0 && st->nat_listing &&
+		    !listed_with_tag(st->nat_listing, name, e[i].key, f.tag))
+			continue;
 		rc = spa_nft_remove_element(st, part, name, e[i].key, e[i].data);
 		if (rc < 0 || left < 0)
 			continue;

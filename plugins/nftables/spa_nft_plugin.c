@@ -95,7 +95,7 @@ static int nat_chains_first(const struct spa_nft_state *st, const struct spa_gra
 	return 0;
 }
 
-/* What the table holds of NAT grants, for nat_replaced. */
+/* What the table holds of NAT grants, for nat_read. */
 struct nat_seen {
 	struct spa_grant *g;
 	size_t n, cap;
@@ -130,18 +130,19 @@ static int same_addr(const struct spa_grant_addr *a, const struct spa_grant_addr
 }
 
 /*
- * A re-knock may change a grant's NAT form (another target, SNAT instead
- * of masquerade). Its new elements would not replace the old ones, and a
- * DNAT map refuses a second value for the same key, while nft (1.0.6)
- * deletes a map element only given its value: so the table is read first
- * and the old form's elements removed in the same transaction. A close
- * (any_form) removes whatever form the table holds for the grant's
- * source, protocol and port, besides the one it names. Only for NAT
- * grants: a plain grant's element has no value, and its ops stay one
- * transaction without a read.
+ * NAT grants are read back from the table before a batch that has any:
+ * a re-knock may change a grant's NAT form (another target, SNAT instead
+ * of masquerade), and its new elements would not replace the old ones
+ * (a DNAT map refuses a second value for one key, and nft 1.0.6 deletes
+ * a map element only given its value): an open removes the old form's
+ * elements in its own transaction. A close removes only what the table
+ * holds with its grant's comment (st->nat_listing), so the close of a
+ * form that a re-knock replaced leaves the new form alone. When the
+ * table cannot be read, opens replace nothing and closes remove every
+ * element their form has. Plain grants never pay for the read.
  */
-static int nat_replaced(struct spa_nft_state *st, const struct spa_grant *const *g, size_t n,
-			json_t *doc, bool any_form)
+static int nat_read(struct spa_nft_state *st, const struct spa_grant *const *g, size_t n,
+		    json_t *doc, bool open)
 {
 	struct nat_seen seen = { NULL, 0, 0, 0 };
 	const char *out;
@@ -150,10 +151,12 @@ static int nat_replaced(struct spa_nft_state *st, const struct spa_grant *const 
 
 	for (i = 0; i < n && !(g[i] && g[i]->struct_size >= sizeof(*g[i]) && g[i]->nat_flags); i++)
 		;
-	if (i == n)
+	if (i == n || st->xport->list(st, &out) < 0)
 		return 0;
-	/* a table we cannot read has nothing we could remove either */
-	if (st->xport->list(st, &out) < 0 || spa_nft_list_json(out, 0, nat_seen_cb, &seen) < 0)
+	st->nat_listing = json_loads(out, 0, NULL);
+	if (!st->nat_listing || !open)
+		return 0;
+	if (spa_nft_list_json(out, 0, nat_seen_cb, &seen) < 0)
 		goto out;
 	rc = seen.oom ? -ENOMEM : 0;
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -167,8 +170,7 @@ static int nat_replaced(struct spa_nft_state *st, const struct spa_grant *const 
 			if (b->family != a->family || !same_addr(&b->src, &a->src) ||
 			    b->proto != a->proto || b->port != a->port)
 				continue;
-			if (!any_form && b->nat_flags == a->nat_flags &&
-			    b->nat_port == a->nat_port &&
+			if (b->nat_flags == a->nat_flags && b->nat_port == a->nat_port &&
 			    same_addr(&b->nat_addr, &a->nat_addr) &&
 			    same_addr(&b->snat_addr, &a->snat_addr))
 				continue;
@@ -178,6 +180,12 @@ static int nat_replaced(struct spa_nft_state *st, const struct spa_grant *const 
 out:
 	free(seen.g);
 	return rc;
+}
+
+static void nat_read_done(struct spa_nft_state *st)
+{
+	json_decref(st->nat_listing);
+	st->nat_listing = NULL;
 }
 
 static int nft_open(void *state, const struct spa_grant *g)
@@ -192,7 +200,8 @@ static int nft_open(void *state, const struct spa_grant *g)
 	doc = spa_nft_batch_new();
 	rc = doc ? nat_chains_first(st, &g, 1, doc, &chains) : -ENOMEM;
 	if (rc == 0)
-		rc = nat_replaced(st, &g, 1, doc, false);
+		rc = nat_read(st, &g, 1, doc, true);
+	nat_read_done(st);
 	if (rc == 0)
 		rc = spa_nft_batch_open(st, g, (int64_t)time(NULL), doc);
 	if (rc == 0) {
@@ -214,9 +223,10 @@ static int nft_close(void *state, const struct spa_grant *g)
 	if (!g || g->struct_size < sizeof(*g))
 		return -EINVAL;
 	doc = spa_nft_batch_new();
-	rc = doc ? nat_replaced(st, &g, 1, doc, true) : -ENOMEM;
+	rc = doc ? nat_read(st, &g, 1, doc, false) : -ENOMEM;
 	if (rc == 0)
 		rc = spa_nft_batch_close(st, g, doc);
+	nat_read_done(st);
 	if (rc == 0)
 		rc = spa_nft_apply(st, doc);
 	json_decref(doc);
@@ -242,10 +252,14 @@ static int nft_batch(void *state, const struct spa_grant *const *g, size_t n, in
 	if (!doc)
 		return -ENOMEM;
 	if ((open && nat_chains_first(st, g, n, doc, &chains) < 0) ||
-	    nat_replaced(st, g, n, doc, !open) < 0) {
+	    nat_read(st, g, n, doc, open) < 0) {
+		nat_read_done(st);
 		json_decref(doc);
 		return -ENOMEM;
 	}
+	/* an open's own elements are not filtered by the listing */
+	if (open)
+		nat_read_done(st);
 	for (size_t i = 0; i < n; i++) {
 		if (!g[i] || g[i]->struct_size < sizeof(*g[i]))
 			rc[i] = -EINVAL;
@@ -254,6 +268,7 @@ static int nft_batch(void *state, const struct spa_grant *const *g, size_t n, in
 				     : spa_nft_batch_close(st, g[i], doc);
 		built += rc[i] == 0;
 	}
+	nat_read_done(st);
 	arc = built ? spa_nft_apply(st, doc) : 0;
 	st->nat_ready |= built && arc == 0 && chains;
 	json_decref(doc);

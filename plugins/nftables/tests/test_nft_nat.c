@@ -301,14 +301,26 @@ static void test_ops(void **tstate)
 	assert_int_equal(c->h.nerrors, 0);
 }
 
-/* What the table holds (one grant as masquerade, to 22): a re-knock as
- * SNAT to 2222 removes those elements, with the DNAT value they have,
- * in the transaction that adds the new ones. */
+/* What the table holds: one grant as masquerade, to 22. A re-knock as
+ * SNAT to 2222 removes those elements, with the DNAT value they have, in
+ * the transaction that adds the new ones. */
+#define OLD_TAG "\"comment\": \"spa-nat 33 tcp 5555 198.51.100.10 22 -\""
+#define ELEM(val, tag) "{\"elem\": {\"val\": " val ", \"timeout\": 60, \"expires\": 50, " tag "}}"
+#define SPP "{\"concat\": [\"203.0.113.2\", \"tcp\", 5555]}"
+#define SDPP "{\"concat\": [\"203.0.113.2\", \"198.51.100.10\", \"tcp\", 22]}"
 static const char held[] =
 	"{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"spa\"}},"
-	"{\"set\": {\"name\": \"fwd4\", \"elem\": [{\"elem\": {\"val\": {\"concat\":"
-	" [\"203.0.113.2\", \"198.51.100.10\", \"tcp\", 22]}, \"timeout\": 60, \"expires\": 50,"
-	" \"comment\": \"spa-nat 33 tcp 5555 198.51.100.10 22 -\"}}]}}]}";
+	"{\"set\": {\"name\": \"fwd4\", \"elem\": [" ELEM(SDPP, OLD_TAG) "]}},"
+	"{\"map\": {\"name\": \"dnat_addr4\", \"elem\": [[" ELEM(SPP, OLD_TAG) ", \"198.51.100.10\"]]}},"
+	"{\"map\": {\"name\": \"dnat_port4\", \"elem\": [[" ELEM(SPP, OLD_TAG) ", 22]]}},"
+	"{\"set\": {\"name\": \"masq4\", \"elem\": [" ELEM(SDPP, OLD_TAG) "]}}]}";
+
+/* The table after that re-knock: the DNAT key is the new form's. */
+#define NEW_TAG "\"comment\": \"spa-nat 17 tcp 5555 198.51.100.10 2222 198.51.100.5\""
+static const char taken_over[] =
+	"{\"nftables\": [{\"map\": {\"name\": \"dnat_addr4\", \"elem\": [[" ELEM(SPP, NEW_TAG)
+	", \"198.51.100.10\"]]}}, {\"map\": {\"name\": \"dnat_port4\", \"elem\": [["
+	ELEM(SPP, NEW_TAG) ", 2222]]}}]}";
 
 static void test_form_change(void **tstate)
 {
@@ -338,6 +350,22 @@ static void test_form_change(void **tstate)
 	assert_int_equal(old_masq, 1);
 	assert_int_equal(old_dnat, 1);
 	json_decref(doc);
+
+	/* the old form's close, late: the DNAT key is the new form's now,
+	 * so it is left alone (and nothing else of the old form is there) */
+	c->h.nreplies = 0;
+	fake_host_reply(&c->h, "/nft", taken_over, 0);
+	g = nat_grant(AF_INET, "203.0.113.2", 5555, SPA_NAT_FORWARD | SPA_NAT_MASQUERADE,
+		      "198.51.100.10", 22, NULL);
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 2);
+	assert_null(strstr(c->h.calls[1].file, "\"delete\""));
+	/* a table that cannot be read: every element of the form goes */
+	c->h.reply_status[0] = 1;
+	fake_host_reset_calls(&c->h);
+	assert_int_equal(OPS.close(c->state, &g), -EIO);
+	assert_non_null(strstr(c->h.calls[1].file, "\"delete\""));
 }
 
 static void test_list(void **tstate)
