@@ -13,8 +13,10 @@
 # expired; ENABLE_IPT_SNAT with SNAT_TRANSLATE_IP is what the internal host
 # sees as the source of what is forwarded; spad only: after a kill -9 with
 # a live NAT grant and a restart (no start-up flush: the listing must
-# match the journal) the grant is one set of rules and still expires; a
-# clean stop removes a live grant.
+# match the journal) the grant is one set of rules and still expires;
+# iptables (spad and fwknopd) only: a stanza's FORCE_NAT with
+# FORCE_MASQUERADE forwards a plain knock, masqueraded; a clean stop
+# removes a live grant.
 # firewalld cannot SNAT to an address: its leg masquerades (ENABLE_IPT_SNAT
 # without SNAT_TRANSLATE_IP), which the internal host sees as the
 # gateway's inside address.
@@ -283,12 +285,25 @@ if [ "$mode" = spad ]; then
   echo "closed $(($(date +%s) - t0)) s after the kill"
 fi
 
+live=5555
+if [ "$backend" = iptables ]; then
+  echo "== FORCE_NAT and FORCE_MASQUERADE: a plain knock is forwarded and masqueraded"
+  stop_server
+  printf 'FORCE_NAT %s 22\nFORCE_MASQUERADE Y\n' "$INT" >>"$dir/access.conf"
+  start_server || exit 1
+  check knock -A tcp/22
+  check wait_open "$C" "$GW" 22 "$E2E_NAT_GW_IN4"
+  e2e_expect_nat_blocked "$X" "$GW" 22
+  live=22
+else
+  check knock -A tcp/22 -N "$INT:22" --nat-port 5555
+  check wait_open "$C" "$GW" 5555 "$S"
+fi
+
 echo "== a clean stop closes a live grant's every rule"
-check knock -A tcp/22 -N "$INT:22" --nat-port 5555
-check wait_open "$C" "$GW" 5555 "$S"
 stop_server
 check test "$(leftovers)" = 0
-e2e_expect_nat_blocked "$C" "$GW" 5555
+e2e_expect_nat_blocked "$C" "$GW" "$live"
 
 [ "$E2E_FAILS" = 0 ] || tail -30 "$dir/server.log"
 e2e_finish
