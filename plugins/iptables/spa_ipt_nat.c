@@ -240,7 +240,7 @@ int spa_ipt_nat_body(const struct spa_ipt_chain *c, const struct spa_grant *g,
 	unsigned int np = g->nat_port ? g->nat_port : g->port;
 	const char *p = spa_pu_proto_name(g->proto);
 	const struct spa_grant_addr *snat = spa_ipt_snat_addr(g);
-	char mark[SPA_IPT_ADDR_LEN + 48], src[SPA_IPT_ADDR_LEN + 8], dst[SPA_IPT_ADDR_LEN + 8];
+	char mark[256], src[SPA_IPT_ADDR_LEN + 8], dst[SPA_IPT_ADDR_LEN + 8]; /* mark: xt_comment's 255 */
 	char nat[SPA_IPT_ADDR_LEN + 8], ports[48], to[SPA_IPT_ADDR_LEN + 16], peer[SPA_IPT_ADDR_LEN];
 	int n, rc;
 

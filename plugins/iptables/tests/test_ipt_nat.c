@@ -230,6 +230,37 @@ static void test_local_all_ipv6(void **tstate)
 			"--to-destination [2001:db8:1::10]:5353\nCOMMIT\n");
 }
 
+/* The longest comment: IPv6 addresses in full for all three and SNAT;
+ * still under xt_comment's 255 characters, and read back whole. */
+static void test_longest_comment(void **tstate)
+{
+	struct ctx *c = *tstate;
+	struct fake_listed acc = { 0 };
+	struct spa_grant g = ipt_grant(AF_INET6, "2001:db8:1111:2222:3333:4444:5555:6666",
+				       "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 17, 65535,
+				       1800000000);
+	const char *in;
+
+	ipt_init_with(c, ipt_save_empty);
+	g.nat_flags = SPA_NAT_FORWARD | SPA_NAT_SNAT;
+	set_addr(&g.nat_addr, AF_INET6, "2001:db8:9999:8888:7777:6666:5555:4444");
+	g.nat_port = 65535;
+	set_addr(&g.snat_addr, AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678");
+	assert_int_equal(OPS.open(c->state, &g), 0);
+	assert_int_equal(c->h.ncalls, 1);
+	in = c->h.calls[0].file;
+	assert_non_null(strstr(in, "--comment _exp_1800000000_udp_65535_fs_d2001-db8-aaaa-bbbb-cccc-dddd-"
+				   "eeee-ffff_t2001-db8-9999-8888-7777-6666-5555-4444_p65535_s2001-db8-"
+				   "1234-5678-9abc-def0-1234-5678 -j SNAT"));
+	/* its "-A" lines, as iptables-save would show them, list the grant */
+	fake_host_reply(&c->h, "tables-save", strstr(in, "*filter"), 0);
+	assert_int_equal(OPS.list(c->state, fake_host_collect, &acc), 0);
+	assert_int_equal(acc.n, 1);
+	assert_int_equal(acc.g[0].nat_flags, SPA_NAT_FORWARD | SPA_NAT_SNAT);
+	assert_string_equal(acc.g[0].snat_addr.text, "2001:db8:1234:5678:9abc:def0:1234:5678");
+	assert_int_equal(acc.g[0].port, 65535);
+}
+
 static void test_refused_forms(void **tstate)
 {
 	struct ctx *c = *tstate;
@@ -309,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_merges_a_grant, ipt_case_setup, ipt_case_teardown),
 		cmocka_unit_test_setup_teardown(test_close_from_save, ipt_case_setup, ipt_case_teardown),
 		cmocka_unit_test_setup_teardown(test_local_all_ipv6, ipt_case_setup, ipt_case_teardown),
+		cmocka_unit_test_setup_teardown(test_longest_comment, ipt_case_setup, ipt_case_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_forms, ipt_case_setup, ipt_case_teardown),
 		cmocka_unit_test_setup_teardown(test_engine_1_4_grant, ipt_case_setup, ipt_case_teardown),
 		cmocka_unit_test_setup_teardown(test_same_chain_refused, ipt_case_setup, ipt_case_teardown),
