@@ -219,6 +219,11 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		log_decision(d, pkt, dec, "reject", "");
 		return;
 	}
+	/* a name in the NAT field: acted on once resolved, off the loop */
+	if (dec->nat_resolve && !d->opt.test_mode) {
+		spa_daemon_natdns_submit(d, pkt, dec);
+		return;
+	}
 	p = spa_daemon_plugin_for(d, dec->stanza);
 	if (!p || (dec->allow_family == AF_INET6 && !(p->d->capabilities & SPA_PLUGIN_CAP_IPV6))) {
 		snprintf(dec->reason, sizeof(dec->reason), "backend cannot serve this address family");
@@ -581,6 +586,7 @@ void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o)
 	d->rfd = -1;
 	d->wfd = -1;
 	d->ofd = -1;
+	d->dns_fd[0] = d->dns_fd[1] = -1;
 	d->worker_pid = -1;
 }
 
@@ -864,6 +870,8 @@ int spa_daemon_run(struct spa_daemon *d)
 					spa_daemon_reconcile_backends(d, "RECONCILE_INTERVAL");
 			} else if (fd == d->ofd) {
 				spa_daemon_ops_event(d);
+			} else if (fd == d->dns_fd[0]) {
+				spa_daemon_natdns_event(d);
 			} else if (fd == d->wfd) {
 				uint64_t ticks;
 				if (read(fd, &ticks, sizeof(ticks)) > 0)

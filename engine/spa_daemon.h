@@ -74,6 +74,9 @@ struct spa_daemon {
 	 * opq[i]; ofd wakes the loop when one has finished an op */
 	struct spa_opq *opq[SPA_MAX_PLUGINS];
 	int ofd;
+	/* ENABLE_NAT_DNS (spa_daemon_natdns.c): answers come back on dns_fd[0] */
+	int dns_fd[2];
+	unsigned dns_pending;
 	struct spa_decision_note *note;    /* the decision being acted on */
 	struct spa_decision_note *notes;   /* decisions waiting for their ops */
 	struct spa_daemon_retry *retries;  /* ops to try again, by time */
@@ -243,6 +246,11 @@ void spa_daemon_expire_due(struct spa_daemon *d);
 /* MAX_GRANTS_TOTAL, and the deciding stanza's MAX_GRANTS and
  * MAX_GRANTS_PER_USER, against the grants the decision would add (refreshes
  * are free). 0, or -EDQUOT with the log reason in why; -ENOMEM. */
+/* A grant decision whose NAT field names a host (dec->nat_resolve): the
+ * name is resolved off the loop and the decision acted on once answered. */
+void spa_daemon_natdns_submit(struct spa_daemon *d, const struct spa_pkt *pkt,
+			      struct spa_decision *dec);
+void spa_daemon_natdns_event(struct spa_daemon *d);
 /* ", nat=forward+snat to=ADDR,PORT snat=ADDR" for a NAT decision's log line. */
 void spa_daemon_nat_detail(const struct spa_decision *dec, char *out, size_t cap);
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,

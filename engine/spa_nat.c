@@ -48,6 +48,32 @@ static void set_target(struct spa_decision *d, const uint8_t bin[4], uint16_t po
 	d->nat_port = port;
 }
 
+/* Letters, digits and hyphens in dot-separated labels of 1 to 63, not
+ * starting or ending with a hyphen (RFC 1123), the last not all digits
+ * (a resolver would read "10.1" as an address): what a resolver is given. */
+static bool hostname_ok(const char *h)
+{
+	size_t label = 0;
+	bool digits = true;       /* the label so far: "10.1" is no name */
+
+	for (const char *p = h;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			if (*p == '\0')
+				return !digits;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		digits = digits && *p >= '0' && *p <= '9';
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)))
+			return false;
+		label++;
+	}
+}
+
 /* The knock's own "host,port" (validated by the decoder already). */
 static int field_target(const struct spa_config *c, const struct spa_stanza *s,
 			struct spa_decision *d)
@@ -70,11 +96,16 @@ static int field_target(const struct spa_config *c, const struct spa_stanza *s,
 		return 0;
 	}
 	/* A name is never resolved here: this runs on the packet loop (in
-	 * a sandbox without DNS) and a resolver can take seconds. */
+	 * a sandbox without DNS) and a resolver can take seconds. The
+	 * monitor resolves it off its loop (spa_daemon_natdns.c). */
 	if (!c->nat_dns)
 		return refuse(d, s, 1, "NAT host '%.72s' is a name and ENABLE_NAT_DNS is N", host);
-	return refuse(d, s, 1, "NAT host '%.72s' is a name: spad does not resolve NAT host "
-		      "names (send an IPv4 address)", host);
+	if (!hostname_ok(host))
+		return refuse(d, s, 1, "NAT host '%.72s' is not a host name", host);
+	d->nat_resolve = true;
+	snprintf(d->nat_host, sizeof(d->nat_host), "%s", host);
+	d->nat_port = (uint16_t)port;
+	return 0;
 }
 
 static void source_translation(const struct spa_config *c, const struct spa_stanza_nat *n,
@@ -109,6 +140,8 @@ int spa_nat_decide(const struct spa_config *c, const struct spa_stanza *s,
 	int rc;
 
 	d->nat_flags = 0;
+	d->nat_resolve = false;
+	d->nat_host[0] = '\0';
 	d->nat_family = 0;
 	d->nat_port = 0;
 	d->nat_addr[0] = d->snat_addr[0] = '\0';

@@ -22,7 +22,9 @@ bool spa_nat_msg_type(int type);
  * Returns as policy() does: 0 to go on (plain access too: nat_flags 0),
  * 1 for a final refusal (the NAT field cannot be used), -1 for a refusal
  * of this stanza (NAT not enabled). Never resolves a name: a host name in
- * the NAT field is refused with its reason (ENABLE_NAT_DNS).
+ * the NAT field is refused with ENABLE_NAT_DNS N, else checked and left
+ * in d->nat_host with d->nat_resolve set (no target yet) for the monitor
+ * to resolve off its loop (spa_daemon_natdns.c).
  */
 int spa_nat_decide(const struct spa_config *c, const struct spa_stanza *s,
 		   struct spa_decision *d);

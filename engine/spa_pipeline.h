@@ -74,6 +74,10 @@ struct spa_decision {
 	uint16_t nat_port;
 	uint8_t snat_bin[4];                 /* SPA_NAT_SNAT */
 	char snat_addr[16];
+	/* ENABLE_NAT_DNS: the NAT field names this host, which the monitor
+	 * resolves off the loop before acting (spa_daemon_natdns.c) */
+	bool nat_resolve;
+	char nat_host[72];
 	/* a GnuPG stanza decided: what gpg said about the signature, and the
 	 * plaintext's digest (spent with the wire digest, docs/GNUPG.md) */
 	bool gpg;

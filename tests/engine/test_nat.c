@@ -97,8 +97,14 @@ static const struct nat_case cases[] = {
 	{ FULL, "k-plain", 2, "198.51.100.7,tcp/22", "0.0.0.0,22", 0, SPA_REJECT,
 	  "NAT target 0.0.0.0 is unspecified", 0, "", "", 1 },
 	/* names: never resolved on the packet path */
-	{ FULL, "k-plain", 2, "198.51.100.7,tcp/22", "internal.example,22", 0, SPA_REJECT,
-	  "NAT host 'internal.example' is a name: spad does not resolve", 0, "", "", 1 },
+	/* names: never resolved on the packet path; the monitor resolves
+	 * them (nat_resolve, checked below) */
+	{ FULL, "k-plain", 2, "198.51.100.7,tcp/22", "internal.example,22", 0, SPA_GRANT,
+	  "granted", F | SPA_NAT_SNAT, "", "203.0.113.1", 1 },
+	{ FULL, "k-plain", 2, "198.51.100.7,tcp/22", "10.1,22", 0, SPA_REJECT,
+	  "NAT host '10.1' is not a host name", 0, "", "", 1 },
+	{ FULL, "k-plain", 2, "198.51.100.7,tcp/22", "bad-.example,22", 0, SPA_REJECT,
+	  "is not a host name", 0, "", "", 1 },
 	{ "ENABLE_IPT_FORWARDING Y\nENABLE_NAT_DNS N\n", "k-plain", 2, "198.51.100.7,tcp/22",
 	  "internal.example,22", 0, SPA_REJECT,
 	  "NAT host 'internal.example' is a name and ENABLE_NAT_DNS is N", 0, "", "", 1 },
@@ -191,6 +197,10 @@ static void check(size_t i, const struct nat_case *k, const struct spa_decision 
 			 k->to, k->snat, k->n_ports);
 	if (k->client_timeout && d->timeout != k->client_timeout)
 		fail_msg("case %zu: timeout %u", i, d->timeout);
+	if (d->nat_resolve != (strstr(k->nat, "example") != NULL) ||
+	    (d->nat_resolve && (strcmp(d->nat_host, "internal.example") != 0 || d->nat_port != 22)))
+		fail_msg("%s case %zu: nat_resolve %d host '%s' port %u", who, i, d->nat_resolve,
+			 d->nat_host, d->nat_port);
 }
 
 /* Each case through the packet process's pipeline, then its record through

@@ -111,10 +111,15 @@ static void test_forms_survive(void **state)
 	line = knock(f, SPA_MSG_NAT_ACCESS, "127.0.0.1,tcp/2222", "192.0.2.11,22", 0);
 	assert_non_null(strstr(line, "opened"));
 	assert_true(fx_wait_for(f->calls, "to=192.0.2.11,22", 1, FX_WAIT_MS));
-	/* names are refused, never resolved */
-	line = knock(f, SPA_MSG_NAT_ACCESS, "127.0.0.1,tcp/2222", "internal.example,22", 0);
+	/* ENABLE_NAT_DNS (default Y): the monitor resolves a name off its
+	 * loop (localhost: /etc/hosts); one that does not resolve is refused */
+	line = knock(f, SPA_MSG_NAT_ACCESS, "127.0.0.1,tcp/2222", "localhost,2200", 0);
+	assert_non_null(strstr(line, "decision=grant"));
+	assert_non_null(strstr(line, "to=127.0.0.1,2200"));
+	assert_true(fx_wait_for(f->calls, "to=127.0.0.1,2200", 1, FX_WAIT_MS));
+	line = knock(f, SPA_MSG_NAT_ACCESS, "127.0.0.1,tcp/2222", "no-such-host.invalid,22", 0);
 	assert_non_null(strstr(line, "decision=reject"));
-	assert_non_null(strstr(line, "is a name"));
+	assert_non_null(strstr(line, "NAT host 'no-such-host.invalid' not resolved"));
 
 	/* kill -9: the journal keeps the form; --fw-list-all shows it */
 	assert_int_equal(fx_stop(f, SIGKILL), 128 + SIGKILL);
