@@ -537,7 +537,10 @@ static int load_header(struct spa_grants *gs, const char *text, size_t len)
  * they happened; a version 2 file (no policies, no closing) and a version 3
  * one written before tokens still load. A grant's "token" (in an add, or
  * set by a token line; absent: none) is its plugin's data (ABI 1.3
- * token_set), 1 to SPA_GRANT_TOKEN_MAX bytes as padded base64.
+ * token_set), 1 to SPA_GRANT_TOKEN_MAX bytes as padded base64. A NAT
+ * grant's add has "nat_flags" (SPA_NAT_*, a form this spad knows) and,
+ * for SNAT, "snat_addr" (version 5); without them it is plain access, so
+ * version 4 files load unchanged.
  *
  * The header is only ever written by a snapshot (temp file, rename), so a
  * file that does not start with one is not a journal and is refused. A
