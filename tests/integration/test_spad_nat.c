@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #include "engine_helpers.h"
+#include "flaky_fixture.h"
 #include "spad_fixture.h"
 
-static const char *spad_bin, *plugin_dir, *shipped_dir;
+static const char *spad_bin, *plugin_dir, *shipped_dir, *flaky_dir;
 
 #define NAT_CONF                                                             \
 	"ENABLE_IPT_FORWARDING Y\nENABLE_IPT_LOCAL_NAT Y\nENABLE_IPT_SNAT Y\n" \
@@ -38,6 +39,13 @@ static int setup(void **state)
 		fx_append_conf(f, NAT_CONF);
 	*state = f;
 	return f ? 0 : -1;
+}
+
+/* PLUGIN_DIR holding recorder and flaky (ff_link_plugins) */
+static int setup_flaky(void **state)
+{
+	*state = fx_new(spad_bin, flaky_dir);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -227,6 +235,40 @@ static void test_pf_refuses(void **state)
 	no_nat_backend(*state, "pf", "PFCTL_EXE");
 }
 
+/* Reconciliation tells NAT forms apart (the flaky plugin lists each
+ * entry's form): a flushed NAT entry is re-opened with its form, and an
+ * entry of the same source and port with another target, which no grant
+ * covers, is closed. */
+static void test_reconcile_forms(void **state)
+{
+	struct fx *f = *state;
+	struct ff_backend b;
+	char path[4400], stale[4400];
+	const char *line;
+
+	ff_prepare(f, "flaky", NAT_CONF, 60, &b);
+	assert_true(fx_start(f));
+	line = knock(f, SPA_MSG_NAT_ACCESS, "198.51.100.1,tcp/22", "192.0.2.10,22", 0);
+	assert_non_null(strstr(line, "decision=grant"));
+	snprintf(path, sizeof(path), "%s/198.51.100.1_tcp_22_nat17_192.0.2.10_22_203.0.113.1",
+		 b.dir);
+	assert_true(ff_wait_entries(b.dir, 1, FX_WAIT_MS));
+	assert_int_equal(access(path, F_OK), 0);
+	/* an admin's flush took it; a rule for another target was left over */
+	assert_int_equal(unlink(path), 0);
+	th_write(b.dir, "198.51.100.1_tcp_22_nat17_192.0.2.99_22_203.0.113.1",
+		 "id=0 exp=0 nat=17 to=192.0.2.99 toport=22 snat=203.0.113.1\n", stale,
+		 sizeof(stale));
+	assert_int_equal(kill(f->pid, SIGUSR1), 0);
+	assert_true(fx_wait_for(f->log, "missing from backend flaky (SIGUSR1); re-opened", 1,
+				FX_WAIT_MS));
+	assert_true(fx_wait_for(f->log, "no grant covers (SIGUSR1); closed", 1, FX_WAIT_MS));
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(fx_stop(f, SIGTERM), 0);
+	assert_int_equal(ff_entries(b.dir), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,14 +276,20 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_plugin_without_nat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipfw_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_forms, setup_flaky, teardown),
 	};
+	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SPAD PLUGIN_DIR SHIPPED_PLUGIN_DIR\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s SPAD RECORDER_DIR SHIPPED_PLUGIN_DIR FLAKY_DIR\n",
+			argv[0]);
 		return 2;
 	}
 	spad_bin = argv[1];
 	plugin_dir = argv[2];
 	shipped_dir = argv[3];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	flaky_dir = ff_link_plugins(argv[2], argv[4]);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	ff_unlink_plugins();
+	return rc;
 }

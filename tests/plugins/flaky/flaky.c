@@ -3,7 +3,9 @@
  * flaky - a test-only backend that misbehaves on demand: slow, failing
  * (transiently or permanently, at a rate or every close), or hung. Its
  * "firewall" is FLAKY_STATE_DIR, one file per entry it holds (named
- * <src>_<proto>_<port>), so a test sees exactly what is open; every call is
+ * <src>_<proto>_<port>, and for a NAT grant (SPA_PLUGIN_CAP_NAT) then
+ * _nat<flags>_<addr>_<port>_<snat addr>, the file holding the form that
+ * list reports), so a test sees exactly what is open; every call is
  * a line of FLAKY_STATE_DIR/ops.log, written with one write() on an
  * O_APPEND descriptor so that a kill -9 never leaves half a line.
  *
@@ -203,24 +205,62 @@ static int injected(struct flaky *f, const struct spa_grant *g, enum flaky_kind 
 	return f->fail_kind == SPA_FAIL_TRANSIENT ? -EAGAIN : -EINVAL;
 }
 
+static bool has_nat(const struct spa_grant *g)
+{
+	return SPA_GRANT_HAS(g, nat_flags) && g->nat_flags;
+}
+
 static void entry_name(const struct spa_grant *g, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s_%s_%u", g->src.text, g->proto == IPPROTO_TCP ? "tcp" : "udp",
-		 g->port);
+	int n = snprintf(out, cap, "%s_%s_%u", g->src.text,
+			 g->proto == IPPROTO_TCP ? "tcp" : "udp", g->port);
+
+	/* another NAT form of the same port is another entry */
+	if (has_nat(g) && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, "_nat%u_%s_%u_%s", g->nat_flags,
+			 g->nat_addr.family ? g->nat_addr.text : "-", g->nat_port,
+			 g->snat_addr.family ? g->snat_addr.text : "-");
+}
+
+/* "nat=<flags> to=<addr|-> toport=<port> snat=<addr|->" of an entry's
+ * body back into g; absent: plain access. */
+static void read_nat(const char *body, struct spa_grant *g)
+{
+	const char *p = strstr(body, " nat=");
+	char to[SPA_GRANT_ADDR_LEN] = "", snat[SPA_GRANT_ADDR_LEN] = "";
+	unsigned flags, port;
+
+	if (!p || sscanf(p, " nat=%u to=%45s toport=%u snat=%45s", &flags, to, &port, snat) != 4)
+		return;
+	g->nat_flags = flags;
+	g->nat_port = (uint16_t)port;
+	if (inet_pton(AF_INET, to, &g->nat_addr.bin) == 1) {
+		g->nat_addr.family = AF_INET;
+		snprintf(g->nat_addr.text, sizeof(g->nat_addr.text), "%s", to);
+	}
+	if (inet_pton(AF_INET, snat, &g->snat_addr.bin) == 1) {
+		g->snat_addr.family = AF_INET;
+		snprintf(g->snat_addr.text, sizeof(g->snat_addr.text), "%s", snat);
+	}
 }
 
 /* Creates or rewrites the entry: opening what is held adds nothing. */
 static int put_entry(struct flaky *f, const struct spa_grant *g)
 {
-	char name[96], body[64];
+	char name[224], body[224];
 	int fd, n, rc = 0;
 
 	entry_name(g, name, sizeof(name));
 	fd = openat(f->dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(body, sizeof(body), "id=%llu exp=%lld\n", (unsigned long long)g->id,
+	n = snprintf(body, sizeof(body), "id=%llu exp=%lld", (unsigned long long)g->id,
 		     (long long)g->expires);
+	if (has_nat(g))
+		n += snprintf(body + n, sizeof(body) - (size_t)n, " nat=%u to=%s toport=%u snat=%s",
+			      g->nat_flags, g->nat_addr.family ? g->nat_addr.text : "-",
+			      g->nat_port, g->snat_addr.family ? g->snat_addr.text : "-");
+	n += snprintf(body + n, sizeof(body) - (size_t)n, "\n");
 	if (write(fd, body, (size_t)n) != n)
 		rc = -EIO;
 	close(fd);
@@ -247,7 +287,7 @@ static int do_open(struct flaky *f, const struct spa_grant *g)
 /* Removing what is not held succeeds, as a real backend's close must. */
 static int do_close(struct flaky *f, const struct spa_grant *g)
 {
-	char name[96];
+	char name[224];
 	int rc = injected(f, g, FLAKY_CLOSE);
 
 	if (rc < 0)
@@ -319,20 +359,23 @@ static int fl_close_batch(void *state, const struct spa_grant *const *g, size_t 
 /* An entry's grant, from its name and contents; false for other files. */
 static bool read_entry(struct flaky *f, const char *name, struct spa_grant *g)
 {
-	char src[SPA_GRANT_ADDR_LEN], proto[8], body[64] = "";
+	char src[SPA_GRANT_ADDR_LEN], proto[8], body[224] = "", plain[224];
 	unsigned port;
 	long long exp = 0;
-	const char *u2 = strrchr(name, '_'), *u1;
+	const char *u2, *u1, *nat = strstr(name, "_nat");
 	int fd;
 
-	if (!u2 || u2 == name)
+	/* the NAT suffix is read from the body: the name's start is the hole */
+	snprintf(plain, sizeof(plain), "%.*s", nat ? (int)(nat - name) : (int)strlen(name), name);
+	u2 = strrchr(plain, '_');
+	if (!u2 || u2 == plain)
 		return false;
-	for (u1 = u2 - 1; u1 > name && *u1 != '_'; u1--)
+	for (u1 = u2 - 1; u1 > plain && *u1 != '_'; u1--)
 		;
-	if (*u1 != '_' || (size_t)(u1 - name) >= sizeof(src) || (size_t)(u2 - u1 - 1) >= sizeof(proto))
+	if (*u1 != '_' || (size_t)(u1 - plain) >= sizeof(src) || (size_t)(u2 - u1 - 1) >= sizeof(proto))
 		return false;
-	memcpy(src, name, (size_t)(u1 - name));
-	src[u1 - name] = '\0';
+	memcpy(src, plain, (size_t)(u1 - plain));
+	src[u1 - plain] = '\0';
 	memcpy(proto, u1 + 1, (size_t)(u2 - u1 - 1));
 	proto[u2 - u1 - 1] = '\0';
 	if (sscanf(u2 + 1, "%u", &port) != 1 || port > 65535)
@@ -354,6 +397,8 @@ static bool read_entry(struct flaky *f, const char *name, struct spa_grant *g)
 	}
 	if (sscanf(body, "id=%*u exp=%lld", &exp) == 1)
 		g->expires = exp;
+	if (nat)
+		read_nat(body, g);
 	return true;
 }
 
@@ -518,7 +563,8 @@ const struct spa_plugin_descriptor spa_plugin_descriptor = {
 	SPA_PLUGIN_DESCRIPTOR_INIT,
 	.name = FLAKY_NAME,
 	.version = "1.0",
-	.capabilities = SPA_PLUGIN_CAP_IPV6 | (FLAKY_BATCH ? SPA_PLUGIN_CAP_BATCH : 0),
+	.capabilities = SPA_PLUGIN_CAP_IPV6 | SPA_PLUGIN_CAP_NAT |
+			(FLAKY_BATCH ? SPA_PLUGIN_CAP_BATCH : 0),
 	.key_prefix = FLAKY_PREFIX,
 	.ops = {
 		.init = fl_init,
