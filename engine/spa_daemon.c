@@ -71,6 +71,8 @@ static char *json_decision(int fd, const struct spa_pkt *pkt, const struct spa_d
 	if (o && dec->verdict == SPA_GRANT) {
 		json_object_set_new(o, "allow", json_string(dec->allow));
 		json_object_set_new(o, "timeout", json_integer(dec->timeout));
+		if (dec->nat_flags)
+			json_object_set_new(o, "nat", spa_daemon_nat_json(dec));
 	}
 	/* the command as sent (printable ASCII: the pipeline saw to that) */
 	if (o && dec->verdict == SPA_COMMAND && strchr(dec->msg.message, ','))

@@ -253,6 +253,8 @@ void spa_daemon_natdns_submit(struct spa_daemon *d, const struct spa_pkt *pkt,
 void spa_daemon_natdns_event(struct spa_daemon *d);
 /* ", nat=forward+snat to=ADDR,PORT snat=ADDR" for a NAT decision's log line. */
 void spa_daemon_nat_detail(const struct spa_decision *dec, char *out, size_t cap);
+/* The same for the JSON decision line: {"form", "to", "port", "snat"}. */
+struct json_t *spa_daemon_nat_json(const struct spa_decision *dec);
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
 			    struct spa_plugin *p, int64_t now, char *why, size_t cap);
 /* Opens or refreshes the grant of one port of a decision. On an error,

@@ -315,6 +315,21 @@ static void count_grants(const struct spa_daemon *d, const struct spa_decision *
 	*user = spa_grants_of_user(&d->grants, dec->msg.username);
 }
 
+json_t *spa_daemon_nat_json(const struct spa_decision *dec)
+{
+	char form[64];
+	json_t *o = json_pack("{s:s}", "form", spa_nat_form_name(dec->nat_flags, form,
+								 sizeof(form)));
+
+	if (o && dec->nat_family) {
+		json_object_set_new(o, "to", json_string(dec->nat_addr));
+		json_object_set_new(o, "port", json_integer(dec->nat_port));
+	}
+	if (o && dec->snat_addr[0])
+		json_object_set_new(o, "snat", json_string(dec->snat_addr));
+	return o;
+}
+
 int spa_daemon_check_limits(struct spa_daemon *d, const struct spa_decision *dec,
 			    struct spa_plugin *p, int64_t now, char *why, size_t cap)
 {

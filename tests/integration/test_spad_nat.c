@@ -103,6 +103,9 @@ static void test_forms_survive(void **state)
 	assert_non_null(strstr(line, "decision=grant"));
 	assert_non_null(strstr(line, "nat=forward+snat to=192.0.2.10,22 snat=203.0.113.1"));
 	assert_true(fx_wait_for(f->calls, "port=2222 timeout=40", 1, FX_WAIT_MS));
+	assert_true(fx_wait_for(f->json, "\"nat\":{\"form\":\"forward+snat\",\"to\":"
+				"\"192.0.2.10\",\"port\":22,\"snat\":\"203.0.113.1\"}", 1,
+				FX_WAIT_MS));
 	assert_int_equal(fx_count(f->calls, FWD_FORM), 1);
 	assert_int_equal(fx_count(f->calls, "port=80 "), 0);
 	/* type 5: local NAT, closed by its expiry (FW_ACCESS_TIMEOUT 2) */
