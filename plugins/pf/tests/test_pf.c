@@ -197,6 +197,16 @@ static void test_bad(void **tstate)
 	g.proto = IPPROTO_TCP;
 	g.nat_addr.family = AF_INET;
 	assert_int_not_equal(OPS.open(c->state, &g), 0);
+	/* a NAT form without a target (FORWARD_ALL): no NAT here, and
+	 * nothing run for it (the engine never sends one: no CAP_NAT) */
+	g.nat_addr.family = 0;
+	g.nat_flags = SPA_NAT_FORWARD | SPA_NAT_FORWARD_ALL | SPA_NAT_NO_DNAT;
+	{
+		unsigned int calls = c->h.ncalls;
+		assert_int_equal(OPS.open(c->state, &g), -EOPNOTSUPP);
+		assert_int_equal(c->h.ncalls, calls);
+	}
+	g.nat_flags = 0;
 
 	/* anchor missing from "pfctl -s Anchor": a clear init failure */
 	fake_host_reply(&c->h, "pfctl", "  other\n", 0);
