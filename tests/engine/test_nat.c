@@ -401,6 +401,34 @@ static void test_old_journal(void **state)
 	th_rmrf(dir);
 }
 
+/* -D shows what the engine made of the switches and each stanza's NAT. */
+static void test_dump(void **state)
+{
+	struct spa_config c;
+	char dir[64], *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	load("ENABLE_IPT_FORWARDING N\nENABLE_FIREWD_FORWARDING Y\nENABLE_NAT_DNS N\n", ACCESS,
+	     &c, dir);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	spa_config_dump(&c, out);
+	fclose(out);
+	assert_non_null(strstr(text, "NAT forwarding           Y (ENABLE_IPT_FORWARDING or "));
+	assert_non_null(strstr(text, "NAT local                N"));
+	assert_non_null(strstr(text, "SNAT_TRANSLATE_IP        (unset: MASQUERADE)"));
+	assert_non_null(strstr(text, "ENABLE_NAT_DNS           N"));
+	assert_non_null(strstr(text, "FORCE_NAT                192.0.2.10 2222"));
+	assert_non_null(strstr(text, "FORCE_SNAT               203.0.113.5"));
+	assert_non_null(strstr(text, "FORWARD_ALL              Y"));
+	assert_non_null(strstr(text, "DISABLE_DNAT             Y"));
+	free(text);
+	spa_config_free(&c);
+	th_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_store_identity),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_old_journal),
+		cmocka_unit_test(test_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
