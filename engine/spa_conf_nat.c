@@ -42,10 +42,12 @@ static bool either_yes(const struct spa_config *c, const char *const names[2])
 /* An IPv4 address as fwknop writes them (strict dotted quad, not 0.0.0.0). */
 static int ipv4(const char *v, char text[16], uint8_t bin[4])
 {
-	if (spa_validate_ipv4(v) < 0 || inet_pton(AF_INET, v, bin) != 1 ||
+	size_t n = strlen(v);
+
+	if (n >= 16 || spa_validate_ipv4(v) < 0 || inet_pton(AF_INET, v, bin) != 1 ||
 	    strcmp(v, "0.0.0.0") == 0)
 		return -EINVAL;
-	snprintf(text, 16, "%s", v);
+	memcpy(text, v, n + 1);
 	return 0;
 }
 

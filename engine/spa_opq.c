@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,7 +63,9 @@ static void on_listed(void *ctx, const struct spa_grant *g)
 {
 	struct spa_op *op = ctx;
 
-	if (op->list_err || !g || g->struct_size < sizeof(*g))
+	/* a plugin built against ABI 1.4 lists the smaller grant that ends
+	 * before nat_flags: taken, with the newer fields zero (no NAT) */
+	if (op->list_err || !g || g->struct_size < offsetof(struct spa_grant, nat_flags))
 		return;
 	if (op->n_listed == op->cap_listed) {
 		size_t cap = op->cap_listed ? 2 * op->cap_listed : 64;
@@ -79,7 +82,13 @@ static void on_listed(void *ctx, const struct spa_grant *g)
 		op->listed = v;
 		op->cap_listed = cap;
 	}
-	op->listed[op->n_listed++] = *g;
+	if (g->struct_size >= sizeof(*g)) {
+		op->listed[op->n_listed] = *g;
+	} else {
+		memset(&op->listed[op->n_listed], 0, sizeof(*g));
+		memcpy(&op->listed[op->n_listed], g, g->struct_size);
+	}
+	op->listed[op->n_listed++].struct_size = sizeof(*g);
 }
 
 /* One op without a batch call; refresh as spa-plugin(7) describes it. */

@@ -158,6 +158,65 @@ static void free_ops(struct spa_op **ops, size_t n)
 		spa_opq_op_free(ops[i]);
 }
 
+/* A list op whose callback gets a 1.4 plugin's grant (it ends before
+ * nat_flags), a 1.5 one, and one too small to be a grant. */
+static int fake_list(void *state, spa_plugin_list_cb cb, void *ctx)
+{
+	struct {
+		struct spa_grant g;
+		uint8_t poison[64];
+	} old, cur, tiny;
+
+	(void)state;
+	memset(&old, 0xa5, sizeof(old));
+	memset(&old.g, 0, offsetof(struct spa_grant, nat_flags));
+	old.g.struct_size = offsetof(struct spa_grant, nat_flags);
+	old.g.id = 0;
+	old.g.port = 22;
+	cb(ctx, &old.g);
+	memset(&cur, 0, sizeof(cur));
+	cur.g.struct_size = sizeof(cur.g);
+	cur.g.port = 80;
+	cur.g.nat_flags = SPA_NAT_FORWARD;
+	cb(ctx, &cur.g);
+	memset(&tiny, 0, sizeof(tiny));
+	tiny.g.struct_size = offsetof(struct spa_grant, port);
+	tiny.g.port = 443;
+	cb(ctx, &tiny.g);
+	return 0;
+}
+
+static void test_list_older_abi(void **state)
+{
+	struct spa_plugin *p = fake_plugin(false);
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct spa_opq *q;
+	struct spa_op *done[2];
+	(void)state;
+
+	reset();
+	p->desc.ops.list = fake_list;
+	assert_int_equal(spa_opq_start(&q, p, efd, 10000, 64), 0);
+	spa_opq_submit(q, spa_opq_op_new(SPA_OP_LIST));
+	spa_opq_release(q);
+	assert_int_equal(collect(q, efd, 1, done), 1);
+	assert_int_equal(done[0]->rc, 0);
+	/* the 1.4 grant is kept, its missing fields zero, not the bytes after
+	 * it; the one too small for a grant is dropped */
+	assert_int_equal(done[0]->n_listed, 2);
+	assert_int_equal(done[0]->listed[0].port, 22);
+	assert_int_equal(done[0]->listed[0].nat_flags, 0);
+	assert_int_equal(done[0]->listed[0].snat_addr.family, 0);
+	assert_int_equal(done[0]->listed[0].struct_size, sizeof(struct spa_grant));
+	assert_int_equal(done[0]->listed[1].port, 80);
+	assert_int_equal(done[0]->listed[1].nat_flags, SPA_NAT_FORWARD);
+	free_ops(done, 1);
+	assert_int_equal(spa_opq_stop(q, 5000), 0);
+	spa_opq_free(q);
+	free(p);
+	close(efd);
+}
+
 /* Ops come back in the order submitted; what waited together is one batch
  * call, and nothing reaches the worker before release. */
 static void test_order_and_batch(void **state)
@@ -366,6 +425,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_batch),
 		cmocka_unit_test(test_single_ops),
+		cmocka_unit_test(test_list_older_abi),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_token_requests),
 		cmocka_unit_test(test_hung_stop),
