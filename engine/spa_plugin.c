@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "spa_plugin.h"
+
+#include "spa/store.h"
 #include "spa_plugin_keys.h"
 
 #include <dlfcn.h>
@@ -284,6 +286,22 @@ static int check_descriptor(const struct spa_plugin_descriptor *d, const char *p
 		snprintf(err, errlen, "plugin %s: descriptor size %u < %zu (ABI 1.0)", path,
 			 d->struct_size, (size_t)SPA_PLUGIN_DESC_SIZE_1_0);
 		return -EINVAL;
+	}
+	if (d->capabilities & SPA_PLUGIN_CAP_STORE) {
+		/* a state store (spa/store.h) has no firewall ops, but all of
+		 * its own, in a descriptor of ABI 1.6 or later */
+		const struct spa_store_ops *st =
+			d->struct_size >= offsetof(struct spa_plugin_descriptor, store) +
+						  sizeof(d->store) ? d->store : NULL;
+
+		if (!d->name || !*d->name || !d->version || !d->ops.init || !d->ops.fini ||
+		    !st || st->struct_size < sizeof(*st) || !st->claim || !st->put ||
+		    !st->del || !st->watch || !st->watch_stop) {
+			snprintf(err, errlen, "plugin %s: state store descriptor lacks a name, "
+				 "version or mandatory op", path);
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (!d->name || !*d->name || !d->version || !d->ops.init || !d->ops.open ||
 	    !d->ops.close || !d->ops.flush || !d->ops.fini) {

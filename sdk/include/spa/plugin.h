@@ -26,7 +26,7 @@ extern "C" {
 
 #define SPA_PLUGIN_MAGIC      0x53504150u /* "SPAP" */
 #define SPA_PLUGIN_ABI_MAJOR  1u
-#define SPA_PLUGIN_ABI_MINOR  5u
+#define SPA_PLUGIN_ABI_MINOR  6u
 #define SPA_PLUGIN_SYMBOL     "spa_plugin_descriptor"
 
 /* Capabilities a plugin declares; the engine refuses, at config load, a
@@ -38,6 +38,9 @@ extern "C" {
 						  * open_batch/close_batch (ABI 1.4) */
 #define SPA_PLUGIN_CAP_COMMAND         (1u << 4) /* runs command messages: the
 						  * descriptor's command op (ABI 1.5) */
+#define SPA_PLUGIN_CAP_STORE           (1u << 5) /* a state-store module (STATE_STORE):
+						  * the descriptor's store ops (ABI 1.6,
+						  * spa/store.h); not a firewall backend */
 
 /* Log levels handed to spa_host_api.log (syslog numbering). */
 #define SPA_LOG_ERR     3
@@ -152,6 +155,8 @@ struct spa_run_result {
 	const char *err;                   /* captured stderr, NUL-terminated */
 	size_t err_len;
 };
+
+struct spa_store_ops;                /* spa/store.h */
 
 /* Callback of ops.list: one call per grant the backend currently holds. */
 typedef void (*spa_plugin_list_cb)(void *ctx, const struct spa_grant *g);
@@ -349,6 +354,10 @@ struct spa_plugin_descriptor {
 	 * when the command ran (whatever its exit status, which the module
 	 * logs) or a negative error. */
 	int (*command)(void *state, const struct spa_command *cmd);
+	/* --- ABI 1.6, for SPA_PLUGIN_CAP_STORE modules (spa/store.h): the
+	 * shared state of a cluster. A store module has init and fini; its
+	 * open/close/flush may be NULL. */
+	const struct spa_store_ops *store;
 };
 
 /* Convenience for plugin authors. */
