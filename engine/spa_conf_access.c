@@ -297,6 +297,9 @@ int spa_conf_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 	rc = spa_conf_nat_access_var(x, p, v, s);
 	if (rc <= 0)
 		return rc;
+	rc = spa_conf_cluster_access_var(x, p, v, s);
+	if (rc <= 0)
+		return rc;
 	if (spa_conf_extcmd_var(p->name)) {
 		char why[160];
 		/* used (or not) once the stanza and fwknopd.conf are complete */
@@ -412,5 +415,5 @@ int spa_config_finish(struct spa_config *c, char *err, size_t errlen)
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return spa_conf_cluster_finish(c, err, errlen);
 }

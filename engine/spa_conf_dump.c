@@ -195,6 +195,7 @@ static void dump_stanza(FILE *out, const struct spa_config *c, const struct spa_
 		fprintf(out, "    %-24s (never)\n", "ACCESS_EXPIRE_EPOCH");
 	print_type(out, c, s);
 	dump_nat(out, s);
+	fprintf(out, "    %-24s %s\n", "GRANT_SCOPE", s->grant_cluster ? "cluster" : "local");
 	dump_gpg(out, c, s);
 	spa_conf_cmd_dump_stanza(c, s, out);
 	/* the stanza's plugin keys (CMD_CYCLE_OPEN, ...) as written */
@@ -267,6 +268,14 @@ void spa_config_dump(const struct spa_config *c, FILE *out)
 	fprintf(out, "    %-24s %s\n", "SNAT_TRANSLATE_IP",
 		c->has_snat_ip ? c->snat_translate_ip : "(unset: MASQUERADE)");
 	fprintf(out, "    %-24s %s\n", "ENABLE_NAT_DNS", yn(c->nat_dns));
+	/* cluster mode (spa_conf_cluster.c, docs/CLUSTER.md) */
+	fprintf(out, "    %-24s %s%s\n", "STATE_STORE", c->cluster.store,
+		c->cluster.store_where[0] ? "" : " (default)");
+	if (spa_conf_cluster_on(c)) {
+		fprintf(out, "    %-24s %s\n", "CLUSTER_FAIL_MODE",
+			c->cluster.fail_local ? "local" : "closed");
+		fprintf(out, "    %-24s %s\n", "CLUSTER_NODE_NAME", c->cluster.node);
+	}
 	for (size_t i = 0; i < c->n_kv; i++)
 		fprintf(out, "    %-24s %s\n", c->kv[i].name,
 			c->kv[i].secret || secret_name(c->kv[i].name) ? "<redacted>" : c->kv[i].value);

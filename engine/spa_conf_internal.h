@@ -70,6 +70,15 @@ int spa_conf_nat_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p
  * those need forwarding or local NAT enabled. */
 int spa_conf_nat_finish(const struct spa_config *c, const struct spa_stanza *s, char *err,
 			size_t errlen);
+/* Cluster mode (spa_conf_cluster.c): as the NAT ones, 1 when not its
+ * variable; finish checks GRANT_SCOPE against STATE_STORE and names the
+ * node. */
+void spa_conf_cluster_init(struct spa_conf_cluster *cl);
+int spa_conf_cluster_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
+				const char *v);
+int spa_conf_cluster_access_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p,
+				const char *v, struct spa_stanza *s);
+int spa_conf_cluster_finish(struct spa_config *c, char *err, size_t errlen);
 /* ENABLE_*_FORWARDING, _LOCAL_NAT, _SNAT: the engine's, not a plugin's. */
 bool spa_conf_nat_engine_key(const char *name);
 

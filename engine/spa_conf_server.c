@@ -69,6 +69,7 @@ void spa_config_init(struct spa_config *c)
 	snprintf(c->gpg_home_dir, sizeof(c->gpg_home_dir), "%s", SPA_DEFAULT_GPG_HOME_DIR);
 	snprintf(c->gpg_exe, sizeof(c->gpg_exe), "%s", SPA_DEFAULT_GPG_EXE);
 	spa_conf_cmd_init(&c->cmd);
+	spa_conf_cluster_init(&c->cluster);
 	c->gpg_max_concurrent = SPA_DEFAULT_GPG_MAX_CONCURRENT;
 	c->gpg_max_per_second = SPA_DEFAULT_GPG_MAX_PER_SECOND;
 	c->gpg_max_busy_percent = SPA_DEFAULT_GPG_MAX_BUSY_PERCENT;
@@ -361,6 +362,9 @@ int spa_conf_server_var(struct spa_conf_ctx *x, const struct spa_conf_pos *p)
 		if (strcmp(server_vars[i].name, p->name) == 0)
 			return set_var(x, p, &server_vars[i], v);
 	rc = spa_conf_nat_server_var(x, p, v);
+	if (rc <= 0)
+		return rc;
+	rc = spa_conf_cluster_server_var(x, p, v);
 	if (rc <= 0)
 		return rc;
 	if (spa_conf_extcmd_var(p->name)) {

@@ -168,6 +168,8 @@ struct spa_stanza {
 	struct spa_stanza_gpg *gpg;    /* NULL: no GPG_ variable */
 	struct spa_stanza_cmd *cmd;    /* NULL: no command message variable */
 	struct spa_stanza_nat nat;
+	bool grant_cluster;            /* GRANT_SCOPE cluster (docs/CLUSTER.md) */
+	char grant_scope_where[64];    /* file:line of that line */
 	/* variables the core does not know, for the plugin owning their
 	 * prefix (spa_host_api.stanza_get); checked by spa_config_check_keys */
 	struct spa_conf_kv *kv;
@@ -176,6 +178,16 @@ struct spa_stanza {
 	 * EXTERNAL_CMD_* (spa_conf_extcmd.c); freed by spa_config_finish */
 	struct spa_conf_kv *vars;
 	size_t n_vars;
+};
+
+/* Cluster mode (spa_conf_cluster.c, docs/CLUSTER.md). */
+#define SPA_STORE_FILE "file"          /* STATE_STORE's default: no shared store */
+#define SPA_CLUSTER_NODE_LEN 64
+struct spa_conf_cluster {
+	char store[32];                /* STATE_STORE: "file" or a store module */
+	char store_where[64];          /* file:line, "": the default */
+	bool fail_local;               /* CLUSTER_FAIL_MODE local (else closed) */
+	char node[SPA_CLUSTER_NODE_LEN]; /* CLUSTER_NODE_NAME, else the host name */
 };
 
 /* A key the core does not interpret, kept for the plugin that owns it. */
@@ -245,6 +257,7 @@ struct spa_config {
 	char snat_translate_ip[16];
 	uint8_t snat_translate_bin[4];
 	bool nat_dns;                  /* ENABLE_NAT_DNS, Y unless set */
+	struct spa_conf_cluster cluster; /* STATE_STORE, CLUSTER_* (docs/CLUSTER.md) */
 	struct spa_conf_kv *kv;
 	size_t n_kv;
 	/* the server files and the command line were read without error
@@ -266,6 +279,10 @@ void spa_config_free(struct spa_config *c);
 int spa_config_load_server(struct spa_config *c, const char *path, char *err, size_t errlen);
 int spa_config_load_access(struct spa_config *c, const char *path, bool folder,
 			   char *err, size_t errlen);
+/* Cluster mode (spa_conf_cluster.c): whether STATE_STORE names a shared
+ * store, and how long the store keeps an accepted packet's digest. */
+bool spa_conf_cluster_on(const struct spa_config *c);
+uint32_t spa_conf_cluster_replay_ttl(const struct spa_config *c);
 /* Prepares key sets and checks what needs the whole file (>= 1 stanza). */
 int spa_config_finish(struct spa_config *c, char *err, size_t errlen);
 

@@ -292,6 +292,7 @@ void spa_daemon_act(struct spa_daemon *d, const struct spa_pkt *pkt, struct spa_
 		if (dec->nat_flags && off < sizeof(detail))
 			spa_daemon_nat_detail(dec, detail + off, sizeof(detail) - off);
 		log_decision(d, pkt, dec, "grant", detail);
+		spa_daemon_cluster_publish(d, dec, p, pkt->now);
 	}
 	keep_note(d);
 	spa_daemon_arm_timer(d);
@@ -459,12 +460,10 @@ static void reload_config(struct spa_daemon *d)
 			rc = spa_daemon_stanza_caps(s, p, err, sizeof(err));
 		}
 	}
-	if (rc == 0) {
-		const char *prefixes[SPA_MAX_PLUGINS];
-		for (size_t i = 0; i < d->n_plugins; i++)
-			prefixes[i] = d->plugins[i]->d->key_prefix;
-		rc = spa_config_check_keys(&fresh, prefixes, d->n_plugins, err, sizeof(err));
-	}
+	if (rc == 0)
+		rc = spa_daemon_cluster_reload_check(d, &fresh, err, sizeof(err));
+	if (rc == 0)
+		rc = spa_daemon_check_keys(d, &fresh, err, sizeof(err));
 	if (rc == 0)
 		rc = spa_daemon_check_command_modules(d, &fresh, err, sizeof(err));
 	if (rc == 0)
@@ -508,12 +507,12 @@ static void reload_config(struct spa_daemon *d)
 	}
 	/* Live grants keep the policy they were granted under (their own
 	 * copy), and plugins keep the keys they were initialised with. */
-	for (size_t i = 0; i < d->n_plugins; i++) {
+	for (size_t i = 0; i <= d->n_plugins; i++) {
+		struct spa_plugin *p = i < d->n_plugins ? d->plugins[i] : d->store_plugin;
 		char key[128];
-		if (spa_plugin_keys_changed(d->plugins[i], &fresh, key, sizeof(key)))
+		if (p && spa_plugin_keys_changed(p, &fresh, key, sizeof(key)))
 			spa_log(SPA_L_WARNING, "plugin %s: %s changed; the plugin keeps its "
-				"running settings until spad restarts", d->plugins[i]->d->name,
-				key);
+				"running settings until spad restarts", p->d->name, key);
 	}
 	spa_config_free(&d->cfg);
 	d->cfg = fresh;
@@ -663,6 +662,10 @@ int spa_daemon_start(struct spa_daemon *d)
 	/* what the backends hold that the journal does not (a journal lost,
 	 * rules restored from elsewhere) is closed before spad listens */
 	spa_daemon_reconcile_backends(d, "start");
+	/* the other nodes' live grants, as the journal's: before listening */
+	rc = spa_daemon_cluster_start(d);
+	if (rc < 0)
+		return rc;
 	/* up to PLUGIN_OP_TIMEOUT: a slow backend delays no knock for longer,
 	 * what it has not done by then it does while spad listens */
 	if (!spa_daemon_drain(d, (int)d->cfg.plugin_op_timeout * 1000))
@@ -815,8 +818,10 @@ void spa_daemon_serve_packets(struct spa_daemon *d, int epfd, int ctl_fd)
 static int loop_timeout_ms(struct spa_daemon *d)
 {
 	int a = spa_daemon_worker_timeout_ms(d), b = spa_daemon_ops_timeout_ms(d);
+	int c = spa_daemon_cluster_timeout_ms(d);
 
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+	a = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+	return a < 0 ? c : c < 0 ? a : a < c ? a : c;
 }
 
 bool spa_daemon_drain(struct spa_daemon *d, int wait_ms)
@@ -874,6 +879,8 @@ int spa_daemon_run(struct spa_daemon *d)
 				spa_daemon_ops_event(d);
 			} else if (fd == d->dns_fd[0]) {
 				spa_daemon_natdns_event(d);
+			} else if (fd >= 0 && fd == spa_daemon_cluster_fd(d)) {
+				spa_daemon_cluster_event(d);
 			} else if (fd == d->wfd) {
 				uint64_t ticks;
 				if (read(fd, &ticks, sizeof(ticks)) > 0)
@@ -881,6 +888,7 @@ int spa_daemon_run(struct spa_daemon *d)
 			}
 		}
 		spa_daemon_ops_tick(d);
+		spa_daemon_cluster_tick(d);
 		/* The wakeup's ops go to the workers once their journal lines
 		 * are written (a kill -9 cannot lose them), and the fdatasync
 		 * follows while the backends work: it is off the time to
@@ -916,6 +924,7 @@ void spa_daemon_free(struct spa_daemon *d)
 	spa_daemon_close_captures(d);
 	spa_daemon_close_nfq(d);
 	spa_tcpserv_close(d->tcp);
+	spa_daemon_cluster_stop(d);
 	spa_daemon_ops_stop(d, 1000);
 	for (size_t i = 0; i < d->n_plugins; i++) {
 		hung[i] = d->opq[i] && d->opq[i]->hung;

@@ -96,6 +96,10 @@ struct spa_daemon {
 	uint64_t restart_at;         /* monotonic ms: start a new one then */
 	uint32_t restart_delay_ms;
 	bool captures_fresh;         /* no packet process has read them yet */
+	/* cluster mode (spa_daemon_cluster.c, docs/CLUSTER.md): the
+	 * STATE_STORE module and its runtime; NULL with STATE_STORE file */
+	struct spa_plugin *store_plugin;
+	struct spa_cluster *cluster;
 };
 
 void spa_daemon_init(struct spa_daemon *d, const struct spa_options *o);
@@ -118,6 +122,10 @@ struct spa_plugin *spa_daemon_plugin_for(struct spa_daemon *d, const struct spa_
  * or ill-typed keys are errors, secrets' _FILEs are read into cfg. */
 int spa_daemon_apply_schemas(struct spa_daemon *d, struct spa_config *cfg, char *err,
 			     size_t errlen);
+/* The config's variables against every loaded plugin's key_prefix (and
+ * the state store's): unknown ones are errors naming file:line. */
+int spa_daemon_check_keys(struct spa_daemon *d, const struct spa_config *cfg, char *err,
+			  size_t errlen);
 /* Runs each loaded plugin's check op over the global keys and the stanzas
  * it serves (spa_plugin_check); nothing is initialised. */
 int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,
@@ -345,5 +353,32 @@ int spa_daemon_command_submit(struct spa_daemon *d, const struct spa_pkt *pkt,
 /* A command op is back (or failed at its deadline: op's result unread). */
 void spa_daemon_command_done(struct spa_daemon *d, struct spa_plugin *p, struct spa_op *op,
 			     const struct spa_op_result *res);
+
+/* spa_daemon_cluster.c: cluster mode (docs/CLUSTER.md). Loads the
+ * STATE_STORE module (none for "file"). */
+int spa_daemon_cluster_load(struct spa_daemon *d, char *err, size_t errlen);
+/* A reload may not change the store or the node's name. */
+int spa_daemon_cluster_reload_check(const struct spa_daemon *d, const struct spa_config *fresh,
+				    char *err, size_t errlen);
+/* Initialises the module, starts its threads and the watch of the
+ * cluster's grants, and applies the listing (bounded wait) before spad
+ * listens. */
+int spa_daemon_cluster_start(struct spa_daemon *d);
+void spa_daemon_cluster_stop(struct spa_daemon *d);
+/* The store runtime's descriptor in the loop, -1 without one. */
+int spa_daemon_cluster_fd(const struct spa_daemon *d);
+void spa_daemon_cluster_event(struct spa_daemon *d);
+/* In the monitor, after the local replay check: a decision to act on is
+ * claimed in the store first; true when the claim took it (acted on
+ * once the store answers). */
+bool spa_daemon_cluster_claim(struct spa_daemon *d, const struct spa_pkt *pkt,
+			      struct spa_decision *dec);
+/* A grant of a GRANT_SCOPE cluster stanza opened or refreshed here: put
+ * in the store for the other nodes. */
+void spa_daemon_cluster_publish(struct spa_daemon *d, const struct spa_decision *dec,
+				const struct spa_plugin *p, int64_t now);
+/* Puts to try again: ms until one is due (-1 none), and trying them. */
+int spa_daemon_cluster_timeout_ms(struct spa_daemon *d);
+void spa_daemon_cluster_tick(struct spa_daemon *d);
 
 #endif

@@ -322,9 +322,21 @@ int spa_daemon_stanza_caps(const struct spa_stanza *s, const struct spa_plugin *
 	return 0;
 }
 
+int spa_daemon_check_keys(struct spa_daemon *d, const struct spa_config *cfg, char *err,
+			  size_t errlen)
+{
+	const char *prefixes[SPA_MAX_PLUGINS + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_plugins; i++)
+		prefixes[n++] = d->plugins[i]->d->key_prefix;
+	if (d->store_plugin)
+		prefixes[n++] = d->store_plugin->d->key_prefix;
+	return spa_config_check_keys(cfg, prefixes, n, err, errlen);
+}
+
 int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 {
-	const char *prefixes[SPA_MAX_PLUGINS];
 	struct spa_plugin *p;
 	int rc;
 
@@ -348,11 +360,10 @@ int spa_daemon_load_plugins(struct spa_daemon *d, char *err, size_t errlen)
 			return rc;
 	}
 	rc = spa_daemon_load_command_modules(d, err, errlen);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < d->n_plugins; i++)
-		prefixes[i] = d->plugins[i]->d->key_prefix;
-	rc = spa_config_check_keys(&d->cfg, prefixes, d->n_plugins, err, errlen);
+	if (rc == 0)
+		rc = spa_daemon_cluster_load(d, err, errlen);
+	if (rc == 0)
+		rc = spa_daemon_check_keys(d, &d->cfg, err, errlen);
 	return rc < 0 ? rc : spa_daemon_apply_schemas(d, &d->cfg, err, errlen);
 }
 
@@ -365,8 +376,9 @@ static bool serves(const struct spa_config *cfg, const struct spa_stanza *s,
 int spa_daemon_apply_schemas(struct spa_daemon *d, struct spa_config *cfg, char *err,
 			     size_t errlen)
 {
-	for (size_t i = 0; i < d->n_plugins; i++) {
-		int rc = spa_plugin_keys_apply(d->plugins[i], cfg, serves, err, errlen);
+	for (size_t i = 0; i <= d->n_plugins; i++) {
+		struct spa_plugin *p = i < d->n_plugins ? d->plugins[i] : d->store_plugin;
+		int rc = p ? spa_plugin_keys_apply(p, cfg, serves, err, errlen) : 0;
 		if (rc < 0)
 			return rc;
 	}
@@ -376,9 +388,9 @@ int spa_daemon_apply_schemas(struct spa_daemon *d, struct spa_config *cfg, char 
 int spa_daemon_check_plugins(struct spa_daemon *d, const struct spa_config *cfg, char *err,
 			     size_t errlen)
 {
-	for (size_t i = 0; i < d->n_plugins; i++) {
-		struct spa_plugin *p = d->plugins[i];
-		int rc = spa_plugin_check(p, cfg, serves);
+	for (size_t i = 0; i <= d->n_plugins; i++) {
+		struct spa_plugin *p = i < d->n_plugins ? d->plugins[i] : d->store_plugin;
+		int rc = p ? spa_plugin_check(p, cfg, serves) : 0;
 
 		/* the plugin logs what it found wrong through the host API */
 		if (rc < 0) {

@@ -515,6 +515,9 @@ static void on_decision(struct spa_daemon *d, const struct spa_ps_decision *m)
 			"were not logged (at most %d lines a second)", (unsigned long)m->unlogged,
 			SPA_LOG_LIMIT_PER_SEC);
 	spend(d, &pkt, &dec);
+	/* cluster mode: the store decides whether any node took it first */
+	if (spa_daemon_cluster_claim(d, &pkt, &dec))
+		return;
 	spa_daemon_act(d, &pkt, &dec);
 }
 

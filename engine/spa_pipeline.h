@@ -85,6 +85,9 @@ struct spa_decision {
 	bool msg_spent;
 	char msg_digest[44];
 	struct spa_pipeline_state resume;    /* SPA_DEFERRED */
+	/* another node's grant, mirrored here (spa_daemon_cluster.c): not
+	 * a packet's decision, and never put in the store again */
+	bool from_cluster;
 };
 
 /* What became of a gpg run (spa_gpgd.h), or why none was made. */
