@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spa_etcd_http.c - HTTPS to etcd's JSON gateway through libcurl, from
+ * several threads at once. Easy handles live in a small pool (each keeps
+ * its connections alive) and share TLS sessions and DNS answers, so a
+ * claim costs no handshake. A request starts at the endpoint that last
+ * answered and goes on to the next only on failures another member may
+ * not have, within a budget of 2 x ETCD_TIMEOUT (README.md, "Failures").
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "spa_etcd.h"
+
+#define POOL_MAX 32
+
+struct spa_etcd_http {
+	const struct spa_host_api *host;
+	const struct spa_etcd_conf *conf;
+	CURLSH *share;
+	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
+	struct curl_slist *headers;
+	pthread_mutex_t pool_lock;
+	CURL *pool[POOL_MAX];
+	size_t n_pool;
+	atomic_uint current;          /* the endpoint that last answered */
+	struct spa_etcd_ratelog down; /* "no endpoint answered" */
+	struct spa_etcd_ratelog refused; /* a member's refusal */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+/* libcurl's global state is never torn down: spad may load the module
+ * again, and another library of the process may use libcurl too. */
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int64_t spa_etcd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void spa_etcd_ratelog(struct spa_etcd_ratelog *r, const struct spa_host_api *host,
+		      int level, const char *fmt, ...)
+{
+	int64_t now = spa_etcd_now_ms();
+	unsigned long n = 0;
+	char line[512];
+	va_list ap;
+	int say = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->last_ms == 0 || now - r->last_ms >= 1000) {
+		say = 1;
+		n = r->suppressed;
+		r->suppressed = 0;
+		r->last_ms = now;
+	} else {
+		r->suppressed++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!say)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n)
+		host->log(host->self, level, "%s (and %lu more like it in the last second)",
+			  line, n);
+	else
+		host->log(host->self, level, "%s", line);
+}
+
+static void share_lock(CURL *e, curl_lock_data data, curl_lock_access a, void *u)
+{
+	struct spa_etcd_http *h = u;
+
+	(void)e;
+	(void)a;
+	if (data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&h->share_lock[data]);
+}
+
+static void share_unlock(CURL *e, curl_lock_data data, void *u)
+{
+	struct spa_etcd_http *h = u;
+
+	(void)e;
+	if (data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&h->share_lock[data]);
+}
+
+int spa_etcd_http_new(const struct spa_host_api *host, const struct spa_etcd_conf *c,
+		      struct spa_etcd_http **out)
+{
+	struct spa_etcd_http *h;
+
+	*out = NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK) {
+		host->log(host->self, SPA_LOG_ERR, "libcurl: %s", curl_easy_strerror(global_rc));
+		return -ENOTRECOVERABLE;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->host = host;
+	h->conf = c;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_lock[i], NULL);
+	pthread_mutex_init(&h->pool_lock, NULL);
+	pthread_mutex_init(&h->down.lock, NULL);
+	pthread_mutex_init(&h->refused.lock, NULL);
+	h->share = curl_share_init();
+	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!h->share || !h->headers ||
+	    curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+	    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+	    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) != CURLSHE_OK ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+		spa_etcd_http_free(h);
+		return -ENOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+void spa_etcd_http_free(struct spa_etcd_http *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_pool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->share)
+		curl_share_cleanup(h->share);
+	curl_slist_free_all(h->headers);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_lock[i]);
+	pthread_mutex_destroy(&h->pool_lock);
+	pthread_mutex_destroy(&h->down.lock);
+	pthread_mutex_destroy(&h->refused.lock);
+	free(h);
+}
+
+/* What every request of a handle has in common. */
+static CURL *handle_new(struct spa_etcd_http *h)
+{
+	const struct spa_etcd_conf *c = h->conf;
+	long connect_ms = c->timeout_ms < 1000 ? (long)c->timeout_ms : 1000;
+	CURL *e = curl_easy_init();
+	int bad = 0;
+
+	if (!e)
+		return NULL;
+	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_SHARE, h->share) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075500
+	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
+#else
+	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS) != CURLE_OK;
+#endif
+	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	/* the gateway speaks JSON over HTTP/1.1; h2 on etcd's port means gRPC */
+	bad |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 10L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 5L) != CURLE_OK;
+	if (c->ca_file)
+		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) != CURLE_OK;
+	if (c->cert_file) {
+		bad |= curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file) != CURLE_OK;
+		bad |= curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file) != CURLE_OK;
+	}
+	if (bad) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+static CURL *pool_get(struct spa_etcd_http *h)
+{
+	CURL *e = NULL;
+
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->n_pool)
+		e = h->pool[--h->n_pool];
+	pthread_mutex_unlock(&h->pool_lock);
+	return e ? e : handle_new(h);
+}
+
+static void pool_put(struct spa_etcd_http *h, CURL *e)
+{
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->n_pool < POOL_MAX) {
+		h->pool[h->n_pool++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&h->pool_lock);
+	curl_easy_cleanup(e);
+}
+
+/* An answer's body, at most max bytes. */
+struct body {
+	char *data;
+	size_t len, cap, max;
+	int too_big;
+};
+
+static size_t body_write(char *ptr, size_t size, size_t n, void *u)
+{
+	struct body *b = u;
+	size_t add = size * n;
+
+	if (add > b->max - b->len) {
+		b->too_big = 1;
+		return 0;
+	}
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *p;
+
+		while (cap < b->len + add + 1)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p)
+			return 0;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, add);
+	b->len += add;
+	b->data[b->len] = '\0';
+	return add;
+}
+
+/* One request to endpoint i. 0 with *b the answer, 1 when another member
+ * should be tried (why says why), or a negative refusal (logged). */
+static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
+		   const char *req, long timeout_ms, struct body *b, char *why, size_t why_len)
+{
+	char url[SPA_ETCD_URL_MAX + 32], msg[200];
+	long status = 0;
+	CURLcode cc;
+	int code;
+
+	snprintf(url, sizeof(url), "%s%s", h->conf->url[i], path);
+	b->len = 0;
+	b->too_big = 0;
+	if (b->data)
+		b->data[0] = '\0';
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(req)) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_write) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, b) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK)
+		return -ENOMEM;
+	cc = curl_easy_perform(e);
+	if (cc == CURLE_WRITE_ERROR && b->too_big) {
+		spa_etcd_ratelog(&h->refused, h->host, SPA_LOG_ERR,
+				 "%s: an answer larger than %zu bytes", url, b->max);
+		return -EMSGSIZE;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(why, why_len, "%s: %s", h->conf->url[i], curl_easy_strerror(cc));
+		return 1;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && b->len)
+		return 0;
+	code = -1;
+	if (!b->len || !spa_etcd_parse_error(b->data, b->len, &code, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "%s", b->len ? "an answer that is no error object"
+			 : "an empty answer");
+	if (status >= 500 || status == 0 || spa_etcd_error_failover(code, msg)) {
+		snprintf(why, why_len, "%s: HTTP %ld: %s", h->conf->url[i], status, msg);
+		return 1;
+	}
+	spa_etcd_ratelog(&h->refused, h->host, SPA_LOG_ERR, "%s: HTTP %ld: %s", url, status, msg);
+	if (code == SPA_ETCD_GRPC_NOT_FOUND)
+		return -ENOENT;
+	if (code == SPA_ETCD_GRPC_EXHAUSTED)
+		return SPA_ERR_TRANSIENT;
+	return status == 401 || status == 403 ? -EACCES : -EPROTO;
+}
+
+int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *req,
+		       size_t max_resp, char **resp, size_t *resp_len)
+{
+	const struct spa_etcd_conf *c = h->conf;
+	int64_t deadline = spa_etcd_now_ms() + 2 * (int64_t)c->timeout_ms;
+	size_t first = atomic_load(&h->current) % c->n_url, tried = 0;
+	struct body b = { .max = max_resp };
+	char why[300] = "", list[SPA_ETCD_ENDPOINTS_MAX * SPA_ETCD_URL_MAX];
+	CURL *e = pool_get(h);
+	int rc = SPA_ERR_TRANSIENT;
+
+	*resp = NULL;
+	*resp_len = 0;
+	if (!e)
+		return -ENOMEM;
+	list[0] = '\0';
+	for (size_t k = 0; k < c->n_url; k++) {
+		size_t i = (first + k) % c->n_url;
+		int64_t left = deadline - spa_etcd_now_ms();
+
+		if (left <= 0)
+			break;
+		tried++;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 k ? ", " : "", c->url[i]);
+		rc = try_one(h, e, i, path, req,
+			     left < (int64_t)c->timeout_ms ? (long)left : (long)c->timeout_ms,
+			     &b, why, sizeof(why));
+		if (rc == 0) {
+			if (i != first)
+				atomic_store(&h->current, (unsigned)i);
+			*resp = b.data;
+			*resp_len = b.len;
+			b.data = NULL;
+			break;
+		}
+		if (rc < 0)
+			break;
+		rc = SPA_ERR_TRANSIENT;
+	}
+	if (rc == SPA_ERR_TRANSIENT && why[0])
+		spa_etcd_ratelog(&h->down, h->host, SPA_LOG_WARNING,
+				 "no etcd endpoint answered (tried %zu of %zu: %s); last error: %s",
+				 tried, c->n_url, list, why);
+	/* a handle that failed may hold a broken connection: curl drops
+	 * those itself, and keeps the good ones */
+	pool_put(h, e);
+	free(b.data);
+	return rc;
+}
+
+/* ---- the watch stream ----------------------------------------------------- */
+
+struct stream {
+	char *buf;
+	size_t len, max;
+	spa_etcd_line_fn on_line;
+	void *ctx;
+	int rc;                 /* on_line's nonzero answer */
+	int too_long;
+	const atomic_int *stop;
+};
+
+static size_t stream_write(char *ptr, size_t size, size_t n, void *u)
+{
+	struct stream *s = u;
+	size_t add = size * n, start = 0;
+
+	if (s->rc || atomic_load(s->stop))
+		return 0;
+	for (size_t i = 0; i < add; i++) {
+		if (ptr[i] != '\n')
+			continue;
+		/* a line, perhaps begun in earlier chunks */
+		if (s->len + (i - start) > s->max) {
+			s->too_long = 1;
+			return 0;
+		}
+		memcpy(s->buf + s->len, ptr + start, i - start);
+		s->len += i - start;
+		if (s->len)
+			s->rc = s->on_line(s->ctx, s->buf, s->len);
+		s->len = 0;
+		start = i + 1;
+		if (s->rc)
+			return 0;
+	}
+	if (s->len + (add - start) > s->max) {
+		s->too_long = 1;
+		return 0;
+	}
+	memcpy(s->buf + s->len, ptr + start, add - start);
+	s->len += add - start;
+	return add;
+}
+
+static int stream_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct stream *s = u;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return atomic_load(s->stop) ? 1 : 0;
+}
+
+int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *req,
+			 size_t max_line, spa_etcd_line_fn on_line, void *ctx,
+			 const atomic_int *stop)
+{
+	const struct spa_etcd_conf *c = h->conf;
+	size_t i = atomic_load(&h->current) % c->n_url;
+	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx, .stop = stop };
+	char url[SPA_ETCD_URL_MAX + 32];
+	long status = 0;
+	CURLcode cc;
+	CURL *e;
+	int rc;
+
+	s.buf = malloc(max_line ? max_line : 1);
+	e = handle_new(h);
+	if (!s.buf || !e) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s%s", c->url[i], path);
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(req)) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, stream_progress) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s) != CURLE_OK) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	/* the last line may lack its newline (an error answer) */
+	if (cc == CURLE_OK && !s.rc && s.len && !atomic_load(stop))
+		s.rc = on_line(ctx, s.buf, s.len);
+	if (atomic_load(stop))
+		rc = 0;
+	else if (s.rc)
+		rc = s.rc;
+	else if (s.too_long) {
+		h->host->log(h->host->self, SPA_LOG_ERR, "%s: a watch answer longer than %zu "
+			     "bytes", url, max_line);
+		rc = -EMSGSIZE;
+	} else if (cc != CURLE_OK) {
+		h->host->log(h->host->self, SPA_LOG_WARNING, "%s: watch: %s", url,
+			     curl_easy_strerror(cc));
+		rc = SPA_ERR_TRANSIENT;
+	} else {
+		h->host->log(h->host->self, SPA_LOG_WARNING, "%s: watch: the stream ended "
+			     "(HTTP %ld)", url, status);
+		rc = SPA_ERR_TRANSIENT;
+	}
+	/* a broken stream may be this member's fault: the next watch starts
+	 * at the next one */
+	if (rc < 0 && rc != -ENOMEM)
+		atomic_compare_exchange_strong(&h->current, &(unsigned){ (unsigned)i },
+					       (unsigned)((i + 1) % c->n_url));
+out:
+	if (e)
+		curl_easy_cleanup(e);
+	free(s.buf);
+	return rc;
+}
