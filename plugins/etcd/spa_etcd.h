@@ -114,7 +114,8 @@ int spa_etcd_parse_range(const char *body, size_t len, struct spa_etcd_sink *s,
 
 /* One line of the watch stream: events to sink. Returns 0 (go on),
  * -ECANCELED when the server ended the watch (why: compaction...),
- * -EBADMSG for a malformed line or an error object. *created is set to
+ * -ECONNRESET for an error object (why: its message), -EBADMSG for a
+ * malformed line. *created is set to
  * 1 by the line acknowledging the watch. */
 int spa_etcd_parse_watch_line(const char *line, size_t len, struct spa_etcd_sink *s,
 			      int *created, char *why, size_t why_len);

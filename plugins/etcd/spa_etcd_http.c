@@ -26,6 +26,7 @@ struct spa_etcd_http {
 	CURLSH *share;
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 	struct curl_slist *headers;
+	struct curl_slist *watch_headers;
 	pthread_mutex_t pool_lock;
 	CURL *pool[POOL_MAX];
 	size_t n_pool;
@@ -125,7 +126,18 @@ int spa_etcd_http_new(const struct spa_host_api *host, const struct spa_etcd_con
 	pthread_mutex_init(&h->refused.lock, NULL);
 	h->share = curl_share_init();
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	if (!h->share || !h->headers ||
+	h->watch_headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* gRPC metadata "hasleader": a member cut off from its cluster ends
+	 * the watch instead of streaming silence (etcd's WithRequireLeader) */
+	if (h->watch_headers) {
+		struct curl_slist *l = curl_slist_append(h->watch_headers,
+							 "Grpc-Metadata-hasleader: true");
+
+		if (!l)
+			curl_slist_free_all(h->watch_headers);
+		h->watch_headers = l;
+	}
+	if (!h->share || !h->headers || !h->watch_headers ||
 	    curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
 	    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
 	    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) != CURLSHE_OK ||
@@ -147,6 +159,7 @@ void spa_etcd_http_free(struct spa_etcd_http *h)
 	if (h->share)
 		curl_share_cleanup(h->share);
 	curl_slist_free_all(h->headers);
+	curl_slist_free_all(h->watch_headers);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->share_lock[i]);
 	pthread_mutex_destroy(&h->pool_lock);
@@ -434,6 +447,7 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(req)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->watch_headers) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, stream_progress) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s) != CURLE_OK) {

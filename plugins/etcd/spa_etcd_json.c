@@ -608,8 +608,9 @@ int spa_etcd_parse_watch_line(const char *line, size_t len, struct spa_etcd_sink
 	int64_t compact;
 	size_t i;
 
+	/* the gateway's word for a broken stream (a member going away) */
 	if (spa_etcd_parse_error(line, len, &code, why, why_len))
-		return -EBADMSG;
+		return -ECONNRESET;
 	j = load(line, len, why, why_len);
 	if (!j)
 		return rc;

@@ -398,7 +398,12 @@ static int watch_line(void *u, const char *line, size_t len)
 					   sizeof(w->why));
 
 	if (rc == -ECANCELED) {
-		w->st->host->log(w->st->host->self, SPA_LOG_NOTICE, "%s; listing again", w->why);
+		w->st->host->log(w->st->host->self, SPA_LOG_NOTICE, "%s", w->why);
+		return SPA_ERR_TRANSIENT;
+	}
+	if (rc == -ECONNRESET) {
+		w->st->host->log(w->st->host->self, SPA_LOG_WARNING, "watch: the stream broke: %s",
+				 w->why);
 		return SPA_ERR_TRANSIENT;
 	}
 	if (rc < 0)
