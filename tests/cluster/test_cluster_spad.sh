@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Cluster mode end to end (docs/CLUSTER.md): a real 3-member etcd cluster
+# (TLS, client certificates) and 3 spad nodes, each in a network namespace
+# of its own with its own iptables, knocked from a client namespace.
+#   1. a packet accepted on node a is refused when replayed to b and c;
+#   2. a GRANT_SCOPE cluster grant opens on all three, closes on all three
+#      at its expiry; a GRANT_SCOPE local grant opens on its node only;
+#   3. one etcd member down: knocks and replay refusals still work;
+#   4. a node stopped (kill -9) during a grant catches up when it starts;
+#   5. two members down: node a (CLUSTER_FAIL_MODE closed) refuses knocks,
+#      node c (CLUSTER_FAIL_MODE local) accepts them with a warning; then
+#      the members come back and node a accepts again.
+# Usage: test_cluster_spad.sh <spad> <plugin-dir> <spa-client>
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/etcd_lib.sh"
+
+spad=${1:?spad binary}
+plugin_dir=${2:?plugin directory}
+client=${3:?spa-client binary}
+
+cl_require
+for t in iptables-save socat ss; do
+  command -v "$t" >/dev/null || cl_skip "$t not installed"
+done
+[ -x "$spad" ] || cl_skip "spad not built ($spad)"
+[ -x "$client" ] || cl_skip "spa-client not built ($client)"
+for p in etcd iptables; do
+  [ -f "$plugin_dir/$p.so" ] || cl_skip "$p plugin not built ($plugin_dir/$p.so)"
+done
+
+PORT=62201
+TIMEOUT=6          # a cluster grant's life
+WAIT=150           # tenths: how long anything may take that should be quick
+NODES=(a b c)
+declare -A IP=([a]=198.51.100.11 [b]=198.51.100.12 [c]=198.51.100.13)
+CLI=198.51.100.21
+FAILS=0
+
+trap cl_cleanup EXIT
+cl_setup || { echo "FAIL: etcd cluster setup"; exit 1; }
+for n in "${NODES[@]}"; do
+  cl_node_ns "$n" "${IP[$n]}" || { echo "FAIL: namespace $n"; exit 1; }
+done
+cl_node_ns cli "$CLI" || { echo "FAIL: client namespace"; exit 1; }
+
+dir=$CL_DIR/spad
+mkdir -m 700 "$dir"
+key=$(head -c 32 /dev/urandom | base64 -w0)
+hmac=$(head -c 64 /dev/urandom | base64 -w0)
+lkey=$(head -c 32 /dev/urandom | base64 -w0)
+lhmac=$(head -c 64 /dev/urandom | base64 -w0)
+# the same access.conf on every node: the cluster stanza, then a local one
+cat >"$dir/access.conf" <<CONF
+SOURCE $CLI
+OPEN_PORTS tcp/22
+KEY_BASE64 $key
+HMAC_KEY_BASE64 $hmac
+FW_ACCESS_TIMEOUT $TIMEOUT
+GRANT_SCOPE cluster
+
+SOURCE $CLI
+OPEN_PORTS tcp/2222
+KEY_BASE64 $lkey
+HMAC_KEY_BASE64 $lhmac
+FW_ACCESS_TIMEOUT $TIMEOUT
+CONF
+chmod 600 "$dir/access.conf"
+for n in "${NODES[@]}"; do
+  mkdir -m 700 "$dir/$n" "$dir/$n/run"
+  mode=closed
+  [ "$n" = c ] && mode=local
+  cat >"$dir/$n/fwknopd.conf" <<CONF
+ENABLE_UDP_SERVER Y
+UDPSERV_PORT $PORT
+FWKNOP_RUN_DIR $dir/$n/run
+PLUGIN_DIR $plugin_dir
+FIREWALL_TYPE iptables
+STATE_STORE etcd
+ETCD_ENDPOINTS $(cl_endpoints)
+ETCD_CA_FILE $CL_CA
+ETCD_CERT_FILE $CL_CERT
+ETCD_KEY_FILE $CL_KEY
+ETCD_PREFIX /spa-test/
+ETCD_TIMEOUT 1000
+CLUSTER_NODE_NAME $n
+CLUSTER_FAIL_MODE $mode
+CONF
+  chmod 600 "$dir/$n/fwknopd.conf"
+done
+
+check() {
+  if "$@"; then echo "ok: $*"; else echo "FAIL: $*"; FAILS=$((FAILS + 1)); fi
+}
+now_tenths() { echo $(( $(date +%s%N) / 100000000 )); }
+# rules for the client in node n's FWKNOP_INPUT chain, port given
+rules() { cl_in "$1" iptables-save 2>/dev/null | grep -- '^-A FWKNOP_INPUT ' |
+  grep -- "-s $CLI/32" | grep -c -- "--dport $2\b" || true; }
+wait_rules() { # <node> <port> <count> <tenths>
+  local end=$(( $(now_tenths) + $4 ))
+  while [ "$(rules "$1" "$2")" != "$3" ]; do
+    [ "$(now_tenths)" -lt "$end" ] || { echo "  node $1 port $2: $(rules "$1" "$2") rules"; return 1; }
+    sleep 0.1
+  done
+}
+log_of() { echo "$dir/$1/spad.log"; }
+log_count() { grep -c -- "$2" "$(log_of "$1")" 2>/dev/null || true; }
+wait_log() { # <node> <text> <count> <tenths>
+  local end=$(( $(now_tenths) + $4 ))
+  while [ "$(log_count "$1" "$2")" -lt "$3" ]; do
+    [ "$(now_tenths)" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+
+declare -A PID
+start_node() { # <node>
+  local n=$1 end
+  cl_spawn cl_in "$n" "$spad" -f -U -v -c "$dir/$n/fwknopd.conf" -a "$dir/access.conf" \
+    -r "$dir/$n/run" >>"$(log_of "$n")" 2>&1
+  PID[$n]=$CL_LAST_PID
+  end=$(( $(now_tenths) + WAIT ))
+  while [ "$(now_tenths)" -lt "$end" ]; do
+    cl_in "$n" ss -Hlun "sport = :$PORT" | grep -q . && return 0
+    kill -0 "${PID[$n]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: spad on node $n did not start"; tail -20 "$(log_of "$n")"
+  return 1
+}
+stop_nodes() {
+  local n
+  for n in "${NODES[@]}"; do
+    [ -n "${PID[$n]:-}" ] && cl_kill_pid "${PID[$n]}"
+  done
+  return 0
+}
+CL_CLEANUP_HOOKS+=(stop_nodes)
+
+# knock <node> <port> <key> <hmac> <save-file>: one packet, kept for replays
+knock() {
+  cl_in cli "$client" --no-rc-file -A "tcp/$2" -a "$CLI" -D "${IP[$1]}" -p "$PORT" \
+    --key-base64-rijndael "$3" --key-base64-hmac "$4" -B "$5" >/dev/null 2>&1 ||
+    echo "  knock to $1 failed"
+}
+# replay <node> <file>: the very bytes of a saved packet, again
+replay() {
+  tr -d '\n' <"$2" | cl_in cli socat -u - "UDP-SENDTO:${IP[$1]}:$PORT" ||
+    echo "  replay to $1 failed"
+}
+
+for n in "${NODES[@]}"; do
+  start_node "$n" || exit 1
+done
+
+echo "== 1. replay across nodes"
+knock a 22 "$key" "$hmac" "$dir/p1"
+check wait_log a "decision=grant" 1 "$WAIT"
+replay b "$dir/p1"
+replay c "$dir/p1"
+check wait_log b "replay: the cluster has seen this packet" 1 "$WAIT"
+check wait_log c "replay: the cluster has seen this packet" 1 "$WAIT"
+# and the node that took it refuses it by its own cache, as before
+replay a "$dir/p1"
+check wait_log a "decision=reject.*replay" 1 "$WAIT"
+
+echo "== 2. a cluster grant opens on every node and closes on every node"
+for n in "${NODES[@]}"; do
+  check wait_rules "$n" 22 1 "$WAIT"
+done
+knock b 2222 "$lkey" "$lhmac" "$dir/p2"
+check wait_rules b 2222 1 "$WAIT"
+check wait_log b "decision=grant.*tcp/2222" 1 "$WAIT"
+sleep 1
+check test "$(rules a 2222)" = 0
+check test "$(rules c 2222)" = 0
+# the grant of step 1 ends TIMEOUT s after its knock, on every node
+for n in "${NODES[@]}"; do
+  check wait_rules "$n" 22 0 $(( (TIMEOUT + 6) * 10 ))
+done
+check wait_rules b 2222 0 $(( (TIMEOUT + 6) * 10 ))
+
+echo "== 3. one etcd member down"
+cl_member_stop 1
+knock b 22 "$key" "$hmac" "$dir/p3"
+check wait_log b "decision=grant" 2 "$WAIT"
+for n in "${NODES[@]}"; do
+  check wait_rules "$n" 22 1 "$WAIT"
+done
+replay a "$dir/p3"
+check wait_log a "replay: the cluster has seen this packet" 2 "$WAIT"
+for n in "${NODES[@]}"; do
+  check wait_rules "$n" 22 0 $(( (TIMEOUT + 6) * 10 ))
+done
+
+echo "== 4. a node killed during a grant catches up when it starts again"
+cl_kill_pid "${PID[b]}" KILL
+PID[b]=""
+knock c 22 "$key" "$hmac" "$dir/p4"
+check wait_rules c 22 1 "$WAIT"
+check wait_rules a 22 1 "$WAIT"
+start_node b || exit 1
+check wait_rules b 22 1 "$WAIT"
+check wait_log b "in step with the state store" 1 "$WAIT"
+for n in "${NODES[@]}"; do
+  check wait_rules "$n" 22 0 $(( (TIMEOUT + 6) * 10 ))
+done
+
+echo "== 5. two members down: closed refuses, local accepts with a warning"
+cl_member_stop 2
+knock a 22 "$key" "$hmac" "$dir/p5"
+check wait_log a "state store unavailable.*CLUSTER_FAIL_MODE closed" 1 "$WAIT"
+check test "$(rules a 22)" = 0
+knock c 22 "$key" "$hmac" "$dir/p6"
+check wait_log c "accepted on this node's replay cache only" 1 "$WAIT"
+check wait_rules c 22 1 "$WAIT"
+cl_member_start 1 && cl_member_start 2 && cl_wait_healthy ||
+  { echo "FAIL: members did not come back"; exit 1; }
+knock a 22 "$key" "$hmac" "$dir/p7"
+check wait_log a "state store .* answers again" 1 "$(( WAIT * 2 ))"
+check wait_rules a 22 1 "$WAIT"
+
+# whatever a failed step left: each node's log, for the reader
+if [ "$FAILS" -ne 0 ]; then
+  for n in "${NODES[@]}"; do
+    echo "--- node $n"; tail -40 "$(log_of "$n")"
+  done
+  echo "FAIL: $FAILS checks failed"
+  exit 1
+fi
+echo "PASS"
