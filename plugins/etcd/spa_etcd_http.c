@@ -31,6 +31,9 @@ struct spa_etcd_http {
 	CURL *pool[POOL_MAX];
 	size_t n_pool;
 	atomic_uint current;          /* the endpoint that last answered */
+	/* when each endpoint last failed a request the way a dead or hung
+	 * member does: a watch on it gives up (see stream_progress) */
+	_Atomic int64_t failed_ms[SPA_ETCD_ENDPOINTS_MAX];
 	struct spa_etcd_ratelog down; /* "no endpoint answered" */
 	struct spa_etcd_ratelog refused; /* a member's refusal */
 };
@@ -294,6 +297,7 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 	}
 	if (cc != CURLE_OK) {
 		snprintf(why, why_len, "%s: %s", h->conf->url[i], curl_easy_strerror(cc));
+		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
 		return 1;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -305,6 +309,7 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 			 : "an empty answer");
 	if (status >= 500 || status == 0 || spa_etcd_error_failover(code, msg)) {
 		snprintf(why, why_len, "%s: HTTP %ld: %s", h->conf->url[i], status, msg);
+		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
 		return 1;
 	}
 	spa_etcd_ratelog(&h->refused, h->host, SPA_LOG_ERR, "%s: HTTP %ld: %s", url, status, msg);
@@ -375,7 +380,10 @@ struct stream {
 	void *ctx;
 	int rc;                 /* on_line's nonzero answer */
 	int too_long;
+	int member_failed;
 	const atomic_int *stop;
+	const _Atomic int64_t *failed_ms;   /* of the watch's endpoint */
+	int64_t start_ms;
 };
 
 static size_t stream_write(char *ptr, size_t size, size_t n, void *u)
@@ -419,7 +427,16 @@ static int stream_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return atomic_load(s->stop) ? 1 : 0;
+	if (atomic_load(s->stop))
+		return 1;
+	/* TCP keepalive finds a dead host, not a hung member (a stopped
+	 * process, a wedged disk): its stream just stays silent. The unary
+	 * requests notice it by their timeouts; so the watch leaves too. */
+	if (atomic_load(s->failed_ms) > s->start_ms) {
+		s->member_failed = 1;
+		return 1;
+	}
+	return 0;
 }
 
 int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *req,
@@ -428,7 +445,8 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 {
 	const struct spa_etcd_conf *c = h->conf;
 	size_t i = atomic_load(&h->current) % c->n_url;
-	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx, .stop = stop };
+	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx, .stop = stop,
+			    .failed_ms = &h->failed_ms[i], .start_ms = spa_etcd_now_ms() };
 	char url[SPA_ETCD_URL_MAX + 32];
 	long status = 0;
 	CURLcode cc;
@@ -463,7 +481,11 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 		rc = 0;
 	else if (s.rc)
 		rc = s.rc;
-	else if (s.too_long) {
+	else if (s.member_failed) {
+		h->host->log(h->host->self, SPA_LOG_WARNING, "%s: watch: this member failed "
+			     "other requests since the watch began; watching from another", url);
+		rc = SPA_ERR_TRANSIENT;
+	} else if (s.too_long) {
 		h->host->log(h->host->self, SPA_LOG_ERR, "%s: a watch answer longer than %zu "
 			     "bytes", url, max_line);
 		rc = -EMSGSIZE;
