@@ -135,14 +135,18 @@ int spa_etcd_http_new(const struct spa_host_api *host, const struct spa_etcd_con
 		      struct spa_etcd_http **out);
 void spa_etcd_http_free(struct spa_etcd_http *h);
 
+/* The deadline of an op starting now: 2 x ETCD_TIMEOUT (monotonic ms). */
+int64_t spa_etcd_http_deadline(const struct spa_etcd_http *h);
+
 /* POSTs body to path on the endpoints, starting at the last that
  * answered and going on to the next on failures another member may not
- * have, until one answers or 2 x ETCD_TIMEOUT is spent. On 0, *resp
+ * have, until one answers or the deadline (spa_etcd_http_deadline, shared
+ * by the requests of one op) has passed. On 0, *resp
  * (free()) holds the answer's JSON (*resp_len bytes, NUL-terminated).
  * SPA_ERR_TRANSIENT when no member could answer (logged, rate-limited),
  * another negative error for a refusal (logged). */
 int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *body,
-		       size_t max_resp, char **resp, size_t *resp_len);
+		       int64_t deadline, size_t max_resp, char **resp, size_t *resp_len);
 
 /* Streams POST /v3/watch of body: each complete line to on_line, until
  * on_line returns nonzero (returned), the server ends the stream, an error

@@ -320,11 +320,15 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 	return status == 401 || status == 403 ? -EACCES : -EPROTO;
 }
 
+int64_t spa_etcd_http_deadline(const struct spa_etcd_http *h)
+{
+	return spa_etcd_now_ms() + 2 * (int64_t)h->conf->timeout_ms;
+}
+
 int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *req,
-		       size_t max_resp, char **resp, size_t *resp_len)
+		       int64_t deadline, size_t max_resp, char **resp, size_t *resp_len)
 {
 	const struct spa_etcd_conf *c = h->conf;
-	int64_t deadline = spa_etcd_now_ms() + 2 * (int64_t)c->timeout_ms;
 	size_t first = atomic_load(&h->current) % c->n_url, tried = 0;
 	struct body b = { .max = max_resp };
 	char why[300] = "", list[SPA_ETCD_ENDPOINTS_MAX * SPA_ETCD_URL_MAX];
@@ -340,8 +344,12 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *re
 		size_t i = (first + k) % c->n_url;
 		int64_t left = deadline - spa_etcd_now_ms();
 
-		if (left <= 0)
+		/* at least one attempt, however late: an op that waited for a
+		 * lease still gets its answer when the store is well */
+		if (left <= 0 && k > 0)
 			break;
+		if (left < (int64_t)c->timeout_ms / 2)
+			left = (int64_t)c->timeout_ms / 2;
 		tried++;
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			 k ? ", " : "", c->url[i]);

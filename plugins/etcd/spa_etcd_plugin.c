@@ -195,14 +195,14 @@ static int full_key(const struct etcd_state *st, const char *key, int empty_ok, 
 }
 
 /* A POST whose answer parse checks; malformed answers logged. */
-static int post(struct etcd_state *st, const char *path, char *req, size_t max,
-		char **resp, size_t *len)
+static int post(struct etcd_state *st, const char *path, char *req, int64_t deadline,
+		size_t max, char **resp, size_t *len)
 {
 	int rc;
 
 	if (!req)
 		return -ENOMEM;
-	rc = spa_etcd_http_post(st->http, path, req, max, resp, len);
+	rc = spa_etcd_http_post(st->http, path, req, deadline, max, resp, len);
 	free(req);
 	return rc;
 }
@@ -214,14 +214,15 @@ static int malformed(struct etcd_state *st, const char *what, const char *why)
 	return -EBADMSG;
 }
 
-static int lease_grant(struct etcd_state *st, int64_t ttl, int64_t *id)
+static int lease_grant(struct etcd_state *st, int64_t ttl, int64_t deadline, int64_t *id)
 {
 	char *resp = NULL, why[160];
 	int64_t got_ttl;
 	size_t len;
 	int rc;
 
-	rc = post(st, "/v3/lease/grant", spa_etcd_req_lease_grant(ttl), RESP_MAX, &resp, &len);
+	rc = post(st, "/v3/lease/grant", spa_etcd_req_lease_grant(ttl), deadline, RESP_MAX,
+		  &resp, &len);
 	if (rc == 0 && spa_etcd_parse_lease(resp, len, id, &got_ttl, why, sizeof(why)) < 0)
 		rc = malformed(st, "lease grant", why);
 	free(resp);
@@ -250,7 +251,7 @@ static struct lease_slot *slot_of(struct etcd_state *st, uint32_t ttl, int64_t n
  * once older than bucket, so a key put under it lives at least ttl. One
  * thread grants while the others wait; if that grant fails, the waiters
  * fail too rather than each waiting for a timeout of its own. */
-static int shared_lease(struct etcd_state *st, uint32_t ttl, int64_t *id)
+static int shared_lease(struct etcd_state *st, uint32_t ttl, int64_t deadline, int64_t *id)
 {
 	int64_t bucket_ms = (ttl / 8 > 1 ? ttl / 8 : 1) * 1000LL;
 	int rc = SPA_ERR_TRANSIENT;
@@ -279,7 +280,7 @@ static int shared_lease(struct etcd_state *st, uint32_t ttl, int64_t *id)
 		}
 		s->granting = 1;
 		pthread_mutex_unlock(&st->lease_lock);
-		rc = lease_grant(st, (int64_t)ttl + bucket_ms / 1000, &got);
+		rc = lease_grant(st, (int64_t)ttl + bucket_ms / 1000, deadline, &got);
 		pthread_mutex_lock(&st->lease_lock);
 		s->granting = 0;
 		if (rc == 0) {
@@ -313,18 +314,18 @@ static int etcd_claim(void *state, const char *key, uint32_t ttl_s)
 	struct etcd_state *st = state;
 	char full[SPA_ETCD_FULLKEY_MAX + 1], *resp = NULL, why[160];
 	int rc, succeeded = 0;
-	int64_t lease = 0;
+	int64_t lease = 0, deadline = spa_etcd_http_deadline(st->http);
 	size_t len, rlen;
 
 	rc = full_key(st, key, 0, full, sizeof(full), &len);
 	if (ttl_s == 0)
 		ttl_s = 1;
 	for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
-		rc = shared_lease(st, ttl_s, &lease);
+		rc = shared_lease(st, ttl_s, deadline, &lease);
 		if (rc < 0)
 			break;
-		rc = post(st, "/v3/kv/txn", spa_etcd_req_claim(full, len, lease), RESP_MAX,
-			  &resp, &rlen);
+		rc = post(st, "/v3/kv/txn", spa_etcd_req_claim(full, len, lease), deadline,
+			  RESP_MAX, &resp, &rlen);
 		if (rc != -ENOENT)
 			break;
 		lease_forget(st, ttl_s, lease);
@@ -344,7 +345,7 @@ static int etcd_put(void *state, const char *key, const char *value, uint32_t tt
 	struct etcd_state *st = state;
 	char full[SPA_ETCD_FULLKEY_MAX + 1], *resp = NULL, why[160];
 	size_t len, vlen = value ? strlen(value) : 0, rlen;
-	int64_t lease = 0;
+	int64_t lease = 0, deadline = spa_etcd_http_deadline(st->http);
 	int rc;
 
 	rc = full_key(st, key, 0, full, sizeof(full), &len);
@@ -355,10 +356,10 @@ static int etcd_put(void *state, const char *key, const char *value, uint32_t tt
 			      value ? "a value longer than SPA_STORE_VALUE_MAX" : "no value");
 		return -EINVAL;
 	}
-	rc = lease_grant(st, ttl_s ? ttl_s : 1, &lease);
+	rc = lease_grant(st, ttl_s ? ttl_s : 1, deadline, &lease);
 	if (rc == 0)
 		rc = post(st, "/v3/kv/put", spa_etcd_req_put(full, len, value, vlen, lease),
-			  RESP_MAX, &resp, &rlen);
+			  deadline, RESP_MAX, &resp, &rlen);
 	if (rc == -ENOENT)     /* the lease expired between grant and put */
 		rc = SPA_ERR_TRANSIENT;
 	if (rc == 0 && spa_etcd_parse_ok(resp, rlen, why, sizeof(why)) < 0)
@@ -376,8 +377,8 @@ static int etcd_del(void *state, const char *key)
 
 	rc = full_key(st, key, 0, full, sizeof(full), &len);
 	if (rc == 0)
-		rc = post(st, "/v3/kv/deleterange", spa_etcd_req_delete(full, len), RESP_MAX,
-			  &resp, &rlen);
+		rc = post(st, "/v3/kv/deleterange", spa_etcd_req_delete(full, len),
+			  spa_etcd_http_deadline(st->http), RESP_MAX, &resp, &rlen);
 	if (rc == 0 && spa_etcd_parse_ok(resp, rlen, why, sizeof(why)) < 0)
 		rc = malformed(st, "del", why);
 	free(resp);
@@ -440,8 +441,8 @@ static int etcd_watch(void *state, const char *prefix, spa_store_watch_cb cb, vo
 	w.sink = (struct spa_etcd_sink){ .strip = st->conf.prefix,
 					 .strip_len = strlen(st->conf.prefix),
 					 .cb = cb, .ctx = ctx };
-	rc = post(st, "/v3/kv/range", spa_etcd_req_range(full, len, end, elen), LIST_MAX,
-		  &resp, &rlen);
+	rc = post(st, "/v3/kv/range", spa_etcd_req_range(full, len, end, elen),
+		  spa_etcd_http_deadline(st->http), LIST_MAX, &resp, &rlen);
 	if (rc == 0 && spa_etcd_parse_range(resp, rlen, &w.sink, &rev, w.why, sizeof(w.why)) < 0)
 		rc = malformed(st, "watch listing", w.why);
 	free(resp);
