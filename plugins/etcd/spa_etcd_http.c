@@ -61,7 +61,7 @@ void spa_etcd_ratelog(struct spa_etcd_ratelog *r, const struct spa_host_api *hos
 {
 	int64_t now = spa_etcd_now_ms();
 	unsigned long n = 0;
-	char line[512];
+	char line[1024];
 	va_list ap;
 	int say = 0;
 
@@ -272,7 +272,7 @@ static size_t body_write(char *ptr, size_t size, size_t n, void *u)
 static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 		   const char *req, long timeout_ms, struct body *b, char *why, size_t why_len)
 {
-	char url[SPA_ETCD_URL_MAX + 32], msg[200];
+	char url[SPA_ETCD_URL_MAX + 32], msg[200], err[CURL_ERROR_SIZE];
 	long status = 0;
 	CURLcode cc;
 	int code;
@@ -287,16 +287,22 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(req)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_write) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, b) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK)
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, err) != CURLE_OK)
 		return -ENOMEM;
+	err[0] = '\0';
 	cc = curl_easy_perform(e);
+	/* the handle outlives err: a pooled handle must not point at it */
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
 	if (cc == CURLE_WRITE_ERROR && b->too_big) {
 		spa_etcd_ratelog(&h->refused, h->host, SPA_LOG_ERR,
 				 "%s: an answer larger than %zu bytes", url, b->max);
 		return -EMSGSIZE;
 	}
 	if (cc != CURLE_OK) {
-		snprintf(why, why_len, "%s: %s", h->conf->url[i], curl_easy_strerror(cc));
+		/* the error buffer has the detail (which certificate check) */
+		snprintf(why, why_len, "%s: %s", h->conf->url[i],
+			 err[0] ? err : curl_easy_strerror(cc));
 		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
 		return 1;
 	}
@@ -331,7 +337,7 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *re
 	const struct spa_etcd_conf *c = h->conf;
 	size_t first = atomic_load(&h->current) % c->n_url, tried = 0;
 	struct body b = { .max = max_resp };
-	char why[300] = "", list[SPA_ETCD_ENDPOINTS_MAX * SPA_ETCD_URL_MAX];
+	char why[300] = "", list[900];
 	CURL *e = pool_get(h);
 	int rc = SPA_ERR_TRANSIENT;
 
@@ -351,8 +357,6 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *re
 		if (left < (int64_t)c->timeout_ms / 2)
 			left = (int64_t)c->timeout_ms / 2;
 		tried++;
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-			 k ? ", " : "", c->url[i]);
 		rc = try_one(h, e, i, path, req,
 			     left < (int64_t)c->timeout_ms ? (long)left : (long)c->timeout_ms,
 			     &b, why, sizeof(why));
@@ -367,11 +371,15 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *re
 		if (rc < 0)
 			break;
 		rc = SPA_ERR_TRANSIENT;
+		/* each member's own reason: a certificate refused by one and a
+		 * timeout of another are different problems */
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.200s",
+			 list[0] ? "; " : "", why);
 	}
-	if (rc == SPA_ERR_TRANSIENT && why[0])
+	if (rc == SPA_ERR_TRANSIENT && list[0])
 		spa_etcd_ratelog(&h->down, h->host, SPA_LOG_WARNING,
-				 "no etcd endpoint answered (tried %zu of %zu: %s); last error: %s",
-				 tried, c->n_url, list, why);
+				 "no etcd endpoint answered (tried %zu of %zu): %s", tried,
+				 c->n_url, list);
 	/* a handle that failed may hold a broken connection: curl drops
 	 * those itself, and keeps the good ones */
 	pool_put(h, e);
