@@ -287,6 +287,8 @@ static int load_one(struct spa_daemon *d, const struct spa_stanza *s, struct spa
 		return -EINVAL;
 	}
 	rc = spa_plugin_load_named(d->cfg.plugin_dir, name, out, lerr, sizeof(lerr));
+	if (rc == 0)
+		rc = spa_plugin_refuse_store(*out, lerr, sizeof(lerr));
 	if (rc < 0) {
 		if (precheck_keys(&d->cfg, err, errlen) < 0) {
 			size_t used = strlen(err);

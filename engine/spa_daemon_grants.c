@@ -459,6 +459,8 @@ int spa_daemon_load_journal_plugins(struct spa_daemon *d)
 			return -EINVAL;
 		}
 		rc = spa_plugin_load_named(d->cfg.plugin_dir, name, &p, err, sizeof(err));
+		if (rc == 0)
+			rc = spa_plugin_refuse_store(p, err, sizeof(err));
 		if (rc < 0) {
 			spa_log(SPA_L_ERR, "journal holds grants of plugin %s, which cannot be "
 				"loaded (%s); refusing to start blind", name, err);

@@ -294,6 +294,11 @@ static int check_descriptor(const struct spa_plugin_descriptor *d, const char *p
 			d->struct_size >= offsetof(struct spa_plugin_descriptor, store) +
 						  sizeof(d->store) ? d->store : NULL;
 
+		if (d->capabilities & SPA_PLUGIN_CAP_COMMAND) {
+			snprintf(err, errlen, "plugin %s: a state store is nothing else (it "
+				 "declares SPA_PLUGIN_CAP_COMMAND too)", path);
+			return -EINVAL;
+		}
 		if (!d->name || !*d->name || !d->version || !d->ops.init || !d->ops.fini ||
 		    !st || st->struct_size < sizeof(*st) || !st->claim || !st->put ||
 		    !st->del || !st->watch || !st->watch_stop) {
@@ -368,6 +373,16 @@ out:
 	else
 		*out = p;
 	return rc;
+}
+
+int spa_plugin_refuse_store(struct spa_plugin *p, char *err, size_t errlen)
+{
+	if (!(p->d->capabilities & SPA_PLUGIN_CAP_STORE))
+		return 0;
+	snprintf(err, errlen, "plugin %s is a state store (STATE_STORE), not a firewall backend",
+		 p->path);
+	spa_plugin_unload(p);
+	return -EINVAL;
 }
 
 int spa_plugin_load_named(const char *dir, const char *name, struct spa_plugin **out,

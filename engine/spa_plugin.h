@@ -66,6 +66,10 @@ int spa_plugin_check(struct spa_plugin *p, const struct spa_config *cfg,
 bool spa_plugin_keys_changed(const struct spa_plugin *p, const struct spa_config *cfg,
 			     char *key, size_t keylen);
 void spa_plugin_unload(struct spa_plugin *p);
+/* A state-store module (SPA_PLUGIN_CAP_STORE) has no firewall ops: named
+ * where a backend is expected, it is unloaded and refused (-EINVAL, err
+ * says why); 0 for any other plugin. */
+int spa_plugin_refuse_store(struct spa_plugin *p, char *err, size_t errlen);
 /* Whether a plugin with key_prefix may read config key `key`. */
 bool spa_plugin_key_visible(const char *prefix, const char *key);
 /* FLUSH_<prefix>AT_INIT / _AT_EXIT, fwknop default Y: whether the daemon

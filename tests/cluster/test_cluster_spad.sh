@@ -150,6 +150,30 @@ replay() {
     echo "  replay to $1 failed"
 }
 
+echo "== 0. configurations spad must refuse, naming the problem"
+# refused <text expected> <fwknopd.conf lines...>: spad --exit-parse-config
+# exits 2 and says why; the rest of node a's file as it is
+refused() {
+  local want=$1 out rc; shift
+  { grep -vE '^(FIREWALL_TYPE|STATE_STORE|ETCD_ENDPOINTS) ' "$dir/a/fwknopd.conf"
+    printf '%s\n' "$@"; } >"$dir/bad.conf"
+  grep -q '^FIREWALL_TYPE ' "$dir/bad.conf" || echo "FIREWALL_TYPE iptables" >>"$dir/bad.conf"
+  grep -q '^STATE_STORE ' "$dir/bad.conf" || echo "STATE_STORE etcd" >>"$dir/bad.conf"
+  grep -q '^ETCD_ENDPOINTS ' "$dir/bad.conf" || echo "ETCD_ENDPOINTS $(cl_endpoints)" >>"$dir/bad.conf"
+  chmod 600 "$dir/bad.conf"
+  out=$("$spad" --exit-parse-config -c "$dir/bad.conf" -a "$dir/access.conf" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 2 ] && grep -q -- "$want" <<<"$out"; then
+    echo "ok: refused ($want)"
+  else
+    echo "FAIL: expected exit 2 and '$want', got $rc: $out"; FAILS=$((FAILS + 1))
+  fi
+}
+refused "is a state store (STATE_STORE), not a firewall backend" "FIREWALL_TYPE etcd"
+refused "not a state store" "STATE_STORE iptables"
+refused "ETCD_ENDPOINTS" "ETCD_ENDPOINTS http://198.51.100.1:2379"
+refused "STATE_STORE 'nosuchstore'" "STATE_STORE nosuchstore"
+
 for n in "${NODES[@]}"; do
   start_node "$n" || exit 1
 done
