@@ -2,12 +2,13 @@
 # Debian packages, one per component (`make package`, docs/PACKAGING.md):
 #   spa-server            spad, its unit, man page, example configuration
 #   spa-client            spa-client
-#   spa-plugin-<name>     one per Linux backend plugin
+#   spa-plugin-<name>     one per Linux backend plugin, and the etcd state
+#                         store of cluster mode (docs/CLUSTER.md)
 #   libspa-plugin-dev     the plugin SDK: header, pkg-config file, examples
 # Run-time libraries are found by dpkg-shlibdeps; what a plugin runs or
 # talks to (a program, a daemon) is declared here. ipfw and pf are BSD
 # backends: a BSD port packages them (docs/PACKAGING.md).
-set(SPA_DEB_PLUGINS iptables nftables ipset firewalld cmdcycle cmdexec)
+set(SPA_DEB_PLUGINS iptables nftables ipset firewalld cmdcycle cmdexec etcd)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME spa)
@@ -80,10 +81,18 @@ foreach(p ${SPA_DEB_PLUGINS})
   if(spa_plugin_${p}_suggests)
     set(CPACK_DEBIAN_${c}_PACKAGE_SUGGESTS "${spa_plugin_${p}_suggests}")
   endif()
-  set(CPACK_COMPONENT_${c}_DESCRIPTION
-      "Single Packet Authorization - ${p} backend for spad
+  if(p STREQUAL "etcd")
+    set(CPACK_COMPONENT_${c}_DESCRIPTION
+        "Single Packet Authorization - etcd state store for spad clusters
+ The state-store module of spad's cluster mode (STATE_STORE etcd): gateways
+ share one replay cache and one set of grants in an etcd v3 cluster; see
+ /usr/share/doc/spa-plugin-etcd/README.md.")
+  else()
+    set(CPACK_COMPONENT_${c}_DESCRIPTION
+        "Single Packet Authorization - ${p} backend for spad
  The ${p} plugin of spad (FIREWALL_TYPE ${p}); see
  /usr/share/doc/spa-plugin-${p}/README.md.")
+  endif()
   set(CPACK_DEBIAN_${c}_PACKAGE_CONTROL_EXTRA
       ${CMAKE_CURRENT_SOURCE_DIR}/scripts/debian/plugin/prerm)
   install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/plugins/${p}/README.md

@@ -834,6 +834,11 @@ int main(int argc, char **argv)
 			plugin_map(&d, i, line, sizeof(line));
 			printf("spad: %s\n", line);
 		}
+		if (d.store_plugin)
+			printf("spad: state store %s %s (%s): node %s, CLUSTER_FAIL_MODE %s\n",
+			       d.store_plugin->d->name, d.store_plugin->d->version,
+			       d.store_plugin->path, d.cfg.cluster.node,
+			       d.cfg.cluster.fail_local ? "local" : "closed");
 		status = 0;
 		goto out;
 	case KILL: case RESTART: case STATUS:

@@ -28,7 +28,8 @@ if [ ${#debs[@]} -eq 0 ]; then
 fi
 
 want=(spa-server spa-client libspa-plugin-dev spa-plugin-iptables spa-plugin-nftables
-      spa-plugin-ipset spa-plugin-firewalld spa-plugin-cmdcycle spa-plugin-cmdexec)
+      spa-plugin-ipset spa-plugin-firewalld spa-plugin-cmdcycle spa-plugin-cmdexec
+      spa-plugin-etcd)
 declare -A deb_of
 for d in "${debs[@]}"; do
   deb_of[$(dpkg-deb -f "$d" Package)]=$d
@@ -75,7 +76,7 @@ has_file spa-client '-rwxr-xr-x' /usr/bin/spa-client
 has_file spa-client '-rw-r--r--' /usr/share/bash-completion/completions/spa-client
 has_file libspa-plugin-dev '-rw-r--r--' /usr/include/spa/plugin.h
 has_file libspa-plugin-dev '-rw-r--r--' "/usr/lib/$multiarch/pkgconfig/spa-plugin.pc"
-for p in iptables nftables ipset firewalld cmdcycle cmdexec; do
+for p in iptables nftables ipset firewalld cmdcycle cmdexec etcd; do
   has_file "spa-plugin-$p" '-rw-r--r--' "/usr/lib/$multiarch/spa/plugins/$p.so"
 done
 conffiles=$(dpkg-deb --ctrl-tarfile "${deb_of[spa-server]}" | tar -xOf - ./conffiles 2>/dev/null)
@@ -153,6 +154,16 @@ out=$(in_root spad --exit-parse-config 2>&1); rc=$?
 if [ $rc = 0 ] && grep -q "cmdexec" <<<"$out"; then ok "command module cmdexec loads"
 else echo "$out"; fail "cmdexec: exit $rc"; fi
 sed -i '/^ENABLE_CMD_EXEC/d' "$root/etc/spa/access.conf"
+# cluster mode: the etcd state store loads (libcurl resolved) and checks
+# its keys; no connection is made by a check
+conf=/etc/spa/check-etcd.conf
+{ cat "$root/etc/spa/spad.conf"
+  printf 'STATE_STORE etcd\nETCD_ENDPOINTS https://198.51.100.1:2379\nCLUSTER_NODE_NAME gw1\n'
+} >"$root$conf"
+chmod 600 "$root$conf"
+out=$(in_root spad -c "$conf" -a /etc/spa/access.conf --exit-parse-config 2>&1); rc=$?
+if [ $rc = 0 ] && grep -q "state store etcd" <<<"$out"; then ok "state store etcd loads"
+else echo "$out"; fail "state store etcd: exit $rc"; fi
 
 echo "== apt-get purge"
 if in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q spa-server' >"$root/tmp/purge.log" 2>&1 &&
