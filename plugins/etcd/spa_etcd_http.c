@@ -129,6 +129,14 @@ int spa_etcd_http_new(const struct spa_host_api *host, const struct spa_etcd_con
 	pthread_mutex_init(&h->refused.lock, NULL);
 	h->share = curl_share_init();
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* no "Expect: 100-continue" round trip before a larger put */
+	if (h->headers) {
+		struct curl_slist *l = curl_slist_append(h->headers, "Expect:");
+
+		if (!l)
+			curl_slist_free_all(h->headers);
+		h->headers = l;
+	}
 	h->watch_headers = curl_slist_append(NULL, "Content-Type: application/json");
 	/* gRPC metadata "hasleader": a member cut off from its cluster ends
 	 * the watch instead of streaming silence (etcd's WithRequireLeader) */
