@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Conformance of the etcd state-store module (plugins/etcd) to the store
+# contract (sdk/include/spa/store.h), against a real 3-member etcd cluster
+# with TLS client certificates (etcd_lib.sh), driven by store_drive from
+# two node namespaces as two spad nodes would:
+#   claim: NEW then SEEN, also from the other node; the key lives at least
+#     its ttl and is gone after ttl + bucket; one NEW out of 8 threads and
+#     out of 2 processes racing for a key;
+#   put/del/watch: a watch sees puts and dels (an expired put too) in
+#     order, nothing outside its prefix; a watch begun later lists the keys
+#     present, then "synced"; watch_stop ends a watch;
+#   failures: a member down (the first endpoint of the list): claims still
+#     work; a watch whose member dies returns an error; two down: claim and
+#     put return SPA_ERR_TRANSIENT in bounded time, a watch an error;
+#     members back: claims work again, earlier claims still SEEN;
+#   TLS: a wrong CA, a client certificate of another CA or none: refused,
+#     with an error naming the problem.
+# Usage: test_store_etcd.sh STORE_DRIVE ETCD.so
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/etcd_lib.sh"
+
+DRIVE=${1:-}
+SO=${2:-}
+cl_require
+[ -x "$DRIVE" ] || cl_skip "store_drive not built ($DRIVE)"
+[ -f "$SO" ] || cl_skip "etcd module not built ($SO)"
+
+TIMEOUT_MS=1000           # ETCD_TIMEOUT of every driver
+PREFIX=/spatest/
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+trap cl_cleanup EXIT
+t_start=$SECONDS
+cl_setup || { echo "FAIL: etcd cluster setup"; exit 1; }
+cl_node_ns a 198.51.100.11 && cl_node_ns b 198.51.100.12 || { echo "FAIL: node namespaces"; exit 1; }
+ok "cluster and nodes up in $((SECONDS - t_start)) s"
+
+keys=(ETCD_ENDPOINTS="$(cl_endpoints)" ETCD_CA_FILE="$CL_CA" ETCD_CERT_FILE="$CL_CERT"
+      ETCD_KEY_FILE="$CL_KEY" ETCD_PREFIX="$PREFIX" ETCD_TIMEOUT="$TIMEOUT_MS")
+
+# drv NODE [KEY=VALUE]... -- CMD...: the driver in a node's namespace, the
+# common keys first (later ones override them)
+drv() { local n=$1; shift; cl_in "$n" "$DRIVE" "$SO" "${keys[@]}" "$@"; }
+
+# run NODE ARGS...: drv, leaving OUT (stdout), ERR (stderr) and RC
+run() {
+  drv "$@" >"$CL_DIR/run.out" 2>"$CL_DIR/run.err"
+  RC=$?
+  OUT=$(cat "$CL_DIR/run.out")
+  ERR=$(cat "$CL_DIR/run.err")
+}
+show() { echo "  rc=$RC out: ${OUT//$'\n'/ | }"; sed 's/^/  err: /' "$CL_DIR/run.err" | head -n 8; }
+# expect WHAT RC OUT: RC and stdout as given, else a failure showing both
+expect() {
+  if [ "$RC" = "$2" ] && [ "$OUT" = "$3" ]; then
+    ok "$1"
+  else
+    fail "$1: wanted rc=$2 '$3'"
+    show
+  fi
+}
+# op_ms OP: the time store_drive measured for the last OP of the run
+op_ms() { sed -n "s/^time: $1 \\([0-9]*\\) ms$/\\1/p" "$CL_DIR/run.err" | tail -n 1; }
+
+# wait_line FILE REGEX TENTHS: until a line of FILE matches
+wait_line() {
+  local i
+  for ((i = 0; i < $3; i++)); do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- claims ------------------------------------------------------------------
+# A ttl of 2 s: the bucket is 1 s (max(1, ttl/8)), so the key lives 2..3 s.
+run a -- claim replay/ttl 2 -- claim replay/ttl 2
+expect "claim with ttl 2: NEW, then SEEN" 2 $'NEW\nSEEN'
+ttl_t0=$(date +%s%N)
+
+run a -- claim replay/k1 30 -- claim replay/k1 30
+expect "claim, claim again: NEW then SEEN (exit 2)" 2 $'NEW\nSEEN'
+run b -- claim replay/k1 30
+expect "claim of node a, from node b: SEEN" 2 SEEN
+v=$(cl_etcdctl get --print-value-only "${PREFIX}replay/k1" 2>/dev/null)
+[ -n "$v" ] && ok "claimed key stored under ETCD_PREFIX" ||
+  fail "no key ${PREFIX}replay/k1 in etcd"
+
+run a -- race replay/race8 8
+expect "8 threads claim one key: one NEW" 0 "new 1 seen 7 errors 0"
+
+# two processes (two nodes), 4 threads each
+drv a -- race replay/race2p 4 >"$CL_DIR/race.a" 2>&1 &
+pa=$!
+drv b -- race replay/race2p 4 >"$CL_DIR/race.b" 2>&1 &
+pb=$!
+wait "$pa"; ra=$?
+wait "$pb"; rb=$?
+na=$(sed -n 's/^new \([0-9]*\) .*/\1/p' "$CL_DIR/race.a")
+nb=$(sed -n 's/^new \([0-9]*\) .*/\1/p' "$CL_DIR/race.b")
+if [ "$ra" = 0 ] && [ "$rb" = 0 ] && [ $(( ${na:-9} + ${nb:-9} )) -eq 1 ]; then
+  ok "2 nodes x 4 threads claim one key: one NEW"
+else
+  fail "2 nodes racing: rc $ra/$rb, NEW $na + $nb"
+  sed 's/^/  a: /' "$CL_DIR/race.a"; sed 's/^/  b: /' "$CL_DIR/race.b"
+fi
+
+# --- put, del, watch -----------------------------------------------------------
+w1=$CL_DIR/watch1.out
+cl_spawn drv a -- watch grants/ 60 >"$w1" 2>"$CL_DIR/watch1.err"
+w1_pid=$CL_LAST_PID
+if wait_line "$w1" '^synced$' 50; then
+  ok "watch of an empty prefix: synced"
+else
+  fail "watch did not report synced"
+  sed 's/^/  /' "$w1" "$CL_DIR/watch1.err" | head -n 10
+fi
+run b -- put grants/b/1 '{"id":1,"src":"198.51.100.21"}' 30 -- del grants/b/1 \
+  -- put other/x outside 30 -- put grants/b/2 short 2
+expect "put, del, put outside, put with ttl 2" 0 $'ok\nok\nok\nok'
+put_t0=$(date +%s%N)
+# the put with ttl 2 must go at expiry: del within ttl + 3 s
+if wait_line "$w1" '^del grants/b/2$' 50; then
+  ok "watch saw the ttl-2 put expire after $(( ($(date +%s%N) - put_t0) / 1000000 )) ms"
+else
+  fail "watch did not see grants/b/2 expire"
+fi
+want=$'synced\nput grants/b/1 {"id":1,"src":"198.51.100.21"}\ndel grants/b/1\nput grants/b/2 short\ndel grants/b/2'
+got=$(cat "$w1")
+[ "$got" = "$want" ] && ok "watch: events in order, nothing outside the prefix" ||
+  { fail "watch events"; echo "  got: ${got//$'\n'/ | }"; echo "  want: ${want//$'\n'/ | }"; }
+
+# a watch begun later lists what is there, then synced, then changes
+run b -- put grants/b/3 three 30 -- put grants/c/4 four 30
+expect "two puts" 0 $'ok\nok'
+w2=$CL_DIR/watch2.out
+cl_spawn drv a -- watch grants/ 3 >"$w2" 2>"$CL_DIR/watch2.err"
+w2_pid=$CL_LAST_PID
+wait_line "$w2" '^synced$' 50
+run b -- put grants/b/3 three-again 30
+wait "$w2_pid"; rc=$?
+got=$(cat "$w2")
+want=$'put grants/b/3 three\nput grants/c/4 four\nsynced\nput grants/b/3 three-again\nstopped'
+[ "$rc" = 0 ] && [ "$got" = "$want" ] &&
+  ok "late watch: listing, synced, the change, stopped by watch_stop" ||
+  { fail "late watch (rc $rc)"; echo "  got: ${got//$'\n'/ | }"; echo "  want: ${want//$'\n'/ | }"; }
+
+# the claim of ttl 2 goes after ttl + bucket (3 s; etcd revokes expired
+# leases within a second or so): gone 8 s after it was made at the latest
+# (the checks above took some of that), then a claim is NEW again
+while :; do
+  life=$(( ($(date +%s%N) - ttl_t0) / 1000000 ))
+  gone=$(cl_etcdctl get --keys-only "${PREFIX}replay/ttl" 2>&1) && [ -z "$gone" ] && break
+  [ "$life" -gt 8000 ] && break
+  sleep 0.1
+done
+[ -z "$gone" ] && ok "claim of ttl 2 gone (seen $life ms after it was made)" ||
+  fail "claim of ttl 2 still there after $life ms: $gone"
+run b -- claim replay/ttl 2
+expect "claim after ttl + bucket: NEW again" 0 NEW
+
+# the first watch (on any member) must not see the members die below
+cl_kill_pid "$w1_pid"
+
+# --- failures -------------------------------------------------------------------
+# a watch on member 3 alone, which is then killed: the watch returns an error
+w3=$CL_DIR/watch3.out
+cl_spawn drv a ETCD_ENDPOINTS="$(cl_member_url 3)" -- watch grants/ 30 >"$w3" 2>"$CL_DIR/watch3.err"
+w3_pid=$CL_LAST_PID
+wait_line "$w3" '^synced$' 50 || fail "watch on member 3 did not sync"
+kill_t0=$(date +%s%N)
+cl_member_stop 3
+for ((i = 0; i < 100; i++)); do
+  kill -0 "$w3_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$w3_pid" 2>/dev/null; then
+  fail "watch still running 10 s after its member was killed"
+else
+  wait "$w3_pid"; rc=$?
+  if [ "$rc" != 0 ] && grep -q '^watch error' "$w3"; then
+    ok "watch returned '$(tail -n 1 "$w3")' (exit $rc) $(( ($(date +%s%N) - kill_t0) / 1000000 )) ms after its member died"
+  else
+    fail "watch whose member died: rc $rc, last line '$(tail -n 1 "$w3")'"
+  fi
+fi
+
+# one member down, first in the list: the module must move on
+dead_first="$(cl_member_url 3),$(cl_member_url 1),$(cl_member_url 2)"
+run a ETCD_ENDPOINTS="$dead_first" -- claim replay/down1 30 -- claim replay/down1 30
+expect "member 3 down (first endpoint): claim NEW then SEEN" 2 $'NEW\nSEEN'
+run b -- put grants/b/5 five 30 -- claim replay/down1b 30
+expect "member 3 down: put and claim" 0 $'ok\nNEW'
+
+# two down: no quorum; transient within 4 x ETCD_TIMEOUT
+cl_member_stop 2
+limit=$((4 * TIMEOUT_MS))
+run a -- claim replay/noquorum 30
+ms=$(op_ms claim)
+if [ "$RC" = 3 ] && [ -n "$ms" ] && [ "$ms" -lt "$limit" ]; then
+  ok "two members down: claim transient (exit 3) in $ms ms"
+else
+  fail "two members down: claim wanted exit 3 within $limit ms, took ${ms:-?} ms"
+  show
+fi
+run a -- put grants/b/6 six 30
+ms=$(op_ms put)
+if [ "$RC" = 3 ] && [ -n "$ms" ] && [ "$ms" -lt "$limit" ]; then
+  ok "two members down: put transient in $ms ms"
+else
+  fail "two members down: put wanted exit 3 within $limit ms, took ${ms:-?} ms"
+  show
+fi
+run a -- watch grants/ 8
+ms=$(op_ms watch)
+if [ "$RC" != 0 ] && grep -q '^watch error' "$CL_DIR/run.out" && [ -n "$ms" ] && [ "$ms" -lt 8000 ]; then
+  ok "two members down: watch returns an error in $ms ms"
+else
+  fail "two members down: watch wanted an error before its stop, took ${ms:-?} ms"
+  show
+fi
+
+cl_member_start 2 && cl_member_start 3 && cl_wait_healthy || fail "members restarted"
+run b -- claim replay/back 30 -- claim replay/k1 30
+expect "members back: claim NEW, the old claim still SEEN" 2 $'NEW\nSEEN'
+
+# --- TLS ---------------------------------------------------------------------------
+# refused WHAT REGEX: the claim failed (not a store answer), and the
+# module's error says why. A client certificate the member refuses shows
+# as the TLS alert, or (libcurl, when the member's close wins the race
+# with its read) as a connection gone: a member refusing is the point.
+refused() {
+  if [ "$RC" != 0 ] && [ "$RC" != 2 ] && grep -qiE "$2" "$CL_DIR/run.err"; then
+    ok "$1 refused (exit $RC): $(grep -hiE -m1 -o "[^:]*($2).{0,60}" "$CL_DIR/run.err" | head -n 1)"
+  else
+    fail "$1 not refused with a reason matching '$2'"
+    show
+  fi
+}
+run a ETCD_CA_FILE="$CL_ROGUE_CA" -- claim replay/tls1 30
+refused "a server certificate of another CA" 'certificate'
+run a ETCD_CERT_FILE="$CL_ROGUE_CERT" ETCD_KEY_FILE="$CL_ROGUE_KEY" -- claim replay/tls2 30
+refused "a client certificate of another CA" 'bad certificate|not connected|reset'
+run a ETCD_CERT_FILE= ETCD_KEY_FILE= -- claim replay/tls3 30
+refused "no client certificate" 'certificate|not connected|reset'
+
+# --- a small bench (shown, and no claim may fail) --------------------------------
+run a -- bench 400 4
+if [ "$RC" = 0 ] && grep -q ' errors 0$' <<<"$OUT"; then
+  ok "bench: $OUT"
+else
+  fail "bench"; show
+fi
+
+echo "store_etcd: $((SECONDS - t_start)) s"
+if [ "$fails" -ne 0 ]; then
+  echo "$fails check(s) failed"
+  exit 1
+fi
+echo "all store conformance checks passed"
