@@ -150,11 +150,15 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *bo
 
 /* Streams POST /v3/watch of body: each complete line to on_line, until
  * on_line returns nonzero (returned), the server ends the stream, an error
- * (negative), or stop becomes nonzero (0). */
+ * (negative), the member fails another request (SPA_ERR_TRANSIENT), or
+ * stop becomes nonzero (0; spa_etcd_http_wake makes that immediate). */
 typedef int (*spa_etcd_line_fn)(void *ctx, const char *line, size_t len);
 int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *body,
 			 size_t max_line, spa_etcd_line_fn on_line, void *ctx,
 			 const atomic_int *stop);
+
+/* Wakes the running stream, if any, to look at its stop flag now. */
+void spa_etcd_http_wake(struct spa_etcd_http *h);
 
 void spa_etcd_ratelog(struct spa_etcd_ratelog *r, const struct spa_host_api *host,
 		      int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -36,6 +36,8 @@ struct spa_etcd_http {
 	_Atomic int64_t failed_ms[SPA_ETCD_ENDPOINTS_MAX];
 	struct spa_etcd_ratelog down; /* "no endpoint answered" */
 	struct spa_etcd_ratelog refused; /* a member's refusal */
+	pthread_mutex_t watch_lock;
+	CURLM *watch_multi;           /* of the running watch, for its wakeup */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -127,6 +129,7 @@ int spa_etcd_http_new(const struct spa_host_api *host, const struct spa_etcd_con
 	pthread_mutex_init(&h->pool_lock, NULL);
 	pthread_mutex_init(&h->down.lock, NULL);
 	pthread_mutex_init(&h->refused.lock, NULL);
+	pthread_mutex_init(&h->watch_lock, NULL);
 	h->share = curl_share_init();
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	/* no "Expect: 100-continue" round trip before a larger put */
@@ -176,6 +179,7 @@ void spa_etcd_http_free(struct spa_etcd_http *h)
 	pthread_mutex_destroy(&h->pool_lock);
 	pthread_mutex_destroy(&h->down.lock);
 	pthread_mutex_destroy(&h->refused.lock);
+	pthread_mutex_destroy(&h->watch_lock);
 	free(h);
 }
 
@@ -399,34 +403,53 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *re
 
 struct stream {
 	char *buf;
-	size_t len, max;
+	size_t len, cap, max;
 	spa_etcd_line_fn on_line;
 	void *ctx;
 	int rc;                 /* on_line's nonzero answer */
 	int too_long;
-	int member_failed;
-	const atomic_int *stop;
-	const _Atomic int64_t *failed_ms;   /* of the watch's endpoint */
-	int64_t start_ms;
 };
 
+/* Appends n bytes to the line being gathered: 0, or -1 when the line
+ * would pass max (or memory ran out). */
+static int stream_add(struct stream *s, const char *p, size_t n)
+{
+	if (n > s->max - s->len) {
+		s->too_long = 1;
+		return -1;
+	}
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *b;
+
+		while (cap < s->len + n)
+			cap *= 2;
+		if (cap > s->max)
+			cap = s->max;
+		b = realloc(s->buf, cap);
+		if (!b)
+			return -1;
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+/* Chunks split lines anywhere: whole lines go to on_line. */
 static size_t stream_write(char *ptr, size_t size, size_t n, void *u)
 {
 	struct stream *s = u;
 	size_t add = size * n, start = 0;
 
-	if (s->rc || atomic_load(s->stop))
+	if (s->rc)
 		return 0;
 	for (size_t i = 0; i < add; i++) {
 		if (ptr[i] != '\n')
 			continue;
-		/* a line, perhaps begun in earlier chunks */
-		if (s->len + (i - start) > s->max) {
-			s->too_long = 1;
+		if (stream_add(s, ptr + start, i - start) < 0)
 			return 0;
-		}
-		memcpy(s->buf + s->len, ptr + start, i - start);
-		s->len += i - start;
 		if (s->len)
 			s->rc = s->on_line(s->ctx, s->buf, s->len);
 		s->len = 0;
@@ -434,33 +457,65 @@ static size_t stream_write(char *ptr, size_t size, size_t n, void *u)
 		if (s->rc)
 			return 0;
 	}
-	if (s->len + (add - start) > s->max) {
-		s->too_long = 1;
-		return 0;
-	}
-	memcpy(s->buf + s->len, ptr + start, add - start);
-	s->len += add - start;
-	return add;
+	return stream_add(s, ptr + start, add - start) < 0 ? 0 : add;
 }
 
-static int stream_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+void spa_etcd_http_wake(struct spa_etcd_http *h)
 {
-	struct stream *s = u;
+	pthread_mutex_lock(&h->watch_lock);
+	if (h->watch_multi)
+		curl_multi_wakeup(h->watch_multi);
+	pthread_mutex_unlock(&h->watch_lock);
+}
 
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	if (atomic_load(s->stop))
-		return 1;
-	/* TCP keepalive finds a dead host, not a hung member (a stopped
-	 * process, a wedged disk): its stream just stays silent. The unary
-	 * requests notice it by their timeouts; so the watch leaves too. */
-	if (atomic_load(s->failed_ms) > s->start_ms) {
-		s->member_failed = 1;
-		return 1;
+/* Runs the transfer until it ends (*cc its result, 1 returned), stop is
+ * set (0) or the member failed another request since start_ms (-1).
+ * watch_stop's wakeup (spa_etcd_http_wake) ends the wait at once. */
+static int stream_run(struct spa_etcd_http *h, CURLM *m, size_t i, const atomic_int *stop,
+		      CURLcode *cc)
+{
+	int64_t start_ms = spa_etcd_now_ms();
+	int rc = 0;
+
+	pthread_mutex_lock(&h->watch_lock);
+	h->watch_multi = m;
+	pthread_mutex_unlock(&h->watch_lock);
+	for (;;) {
+		int running = 0, queued;
+		CURLMsg *msg;
+
+		if (atomic_load(stop))
+			break;
+		/* TCP keepalive finds a dead host, not a hung member (a stopped
+		 * process, a wedged disk): its stream just stays silent. The
+		 * other requests notice it by their timeouts; the watch follows. */
+		if (atomic_load(&h->failed_ms[i]) > start_ms) {
+			rc = -1;
+			break;
+		}
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			*cc = CURLE_OUT_OF_MEMORY;
+			rc = 1;
+			break;
+		}
+		if (!running) {
+			*cc = CURLE_RECV_ERROR;
+			while ((msg = curl_multi_info_read(m, &queued)))
+				if (msg->msg == CURLMSG_DONE)
+					*cc = msg->data.result;
+			rc = 1;
+			break;
+		}
+		if (curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+			*cc = CURLE_OUT_OF_MEMORY;
+			rc = 1;
+			break;
+		}
 	}
-	return 0;
+	pthread_mutex_lock(&h->watch_lock);
+	h->watch_multi = NULL;
+	pthread_mutex_unlock(&h->watch_lock);
+	return rc;
 }
 
 int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *req,
@@ -469,17 +524,17 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 {
 	const struct spa_etcd_conf *c = h->conf;
 	size_t i = atomic_load(&h->current) % c->n_url;
-	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx, .stop = stop,
-			    .failed_ms = &h->failed_ms[i], .start_ms = spa_etcd_now_ms() };
+	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx };
 	char url[SPA_ETCD_URL_MAX + 32];
+	CURLcode cc = CURLE_OK;
+	CURLM *m = NULL;
 	long status = 0;
-	CURLcode cc;
 	CURL *e;
-	int rc;
+	int rc, how;
 
-	s.buf = malloc(max_line ? max_line : 1);
 	e = handle_new(h);
-	if (!s.buf || !e) {
+	m = curl_multi_init();
+	if (!e || !m) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -490,22 +545,21 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->watch_headers) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, stream_progress) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s) != CURLE_OK) {
+	    curl_multi_add_handle(m, e) != CURLM_OK) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	cc = curl_easy_perform(e);
+	how = stream_run(h, m, i, stop, &cc);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(m, e);
 	/* the last line may lack its newline (an error answer) */
-	if (cc == CURLE_OK && !s.rc && s.len && !atomic_load(stop))
+	if (how == 1 && cc == CURLE_OK && !s.rc && s.len && !atomic_load(stop))
 		s.rc = on_line(ctx, s.buf, s.len);
-	if (atomic_load(stop))
+	if (how == 0 || atomic_load(stop))
 		rc = 0;
 	else if (s.rc)
 		rc = s.rc;
-	else if (s.member_failed) {
+	else if (how < 0) {
 		h->host->log(h->host->self, SPA_LOG_WARNING, "%s: watch: this member failed "
 			     "other requests since the watch began; watching from another", url);
 		rc = SPA_ERR_TRANSIENT;
@@ -524,10 +578,12 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 	}
 	/* a broken stream may be this member's fault: the next watch starts
 	 * at the next one */
-	if (rc < 0 && rc != -ENOMEM)
+	if (rc < 0)
 		atomic_compare_exchange_strong(&h->current, &(unsigned){ (unsigned)i },
 					       (unsigned)((i + 1) % c->n_url));
 out:
+	if (m)
+		curl_multi_cleanup(m);
 	if (e)
 		curl_easy_cleanup(e);
 	free(s.buf);

@@ -468,6 +468,7 @@ static void etcd_watch_stop(void *state)
 	struct etcd_state *st = state;
 
 	atomic_store(&st->stop, 1);
+	spa_etcd_http_wake(st->http);
 }
 
 static const struct spa_store_ops etcd_store_ops = {
