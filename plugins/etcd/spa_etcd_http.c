@@ -312,9 +312,11 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 		return -EMSGSIZE;
 	}
 	if (cc != CURLE_OK) {
-		/* the error buffer has the detail (which certificate check) */
-		snprintf(why, why_len, "%s: %s", h->conf->url[i],
-			 err[0] ? err : curl_easy_strerror(cc));
+		/* the error buffer has the detail (which certificate check), but
+		 * it keeps the transfer's first complaint, not always the fatal
+		 * one: both are said */
+		snprintf(why, why_len, "%s: %s%s%s", h->conf->url[i], curl_easy_strerror(cc),
+			 err[0] ? ": " : "", err);
 		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
 		return 1;
 	}
