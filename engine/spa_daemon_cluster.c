@@ -64,8 +64,19 @@ struct spa_cluster {
 	bool synced;
 	size_t mirrored;              /* other nodes' grants applied since start */
 	struct cluster_pub *pubs;
+	uint64_t pub_due_ms;          /* the earliest retry_at of pubs, 0: none */
+	uint64_t pub_sweep_ms;        /* next look for expired pubs */
 	int64_t log_sec;              /* one "no stanza" warning a second */
 };
+
+/* The loop asks for the next due time at every wakeup: it is kept, not
+ * searched for. */
+static void pub_due(struct spa_cluster *c, struct cluster_pub *pb, uint64_t at)
+{
+	pb->retry_at = at;
+	if (!c->pub_due_ms || at < c->pub_due_ms)
+		c->pub_due_ms = at;
+}
 
 static int64_t now_s(void)
 {
@@ -232,7 +243,7 @@ static void pub_submit(struct spa_daemon *d, struct cluster_pub *pb)
 
 	if (!j || !(j->value = strdup(pb->value))) {
 		free(j);
-		pb->retry_at = spa_opq_now_ms() + 1000u;
+		pub_due(d->cluster, pb, spa_opq_now_ms() + 1000u);
 		return;
 	}
 	j->kind = SPA_STORE_PUT;
@@ -246,7 +257,7 @@ static void pub_submit(struct spa_daemon *d, struct cluster_pub *pb)
 	spa_store_submit(d->cluster->rt, j);
 }
 
-static void put_done(struct spa_store_job *j)
+static void put_done(struct spa_daemon *d, struct spa_store_job *j)
 {
 	struct cluster_pub *pb = j->owner;
 	uint64_t delay;
@@ -255,13 +266,16 @@ static void put_done(struct spa_store_job *j)
 	if (j->rc == 0) {
 		pb->stored = true;
 		pb->attempt = 0;
+		/* a later expiry came while this put was out: its turn now */
+		if (pb->retry_at)
+			pub_due(d->cluster, pb, pb->retry_at);
 		return;
 	}
 	pb->attempt++;
 	delay = 250u << (pb->attempt < 6 ? pb->attempt : 6);
 	if (delay > CLUSTER_PUB_RETRY_MAX_MS)
 		delay = CLUSTER_PUB_RETRY_MAX_MS;
-	pb->retry_at = spa_opq_now_ms() + delay;
+	pub_due(d->cluster, pb, spa_opq_now_ms() + delay);
 	if (pb->attempt == 1)
 		spa_log(SPA_L_WARNING, "cluster: grant %s not stored (%s); the other nodes do not "
 			"open it until it is (retried while it lives)", pb->key, strerror(-j->rc));
@@ -342,7 +356,7 @@ void spa_daemon_cluster_publish(struct spa_daemon *d, const struct spa_decision 
 		pb->attempt = 0;
 		/* one put at a time per key: a later one waits its turn */
 		if (pb->inflight)
-			pb->retry_at = spa_opq_now_ms();
+			pub_due(d->cluster, pb, spa_opq_now_ms());
 		else
 			pub_submit(d, pb);
 	}
@@ -350,27 +364,27 @@ void spa_daemon_cluster_publish(struct spa_daemon *d, const struct spa_decision 
 
 int spa_daemon_cluster_timeout_ms(struct spa_daemon *d)
 {
-	uint64_t now = spa_opq_now_ms(), best = UINT64_MAX;
+	uint64_t now = spa_opq_now_ms(), due;
 
-	if (!d->cluster)
+	if (!d->cluster || !d->cluster->pub_due_ms)
 		return -1;
-	for (struct cluster_pub *pb = d->cluster->pubs; pb; pb = pb->next)
-		if (pb->retry_at && !pb->inflight && pb->retry_at < best)
-			best = pb->retry_at;
-	if (best == UINT64_MAX)
-		return -1;
-	return best <= now ? 0 : (int)(best - now > 60000u ? 60000u : best - now);
+	due = d->cluster->pub_due_ms;
+	return due <= now ? 0 : (int)(due - now > 60000u ? 60000u : due - now);
 }
 
 void spa_daemon_cluster_tick(struct spa_daemon *d)
 {
+	struct spa_cluster *c = d->cluster;
 	struct cluster_pub **pp;
 	uint64_t now = spa_opq_now_ms();
 	int64_t wall = now_s();
 
-	if (!d->cluster)
+	/* a walk when a retry is due, or once a second for expired entries */
+	if (!c || ((!c->pub_due_ms || now < c->pub_due_ms) && now < c->pub_sweep_ms))
 		return;
-	for (pp = &d->cluster->pubs; *pp;) {
+	c->pub_due_ms = 0;
+	c->pub_sweep_ms = now + 1000u;
+	for (pp = &c->pubs; *pp;) {
 		struct cluster_pub *pb = *pp;
 		if (pb->expires <= wall && !pb->inflight) {
 			*pp = pb->next;
@@ -380,6 +394,8 @@ void spa_daemon_cluster_tick(struct spa_daemon *d)
 		}
 		if (pb->retry_at && !pb->inflight && pb->retry_at <= now && pb->expires > wall)
 			pub_submit(d, pb);
+		else if (pb->retry_at && !pb->inflight && pb->expires > wall)
+			pub_due(c, pb, pb->retry_at);
 		pp = &pb->next;
 	}
 }
@@ -570,7 +586,7 @@ void spa_daemon_cluster_event(struct spa_daemon *d)
 		if (jobs->kind == SPA_STORE_CLAIM)
 			claim_done(d, (struct cluster_wait *)jobs);
 		else if (jobs->kind == SPA_STORE_PUT)
-			put_done(jobs);
+			put_done(d, jobs);
 		spa_store_job_free(jobs);
 		jobs = next;
 	}
