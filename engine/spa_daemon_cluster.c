@@ -28,7 +28,7 @@
 #include "spa_log.h"
 #include "spa_store.h"
 
-#define CLUSTER_THREADS 4
+#define CLUSTER_THREADS 8          /* claims in flight: each waits a quorum's fsync */
 #define CLUSTER_MAX_WAITING 4096      /* knocks waiting for the store */
 #define CLUSTER_SYNC_WAIT_MS 5000     /* at start: the catch-up's range read */
 #define CLUSTER_PUB_RETRY_MAX_MS 8000u
