@@ -72,9 +72,10 @@ bench_make_configs() {
 }
 
 # bench_packet <src> <ports> <file>: one packet, built (never timed) with
-# the run's keys; its timestamp is the build time.
+# the run's keys; its timestamp is the build time. BENCH_DST, when set,
+# names the server (bench/cluster.sh has no E2E namespaces).
 bench_packet() {
-  "$CLIENT" --no-rc-file -A "$2" -a "$1" -D "$E2E_SRV4" --key-base64-rijndael "$KEY" \
+  "$CLIENT" --no-rc-file -A "$2" -a "$1" -D "${BENCH_DST:-$E2E_SRV4}" --key-base64-rijndael "$KEY" \
     --key-base64-hmac "$HMAC" -T -B "$3" >/dev/null 2>&1
 }
 

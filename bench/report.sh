@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 # The report of bench/run.sh (sourced after bench/lib.sh): the comparison
 # table, the issue 6 targets with verdicts, the plugin runtime's
-# (bench/runtime.sh), GnuPG's (bench/gpg.sh), and docs/PERFORMANCE.md.
+# (bench/runtime.sh), GnuPG's (bench/gpg.sh), cluster mode's
+# (bench/cluster.sh), and docs/PERFORMANCE.md.
 
 bench_is_num() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
@@ -259,6 +260,10 @@ bench_write_doc() {
     bench_gpg_method
     echo
     bench_gpg_report
+    echo
+    echo "$CLB_SECTION"
+    echo
+    bench_cluster_section
     echo
     echo "## Micro-benchmark (bench/spa_bench_wire 0.3 $NSTANZAS)"
     echo

@@ -22,6 +22,8 @@
 #                            nothing
 #   BENCH_GPG [1]            0 skips the GnuPG phases (bench/gpg.sh, its knobs)
 #   BENCH_GPG_ONLY [0]       1 runs only those, prints their table, writes nothing
+#   BENCH_CLUSTER [1]        0 skips the cluster-mode phases (bench/cluster.sh,
+#                            its knobs; run alone, it writes only its section)
 #   BENCH_OUT [docs/PERFORMANCE.md]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +61,7 @@ WIRE=$build/bench/spa_bench_wire
 . "$here/report.sh"
 . "$here/runtime.sh"
 . "$here/gpg.sh"
+. "$here/cluster.sh"
 
 # The stanza must allow every port a grant plan asks for.
 BENCH_MAX_PORTS=2
@@ -187,6 +190,7 @@ fi
 
 [ "${BENCH_RUNTIME:-1}" != 0 ] && bench_runtime
 [ "${BENCH_GPG:-1}" != 0 ] && bench_gpg
+[ "${BENCH_CLUSTER:-1}" != 0 ] && bench_cluster
 
 echo "== daemon benchmarks took $((SECONDS - bench_t0)) s"
 bench_write_doc

@@ -3,13 +3,15 @@
  * Network side of the daemon benchmarks (bench/run.sh), run inside the
  * client namespace:
  *
- *   spa_bench_net knock SRC DST UDP_PORT PKT_FILE TCP_PORT TIMEOUT_MS [EVERY_US]
+ *   spa_bench_net knock SRC DST UDP_PORT PKT_FILE TCP_PORT TIMEOUT_MS [EVERY_US [PROBE_DST]]
  *     Sends the pre-built SPA datagram in PKT_FILE from SRC, then starts a
  *     new non-blocking TCP connect from SRC every EVERY_US microseconds
  *     (default 75) while the earlier ones are still outstanding; prints the
  *     microseconds from the send to the first connect that completes, or
  *     "timeout", then the number of connects it started (on a busy CPU
- *     they cannot always start on time).
+ *     they cannot always start on time). The connects go to DST, or to
+ *     PROBE_DST when given: a cluster grant knocked on one node, opened on
+ *     another (bench/cluster.sh).
  *
  *   spa_bench_net flood SRC DST UDP_PORT COUNT RATE LEN
  *     Sends COUNT datagrams of LEN random base64 characters at RATE per
@@ -216,7 +218,8 @@ static int cmd_knock(int argc, char **argv)
 
 	p = calloc(1, sizeof(*p));
 	if (!p || parse_addr(argv[0], NULL, &p->src) || parse_addr(argv[1], argv[2], &dst_udp) ||
-	    parse_addr(argv[1], argv[4], &p->dst) || parse_long(argv[5], 1, 600000, &timeout_ms) ||
+	    parse_addr(argc > 7 ? argv[7] : argv[1], argv[4], &p->dst) ||
+	    parse_long(argv[5], 1, 600000, &timeout_ms) ||
 	    (argc > 6 && parse_long(argv[6], 10, 100000, &every_us))) {
 		fprintf(stderr, "knock: bad arguments\n");
 		goto out;
@@ -523,7 +526,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	if ((argc == 8 || argc == 9) && strcmp(argv[1], "knock") == 0)
+	if (argc >= 8 && argc <= 10 && strcmp(argv[1], "knock") == 0)
 		return cmd_knock(argc - 2, argv + 2);
 	if (argc == 8 && strcmp(argv[1], "flood") == 0)
 		return cmd_flood(argv + 2);
@@ -532,7 +535,7 @@ int main(int argc, char **argv)
 	if ((argc == 6 || argc == 8) && strcmp(argv[1], "send") == 0)
 		return cmd_send(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: spa_bench_net knock SRC DST UDP_PORT PKT_FILE TCP_PORT TIMEOUT_MS [EVERY_US]\n"
+		"usage: spa_bench_net knock SRC DST UDP_PORT PKT_FILE TCP_PORT TIMEOUT_MS [EVERY_US [PROBE_DST]]\n"
 		"       spa_bench_net flood SRC DST UDP_PORT COUNT RATE LEN\n"
 		"       spa_bench_net blast SRC DST UDP_PORT SECONDS LEN\n"
 		"       spa_bench_net send LIST DST UDP_PORT RATE [RXQ_DIR RXQ_MAX_BYTES]\n");
