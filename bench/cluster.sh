@@ -128,8 +128,8 @@ Notes:
   is that round trip without spad, from the same namespace, for comparison.
   GRANT_SCOPE cluster then puts the grant; another node opens it when its watch
   delivers it, so that row adds a put and the watch's delivery to the claim.
-- A node runs 4 store worker threads (engine/spa_daemon_cluster.c): at most 4 of its
-  claims are in flight at once. The knocks/s rows are what three such nodes and the
+- A node runs a fixed number of store worker threads (CLUSTER_THREADS in
+  engine/spa_daemon_cluster.c): at most that many of its claims are in flight at once. The knocks/s rows are what three such nodes and the
   three members reach together on this one host, where they all share its CPUs; the
   CPU rows say how much of them each side took per knock (with GRANT_SCOPE cluster each
   node also opens the other nodes' grants: three firewall changes a knock).
