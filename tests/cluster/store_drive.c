@@ -470,7 +470,7 @@ int main(int argc, char **argv)
 	if (i >= argc - 1)
 		return usage();
 
-	so = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+	so = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!so) {
 		printf("cannot load %s: %s\n", argv[1], dlerror());
 		return 1;

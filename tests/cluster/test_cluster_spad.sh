@@ -248,6 +248,18 @@ knock a 22 "$key" "$hmac" "$dir/p7"
 check wait_log a "state store .* answers again" 1 "$(( WAIT * 2 ))"
 check wait_rules a 22 1 "$WAIT"
 
+echo "== 6. a clean stop of every node: exit 0, no sanitizer report"
+for n in "${NODES[@]}"; do
+  kill -TERM "${PID[$n]}" 2>/dev/null
+done
+for n in "${NODES[@]}"; do
+  wait "${PID[$n]}"
+  rc=$?
+  PID[$n]=""
+  check test "$rc" = 0
+  check eval "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|Tracer caught' \"\$(log_of $n)\""
+done
+
 # whatever a failed step left: each node's log, for the reader
 if [ "$FAILS" -ne 0 ]; then
   for n in "${NODES[@]}"; do
