@@ -199,6 +199,14 @@ check wait_log b "decision=grant.*tcp/2222" 1 "$WAIT"
 sleep 1
 check test "$(rules a 2222)" = 0
 check test "$(rules c 2222)" = 0
+# a reload during the grant keeps it (and its close); one that renames
+# the node is refused, the running configuration kept
+sed -i 's/^CLUSTER_NODE_NAME a$/CLUSTER_NODE_NAME a2/' "$dir/a/fwknopd.conf"
+kill -HUP "${PID[a]}"
+check wait_log a "reload refused.*CLUSTER_NODE_NAME changed.*restart needed" 1 "$WAIT"
+sed -i 's/^CLUSTER_NODE_NAME a2$/CLUSTER_NODE_NAME a/' "$dir/a/fwknopd.conf"
+kill -HUP "${PID[a]}"
+check wait_log a "configuration reloaded" 1 "$WAIT"
 # the grant of step 1 ends TIMEOUT s after its knock, on every node
 for n in "${NODES[@]}"; do
   check wait_rules "$n" 22 0 $(( (TIMEOUT + 6) * 10 ))
