@@ -3,14 +3,18 @@
 # Cluster mode end to end (docs/CLUSTER.md): a real 3-member etcd cluster
 # (TLS, client certificates) and 3 spad nodes, each in a network namespace
 # of its own with its own iptables, knocked from a client namespace.
+#   0. configurations spad refuses (a store as a backend, a backend as a
+#      store, a plain-http endpoint, a store not installed);
 #   1. a packet accepted on node a is refused when replayed to b and c;
 #   2. a GRANT_SCOPE cluster grant opens on all three, closes on all three
-#      at its expiry; a GRANT_SCOPE local grant opens on its node only;
+#      at its expiry (a reload on a meanwhile keeps it; one renaming the
+#      node is refused); a GRANT_SCOPE local grant opens on its node only;
 #   3. one etcd member down: knocks and replay refusals still work;
 #   4. a node stopped (kill -9) during a grant catches up when it starts;
 #   5. two members down: node a (CLUSTER_FAIL_MODE closed) refuses knocks,
 #      node c (CLUSTER_FAIL_MODE local) accepts them with a warning; then
-#      the members come back and node a accepts again.
+#      the members come back and node a accepts again;
+#   6. a clean stop of every node: exit 0, no sanitizer report.
 # Usage: test_cluster_spad.sh <spad> <plugin-dir> <spa-client>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
