@@ -329,6 +329,8 @@ static int etcd_claim(void *state, const char *key, uint32_t ttl_s)
 		if (rc != -ENOENT)
 			break;
 		lease_forget(st, ttl_s, lease);
+		if (attempt == 0)
+			rc = 0;         /* once more, under a new lease */
 	}
 	if (rc == -ENOENT)
 		rc = SPA_ERR_TRANSIENT;
