@@ -17,6 +17,7 @@
 #   cl_etcdctl put k v              # etcdctl with the client cert, running members
 #   cl_member_stop 1               # kill -9, then wait for a leader
 #   cl_member_start 1 && cl_wait_healthy
+#   cl_member_freeze 2; cl_member_thaw 2   # a hung member (SIGSTOP/SIGCONT)
 #   cl_leader                       # prints the leading member's number
 #
 # Cleanup contract: cl_cleanup runs the functions in CL_CLEANUP_HOOKS (in
@@ -109,6 +110,7 @@ cl_kill_pid() {
   {
     if kill -0 "$pid"; then
       kill -"$sig" "$pid"
+      kill -CONT "$pid"   # a frozen member acts on the signal only then
       for ((i = 0; i < CL_WAIT_TENTHS; i++)); do
         kill -0 "$pid" || break
         sleep 0.1
@@ -357,6 +359,11 @@ cl_member_stop() {
   CL_MEMBER_PID[$n]=""
   [ "$(cl_running_count)" -lt 2 ] || cl_wait_leader
 }
+
+# cl_member_freeze N / cl_member_thaw N: SIGSTOP / SIGCONT member N, a
+# member that hangs: its connections stay open, nothing answers.
+cl_member_freeze() { [ -n "${CL_MEMBER_PID[$1]}" ] && kill -STOP "${CL_MEMBER_PID[$1]}"; }
+cl_member_thaw() { [ -n "${CL_MEMBER_PID[$1]}" ] && kill -CONT "${CL_MEMBER_PID[$1]}"; }
 
 # cl_wait_healthy [N...]: until each member named (default: all running)
 # answers endpoint health with the client certificate; a bounded wait,

@@ -23,6 +23,10 @@
  *                         (default 4); prints "claims N threads T p50_ms X
  *                         p90_ms X p99_ms X max_ms X per_s X errors N"
  *   sleep SECONDS         waits (between two commands of one run)
+ *   waitfile PATH         waits until PATH exists (at most 60 s): the
+ *                         script acts between two commands of one run
+ *   stop                  calls watch_stop (before a watch: it must then
+ *                         return soon)
  *
  * A failing op prints "error RC (TEXT)" and ends the run. Exit status: the
  * last command's: 0 done, 2 SEEN (claim), 3 transient (SPA_ERR_TRANSIENT,
@@ -371,7 +375,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: store_drive MODULE.so [KEY=VALUE]... -- CMD [ARGS] [-- CMD ...]\n"
 		"  claim KEY TTL | put KEY VALUE TTL | del KEY | watch PREFIX SECONDS |\n"
-		"  race KEY THREADS [TTL] | bench N [THREADS] | sleep SECONDS\n");
+		"  race KEY THREADS [TTL] | bench N [THREADS] | sleep SECONDS |\n"
+		"  waitfile PATH | stop\n");
 	return 1;
 }
 
@@ -407,6 +412,14 @@ static int run_command(struct drive *d, int argc, char **argv)
 		ex = cmd_bench(d, a, argc == 3 ? b : 4);
 	} else if (strcmp(cmd, "sleep") == 0 && argc == 2 && parse_uint(argv[1], &a) == 0) {
 		sleep(a);
+		ex = 0;
+	} else if (strcmp(cmd, "waitfile") == 0 && argc == 2) {
+		for (a = 0; a < 600 && access(argv[1], F_OK) != 0; a++)
+			usleep(100 * 1000);
+		ex = a < 600 ? 0 : (fprintf(stderr, "store_drive: no %s after 60 s\n", argv[1]), 1);
+	} else if (strcmp(cmd, "stop") == 0 && argc == 1) {
+		d->ops->watch_stop(d->state);
+		print_line(d, "ok");
 		ex = 0;
 	} else {
 		fprintf(stderr, "store_drive: bad command:");
