@@ -70,9 +70,13 @@ bench_cluster_table() {
 
 bench_cluster_method() {
   local n=${R[cl_knocks]:-${BENCH_CLUSTER_KNOCKS:-300}}
+  if [ -n "${R[cl_when]:-}" ]; then
+    echo "Measured ${R[cl_when]} on ${R[cl_machine]}, every figure in the same run."
+  else
+    echo "Not measured in this run (bench/cluster.sh was skipped)."
+  fi
   cat <<EOF
-Measured ${R[cl_when]:-(not run)} on ${R[cl_machine]:-the machine above}, in the same run for every
-figure. A real 3-member etcd 3.4 cluster (TLS with client certificates, one member per
+A real 3-member etcd 3.4 cluster (TLS with client certificates, one member per
 network namespace, tests/cluster/etcd_lib.sh) and 3 spad nodes a, b, c, each in a
 namespace of its own with the nftables plugin (NFT_PROTECT_PORTS tcp/22, a listener on
 tcp/22), STATE_STORE etcd over all three members, one bridge between them all. Everything
@@ -99,7 +103,7 @@ running idle meanwhile.
   the grant) add up to $n. With GRANT_SCOPE cluster every node also opens the other nodes'
   grants: a row gives the time until all three hold all $n (set elements counted), with
   one node's time to hold them in local mode beside it. CPU per knock: the nodes' spad
-  processes and the three members (/proc stat ticks, children included) from just before
+  processes and the three members (every thread's /proc schedstat) from just before
   the first send until every grant is in place, over the knocks accepted. ${R[cl_rounds]:-3}
   rounds of the three configurations, interleaved; each row gives the median round (the
   raw lines give them all).
@@ -248,18 +252,17 @@ clb_elements() { cl_in "$1" nft list set inet spa allow4 2>/dev/null | grep -o '
 # local mode). Each figure is appended to CLB_ALL[<key>_cl_<tag>], of
 # which clb_medians makes R's.
 clb_rate() {
-  local tag=$1 rt="$1$2" store=$3 access=$4 want=$CLB_KNOCKS i n got t_end first t mirror="" hz
+  local tag=$1 rt="$1$2" store=$3 access=$4 want=$CLB_KNOCKS i n got t_end first t mirror=""
   local -a dst=("$5" "$6" "$7") spid=() nodes
   local -A c0=()
   local kps="" ks="" cpus="" cpue=""
-  hz=$(getconf CLK_TCK)
   CLB_TAG=$rt
   mapfile -t nodes < <(printf '%s\n' "${dst[@]}" | sort -u)
   CLB_ALL[want_cl_$tag]=$((${CLB_ALL[want_cl_$tag]:-0} + want))
   clb_up "$rt" "$store" "$access" "${nodes[@]}" || { bench_log "$rt: a node did not start"; return 0; }
   sleep 0.5
-  for n in "${nodes[@]}"; do c0[$n]=$(bench_ticks "${CLB_PID[$n]}"); c0[o$n]=$(clb_opens "$n"); done
-  for n in 1 2 3; do c0[m$n]=$(bench_ticks "$(cl_member_pid "$n")"); done
+  for n in "${nodes[@]}"; do c0[$n]=$(bench_sched_ns "${CLB_PID[$n]}"); c0[o$n]=$(clb_opens "$n"); done
+  for n in 1 2 3; do c0[m$n]=$(bench_sched_ns "$(cl_member_pid "$n")"); done
   for i in 0 1 2; do
     cl_in "cli$((i + 1))" "$NET" send "$CLB_DIR/c2-$i.list" "${CLB_IP[${dst[$i]}]}" "$PORT" 0 \
       "/proc/${CLB_PID[${dst[$i]}]}/net" 65536 >"$CLB_DIR/send-$rt-$i.out" 2>&1 &
@@ -290,11 +293,11 @@ clb_rate() {
   # CPU once every grant is in place: of the nodes, of the members
   local cs=0 ce=0 co=0
   for n in "${nodes[@]}"; do
-    t=$(bench_ticks "${CLB_PID[$n]}"); cs=$((cs + t - ${c0[$n]}))
+    t=$(bench_sched_ns "${CLB_PID[$n]}"); cs=$((cs + t - ${c0[$n]}))
     t=$(clb_opens "$n"); co=$((co + t - ${c0[o$n]}))
   done
   for n in 1 2 3; do
-    t=$(bench_ticks "$(cl_member_pid "$n")"); ce=$((ce + t - ${c0[m$n]}))
+    t=$(bench_sched_ns "$(cl_member_pid "$n")"); ce=$((ce + t - ${c0[m$n]}))
   done
   for i in 0 1 2; do wait "${spid[$i]}" 2>/dev/null; done
   first=""
@@ -306,8 +309,8 @@ clb_rate() {
   CLB_ALL[got_cl_$tag]=$((${CLB_ALL[got_cl_$tag]:-0} + got))
   if [ -n "$first" ] && [ "$got" -gt 0 ]; then
     kps=$(awk -v n="$got" -v a="$first" -v b="$t_end" 'BEGIN { printf "%.1f", n / ((b - a) / 1e6) }')
-    cpus=$(awk -v d="$cs" -v hz="$hz" -v n="$got" 'BEGIN { printf "%.0f", d / hz / n * 1e6 }')
-    cpue=$(awk -v d="$ce" -v hz="$hz" -v n="$got" 'BEGIN { printf "%.0f", d / hz / n * 1e6 }')
+    cpus=$(awk -v d="$cs" -v n="$got" 'BEGIN { printf "%.0f", d / n / 1000 }')
+    cpue=$(awk -v d="$ce" -v n="$got" 'BEGIN { printf "%.0f", d / n / 1000 }')
     [ -n "$mirror" ] && ks=$(awk -v a="$first" -v b="$mirror" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
     CLB_ALL[kps_cl_$tag]+="$kps "
     CLB_ALL[cpus_cl_$tag]+="$cpus "
