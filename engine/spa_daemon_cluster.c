@@ -17,13 +17,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "spa_cluster_doc.h"
 #include "spa_hostaddr.h"
 #include "spa_log.h"
 #include "spa_store.h"
@@ -32,7 +32,6 @@
 #define CLUSTER_MAX_WAITING 4096      /* knocks waiting for the store */
 #define CLUSTER_SYNC_WAIT_MS 5000     /* at start: the catch-up's range read */
 #define CLUSTER_PUB_RETRY_MAX_MS 8000u
-#define CLUSTER_DOC_VERSION 1
 #define GRANTS_PREFIX "grants/"
 #define REPLAY_PREFIX "replay/"
 
@@ -287,51 +286,64 @@ static void addr_text(int family, const uint8_t *bin, char out[46])
 		out[0] = '\0';
 }
 
+/* A string for the document, whole or not at all. */
+static int doc_text(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= cap)
+		return -ENAMETOOLONG;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
 void spa_daemon_cluster_publish(struct spa_daemon *d, const struct spa_decision *dec,
 				const struct spa_plugin *p, int64_t now)
 {
 	const struct spa_policy *pol;
+	struct spa_cluster_doc doc;
 	char src[46];
 
+	memset(&doc, 0, sizeof(doc));
 	if (!d->cluster || !dec->stanza || !dec->stanza->grant_cluster || dec->from_cluster ||
 	    d->opt.test_mode)
 		return;
 	pol = spa_policy_of_stanza(&d->grants.policies, p->d->name, dec->stanza);
-	if (!pol)
+	if (!pol || doc_text(doc.node, sizeof(doc.node), d->cfg.cluster.node) < 0 ||
+	    doc_text(doc.user, sizeof(doc.user), dec->msg.username) < 0 ||
+	    doc_text(doc.policy, sizeof(doc.policy), pol->id) < 0 ||
+	    doc_text(doc.stanza, sizeof(doc.stanza), dec->stanza->label) < 0)
 		return;
 	addr_text(dec->allow_family, dec->allow_bin, src);
+	doc.version = SPA_CLUSTER_DOC_VERSION;
+	doc.family = dec->allow_family;
+	memcpy(doc.src_bin, dec->allow_bin, sizeof(doc.src_bin));
+	doc.expires = now + dec->timeout;
+	doc.timeout = dec->timeout;
+	doc.nat_flags = dec->nat_flags;
+	if (dec->nat_flags && dec->nat_family) {
+		doc.nat_family = dec->nat_family;
+		memcpy(doc.nat_bin, dec->nat_bin, sizeof(doc.nat_bin));
+		doc.nat_port = dec->nat_port;
+	}
+	if (dec->nat_flags & SPA_NAT_SNAT)
+		memcpy(doc.snat_bin, dec->snat_bin, sizeof(doc.snat_bin));
 	for (size_t i = 0; i < dec->n_ports; i++) {
 		struct cluster_pub *pb = NULL;
 		char key[SPA_STORE_KEY_MAX + 1];
-		json_t *doc;
 		char *text;
-		int n;
+		int n, rc;
 
 		n = snprintf(key, sizeof(key), "%s%s-%u-%u-%s-%" PRIu32, d->cluster->own_prefix,
 			     pol->id, dec->ports[i].proto, dec->ports[i].port, src, dec->nat_flags);
 		if (n < 0 || (size_t)n >= sizeof(key))
 			continue;
-		doc = json_pack("{s:i,s:s,s:s,s:i,s:i,s:I,s:I,s:s,s:s,s:s}",
-				"v", CLUSTER_DOC_VERSION, "node", d->cfg.cluster.node,
-				"src", src, "proto", (int)dec->ports[i].proto,
-				"port", (int)dec->ports[i].port,
-				"expires", (json_int_t)(now + dec->timeout),
-				"timeout", (json_int_t)dec->timeout,
-				"user", dec->msg.username, "policy", pol->id,
-				"stanza", dec->stanza->label);
-		if (doc && dec->nat_flags) {
-			json_object_set_new(doc, "nat_flags", json_integer(dec->nat_flags));
-			if (dec->nat_family) {
-				json_object_set_new(doc, "nat_addr", json_string(dec->nat_addr));
-				json_object_set_new(doc, "nat_port", json_integer(dec->nat_port));
-			}
-			if (dec->snat_addr[0])
-				json_object_set_new(doc, "snat_addr", json_string(dec->snat_addr));
-		}
-		text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		json_decref(doc);
-		if (!text || strlen(text) > SPA_STORE_VALUE_MAX) {
-			free(text);
+		doc.proto = dec->ports[i].proto;
+		doc.port = dec->ports[i].port;
+		rc = spa_cluster_doc_encode(&doc, &text);
+		if (rc < 0) {
+			spa_log(SPA_L_WARNING, "cluster: grant %s not put in the store: no valid "
+				"document for it (%s)", key, strerror(-rc));
 			continue;
 		}
 		for (pb = d->cluster->pubs; pb && strcmp(pb->key, key) != 0; pb = pb->next)
@@ -402,23 +414,6 @@ void spa_daemon_cluster_tick(struct spa_daemon *d)
 
 /* ---- other nodes' grants ---- */
 
-static const char *doc_str(json_t *doc, const char *name, size_t max)
-{
-	const char *v = json_string_value(json_object_get(doc, name));
-
-	return v && strlen(v) <= max ? v : NULL;
-}
-
-static bool doc_int(json_t *doc, const char *name, json_int_t lo, json_int_t hi, json_int_t *out)
-{
-	json_t *v = json_object_get(doc, name);
-
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return false;
-	*out = json_integer_value(v);
-	return true;
-}
-
 static const struct spa_stanza *stanza_of_policy(struct spa_daemon *d, const char *id,
 						 struct spa_plugin **pp)
 {
@@ -447,78 +442,67 @@ static bool warn_due(struct spa_daemon *d)
 
 /* The decision a grant document stands for: parsed strictly, as what
  * the network sends (a store is shared by every node's credentials). */
-static int doc_decision(struct spa_daemon *d, json_t *doc, const char *key,
+static int doc_decision(struct spa_daemon *d, const char *value, const char *key,
 			struct spa_pkt *pkt, struct spa_decision *dec, int64_t *expires)
 {
-	const char *node = doc_str(doc, "node", SPA_CLUSTER_NODE_LEN - 1);
-	const char *src = doc_str(doc, "src", 45), *user = doc_str(doc, "user", SPA_MAX_USERNAME_LEN);
-	const char *policy = doc_str(doc, "policy", SPA_POLICY_ID_LEN - 1);
-	const char *nat_addr = doc_str(doc, "nat_addr", 45), *snat = doc_str(doc, "snat_addr", 15);
-	json_int_t v, proto, port, exp, timeout, nat_flags = 0, nat_port = 0;
+	struct spa_cluster_doc doc;
 	struct spa_plugin *p = NULL;
+	const char *what, *addr;
+	char why[160];
 
 	memset(pkt, 0, sizeof(*pkt));
 	memset(dec, 0, sizeof(*dec));
-	if (!doc_int(doc, "v", 1, 1, &v) || !node || !src || !user || !policy ||
-	    !doc_int(doc, "proto", 0, 255, &proto) || (proto != 6 && proto != 17) ||
-	    !doc_int(doc, "port", 1, 65535, &port) ||
-	    !doc_int(doc, "expires", 1, INT32_MAX * 4LL, &exp) ||
-	    !doc_int(doc, "timeout", 1, INT32_MAX, &timeout) ||
-	    (json_object_get(doc, "nat_flags") && !doc_int(doc, "nat_flags", 1, 63, &nat_flags)) ||
-	    (json_object_get(doc, "nat_port") && !doc_int(doc, "nat_port", 0, 65535, &nat_port))) {
+	if (spa_cluster_doc_decode(value, &doc, why, sizeof(why)) < 0) {
 		if (warn_due(d))
-			spa_log(SPA_L_WARNING, "cluster: grant %s: not a grant document; ignored",
-				key);
+			spa_log(SPA_L_WARNING, "cluster: grant %s: not a grant document (%s); "
+				"ignored", key, why);
 		return -EINVAL;
 	}
-	if (inet_pton(AF_INET, src, dec->allow_bin) == 1)
-		dec->allow_family = AF_INET;
-	else if (inet_pton(AF_INET6, src, dec->allow_bin) == 1)
-		dec->allow_family = AF_INET6;
-	if (!dec->allow_family || spa_addr_never_grantable(dec->allow_family, dec->allow_bin)) {
+	addr = doc.src;
+	what = spa_addr_never_grantable(doc.family, doc.src_bin);
+	if (!what && doc.nat_family) {
+		addr = doc.nat_addr;
+		what = spa_addr_never_grantable(doc.nat_family, doc.nat_bin);
+	}
+	if (what) {
 		if (warn_due(d))
-			spa_log(SPA_L_WARNING, "cluster: grant %s: address '%s' cannot be granted; "
-				"ignored", key, src);
+			spa_log(SPA_L_WARNING, "cluster: grant %s: address '%s' is %s; ignored", key,
+				addr, what);
 		return -EINVAL;
 	}
-	dec->stanza = stanza_of_policy(d, policy, &p);
+	dec->stanza = stanza_of_policy(d, doc.policy, &p);
 	if (!dec->stanza) {
 		if (warn_due(d))
 			spa_log(SPA_L_WARNING, "cluster: grant %s: no stanza here has its policy %s "
-				"(is access.conf the same on every node?); not opened", key, policy);
+				"(is access.conf the same on every node?); not opened", key,
+				doc.policy);
 		return -ENOENT;
 	}
-	if (nat_flags) {
-		dec->nat_flags = (uint32_t)nat_flags;
-		if (nat_addr) {
-			dec->nat_family = AF_INET;
-			if (inet_pton(AF_INET, nat_addr, dec->nat_bin) != 1)
-				return -EINVAL;
-			snprintf(dec->nat_addr, sizeof(dec->nat_addr), "%s", nat_addr);
-			dec->nat_port = (uint16_t)nat_port;
-		}
-		if (snat) {
-			if (inet_pton(AF_INET, snat, dec->snat_bin) != 1)
-				return -EINVAL;
-			snprintf(dec->snat_addr, sizeof(dec->snat_addr), "%s", snat);
-		}
-	}
+	dec->allow_family = doc.family;
+	memcpy(dec->allow_bin, doc.src_bin, sizeof(dec->allow_bin));
+	dec->nat_flags = doc.nat_flags;
+	dec->nat_family = doc.nat_family;
+	memcpy(dec->nat_bin, doc.nat_bin, sizeof(dec->nat_bin));
+	memcpy(dec->nat_addr, doc.nat_addr, sizeof(dec->nat_addr));
+	dec->nat_port = doc.nat_port;
+	memcpy(dec->snat_bin, doc.snat_bin, sizeof(dec->snat_bin));
+	memcpy(dec->snat_addr, doc.snat_addr, sizeof(dec->snat_addr));
 	dec->verdict = SPA_GRANT;
 	dec->authenticated = true;
 	dec->from_cluster = true;
-	snprintf(dec->allow, sizeof(dec->allow), "%s", src);
-	snprintf(dec->msg.username, sizeof(dec->msg.username), "%s", user);
-	snprintf(dec->reason, sizeof(dec->reason), "cluster grant of node %s", node);
-	dec->timeout = (uint32_t)timeout;
+	memcpy(dec->allow, doc.src, sizeof(dec->allow));
+	memcpy(dec->msg.username, doc.user, sizeof(doc.user));
+	snprintf(dec->reason, sizeof(dec->reason), "cluster grant of node %s", doc.node);
+	dec->timeout = doc.timeout;
 	dec->n_ports = 1;
-	dec->ports[0].proto = (uint8_t)proto;
-	dec->ports[0].port = (uint16_t)port;
-	pkt->family = dec->allow_family;
-	memcpy(pkt->src_bin, dec->allow_bin, sizeof(pkt->src_bin));
-	snprintf(pkt->src, sizeof(pkt->src), "%s", src);
+	dec->ports[0].proto = doc.proto;
+	dec->ports[0].port = doc.port;
+	pkt->family = doc.family;
+	memcpy(pkt->src_bin, doc.src_bin, sizeof(pkt->src_bin));
+	memcpy(pkt->src, doc.src, sizeof(pkt->src));
 	/* the grant ends when it ends on its node, not timeout from now */
-	pkt->now = (int64_t)exp - (int64_t)timeout;
-	*expires = (int64_t)exp;
+	pkt->now = doc.expires - (int64_t)doc.timeout;
+	*expires = doc.expires;
 	return 0;
 }
 
@@ -526,25 +510,12 @@ static void apply_remote(struct spa_daemon *d, const char *key, const char *valu
 {
 	struct spa_decision dec;
 	struct spa_pkt pkt;
-	json_error_t jerr;
-	json_t *doc;
 	int64_t expires = 0;
-	int rc;
 
 	if (strncmp(key, GRANTS_PREFIX, strlen(GRANTS_PREFIX)) != 0 ||
 	    strncmp(key, d->cluster->own_prefix, strlen(d->cluster->own_prefix)) == 0)
 		return;   /* this node's own grants, or not a grant */
-	doc = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		if (warn_due(d))
-			spa_log(SPA_L_WARNING, "cluster: grant %s: not JSON (%s); ignored", key,
-				jerr.text);
-		return;
-	}
-	rc = doc_decision(d, doc, key, &pkt, &dec, &expires);
-	json_decref(doc);
-	if (rc < 0)
+	if (doc_decision(d, value, key, &pkt, &dec, &expires) < 0)
 		return;
 	if (expires <= now_s())
 		return;   /* over already: its node has closed it */
