@@ -27,6 +27,11 @@ struct spa_store {
 	const struct spa_store_ops *ops;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;            /* work queued, or stopping */
+	/* the watch's pause after an error ends early only when stopping: a
+	 * cv of its own, or a submit's signal could wake the pausing watch
+	 * thread instead of an idle worker, and the job would wait for the
+	 * next submit */
+	pthread_cond_t pause_cv;
 	struct spa_store_job *todo, *todo_tail;
 	struct spa_store_job *done, *done_tail;
 	struct spa_store_event *ev, *ev_tail;
@@ -196,7 +201,7 @@ static void *watch_main(void *arg)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		while (!s->stopping && pthread_cond_timedwait(&s->pause_cv, &s->mu, &until) == 0)
 			;
 		pthread_mutex_unlock(&s->mu);
 		pause_ms = pause_ms * 2 > WATCH_PAUSE_MAX_MS ? WATCH_PAUSE_MAX_MS : pause_ms * 2;
@@ -228,7 +233,8 @@ int spa_store_start(struct spa_plugin *p, unsigned threads, const char *watch_pr
 	/* the watch's pause is measured on the monotonic clock */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->pause_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (threads > SPA_STORE_MAX_THREADS)
 		threads = SPA_STORE_MAX_THREADS;
@@ -250,7 +256,10 @@ int spa_store_start(struct spa_plugin *p, unsigned threads, const char *watch_pr
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (rc < 0) {
-		spa_store_stop(s, 0);
+		/* the threads started are idle: they end at once, but not
+		 * before a deadline of "now" (which would leave them running
+		 * with s never freed) */
+		spa_store_stop(s, 5000);
 		return rc;
 	}
 	*out = s;
@@ -334,6 +343,7 @@ bool spa_store_stop(struct spa_store *s, int wait_ms)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->pause_cv);
 	pthread_mutex_unlock(&s->mu);
 	if (s->watching)
 		s->ops->watch_stop(s->p->state);
@@ -368,6 +378,7 @@ bool spa_store_stop(struct spa_store *s, int wait_ms)
 	spa_store_events_free(events);
 	close(s->efd);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->pause_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->prefix);
 	free(s);
