@@ -74,6 +74,27 @@ e2e_require_tools() {
   done
 }
 
+# e2e_netns_etc NS FILE TEXT: /etc/FILE as programs that `ip netns exec`
+# starts in NS see it (ip-netns(8) bind-mounts /etc/netns/NS/FILE over
+# /etc/FILE), e.g. a resolv.conf naming a test's own nameserver. NS must
+# be one of this test's namespaces: the cleanup removes /etc/netns/NS.
+E2E_NETNS_ETC=()
+e2e_netns_etc() {
+  local ns=$1 file=$2
+  [ "${#E2E_NETNS_ETC[@]}" = 0 ] && E2E_CLEANUP_HOOKS+=(e2e_netns_etc_remove)
+  [[ " ${E2E_NETNS_ETC[*]} " == *" $ns "* ]] || E2E_NETNS_ETC+=("$ns")
+  mkdir -p "/etc/netns/$ns" && printf '%s\n' "$3" >"/etc/netns/$ns/$file"
+}
+e2e_netns_etc_remove() {
+  local ns
+  for ns in "${E2E_NETNS_ETC[@]}"; do
+    rm -rf "/etc/netns/${ns:?}"
+  done
+  # only when no other test's namespace has files there
+  rmdir /etc/netns 2>/dev/null
+  return 0
+}
+
 # Run a command inside the server or client namespace.
 e2e_srv() { ip netns exec "$E2E_NS_SRV" "$@"; }
 e2e_cli() { ip netns exec "$E2E_NS_CLI" "$@"; }
