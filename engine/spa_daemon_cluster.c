@@ -460,6 +460,9 @@ static int doc_decision(struct spa_daemon *d, const char *value, const char *key
 	}
 	addr = doc.src;
 	what = spa_addr_never_grantable(doc.family, doc.src_bin);
+	/* a grant for this host's own loopback is no one's access */
+	if (!what && spa_addr_is_loopback(doc.family, doc.src_bin))
+		what = "loopback";
 	if (!what && doc.nat_family) {
 		addr = doc.nat_addr;
 		what = spa_addr_never_grantable(doc.nat_family, doc.nat_bin);

@@ -151,9 +151,11 @@ static void on_event(void *ctx, int event, const char *key, const char *value)
 	e->key = event == SPA_STORE_EV_SYNCED ? NULL : dup_or_null(key, &failed);
 	e->value = event == SPA_STORE_EV_PUT ? dup_or_null(value, &failed) : NULL;
 	if (failed) {
-		/* a lost event would leave a grant unmirrored: the watch is
-		 * better started over (the module re-lists) */
-		spa_log(SPA_L_ERR, "state store: out of memory for a watch event");
+		/* the event is lost: that grant is not opened here until the
+		 * next watch lists it (after a lost store or a restart); its
+		 * node and the others still close it on time */
+		spa_log(SPA_L_ERR, "state store: out of memory for a watch event; %s not "
+			"applied here", key ? key : "an event");
 		free(e->key);
 		free(e->value);
 		free(e);
