@@ -18,6 +18,7 @@
 #   cl_member_stop 1               # kill -9, then wait for a leader
 #   cl_member_start 1 && cl_wait_healthy
 #   cl_member_freeze 2; cl_member_thaw 2   # a hung member (SIGSTOP/SIGCONT)
+#   cl_member_partition 3; cl_member_heal 3  # cut off from its peers (iptables)
 #   cl_leader                       # prints the leading member's number
 #
 # Cleanup contract: cl_cleanup runs the functions in CL_CLEANUP_HOOKS (in
@@ -364,6 +365,15 @@ cl_member_stop() {
 # member that hangs: its connections stay open, nothing answers.
 cl_member_freeze() { [ -n "${CL_MEMBER_PID[$1]}" ] && kill -STOP "${CL_MEMBER_PID[$1]}"; }
 cl_member_thaw() { [ -n "${CL_MEMBER_PID[$1]}" ] && kill -CONT "${CL_MEMBER_PID[$1]}"; }
+
+# cl_member_partition N / cl_member_heal N: member N cut off from its
+# peers (their port dropped by iptables inside its own namespace) while its
+# clients still reach it: it loses its leader and says so ("no leader").
+cl_member_partition() {
+  cl_in "m$1" iptables -w -A INPUT -p tcp --dport "$CL_PEER_PORT" -j DROP &&
+    cl_in "m$1" iptables -w -A INPUT -p tcp --sport "$CL_PEER_PORT" -j DROP
+}
+cl_member_heal() { cl_in "m$1" iptables -w -F INPUT; }
 
 # cl_wait_healthy [N...]: until each member named (default: all running)
 # answers endpoint health with the client certificate; a bounded wait,
