@@ -11,7 +11,7 @@ packages=(
   iproute2 iptables nftables ipset libipset-dev libnftables-dev socat libnetfilter-queue-dev
   firewalld dbus libsystemd-dev groff-base
   lintian mmdebstrap
-  etcd-server etcd-client libcurl4-openssl-dev
+  etcd-server etcd-client libcurl4-openssl-dev openssl
 )
 
 missing=()
