@@ -25,6 +25,11 @@
  *   sleep SECONDS         waits (between two commands of one run)
  *   waitfile PATH         waits until PATH exists (at most 60 s): the
  *                         script acts between two commands of one run
+ *   bgwatch PREFIX        a watch as above on a thread of its own, while
+ *                         the next commands run (its lines interleave)
+ *   endwatch SECONDS      waits at most SECONDS for that watch to end by
+ *                         itself, then calls watch_stop; exit status as
+ *                         watch's
  *   stop                  calls watch_stop (before a watch: it must then
  *                         return soon)
  *
@@ -61,6 +66,15 @@ struct drive {
 	const char *values[MAX_KEYS];
 	unsigned int nkeys;
 	pthread_mutex_t out_lock;      /* one whole line at a time on stdout */
+	/* bgwatch: a watch on a thread of its own while other commands run,
+	 * as the engine runs its watch beside its claims */
+	struct {
+		pthread_t thread;
+		const char *prefix;
+		int started, done, rc;
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+	} bg;
 };
 
 static double now_ms(void)
@@ -230,6 +244,63 @@ static int cmd_watch(struct drive *d, const char *prefix, unsigned int seconds)
 	return 0;
 }
 
+static void *bgwatch_main(void *arg)
+{
+	struct drive *d = arg;
+	int rc = d->ops->watch(d->state, d->bg.prefix, watch_event, d);
+
+	if (rc < 0)
+		print_line(d, "watch error %d (%s)", rc, strerror(-rc));
+	else
+		print_line(d, "stopped");
+	pthread_mutex_lock(&d->bg.lock);
+	d->bg.rc = rc;
+	d->bg.done = 1;
+	pthread_cond_signal(&d->bg.cond);
+	pthread_mutex_unlock(&d->bg.lock);
+	return NULL;
+}
+
+static int cmd_bgwatch(struct drive *d, const char *prefix)
+{
+	if (d->bg.started) {
+		fprintf(stderr, "store_drive: one bgwatch at a time\n");
+		return 1;
+	}
+	d->bg.prefix = prefix;
+	if (pthread_create(&d->bg.thread, NULL, bgwatch_main, d) != 0) {
+		fprintf(stderr, "store_drive: no thread for bgwatch\n");
+		return 1;
+	}
+	d->bg.started = 1;
+	return 0;
+}
+
+/* Waits up to seconds for the bgwatch to end by itself, then stops it. */
+static int cmd_endwatch(struct drive *d, unsigned int seconds)
+{
+	struct timespec until;
+	int rc;
+
+	if (!d->bg.started) {
+		fprintf(stderr, "store_drive: endwatch without bgwatch\n");
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&d->bg.lock);
+	while (!d->bg.done)
+		if (pthread_cond_timedwait(&d->bg.cond, &d->bg.lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&d->bg.lock);
+	d->ops->watch_stop(d->state);
+	pthread_join(d->bg.thread, NULL);
+	d->bg.started = 0;
+	d->bg.done = 0;
+	rc = d->bg.rc;
+	return rc_exit(rc);
+}
+
 /* --- race and bench: claims from several threads ------------------------- */
 
 struct claimer {
@@ -376,7 +447,7 @@ static int usage(void)
 	fprintf(stderr, "usage: store_drive MODULE.so [KEY=VALUE]... -- CMD [ARGS] [-- CMD ...]\n"
 		"  claim KEY TTL | put KEY VALUE TTL | del KEY | watch PREFIX SECONDS |\n"
 		"  race KEY THREADS [TTL] | bench N [THREADS] | sleep SECONDS |\n"
-		"  waitfile PATH | stop\n");
+		"  waitfile PATH | bgwatch PREFIX | endwatch SECONDS | stop\n");
 	return 1;
 }
 
@@ -417,6 +488,10 @@ static int run_command(struct drive *d, int argc, char **argv)
 		for (a = 0; a < 600 && access(argv[1], F_OK) != 0; a++)
 			usleep(100 * 1000);
 		ex = a < 600 ? 0 : (fprintf(stderr, "store_drive: no %s after 60 s\n", argv[1]), 1);
+	} else if (strcmp(cmd, "bgwatch") == 0 && argc == 2) {
+		ex = cmd_bgwatch(d, argv[1]);
+	} else if (strcmp(cmd, "endwatch") == 0 && argc == 2 && parse_uint(argv[1], &a) == 0) {
+		ex = cmd_endwatch(d, a);
 	} else if (strcmp(cmd, "stop") == 0 && argc == 1) {
 		d->ops->watch_stop(d->state);
 		print_line(d, "ok");
@@ -471,6 +546,8 @@ int main(int argc, char **argv)
 	if (argc < 4)
 		return usage();
 	pthread_mutex_init(&d.out_lock, NULL);
+	pthread_mutex_init(&d.bg.lock, NULL);
+	pthread_cond_init(&d.bg.cond, NULL);
 	for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		char *eq = strchr(argv[i], '=');
 
@@ -529,8 +606,12 @@ int main(int argc, char **argv)
 		if (ex != 0 && ex != EXIT_SEEN)
 			break;
 	}
+	if (d.bg.started)
+		cmd_endwatch(&d, 0);
 	d.desc->ops.fini(d.state);
 	dlclose(so);
 	pthread_mutex_destroy(&d.out_lock);
+	pthread_mutex_destroy(&d.bg.lock);
+	pthread_cond_destroy(&d.bg.cond);
 	return ex;
 }

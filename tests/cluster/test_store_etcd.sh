@@ -6,17 +6,21 @@
 # two node namespaces as two spad nodes would:
 #   claim: NEW then SEEN, also from the other node; the key lives at least
 #     its ttl and is gone after ttl + bucket; one NEW out of 8 threads and
-#     out of 2 processes racing for a key;
+#     out of 2 processes racing for a key; a revoked claim lease replaced;
 #   put/del/watch: a watch sees puts and dels (an expired put too) in
 #     order, nothing outside its prefix; a watch begun later lists the keys
-#     present, then "synced"; watch_stop ends a watch;
+#     present, then "synced"; one begun amid writes mirrors the store (no
+#     gap); watch_stop ends a watch, also called before it; a put replaces
+#     the ttl; keys and values at their limits and any text round trip;
 #   failures: a member down, hung or cut off from its peers (the first
-#     endpoint of the list): claims still work; a watch whose member dies or
-#     is cut off returns an error; two down: claim and
-#     put return SPA_ERR_TRANSIENT in bounded time, a watch an error;
-#     members back: claims work again, earlier claims still SEEN;
+#     endpoint of the list): claims still work; a watch whose member dies,
+#     is cut off, or hangs (then noticed by a failed claim) returns an
+#     error; two down: claim and put return SPA_ERR_TRANSIENT in bounded
+#     time, a watch an error; members back: claims work again, earlier
+#     claims still SEEN;
 #   TLS: a wrong CA, a client certificate of another CA or none: refused,
-#     with an error naming the problem.
+#     with an error naming the problem;
+#   the sanitizer build: no leak (LeakSanitizer), and a small bench.
 # Usage: test_store_etcd.sh STORE_DRIVE ETCD.so
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -298,10 +302,25 @@ timed "member 2 cut off, first endpoint (NEW)" claim 0
 cl_member_heal 2
 cl_wait_healthy || fail "member 2 back after the partition"
 
-# a hung member (SIGSTOP) first in the list: claims move on after a timeout
+# a hung member (SIGSTOP) first in the list: a claim moves on after a
+# timeout; a watch on it (its connection stays open, silent) ends once a
+# request of the same process failed there (plugins/etcd/README.md)
+drv a -- bgwatch grants/ -- waitfile "$CL_DIR/frozen" -- claim replay/frozen 30 \
+  -- endwatch 10 >"$CL_DIR/run.out" 2>"$CL_DIR/run.err" &
+hp=$!
+wait_line "$CL_DIR/run.out" '^synced$' 50 || fail "watch on member 1 did not sync"
 cl_member_freeze 1
-run a -- claim replay/frozen 30
+touch "$CL_DIR/frozen"
+wait "$hp"; RC=$?
+OUT=$(cat "$CL_DIR/run.out")
+RC=$(grep -qx NEW <<<"$OUT" && echo 0 || echo "$RC")
 timed "member 1 hung, first endpoint (NEW)" claim 0
+ms=$(op_ms endwatch)
+if grep -q '^watch error' <<<"$OUT" && [ -n "$ms" ] && [ "$ms" -lt 5000 ]; then
+  ok "watch on the hung member ended ${ms} ms after the claim: '$(grep '^watch error' <<<"$OUT")'"
+else
+  fail "watch on the hung member did not end after a claim failed there (endwatch ${ms:-?} ms)"; show
+fi
 cl_member_thaw 1
 cl_wait_healthy || fail "member 1 back after the freeze"
 
