@@ -6,7 +6,10 @@
  * resolver (getaddrinfo_a, IPv4) for at most SPA_NATDNS_TIMEOUT_MS; the
  * answer comes back to the event loop through a pipe and the decision is
  * acted on then, with the address, or refused with why. The loop never
- * waits, and at most SPA_NATDNS_MAX names are being resolved at once.
+ * waits, and at most SPA_NATDNS_MAX names are being resolved at once: a
+ * lookup that timed out still counts until the resolver gives up on it
+ * (its thread says so through the pipe with a NULL job), since its thread
+ * and the resolver's request live until then.
  */
 #include "spa_daemon.h"
 
@@ -52,9 +55,11 @@ static void *resolve(void *arg)
 {
 	struct natdns_job *job = arg;
 	struct natdns_req *req = calloc(1, sizeof(*req));
+	struct natdns_job *const ended = NULL;
 	struct gaicb *list[1];
 	const struct timespec ts = { SPA_NATDNS_TIMEOUT_MS / 1000, 0 };
 	int wfd = job->wfd, rc;
+	ssize_t n;
 	bool done = false;
 
 	if (!req) {
@@ -68,6 +73,10 @@ static void *resolve(void *arg)
 	req->cb.ar_request = &req->hints;
 	list[0] = &req->cb;
 	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	/* named, so that an operator (and the tests) can count them; only
+	 * now, as the resolver's helper threads inherit the name of the
+	 * thread that starts them */
+	(void)pthread_setname_np(pthread_self(), "spad-natdns");
 	if (rc != 0) {
 		job->rc = rc;
 		free(req);
@@ -101,6 +110,9 @@ report:
 			freeaddrinfo(req->cb.ar_result);
 		free(req);
 	}
+	/* the slot is free only now */
+	n = write(wfd, &ended, sizeof(ended));
+	(void)n;
 	return NULL;
 }
 
@@ -197,8 +209,11 @@ void spa_daemon_natdns_event(struct spa_daemon *d)
 	struct natdns_job *job;
 
 	while (read(d->dns_fd[0], &job, sizeof(job)) == sizeof(job)) {
-		if (d->dns_pending)
-			d->dns_pending--;
+		if (!job) {
+			if (d->dns_pending)
+				d->dns_pending--;
+			continue;
+		}
 		finish(d, job);
 		free(job);
 	}

@@ -15,6 +15,9 @@
 #   3. 17 more such knocks at once: 16 names are resolved at once, the two
 #      beyond are refused at once ("16 names are being resolved already"),
 #      before any of the others times out, and every other one times out;
+#      the names spad gave up on still count while the resolver waits for
+#      them (its threads, spad-natdns, live until then): one more knock is
+#      refused the same way, and then every such thread ends;
 #   4. a reload (SIGHUP) while a name is resolved: that knock is refused
 #      with "reloaded while it was resolved", and the new configuration
 #      (ENABLE_NAT_DNS N) is in force: a name is refused as a name.
@@ -41,9 +44,9 @@ C=$E2E_NAT_CLI4 GW=$E2E_NAT_GW_OUT4 INT=$E2E_NAT_INT4
 dir=$E2E_TMPDIR
 mkdir -m 700 "$dir/run"
 
-# The resolver gives up after 10 s, later than spad (5 s): the knock's
+# The resolver gives up after 12 s, later than spad (5 s): the knock's
 # refusal is spad's timeout, never the resolver's own.
-e2e_netns_etc "$E2E_NS_SRV" resolv.conf $'nameserver 127.0.0.1\noptions timeout:10 attempts:1'
+e2e_netns_etc "$E2E_NS_SRV" resolv.conf $'nameserver 127.0.0.1\noptions timeout:12 attempts:1'
 e2e_netns_etc "$E2E_NS_SRV" hosts '127.0.0.1 localhost'
 e2e_netns_etc "$E2E_NS_SRV" nsswitch.conf 'hosts: files dns'
 cat >"$dir/dns.py" <<'PY'
@@ -120,6 +123,17 @@ wait_seen() {
 # line_of PATTERN: the spad log's line number of PATTERN's first match
 line_of() { grep -nE -m1 -- "$1" "$dir/spad.log" | cut -d: -f1; }
 now_ms() { date +%s%3N; }
+# threads: how many lookup threads spad runs (named spad-natdns)
+threads() { cat /proc/"$spad_pid"/task/*/comm 2>/dev/null | grep -cx spad-natdns; }
+# wait_threads: none, within 20 s
+wait_threads() {
+  local _
+  for _ in $(seq 1 200); do
+    [ "$(threads)" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 echo "== 1. a name the nameserver answers: granted with its address"
 e2e_check knock -N "$NAME:22" --nat-port 5555
@@ -155,6 +169,14 @@ e2e_check test "$(line_of "names are being resolved already")" -lt "$first_timeo
 sleep 0.5
 e2e_check test "$(grep -c "names are being resolved already" "$dir/spad.log")" = 2
 e2e_check test "$(grep -c "no answer within 5 s" "$dir/spad.log")" = 16
+# the resolver still waits for the 16 names
+e2e_check test "$(threads)" = 16
+# a name spad gave up on still counts while the resolver waits for it
+e2e_check knock -N "${HANG}50.spa-test.invalid:22" --nat-port 5590
+e2e_check wait_seen 1 "'${HANG}50\.spa-test\.invalid': 16 names are being resolved already"
+# and every lookup's thread ends when the resolver gives up (12 s)
+e2e_check wait_threads
+echo "no lookup thread left $(($(now_ms) - t0)) ms after ${HANG}0 was sent"
 # the faults were real: the nameserver was asked for the names
 # for the 16 it resolved, never for the two it refused
 e2e_check test "$(grep -E "^${HANG}[0-9]+\.spa-test\.invalid 1$" "$dir/dns.log" | sort -u | wc -l)" = 16
