@@ -9,18 +9,18 @@
 #   1. the name it answers: the knock is granted with the answered address,
 #      in the log and the DNAT rule, and the forward reaches the internal
 #      host;
-#   2. a name it never answers: the knock is refused with "no answer within
-#      5 s" 4 to 15 s after it was sent, and a plain knock sent meanwhile
-#      is granted before that (the loop never waits for the resolver);
-#   3. 17 more such knocks at once: 16 names are resolved at once, the two
-#      beyond are refused at once ("16 names are being resolved already"),
-#      before any of the others times out, and every other one times out;
-#      the names spad gave up on still count while the resolver waits for
-#      them (its threads, spad-natdns, live until then): one more knock is
-#      refused the same way, and then every such thread ends;
+#   2. names it never answers, 18 knocks at once: 16 names are resolved,
+#      the two knocks beyond are refused at once ("16 names are being
+#      resolved already"), each of the 16 with "no answer within 5 s", the
+#      first 4 to 15 s after the knocks were sent; a plain knock sent
+#      meanwhile is granted before that (the loop never waits);
+#   3. a name spad gave up on still counts while the resolver waits for it
+#      (its thread, spad-natdns, lives until then): one more knock is
+#      refused the same way; then every such thread ends;
 #   4. a reload (SIGHUP) while a name is resolved: that knock is refused
 #      with "reloaded while it was resolved", and the new configuration
-#      (ENABLE_NAT_DNS N) is in force: a name is refused as a name.
+#      (ENABLE_NAT_DNS N) is in force: a name is refused as a name; a stop
+#      while the resolver still waits for that name is a clean exit.
 # Usage: test_nat_dns_faults.sh <spad> <plugin-dir> <spa-client>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -141,42 +141,52 @@ e2e_check wait_seen 1 "decision=grant .*tcp/5555 for $C, .*nat=forward to=$INT,2
 e2e_expect_nat_open "$C" "$GW" 5555 "$C"
 e2e_check test "$(e2e_srv iptables-save -t nat | grep -c -- "--to-destination $INT:22")" -ge 1
 
-echo "== 2, 3. names never answered: refused at 5 s; the loop serves meanwhile; 16 at once"
+echo "== 2, 3. 18 names never answered at once: 16 resolved, refused at 5 s; the loop serves meanwhile"
 t0=$(now_ms)
-e2e_check knock -N "${HANG}0.spa-test.invalid:22" --nat-port 5556
-e2e_check knock
-tp=$(now_ms)
-e2e_check wait_seen 2 "decision=grant "
-tg=$(now_ms)
 pids=()
-for n in $(seq 1 17); do
+for n in $(seq 0 17); do
   knock -N "$HANG$n.spa-test.invalid:22" --nat-port $((5556 + n)) &
   pids+=($!)
 done
+# when the first refusal for no answer comes
+( wait_seen 1 "not resolved: no answer within 5 s" && now_ms >"$dir/t_first" ) &
+watcher=$!
+# a plain knock as soon as the resolver has been asked for a name
+for _ in $(seq 1 100); do
+  grep -q "^$HANG" "$dir/dns.log" && break
+  sleep 0.05
+done
+tp=$(now_ms)
+e2e_check knock
+e2e_check wait_seen 2 "decision=grant "
+tg=$(now_ms)
 unsent=0
 for p in "${pids[@]}"; do wait "$p" || unsent=$((unsent + 1)); done
-e2e_check test "$unsent" = 0   # every one of the 17 knocks was sent
+e2e_check test "$unsent" = 0   # every one of the 18 knocks was sent
 e2e_check wait_seen 2 "16 names are being resolved already; knock refused"
-e2e_check wait_seen 1 "'${HANG}0\.spa-test\.invalid' not resolved: no answer within 5 s"
-t1=$(now_ms)
-echo "plain knock granted $((tg - tp)) ms after it was sent; ${HANG}0 refused after $((t1 - t0)) ms"
+e2e_check wait "$watcher"
+t1=$(cat "$dir/t_first" 2>/dev/null || echo 0)
+echo "plain knock granted $((tg - tp)) ms after it was sent; first name refused $((t1 - t0)) ms after the knocks"
 e2e_check test $((t1 - t0)) -ge 4000
 e2e_check test $((t1 - t0)) -le 15000
-e2e_check wait_seen 16 "not resolved: no answer within 5 s"
-first_timeout=$(line_of "no answer within 5 s")
-e2e_check test "$(line_of "decision=grant .*tcp/22 for $C, 30 s, opened\"$")" -lt "$first_timeout"
-e2e_check test "$(line_of "names are being resolved already")" -lt "$first_timeout"
-sleep 0.5
-e2e_check test "$(grep -c "names are being resolved already" "$dir/spad.log")" = 2
-e2e_check test "$(grep -c "no answer within 5 s" "$dir/spad.log")" = 16
-# the resolver still waits for the 16 names
+# the name given up on still counts while the resolver waits for it (12 s):
+# its thread lives, and one more knock is refused
 e2e_check test "$(threads)" = 16
-# a name spad gave up on still counts while the resolver waits for it
 e2e_check knock -N "${HANG}50.spa-test.invalid:22" --nat-port 5590
 e2e_check wait_seen 1 "'${HANG}50\.spa-test\.invalid': 16 names are being resolved already"
-# and every lookup's thread ends when the resolver gives up (12 s)
+e2e_check wait_seen 16 "not resolved: no answer within 5 s"
+# the plain knock was granted, and the two knocks beyond the 16 refused,
+# before any name timed out
+first_timeout=$(line_of "no answer within 5 s")
+e2e_check test "$(line_of "decision=grant .*tcp/22 for $C, 30 s, opened\"$")" -lt "$first_timeout"
+e2e_check test "$(grep -nE "'${HANG}([0-9]|1[0-7])\.spa-test\.invalid': 16 names are being resolved" \
+  "$dir/spad.log" | tail -1 | cut -d: -f1)" -lt "$first_timeout"
+sleep 0.5
+e2e_check test "$(grep -c "names are being resolved already" "$dir/spad.log")" = 3
+e2e_check test "$(grep -c "no answer within 5 s" "$dir/spad.log")" = 16
+# and every lookup's thread ends when the resolver gives up
 e2e_check wait_threads
-echo "no lookup thread left $(($(now_ms) - t0)) ms after ${HANG}0 was sent"
+echo "no lookup thread left $(($(now_ms) - t0)) ms after the knocks"
 # the faults were real: the nameserver was asked for the names
 # for the 16 it resolved, never for the two it refused
 e2e_check test "$(grep -E "^${HANG}[0-9]+\.spa-test\.invalid 1$" "$dir/dns.log" | sort -u | wc -l)" = 16
@@ -197,6 +207,13 @@ e2e_check knock -N "$NAME:22" --nat-port 5601
 e2e_check wait_seen 1 "'$NAME' is a name and ENABLE_NAT_DNS is N"
 e2e_check test "$(grep -c "no answer within 5 s" "$dir/spad.log")" = 16
 e2e_check kill -0 "$spad_pid"
+
+echo "== a stop while the resolver still waits for ${HANG}99: a clean exit"
+kill -TERM "$spad_pid"
+wait "$spad_pid"
+e2e_check test "$?" = 0
+e2e_check test "$(threads)" = 0
+e2e_check test "$(grep -cE "Sanitizer|runtime error" "$dir/spad.log")" = 0
 
 [ "$E2E_FAILS" = 0 ] || { tail -40 "$dir/spad.log"; cat "$dir/dns.log"; }
 e2e_finish
