@@ -77,6 +77,7 @@ for _ in $(seq 1 "$E2E_WAIT_TENTHS"); do
   e2e_srv ss -Hlun 'sport = :53' | grep -q . && break
   sleep 0.1
 done
+e2e_srv ss -Hlun 'sport = :53' | grep -q . || { echo "FAIL: the test's nameserver did not start"; exit 1; }
 
 key=$(head -c 32 /dev/urandom | base64 -w0)
 hmac=$(head -c 64 /dev/urandom | base64 -w0)
@@ -212,7 +213,6 @@ echo "== a stop while the resolver still waits for ${HANG}99: a clean exit"
 kill -TERM "$spad_pid"
 wait "$spad_pid"
 e2e_check test "$?" = 0
-e2e_check test "$(threads)" = 0
 e2e_check test "$(grep -cE "Sanitizer|runtime error" "$dir/spad.log")" = 0
 
 [ "$E2E_FAILS" = 0 ] || { tail -40 "$dir/spad.log"; cat "$dir/dns.log"; }
