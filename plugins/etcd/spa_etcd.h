@@ -63,6 +63,8 @@ int spa_etcd_key_ok(const char *key, size_t len);
 
 char *spa_etcd_req_range(const char *key, size_t klen, const char *end, size_t elen);
 char *spa_etcd_req_delete(const char *key, size_t klen);
+/* the watch's liveness probe: a linearizable count_only range of one key */
+char *spa_etcd_req_probe(const char *key, size_t klen);
 char *spa_etcd_req_lease_grant(int64_t ttl_s);
 char *spa_etcd_req_put(const char *key, size_t klen, const char *value, size_t vlen,
 		       int64_t lease);
@@ -150,12 +152,15 @@ int spa_etcd_http_post(struct spa_etcd_http *h, const char *path, const char *bo
 
 /* Streams POST /v3/watch of body: each complete line to on_line, until
  * on_line returns nonzero (returned), the server ends the stream, an error
- * (negative), the member fails another request (SPA_ERR_TRANSIENT), or
- * stop becomes nonzero (0; spa_etcd_http_wake makes that immediate). */
+ * (negative), the member fails another request or the probe
+ * (SPA_ERR_TRANSIENT), or stop becomes nonzero (0; spa_etcd_http_wake
+ * makes that immediate). probe (NULL: none) is POSTed to
+ * /v3/kv/range on the stream's member every max(1 s, ETCD_TIMEOUT), each
+ * within ETCD_TIMEOUT: a hung member streams silence, a probe finds it. */
 typedef int (*spa_etcd_line_fn)(void *ctx, const char *line, size_t len);
 int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *body,
-			 size_t max_line, spa_etcd_line_fn on_line, void *ctx,
-			 const atomic_int *stop);
+			 const char *probe, size_t max_line, spa_etcd_line_fn on_line,
+			 void *ctx, const atomic_int *stop);
 
 /* Wakes the running stream, if any, to look at its stop flag now. */
 void spa_etcd_http_wake(struct spa_etcd_http *h);

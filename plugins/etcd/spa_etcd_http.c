@@ -32,7 +32,7 @@ struct spa_etcd_http {
 	size_t n_pool;
 	atomic_uint current;          /* the endpoint that last answered */
 	/* when each endpoint last failed a request the way a dead or hung
-	 * member does: a watch on it gives up (see stream_progress) */
+	 * member does: a watch on it gives up (see stream_run) */
 	_Atomic int64_t failed_ms[SPA_ETCD_ENDPOINTS_MAX];
 	struct spa_etcd_ratelog down; /* "no endpoint answered" */
 	struct spa_etcd_ratelog refused; /* a member's refusal */
@@ -279,6 +279,19 @@ static size_t body_write(char *ptr, size_t size, size_t n, void *u)
 	return add;
 }
 
+/* Whether an answer other than 200 says its member cannot answer now
+ * (another may): an HTTP 5xx, none, or a gRPC error of that kind. code
+ * and msg say what the answer said. */
+static int answer_unwell(long status, const struct body *b, int *code, char *msg,
+			 size_t msg_len)
+{
+	*code = -1;
+	if (!b->len || !spa_etcd_parse_error(b->data, b->len, code, msg, msg_len))
+		snprintf(msg, msg_len, "%s", b->len ? "an answer that is no error object"
+			 : "an empty answer");
+	return status >= 500 || status == 0 || spa_etcd_error_failover(*code, msg);
+}
+
 /* One request to endpoint i. 0 with *b the answer, 1 when another member
  * should be tried (why says why), or a negative refusal (logged). */
 static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
@@ -323,11 +336,7 @@ static int try_one(struct spa_etcd_http *h, CURL *e, size_t i, const char *path,
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 200 && b->len)
 		return 0;
-	code = -1;
-	if (!b->len || !spa_etcd_parse_error(b->data, b->len, &code, msg, sizeof(msg)))
-		snprintf(msg, sizeof(msg), "%s", b->len ? "an answer that is no error object"
-			 : "an empty answer");
-	if (status >= 500 || status == 0 || spa_etcd_error_failover(code, msg)) {
+	if (answer_unwell(status, b, &code, msg, sizeof(msg))) {
 		snprintf(why, why_len, "%s: HTTP %ld: %s", h->conf->url[i], status, msg);
 		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
 		return 1;
@@ -470,49 +479,132 @@ void spa_etcd_http_wake(struct spa_etcd_http *h)
 	pthread_mutex_unlock(&h->watch_lock);
 }
 
+/* The watch's liveness probe (README.md, "Failures"). TCP keepalive finds
+ * a dead host, not a hung member (a stopped process, a wedged disk): its
+ * stream just stays silent, and an idle node has no other request to
+ * notice it. So a cheap linearizable read goes to the stream's member
+ * every max(1 s, ETCD_TIMEOUT), within ETCD_TIMEOUT.
+ *
+ * It is a second easy handle in the stream's own multi handle, not a
+ * thread: one loop waits for both, so the stream is read while a probe
+ * waits for its answer, curl_multi_wakeup still interrupts that one wait
+ * (watch_stop stays immediate), and there is nothing to join or lock.
+ * A probe takes a connection of its own (the stream holds the other),
+ * which the multi handle keeps for the next probe. The price of one
+ * loop: while the engine's callback holds a line, the probe waits too,
+ * and a callback longer than ETCD_TIMEOUT would count as a timeout, at
+ * worst one needless listing (spad's callback queues, it does not block).
+ * etcd 3.4's progress request is no alternative here: the gateway takes
+ * the watch's requests from the POST's body, which ours sends whole. */
+struct probe {
+	CURL *e;                /* NULL: no probe */
+	struct body b;
+	int64_t next_ms;        /* when the next one starts */
+	int active;             /* in the multi handle */
+	char why[300];          /* why the last one failed */
+};
+
+/* A finished probe: 0 when its member answered, -1 when it did not
+ * (why filled). A refusal is an answer: the member is alive. */
+static int probe_done(struct probe *p, CURLcode cc, const char *url)
+{
+	char msg[200];
+	long status = 0;
+	int code;
+
+	if (cc != CURLE_OK) {
+		snprintf(p->why, sizeof(p->why), "%s: %s", url, curl_easy_strerror(cc));
+		return -1;
+	}
+	curl_easy_getinfo(p->e, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && p->b.len)
+		return 0;
+	if (!answer_unwell(status, &p->b, &code, msg, sizeof(msg)))
+		return 0;
+	snprintf(p->why, sizeof(p->why), "%s: HTTP %ld: %s", url, status, msg);
+	return -1;
+}
+
 /* Runs the transfer until it ends (*cc its result, 1 returned), stop is
- * set (0) or the member failed another request since start_ms (-1).
- * watch_stop's wakeup (spa_etcd_http_wake) ends the wait at once. */
-static int stream_run(struct spa_etcd_http *h, CURLM *m, size_t i, const atomic_int *stop,
-		      CURLcode *cc)
+ * set (0), the member failed another request since start_ms (-1) or the
+ * probe (-2, p->why says how). watch_stop's wakeup (spa_etcd_http_wake)
+ * ends the wait at once. */
+static int stream_run(struct spa_etcd_http *h, CURLM *m, CURL *e, size_t i,
+		      struct probe *p, const atomic_int *stop, CURLcode *cc)
 {
 	int64_t start_ms = spa_etcd_now_ms();
+	int64_t every = h->conf->timeout_ms > 1000 ? h->conf->timeout_ms : 1000;
 	int rc = 0;
 
+	p->next_ms = start_ms + every;
 	pthread_mutex_lock(&h->watch_lock);
 	h->watch_multi = m;
 	pthread_mutex_unlock(&h->watch_lock);
-	for (;;) {
-		int running = 0, queued;
+	while (rc == 0) {
+		int running = 0, queued, wait_ms = 1000;
+		int64_t now = spa_etcd_now_ms();
 		CURLMsg *msg;
 
 		if (atomic_load(stop))
 			break;
-		/* TCP keepalive finds a dead host, not a hung member (a stopped
-		 * process, a wedged disk): its stream just stays silent. The
-		 * other requests notice it by their timeouts; the watch follows. */
+		/* a claim, put or del that the member failed says it sooner */
 		if (atomic_load(&h->failed_ms[i]) > start_ms) {
 			rc = -1;
 			break;
+		}
+		if (p->e && !p->active && now >= p->next_ms) {
+			p->b.len = 0;
+			p->b.too_big = 0;
+			if (curl_multi_add_handle(m, p->e) != CURLM_OK) {
+				*cc = CURLE_OUT_OF_MEMORY;
+				rc = 1;
+				break;
+			}
+			p->active = 1;
 		}
 		if (curl_multi_perform(m, &running) != CURLM_OK) {
 			*cc = CURLE_OUT_OF_MEMORY;
 			rc = 1;
 			break;
 		}
-		if (!running) {
+		while (rc == 0 && (msg = curl_multi_info_read(m, &queued))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			if (msg->easy_handle == e) {
+				*cc = msg->data.result;
+				rc = 1;
+			} else if (msg->easy_handle == p->e) {
+				CURLcode pcc = msg->data.result;
+
+				curl_multi_remove_handle(m, p->e);
+				p->active = 0;
+				p->next_ms = spa_etcd_now_ms() + every;
+				if (probe_done(p, pcc, h->conf->url[i]) < 0)
+					rc = -2;
+			}
+		}
+		if (rc)
+			break;
+		if (!running) {         /* the stream ended without a word */
 			*cc = CURLE_RECV_ERROR;
-			while ((msg = curl_multi_info_read(m, &queued)))
-				if (msg->msg == CURLMSG_DONE)
-					*cc = msg->data.result;
 			rc = 1;
 			break;
 		}
-		if (curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+		if (p->e && !p->active) {
+			int64_t left = p->next_ms - spa_etcd_now_ms();
+
+			wait_ms = left < 0 ? 0 : left < wait_ms ? (int)left : wait_ms;
+		}
+		/* curl shortens the wait to its own timers (the probe's timeout) */
+		if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
 			*cc = CURLE_OUT_OF_MEMORY;
 			rc = 1;
 			break;
 		}
+	}
+	if (p->active) {
+		curl_multi_remove_handle(m, p->e);
+		p->active = 0;
 	}
 	pthread_mutex_lock(&h->watch_lock);
 	h->watch_multi = NULL;
@@ -520,13 +612,34 @@ static int stream_run(struct spa_etcd_http *h, CURLM *m, size_t i, const atomic_
 	return rc;
 }
 
+/* The probe's handle: a range on the stream's member, within ETCD_TIMEOUT. */
+static int probe_setup(struct spa_etcd_http *h, struct probe *p, size_t i, const char *req)
+{
+	char url[SPA_ETCD_URL_MAX + 32];
+
+	p->b.max = 64 * 1024;
+	p->e = handle_new(h);
+	if (!p->e)
+		return -ENOMEM;
+	snprintf(url, sizeof(url), "%s/v3/kv/range", h->conf->url[i]);
+	if (curl_easy_setopt(p->e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(p->e, CURLOPT_POSTFIELDS, req) != CURLE_OK ||
+	    curl_easy_setopt(p->e, CURLOPT_POSTFIELDSIZE, (long)strlen(req)) != CURLE_OK ||
+	    curl_easy_setopt(p->e, CURLOPT_WRITEFUNCTION, body_write) != CURLE_OK ||
+	    curl_easy_setopt(p->e, CURLOPT_WRITEDATA, &p->b) != CURLE_OK ||
+	    curl_easy_setopt(p->e, CURLOPT_TIMEOUT_MS, (long)h->conf->timeout_ms) != CURLE_OK)
+		return -ENOMEM;
+	return 0;
+}
+
 int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *req,
-			 size_t max_line, spa_etcd_line_fn on_line, void *ctx,
-			 const atomic_int *stop)
+			 const char *probe, size_t max_line, spa_etcd_line_fn on_line,
+			 void *ctx, const atomic_int *stop)
 {
 	const struct spa_etcd_conf *c = h->conf;
 	size_t i = atomic_load(&h->current) % c->n_url;
 	struct stream s = { .max = max_line, .on_line = on_line, .ctx = ctx };
+	struct probe p = { .e = NULL };
 	char url[SPA_ETCD_URL_MAX + 32];
 	CURLcode cc = CURLE_OK;
 	CURLM *m = NULL;
@@ -536,7 +649,7 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 
 	e = handle_new(h);
 	m = curl_multi_init();
-	if (!e || !m) {
+	if (!e || !m || (probe && probe_setup(h, &p, i, probe) < 0)) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -551,7 +664,7 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 		rc = -ENOMEM;
 		goto out;
 	}
-	how = stream_run(h, m, i, stop, &cc);
+	how = stream_run(h, m, e, i, &p, stop, &cc);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(m, e);
 	/* the last line may lack its newline (an error answer) */
@@ -561,9 +674,16 @@ int spa_etcd_http_stream(struct spa_etcd_http *h, const char *path, const char *
 		rc = 0;
 	else if (s.rc)
 		rc = s.rc;
-	else if (how < 0) {
+	else if (how == -1) {
 		h->host->log(h->host->self, SPA_LOG_WARNING, "%s: watch: this member failed "
 			     "other requests since the watch began; watching from another", url);
+		rc = SPA_ERR_TRANSIENT;
+	} else if (how == -2) {
+		/* a member the probe found hung is one the claims should skip too */
+		atomic_store(&h->failed_ms[i], spa_etcd_now_ms());
+		h->host->log(h->host->self, SPA_LOG_WARNING, "watch: its member did not answer "
+			     "a read within %u ms (%s); watching from another", c->timeout_ms,
+			     p.why);
 		rc = SPA_ERR_TRANSIENT;
 	} else if (s.too_long) {
 		h->host->log(h->host->self, SPA_LOG_ERR, "%s: a watch answer longer than %zu "
@@ -588,6 +708,9 @@ out:
 		curl_multi_cleanup(m);
 	if (e)
 		curl_easy_cleanup(e);
+	if (p.e)
+		curl_easy_cleanup(p.e);
+	free(p.b.data);
 	free(s.buf);
 	return rc;
 }

@@ -276,6 +276,18 @@ char *spa_etcd_req_range(const char *key, size_t klen, const char *end, size_t e
 	return dump(r, ok);
 }
 
+char *spa_etcd_req_probe(const char *key, size_t klen)
+{
+	json_t *r = json_object();
+	/* no "serializable": a linearizable read needs the member's leader
+	 * to confirm it, so a member cut off from its quorum fails it too */
+	int ok = r && !json_object_set_new(r, "key", b64_str(key, klen)) &&
+		 !json_object_set_new(r, "limit", json_string("1")) &&
+		 !json_object_set_new(r, "count_only", json_true());
+
+	return dump(r, ok);
+}
+
 char *spa_etcd_req_delete(const char *key, size_t klen)
 {
 	json_t *r = json_object();

@@ -454,12 +454,17 @@ static int etcd_watch(void *state, const char *prefix, spa_store_watch_cb cb, vo
 	cb(ctx, SPA_STORE_EV_SYNCED, NULL, NULL);
 	{
 		char *req = spa_etcd_req_watch(full, len, end, elen, rev + 1);
+		char *probe = spa_etcd_req_probe(full, len);
 
-		if (!req)
+		if (!req || !probe) {
+			free(req);
+			free(probe);
 			return -ENOMEM;
-		rc = spa_etcd_http_stream(st->http, "/v3/watch", req, WATCH_LINE_MAX,
+		}
+		rc = spa_etcd_http_stream(st->http, "/v3/watch", req, probe, WATCH_LINE_MAX,
 					  watch_line, &w, &st->stop);
 		free(req);
+		free(probe);
 	}
 	log_skipped(st, &w.sink, &said);
 	return atomic_load(&st->stop) ? 0 : rc;

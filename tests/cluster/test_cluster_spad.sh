@@ -14,7 +14,9 @@
 #   5. two members down: node a (CLUSTER_FAIL_MODE closed) refuses knocks,
 #      node c (CLUSTER_FAIL_MODE local) accepts them with a warning; then
 #      the members come back and node a accepts again;
-#   6. a clean stop of every node: exit 0, no sanitizer report.
+#   6. the etcd member an idle node's watch streams from hangs (SIGSTOP):
+#      a cluster grant made on another node still opens on it;
+#   7. a clean stop of every node: exit 0, no sanitizer report.
 # Usage: test_cluster_spad.sh <spad> <plugin-dir> <spa-client>
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -260,7 +262,35 @@ knock a 22 "$key" "$hmac" "$dir/p7"
 check wait_log a "state store .* answers again" 1 "$(( WAIT * 2 ))"
 check wait_rules a 22 1 "$WAIT"
 
-echo "== 6. a clean stop of every node: exit 0, no sanitizer report"
+echo "== 6. the member an idle node watches from hangs: its cluster grants still open"
+# Node b, restarted with member 3 first in its list, watches from member 3
+# (a new process starts at the first endpoint). Member 3 then hangs
+# (SIGSTOP: the connection stays up, nothing flows). b has no knock of its
+# own that would fail on member 3: only the watch's probe finds it, within
+# 2 x ETCD_TIMEOUT, and b watches again from another member. One member
+# hung at a time: members 1 and 2 are the quorum.
+cl_kill_pid "${PID[b]}"
+PID[b]=""
+sed -i "s|^ETCD_ENDPOINTS .*|ETCD_ENDPOINTS $(cl_member_url 3),$(cl_member_url 1),$(cl_member_url 2)|" \
+  "$dir/b/fwknopd.conf"
+for n in a c; do      # step 5's grants end first: the count below is the new one's
+  check wait_rules "$n" 22 0 $(( (TIMEOUT + 6) * 10 ))
+done
+synced=$(log_count b "in step with the state store")
+start_node b || exit 1
+check wait_log b "in step with the state store" $((synced + 1)) "$WAIT"
+check wait_rules b 22 0 "$WAIT"
+cl_member_freeze 3
+t0=$(now_tenths)
+knock a 22 "$key" "$hmac" "$dir/p8"
+check wait_rules a 22 1 "$WAIT"
+# 3 x ETCD_TIMEOUT + 2 s after the freeze
+check wait_rules b 22 1 $(( t0 + 50 - $(now_tenths) ))
+echo "  node b: the grant open $(( $(now_tenths) - t0 )) tenths after member 3 hung"
+cl_member_thaw 3
+cl_wait_healthy || { echo "FAIL: member 3 back after the freeze"; FAILS=$((FAILS + 1)); }
+
+echo "== 7. a clean stop of every node: exit 0, no sanitizer report"
 for n in "${NODES[@]}"; do
   kill -TERM "${PID[$n]}" 2>/dev/null
 done

@@ -14,10 +14,11 @@
 #     the ttl; keys and values at their limits and any text round trip;
 #   failures: a member down, hung or cut off from its peers (the first
 #     endpoint of the list): claims still work; a watch whose member dies,
-#     is cut off, or hangs (then noticed by a failed claim) returns an
-#     error; two down: claim and put return SPA_ERR_TRANSIENT in bounded
-#     time, a watch an error; members back: claims work again, earlier
-#     claims still SEEN;
+#     is cut off, or hangs (SIGSTOP: noticed by a failed claim, or with
+#     no claim by the watch's own probe) returns an error, and a new watch
+#     then lists what was put meanwhile; two down: claim and put return
+#     SPA_ERR_TRANSIENT in bounded time, a watch an error; members back:
+#     claims work again, earlier claims still SEEN;
 #   TLS: a wrong CA, a client certificate of another CA or none: refused,
 #     with an error naming the problem;
 #   the sanitizer build: no leak (LeakSanitizer), and a small bench.
@@ -304,7 +305,8 @@ cl_wait_healthy || fail "member 2 back after the partition"
 
 # a hung member (SIGSTOP) first in the list: a claim moves on after a
 # timeout; a watch on it (its connection stays open, silent) ends once a
-# request of the same process failed there (plugins/etcd/README.md)
+# request of the same process failed there, or its probe (below) did
+# (plugins/etcd/README.md)
 drv a -- bgwatch grants/ -- waitfile "$CL_DIR/frozen" -- claim replay/frozen 30 \
   -- endwatch 10 >"$CL_DIR/run.out" 2>"$CL_DIR/run.err" &
 hp=$!
@@ -323,6 +325,44 @@ else
 fi
 cl_member_thaw 1
 cl_wait_healthy || fail "member 1 back after the freeze"
+
+# a watch on a hung member must not stay silent: its probe (a read on the
+# same member every max(1 s, ETCD_TIMEOUT), within ETCD_TIMEOUT) ends it
+# with an error within 2 x ETCD_TIMEOUT (3 x + 1 s allowed); a new watch,
+# which then starts at another member, lists a put made meanwhile. The
+# watch of a new process starts at the first endpoint: member 1.
+w5=$CL_DIR/watch5.out
+cl_spawn drv a -- watch hung/ 30 >"$w5" 2>"$CL_DIR/watch5.err"
+w5_pid=$CL_LAST_PID
+wait_line "$w5" '^synced$' 50 || fail "watch on member 1 did not sync"
+cl_member_freeze 1
+freeze_t0=$(date +%s%N)
+run b ETCD_ENDPOINTS="$(cl_member_url 2),$(cl_member_url 3)" -- put hung/k meanwhile 30
+expect "member 1 hung: a put through the others" 0 ok
+for ((i = 0; i < 150; i++)); do
+  kill -0 "$w5_pid" 2>/dev/null || break
+  sleep 0.05
+done
+ms=$(( ($(date +%s%N) - freeze_t0) / 1000000 ))
+limit=$((3 * TIMEOUT_MS + 1000))
+if kill -0 "$w5_pid" 2>/dev/null; then
+  fail "watch on a hung member still silent after $ms ms"
+  cl_kill_pid "$w5_pid"
+else
+  wait "$w5_pid"; rc=$?
+  if [ "$rc" = 3 ] && grep -q '^watch error' "$w5" && [ "$ms" -lt "$limit" ] &&
+     grep -q 'did not answer a read' "$CL_DIR/watch5.err"; then
+    ok "watch on a hung member: '$(tail -n 1 "$w5")' $ms ms after the freeze"
+  else
+    fail "watch on a hung member: rc $rc after $ms ms (limit $limit), last line '$(tail -n 1 "$w5")'"
+    sed 's/^/  err: /' "$CL_DIR/watch5.err" | tail -n 5
+  fi
+fi
+run a -- watch hung/ 1
+expect "member 1 still hung: a new watch lists the put made meanwhile" 0 \
+  $'put hung/k meanwhile\nsynced\nstopped'
+cl_member_thaw 1
+cl_wait_healthy || fail "member 1 back after the second freeze"
 
 # a watch on member 3 alone, which is then killed: the watch returns an error
 watch_on 3

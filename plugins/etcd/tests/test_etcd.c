@@ -196,6 +196,14 @@ static void test_requests(void **state)
 	assert_string_equal(str_at(j, "range_end"), "L2Ew");
 	json_decref(j);
 
+	j = parsed(spa_etcd_req_probe("/a/", 3));
+	assert_string_equal(str_at(j, "key"), "L2Ev");
+	assert_string_equal(str_at(j, "limit"), "1");
+	assert_true(json_is_true(json_object_get(j, "count_only")));
+	assert_null(json_object_get(j, "serializable"));
+	assert_null(json_object_get(j, "range_end"));
+	json_decref(j);
+
 	j = parsed(spa_etcd_req_watch("/a/", 3, "/a0", 3, 42));
 	assert_string_equal(str_at(j, "create_request.key"), "L2Ev");
 	assert_string_equal(str_at(j, "create_request.range_end"), "L2Ew");
