@@ -268,7 +268,7 @@ s6=$SECONDS
 # (a new process starts at the first endpoint). Member 3 then hangs
 # (SIGSTOP: the connection stays up, nothing flows). b has no knock of its
 # own that would fail on member 3: only the watch's probe finds it, within
-# 2 x ETCD_TIMEOUT, and b watches again from another member. One member
+# 2 x ETCD_TIMEOUT (of 1 s), and b watches again from another member. One member
 # hung at a time: members 1 and 2 are the quorum.
 cl_kill_pid "${PID[b]}"
 PID[b]=""
