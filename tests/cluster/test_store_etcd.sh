@@ -16,7 +16,8 @@
 #     endpoint of the list): claims still work; a watch whose member dies,
 #     is cut off, or hangs (SIGSTOP: noticed by a failed claim, or with
 #     no claim by the watch's own probe) returns an error, and a new watch
-#     then lists what was put meanwhile; two down: claim and put return
+#     then lists what was put meanwhile (a watch_stop during the probe
+#     of a hung member returns at once); two down: claim and put return
 #     SPA_ERR_TRANSIENT in bounded time, a watch an error; members back:
 #     claims work again, earlier claims still SEEN;
 #   TLS: a wrong CA, a client certificate of another CA or none: refused,
@@ -364,6 +365,29 @@ expect "member 1 still hung: a new watch lists the put made meanwhile" 0 \
   $'put hung/k meanwhile\nsynced\nstopped'
 cl_member_thaw 1
 cl_wait_healthy || fail "member 1 back after the second freeze"
+
+# watch_stop while the probe waits for a hung member: the watch returns at
+# once, not at the probe's timeout. With ETCD_TIMEOUT 3000 the probes start
+# 3 s and 6 s after the listing; the first one's connection (its TLS
+# handshake bounded by 1 s) is kept for the second, which the member, hung
+# at 4 s, leaves waiting until 9 s: the stop comes at 7 s.
+drv a ETCD_TIMEOUT=3000 -- bgwatch hung/ -- waitfile "$CL_DIR/frozen2" -- sleep 3 -- stop \
+  -- endwatch 10 >"$CL_DIR/run.out" 2>"$CL_DIR/run.err" &
+hp=$!
+wait_line "$CL_DIR/run.out" '^synced$' 50 || fail "watch on member 1 did not sync"
+sleep 4
+cl_member_freeze 1
+touch "$CL_DIR/frozen2"
+wait "$hp"; RC=$?
+OUT=$(cat "$CL_DIR/run.out")
+ms=$(op_ms endwatch)
+if [ "$RC" = 0 ] && grep -qx stopped <<<"$OUT" && [ -n "$ms" ] && [ "$ms" -lt 1000 ]; then
+  ok "watch_stop during a probe of a hung member: the watch returned $ms ms later"
+else
+  fail "watch_stop during a probe of a hung member (endwatch ${ms:-?} ms)"; show
+fi
+cl_member_thaw 1
+cl_wait_healthy || fail "member 1 back after the third freeze"
 
 # a watch on member 3 alone, which is then killed: the watch returns an error
 watch_on 3
