@@ -18,6 +18,7 @@
 #   cl_member_stop 1               # kill -9, then wait for a leader
 #   cl_member_start 1 && cl_wait_healthy
 #   cl_member_freeze 2; cl_member_thaw 2   # a hung member (SIGSTOP/SIGCONT)
+#   cl_not_leader 2                 # leadership moved off member 2 first
 #   cl_member_partition 3; cl_member_heal 3  # cut off from its peers (iptables)
 #   cl_leader                       # prints the leading member's number
 #
@@ -359,6 +360,26 @@ cl_member_stop() {
   cl_kill_pid "$pid" "$sig"
   CL_MEMBER_PID[$n]=""
   [ "$(cl_running_count)" -lt 2 ] || cl_wait_leader
+}
+
+# cl_not_leader N: moves the leadership off member N when it holds it
+# (etcdctl move-leader, sent to N), then waits for the new leader. A test
+# that hangs a member to see a client move on must not also get an
+# election: writes sent meanwhile are dropped and time out.
+cl_not_leader() {
+  local n=$1 lead m id
+  lead=$(cl_leader) || { cl_wait_leader && lead=$(cl_leader); } || return 1
+  [ "$lead" = "$n" ] || return 0
+  for m in 1 2 3; do
+    [ "$m" != "$n" ] && [ -n "${CL_MEMBER_PID[$m]}" ] && break
+  done
+  id=$(cl_etcdctl member list 2>/dev/null | awk -F', ' -v name="m$m" '$3 == name { print $1 }')
+  [ -n "$id" ] || { cl_log "cl_not_leader: no id for member $m"; return 1; }
+  ETCDCTL_API=3 ip netns exec "$(cl_ns hub)" etcdctl --endpoints="$(cl_member_url "$n")" \
+    --cacert="$CL_CA" --cert="$CL_CERT" --key="$CL_KEY" --dial-timeout=2s \
+    --command-timeout=5s move-leader "$id" >/dev/null ||
+    { cl_log "cl_not_leader: move-leader to member $m failed"; return 1; }
+  cl_wait_leader && [ "$(cl_leader)" != "$n" ]
 }
 
 # cl_member_freeze N / cl_member_thaw N: SIGSTOP / SIGCONT member N, a

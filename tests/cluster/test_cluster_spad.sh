@@ -281,6 +281,7 @@ synced=$(log_count b "in step with the state store")
 start_node b || exit 1
 check wait_log b "in step with the state store" $((synced + 1)) "$WAIT"
 check wait_rules b 22 0 "$WAIT"
+cl_not_leader 3 || echo "  (leadership not moved off member 3)"
 cl_member_freeze 3
 t0=$(now_tenths)
 knock a 22 "$key" "$hmac" "$dir/p8"

@@ -312,6 +312,7 @@ drv a -- bgwatch grants/ -- waitfile "$CL_DIR/frozen" -- claim replay/frozen 30 
   -- endwatch 10 >"$CL_DIR/run.out" 2>"$CL_DIR/run.err" &
 hp=$!
 wait_line "$CL_DIR/run.out" '^synced$' 50 || fail "watch on member 1 did not sync"
+cl_not_leader 1 || fail "leadership off member 1"
 cl_member_freeze 1
 touch "$CL_DIR/frozen"
 wait "$hp"; RC=$?
@@ -337,6 +338,7 @@ w5=$CL_DIR/watch5.out
 cl_spawn drv a -- watch hung/ 30 >"$w5" 2>"$CL_DIR/watch5.err"
 w5_pid=$CL_LAST_PID
 wait_line "$w5" '^synced$' 50 || fail "watch on member 1 did not sync"
+cl_not_leader 1 || fail "leadership off member 1"
 cl_member_freeze 1
 freeze_t0=$(date +%s%N)
 run b ETCD_ENDPOINTS="$(cl_member_url 2),$(cl_member_url 3)" -- put hung/k meanwhile 30
@@ -371,6 +373,7 @@ cl_wait_healthy || fail "member 1 back after the second freeze"
 # 3 s and 6 s after the listing; the first one's connection (its TLS
 # handshake bounded by 1 s) is kept for the second, which the member, hung
 # at 4 s, leaves waiting until 9 s: the stop comes at 7 s.
+cl_not_leader 1 || fail "leadership off member 1"
 drv a ETCD_TIMEOUT=3000 -- bgwatch hung/ -- waitfile "$CL_DIR/frozen2" -- sleep 3 -- stop \
   -- endwatch 10 >"$CL_DIR/run.out" 2>"$CL_DIR/run.err" &
 hp=$!
