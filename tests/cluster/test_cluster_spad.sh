@@ -286,8 +286,9 @@ cl_member_freeze 3
 t0=$(now_tenths)
 knock a 22 "$key" "$hmac" "$dir/p8"
 check wait_rules a 22 1 "$WAIT"
-# 3 x ETCD_TIMEOUT + 2 s after the freeze
-check wait_rules b 22 1 $(( t0 + 50 - $(now_tenths) ))
+# about 2.5 s here when the machine is quiet (the probe's interval and
+# timeout, a pause, the listing); 8 s allowed for a loaded one
+check wait_rules b 22 1 $(( t0 + 80 - $(now_tenths) ))
 [ "$(rules b 22)" = 1 ] && echo "  node b: the grant open $(( $(now_tenths) - t0 )) tenths after member 3 hung"
 cl_member_thaw 3
 cl_wait_healthy || { echo "FAIL: member 3 back after the freeze"; FAILS=$((FAILS + 1)); }
