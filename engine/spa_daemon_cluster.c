@@ -66,6 +66,11 @@ struct spa_cluster {
 	uint64_t pub_due_ms;          /* the earliest retry_at of pubs, 0: none */
 	uint64_t pub_sweep_ms;        /* next look for expired pubs */
 	int64_t log_sec;              /* one "no stanza" warning a second */
+	/* each stanza's policy (by index), for the configuration of
+	 * generation pol_gen: a listing of many grants would otherwise
+	 * digest every stanza for every grant */
+	const struct spa_policy **pols;
+	uint64_t pol_gen;
 };
 
 /* The loop asks for the next due time at every wakeup: it is kept, not
@@ -417,12 +422,28 @@ void spa_daemon_cluster_tick(struct spa_daemon *d)
 static const struct spa_stanza *stanza_of_policy(struct spa_daemon *d, const char *id,
 						 struct spa_plugin **pp)
 {
+	struct spa_cluster *c = d->cluster;
+
+	if (c->pol_gen != d->cfg.generation) {
+		const struct spa_policy **pols = calloc(d->cfg.n_stanzas ? d->cfg.n_stanzas : 1,
+							sizeof(*pols));
+		if (!pols)
+			return NULL;
+		for (size_t i = 0; i < d->cfg.n_stanzas; i++) {
+			struct spa_plugin *p = spa_daemon_plugin_for(d, &d->cfg.stanzas[i]);
+			pols[i] = p ? spa_policy_of_stanza(&d->grants.policies, p->d->name,
+							   &d->cfg.stanzas[i]) : NULL;
+		}
+		free(c->pols);
+		c->pols = pols;
+		c->pol_gen = d->cfg.generation;
+	}
 	for (size_t i = 0; i < d->cfg.n_stanzas; i++) {
 		const struct spa_stanza *s = &d->cfg.stanzas[i];
+		const struct spa_policy *pol = c->pols[i];
 		struct spa_plugin *p = spa_daemon_plugin_for(d, s);
-		const struct spa_policy *pol = p ? spa_policy_of_stanza(&d->grants.policies,
-								       p->d->name, s) : NULL;
-		if (pol && strcmp(pol->id, id) == 0) {
+
+		if (p && pol && strcmp(pol->id, id) == 0) {
 			*pp = p;
 			return s;
 		}
@@ -631,6 +652,7 @@ void spa_daemon_cluster_stop(struct spa_daemon *d)
 			free(c->pubs);
 			c->pubs = next;
 		}
+		free(c->pols);
 		free(c);
 		d->cluster = NULL;
 	}

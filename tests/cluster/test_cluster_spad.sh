@@ -16,6 +16,7 @@
 #      the members come back and node a accepts again;
 #   6. the etcd member an idle node's watch streams from hangs (SIGSTOP):
 #      a cluster grant made on another node still opens on it;
+#   6b. a reload while a knock waits for the store: that knock is refused;
 #   7. a clean stop of every node: exit 0, no sanitizer report.
 # Usage: test_cluster_spad.sh <spad> <plugin-dir> <spa-client>
 set -u
@@ -293,6 +294,22 @@ check wait_rules b 22 1 $(( t0 + 80 - $(now_tenths) ))
 cl_member_thaw 3
 cl_wait_healthy || { echo "FAIL: member 3 back after the freeze"; FAILS=$((FAILS + 1)); }
 echo "  step 6: $((SECONDS - s6)) s"
+
+echo "== 6b. a reload while a knock waits for the store"
+# members 1 and 2 hung: no quorum, so node a's claim waits out its budget
+# (2 x ETCD_TIMEOUT); the reload comes meanwhile, and the knock, decided
+# under the replaced configuration, is refused when the answer comes
+cl_member_freeze 1
+cl_member_freeze 2
+before=$(log_count a "configuration reloaded")
+knock a 22 "$key" "$hmac" "$dir/p9"
+sleep 0.3
+kill -HUP "${PID[a]}"
+check wait_log a "configuration reloaded" $((before + 1)) "$WAIT"
+check wait_log a "configuration was reloaded while the state store was asked" 1 "$WAIT"
+cl_member_thaw 1
+cl_member_thaw 2
+cl_wait_healthy || { echo "FAIL: members 1 and 2 back after the freeze"; FAILS=$((FAILS + 1)); }
 
 echo "== 7. a clean stop of every node: exit 0, no sanitizer report"
 for n in "${NODES[@]}"; do
