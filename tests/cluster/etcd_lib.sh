@@ -44,6 +44,10 @@
 #                 signed by it, which the cluster must refuse
 #   CL_ETCD_TIMEOUT_MS  (caller may set before cl_setup) election timeout
 
+# the namespace and process helpers the e2e tests use (e2e_kill_pid,
+# e2e_reap_netns); only definitions, no namespace of its own is made
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/netns.sh"
+
 CL_SKIP_RC=77
 CL_PREFIX="spacl$$"
 CL_NET=198.51.100
@@ -105,27 +109,12 @@ cl_spawn() {
   CL_PIDS+=("$CL_LAST_PID")
 }
 
-# Stops one pid: SIGTERM, SIGKILL after CL_WAIT_TENTHS, reaped.
-# (stderr off meanwhile: bash reports a killed job when it reaps it)
-cl_kill_pid() {
-  local pid=$1 sig=${2:-TERM} i
-  {
-    if kill -0 "$pid"; then
-      kill -"$sig" "$pid"
-      kill -CONT "$pid"   # a frozen member acts on the signal only then
-      for ((i = 0; i < CL_WAIT_TENTHS; i++)); do
-        kill -0 "$pid" || break
-        sleep 0.1
-      done
-      kill -0 "$pid" && kill -KILL "$pid"
-    fi
-    wait "$pid"
-  } 2>/dev/null
-  return 0
-}
+# Stops one pid: a signal (TERM), SIGKILL after CL_WAIT_TENTHS, reaped
+# (tests/e2e/netns.sh's e2e_kill_pid, which also continues a frozen member).
+cl_kill_pid() { E2E_WAIT_TENTHS=$CL_WAIT_TENTHS e2e_kill_pid "$@"; }
 
 cl_cleanup() {
-  local rc=$? hook pid ns leftover
+  local rc=$? hook pid
   trap - EXIT INT TERM
   for hook in "${CL_CLEANUP_HOOKS[@]}"; do
     "$hook" || true
@@ -133,14 +122,7 @@ cl_cleanup() {
   for pid in "${CL_PIDS[@]}"; do
     cl_kill_pid "$pid"
   done
-  # whatever is still inside our uniquely named namespaces was started by
-  # this test (a forked child): stop it by pid before deleting them
-  for ns in "${CL_NS_CREATED[@]}"; do
-    for leftover in $(ip netns pids "$ns" 2>/dev/null); do
-      cl_kill_pid "$leftover"
-    done
-    ip netns del "$ns" 2>/dev/null || cl_log "could not delete namespace $ns"
-  done
+  E2E_WAIT_TENTHS=$CL_WAIT_TENTHS e2e_reap_netns "${CL_NS_CREATED[@]}"
   CL_NS_CREATED=()
   [ -n "$CL_DIR" ] && rm -rf "$CL_DIR"
   CL_DIR=""

@@ -107,23 +107,43 @@ e2e_spawn() {
   E2E_PIDS+=("$E2E_LAST_PID")
 }
 
+# e2e_kill_pid PID [SIGNAL]: SIGNAL (TERM) first, SIGKILL after
+# E2E_WAIT_TENTHS, then reaped. A stopped process (SIGSTOP, a hung etcd
+# member in the cluster tests) is continued so that it acts on the
+# signal. stderr is off meanwhile: bash reports a killed job it reaps.
 e2e_kill_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  # a graceful stop (spad closing its grants through firewall-cmd under
-  # ASan) can take seconds on a loaded machine: SIGKILL only after 30 s
-  for i in $(seq 1 "$E2E_WAIT_TENTHS"); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  local pid=$1 sig=${2:-TERM} i
+  {
+    kill -0 "$pid" || return 0
+    kill -"$sig" "$pid"
+    kill -CONT "$pid"
+    # a graceful stop (spad closing its grants through firewall-cmd under
+    # ASan) can take seconds on a loaded machine: SIGKILL only after 30 s
+    for ((i = 0; i < E2E_WAIT_TENTHS; i++)); do
+      kill -0 "$pid" || break
+      sleep 0.1
+    done
+    kill -0 "$pid" && kill -KILL "$pid"
+    wait "$pid"
+  } 2>/dev/null
   return 0
 }
 
+# e2e_reap_netns NS...: whatever is still inside these namespaces, which
+# are ours (uniquely named), was started by the test (e.g. a forked socat
+# child): stopped by pid, then the namespaces deleted.
+e2e_reap_netns() {
+  local ns leftover
+  for ns in "$@"; do
+    for leftover in $(ip netns pids "$ns" 2>/dev/null); do
+      e2e_kill_pid "$leftover"
+    done
+    ip netns del "$ns" 2>/dev/null || e2e_log "could not delete namespace $ns"
+  done
+}
+
 e2e_cleanup() {
-  local rc=$? hook pid ns leftover
+  local rc=$? hook pid
   trap - EXIT INT TERM
   for hook in "${E2E_CLEANUP_HOOKS[@]}"; do
     "$hook" || true
@@ -131,14 +151,7 @@ e2e_cleanup() {
   for pid in "${E2E_PIDS[@]}"; do
     e2e_kill_pid "$pid"
   done
-  # Anything still inside our own uniquely named namespaces was started by
-  # this test (e.g. a forked socat child); stop it by pid before deleting.
-  for ns in "${E2E_NS_CREATED[@]}"; do
-    for leftover in $(ip netns pids "$ns" 2>/dev/null); do
-      e2e_kill_pid "$leftover"
-    done
-    ip netns del "$ns" 2>/dev/null || e2e_log "could not delete namespace $ns"
-  done
+  e2e_reap_netns "${E2E_NS_CREATED[@]}"
   [ -n "$E2E_TMPDIR" ] && rm -rf "$E2E_TMPDIR"
   exit "$rc"
 }
